@@ -1,0 +1,47 @@
+# Two commands on a fresh machine:  `make demo` (main job, embedded default) and `make test`.
+# Both create .venv and install the pinned dependencies themselves.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+SHARED ?= $(abspath $(CURDIR)/../shared)
+CORPUS ?= $(SHARED)/data/corpus_grid
+
+# tiktoken and Hugging Face would otherwise try to download at first use.
+export TIKTOKEN_CACHE_DIR ?= $(SHARED)/data/tiktoken
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export RAGAS_DO_NOT_TRACK := true
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install demo test lint bench clean
+
+install: $(VENV)/.installed
+
+# torch is pinned to the CPU build first: left to the resolver it pulls the multi-GB CUDA build.
+$(VENV)/.installed: pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
+	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+	touch $@
+
+demo: install
+	$(BIN)/triage ingest $(CORPUS)
+	$(BIN)/triage search "how do I authenticate my API requests?" --k 3
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+test: install lint
+	$(BIN)/pytest -q
+
+bench: install
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/retrieval.py
+
+clean:
+	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache

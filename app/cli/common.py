@@ -1,0 +1,44 @@
+"""Helpers shared by the CLI commands: settings, JSON output, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from typing import Any
+
+from rich.console import Console
+
+from app.settings import Settings, get_settings
+
+
+class CliError(Exception):
+    """A failure the user can act on; printed as one line, exit code 1 (or as given)."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+def stderr_console() -> Console:
+    return Console(stderr=True)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        settings = get_settings()
+    except Exception as exc:  # pydantic's message names the bad variable
+        raise CliError(f"invalid settings: {exc}") from exc
+    updates = {k: v for k, v in overrides.items() if v is not None}
+    settings = settings.model_copy(update=updates) if updates else settings
+    if settings.tiktoken_cache_dir is not None:
+        # tiktoken reads only its own variable; pointing it at a local cache is what
+        # keeps token counting offline.
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(settings.tiktoken_cache_dir)
+    return settings
+
+
+def print_json(document: Any) -> None:
+    sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
+    sys.stdout.write("\n")
+    sys.stdout.flush()

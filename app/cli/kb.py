@@ -1,0 +1,128 @@
+"""`triage ingest` and `triage search`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from app.cli.common import CliError, load_settings, print_json, stderr_console
+from app.knowledge import build_knowledge_base
+from ingest.retrieval import Mode, SearchFilters
+from ingest.sync import SyncProgress, SyncReport
+from ingest.vectorstore import EmbeddingMismatchError
+
+CollectionOpt = Annotated[
+    str | None, typer.Option("--collection", help="Chroma collection (default: settings).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders of documentation.")],
+    collection: CollectionOpt = None,
+    as_json: JsonOpt = False,
+    no_manifest: Annotated[
+        bool, typer.Option("--no-manifest", help="Ignore manifest.jsonl; ingest every file.")
+    ] = False,
+) -> None:
+    """Sync the docs under PATH into the collection (add, update, prune)."""
+    settings = load_settings(collection=collection, use_manifest=False if no_manifest else None)
+    missing = [str(p) for p in paths if not p.exists()]
+    if missing:
+        raise CliError(f"no such file or directory: {', '.join(missing)}")
+    console = stderr_console()
+    try:
+        kb = build_knowledge_base(settings)
+        with Progress(
+            TextColumn("[bold]ingest[/]"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("files  {task.fields[chunks]} chunks  {task.fields[rate]:.0f} emb/s"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=as_json,
+        ) as bar:
+            task = bar.add_task("ingest", total=None, chunks=0, rate=0.0)
+
+            def on_progress(p: SyncProgress) -> None:
+                bar.update(
+                    task,
+                    total=p.files_total,
+                    completed=p.files_done,
+                    chunks=p.chunks_written,
+                    rate=p.embeddings_per_second,
+                )
+
+            report = kb.synchronizer(progress=on_progress).sync(paths)
+    except EmbeddingMismatchError as exc:
+        raise CliError(str(exc)) from exc
+    for failure in report.failures:
+        console.print(f"[yellow]skipped[/] {failure['source']}: {failure['reason']}")
+    if as_json:
+        print_json(report.as_dict())
+    else:
+        _print_summary(report)
+
+
+def _print_summary(report: SyncReport) -> None:
+    r = report
+    typer.echo(
+        f"{r.docs_seen} docs seen: {r.docs_added} added, {r.docs_updated} updated, "
+        f"{r.docs_unchanged} unchanged, {r.docs_deleted} deleted, {r.docs_failed} failed; "
+        f"{r.chunks_written} chunks written, {r.chunks_deleted} deleted, "
+        f"{r.embeddings_computed} embeddings in {r.seconds:.1f}s"
+    )
+
+
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=100, help="Number of hits.")] = 5,
+    collection: CollectionOpt = None,
+    kind: Annotated[
+        list[str] | None, typer.Option("--kind", help="Only these document kinds.")
+    ] = None,
+    source_prefix: Annotated[
+        str | None, typer.Option("--source-prefix", help="Only sources under this path.")
+    ] = None,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
+    as_json: JsonOpt = False,
+) -> None:
+    """Hybrid retrieval over the knowledge base."""
+    if mode not in ("hybrid", "dense", "lexical"):
+        raise CliError(f"--mode must be hybrid, dense or lexical, not {mode!r}")
+    if not query.strip():
+        raise CliError("the query is empty")
+    settings = load_settings(collection=collection)
+    try:
+        kb = build_knowledge_base(settings, refresh_seconds=0)
+        if not kb.store.exists():
+            raise CliError(
+                f"collection {kb.store.name!r} does not exist yet: run `triage ingest PATH` first"
+            )
+        mode_value: Mode = mode  # type: ignore[assignment]
+        hits = kb.retriever.search(
+            query,
+            k,
+            filters=SearchFilters(kinds=tuple(kind or ()), source_prefix=source_prefix),
+            mode=mode_value,
+        )
+    except EmbeddingMismatchError as exc:
+        raise CliError(str(exc)) from exc
+    if as_json:
+        print_json([h.model_dump() for h in hits])
+        return
+    for rank, hit in enumerate(hits, 1):
+        where = f" > {hit.heading}" if hit.heading else ""
+        typer.echo(f"{rank}. [{hit.score:.4f}] {hit.doc_id}{where}")
+        if hit.url:
+            typer.echo(f"   {hit.url}")
+        snippet = " ".join(hit.text.split())[:240]
+        typer.echo(f"   {snippet}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("ingest")(ingest)
+    app.command("search")(search)

@@ -1,0 +1,105 @@
+"""Builds the knowledge-base parts (embeddings, Chroma store, retriever, sync) from Settings.
+
+Callers (CLI commands, the API lifespan, benchmarks) build these once and pass
+them down; nothing here is cached at module level.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_core.embeddings import Embeddings
+from pydantic import SecretStr
+
+from app.settings import LOCAL_EMBEDDING_MODEL, Settings
+from ingest.embeddings import MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
+from ingest.retrieval import HybridRetriever
+from ingest.sync import ChunkingOptions, ProgressCallback, Synchronizer
+from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
+
+_OPENAI_DIMENSIONS = {
+    "text-embedding-3-small": 1536,
+    "text-embedding-3-large": 3072,
+    "text-embedding-ada-002": 1536,
+}
+
+
+def build_embeddings(settings: Settings) -> CountingEmbeddings:
+    model = settings.resolved_embedding_model
+    inner: Embeddings
+    if settings.resolved_embedding_provider == "openai":
+        from langchain_openai import OpenAIEmbeddings
+
+        # Compatible servers (vLLM, Ollama) need some key and take text, not token ids.
+        api_key = settings.openai_api_key or SecretStr("unused-by-local-server")
+        inner = OpenAIEmbeddings(
+            model=model,
+            openai_api_key=api_key,
+            openai_api_base=settings.openai_base_url,
+            check_embedding_ctx_length=settings.openai_base_url is None,
+            request_timeout=settings.llm_timeout_seconds,
+            max_retries=settings.llm_max_retries,
+        )
+        return CountingEmbeddings(inner, model_name=model, dimension=_OPENAI_DIMENSIONS.get(model))
+    if model != LOCAL_EMBEDDING_MODEL:
+        raise ValueError(
+            f"the local embedding provider only ships {LOCAL_EMBEDDING_MODEL!r}, not {model!r}"
+        )
+    inner = LocalMiniLMEmbeddings(
+        cache_dir=settings.resolved_models_dir,
+        batch_size=settings.embedding_batch_size,
+        threads=settings.embedding_threads,
+    )
+    return CountingEmbeddings(inner, model_name=model, dimension=MINILM_DIM)
+
+
+def build_store(
+    settings: Settings, embeddings: CountingEmbeddings, *, collection: str | None = None
+) -> KnowledgeBaseStore:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    client = make_chroma_client(
+        chroma_url=settings.chroma_url, persist_path=str(settings.chroma_path)
+    )
+    return KnowledgeBaseStore(
+        client,
+        collection or settings.collection,
+        model_name=embeddings.model_name,
+        dimension=embeddings.dimension,
+    )
+
+
+@dataclass
+class KnowledgeBase:
+    """The parts that together answer `ingest` and `search`."""
+
+    settings: Settings
+    embeddings: CountingEmbeddings
+    store: KnowledgeBaseStore
+    retriever: HybridRetriever
+
+    def synchronizer(self, progress: ProgressCallback | None = None) -> Synchronizer:
+        s = self.settings
+        return Synchronizer(
+            self.store,
+            self.embeddings,
+            chunking=ChunkingOptions(
+                max_tokens=s.chunk_tokens,
+                overlap_tokens=s.chunk_overlap_tokens,
+                min_tokens=s.chunk_min_tokens,
+            ),
+            exclude=s.ingest_exclude,
+            use_manifest=s.use_manifest,
+            max_file_bytes=s.ingest_max_file_bytes,
+            progress=progress,
+        )
+
+
+def build_knowledge_base(
+    settings: Settings, *, collection: str | None = None, refresh_seconds: float = 2.0
+) -> KnowledgeBase:
+    embeddings = build_embeddings(settings)
+    store = build_store(settings, embeddings, collection=collection)
+    retriever = HybridRetriever(
+        store, embeddings, rrf_k=settings.rrf_k, refresh_seconds=refresh_seconds
+    )
+    return KnowledgeBase(settings, embeddings, store, retriever)

@@ -1,0 +1,155 @@
+"""The one place the environment is read.
+
+Every other module receives a `Settings` instance (or values taken from it);
+nothing else calls `os.environ`.  Fields use the `TRIAGE_` prefix, except the
+OpenAI ones, which follow the standard OpenAI variable names so an existing
+shell set-up just works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbeddingProvider = Literal["auto", "local", "openai"]
+
+LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+DEFAULT_OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="TRIAGE_",
+        env_file=None,
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    # --- storage -------------------------------------------------------------
+    data_dir: Path = Field(default=Path(".triage"), description="Where every local artefact lives.")
+    collection: str = Field(
+        default="docs", description="Chroma collection holding the knowledge base."
+    )
+    chroma_url: str | None = Field(
+        default=None, description="Chroma server URL; unset means an in-process PersistentClient."
+    )
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy URL; unset means SQLite under the data dir."
+    )
+
+    # --- embeddings ----------------------------------------------------------
+    embedding_provider: EmbeddingProvider = "auto"
+    embedding_model: str | None = Field(
+        default=None, description="Model name; defaults depend on the provider."
+    )
+    models_dir: Path | None = Field(
+        default=None, description="Where derived model files (the ONNX export) are cached."
+    )
+    embedding_batch_size: int = Field(default=64, ge=1, le=2048)
+    embedding_threads: int = Field(default=0, ge=0, description="0 lets the runtime pick.")
+
+    # --- chunking ------------------------------------------------------------
+    # 200 cl100k tokens keeps ~97% of chunks inside MiniLM's 256 word-piece window
+    # once the title/heading prefix is added (measured by bench/ingest.py).
+    chunk_tokens: int = Field(default=200, ge=32, le=8000)
+    chunk_overlap_tokens: int = Field(default=30, ge=0, le=1000)
+    chunk_min_tokens: int = Field(default=40, ge=0, le=1000)
+    ingest_max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1024)
+    ingest_exclude: list[str] = Field(
+        default_factory=lambda: ["**/node_modules/**", "**/.git/**"],
+        description="Glob patterns (relative to the ingested root) never ingested.",
+    )
+    use_manifest: bool = Field(
+        default=True,
+        description="When a root holds manifest.jsonl, ingest only the files it lists.",
+    )
+
+    tiktoken_cache_dir: Path | None = Field(
+        default=None,
+        validation_alias=AliasChoices("TRIAGE_TIKTOKEN_CACHE_DIR", "TIKTOKEN_CACHE_DIR"),
+        description="Local tiktoken BPE files; tiktoken would otherwise download them.",
+    )
+
+    # --- retrieval -----------------------------------------------------------
+    search_k: int = Field(default=5, ge=1, le=100)
+    rrf_k: int = Field(default=60, ge=1)
+
+    # --- LLM -----------------------------------------------------------------
+    openai_api_key: SecretStr | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_API_KEY", "TRIAGE_OPENAI_API_KEY")
+    )
+    openai_base_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("OPENAI_BASE_URL", "TRIAGE_OPENAI_BASE_URL")
+    )
+    llm_model: str = "gpt-4o-mini"
+    llm_classifier_model: str | None = None
+    llm_timeout_seconds: float = Field(default=30.0, gt=0)
+    llm_max_retries: int = Field(default=1, ge=0, le=10)
+    llm_context_tokens: int = Field(default=3000, ge=200)
+    block_remote_models: bool = Field(
+        default=False,
+        description="Refuse LLM clients whose base URL is not on loopback (set by the tests).",
+    )
+
+    # --- triage --------------------------------------------------------------
+    taxonomy_path: Path | None = Field(default=None, description="Replace the built-in taxonomy.")
+    classifier_path: Path | None = Field(default=None, description="Trained offline classifier.")
+
+    # --- service -------------------------------------------------------------
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    max_request_bytes: int = Field(default=256 * 1024, ge=1024)
+    max_message_chars: int = Field(default=20_000, ge=100)
+    public_ask_rate_per_minute: int = Field(default=30, ge=1)
+    slack_signing_secret: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_api_url: str = "https://slack.com/api/"
+    auto_send_min_confidence: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="Unset: every reply needs an agent's approval."
+    )
+    log_json: bool = True
+
+    # --- derived -------------------------------------------------------------
+    @property
+    def llm_enabled(self) -> bool:
+        return self.openai_api_key is not None or self.openai_base_url is not None
+
+    @property
+    def resolved_embedding_provider(self) -> Literal["local", "openai"]:
+        if self.embedding_provider == "auto":
+            return "openai" if self.llm_enabled else "local"
+        return self.embedding_provider
+
+    @property
+    def resolved_embedding_model(self) -> str:
+        if self.embedding_model:
+            return self.embedding_model
+        if self.resolved_embedding_provider == "openai":
+            return DEFAULT_OPENAI_EMBEDDING_MODEL
+        return LOCAL_EMBEDDING_MODEL
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or (self.data_dir / "models")
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'triage.db').resolve()}"
+
+    @property
+    def resolved_classifier_path(self) -> Path:
+        return self.classifier_path or (self.data_dir / "classifier.joblib")
+
+
+def get_settings() -> Settings:
+    """Build settings from the environment; called at the edges (CLI, app factory)."""
+    return Settings()

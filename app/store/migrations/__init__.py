@@ -1,0 +1,1 @@
+"""Alembic migrations for the review store; run them with ``app.store.db.migrate``."""

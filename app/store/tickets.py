@@ -1,0 +1,256 @@
+"""Tickets and their drafts: creation, re-drafting, lookup and the review queue."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from app.store import audit
+from app.store.columns import utcnow
+from app.store.errors import ConflictError, InvalidInputError, InvalidStateError, NotFoundError
+from app.store.models import DEFAULT_PRIORITY, Draft, Ticket, TicketStatus
+from app.store.transitions import move_ticket
+
+# A ticket can start waiting for its draft, already drafted, or straight with a human
+# (screening flagged it); every other status is reached through a review action.
+CREATE_STATUSES: frozenset[TicketStatus] = frozenset({"drafting", "pending_review", "escalated"})
+# Once a reply is approved it is on its way out; a new draft must not replace it.
+CLOSED_STATUSES: frozenset[TicketStatus] = frozenset({"approved", "sent"})
+
+MAX_PAGE = 200
+
+
+def _routing(triage: Mapping[str, Any], key: str) -> str | None:
+    value = triage.get(key)
+    return value if isinstance(value, str) and value else None
+
+
+def create_ticket(
+    session: Session,
+    *,
+    channel: str,
+    reporter: str | None,
+    message: str,
+    metadata: Mapping[str, Any] | None = None,
+    triage: Mapping[str, Any] | None = None,
+    signals: Mapping[str, Any] | None = None,
+    redactions: Sequence[Mapping[str, Any]] = (),
+    status: TicketStatus = "drafting",
+    external_ref: str | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> Ticket:
+    """Store a screened ticket; ``message`` must already be redacted."""
+    if status not in CREATE_STATUSES:
+        raise InvalidInputError(
+            f"a ticket cannot be created as {status!r}; use one of {sorted(CREATE_STATUSES)}"
+        )
+    now = now or utcnow()
+    triage = dict(triage or {})
+    ticket = Ticket(
+        channel=channel,
+        reporter=reporter,
+        message=message,
+        meta=dict(metadata or {}),
+        triage=triage,
+        signals=dict(signals or {}),
+        redactions=[dict(r) for r in redactions],
+        category=_routing(triage, "category"),
+        priority=_routing(triage, "priority") or DEFAULT_PRIORITY,
+        team=_routing(triage, "team"),
+        status=status,
+        external_ref=external_ref,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    audit.record(
+        session,
+        ticket_id=ticket.id,
+        actor=actor,
+        action="ticket_created",
+        to_status=status,
+        detail={"channel": channel, "priority": ticket.priority, "category": ticket.category},
+        now=now,
+    )
+    session.flush()
+    return ticket
+
+
+def lock_ticket(session: Session, ticket_id: str) -> Ticket:
+    """Load a ticket, row-locked until commit on PostgreSQL (SQLite ignores FOR UPDATE).
+
+    Every writer locks the ticket before touching its drafts; with one lock order two
+    writers (a re-draft and an approval) queue instead of deadlocking.
+    """
+    ticket = session.scalars(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if ticket is None:
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def add_draft(
+    session: Session,
+    ticket_id: str,
+    *,
+    text: str,
+    citations: Sequence[Mapping[str, Any]] = (),
+    confidence: float,
+    needs_human: bool,
+    reason: str | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    actor: str = "system",
+    now: datetime | None = None,
+) -> Draft:
+    """Add the next version of the ticket's reply; earlier pending versions are superseded.
+
+    The ticket moves to ``pending_review`` (an escalated ticket stays escalated, so it
+    remains with the team it was handed to).
+    """
+    now = now or utcnow()
+    ticket = lock_ticket(session, ticket_id)
+    if ticket.status in CLOSED_STATUSES:
+        raise InvalidStateError(
+            f"ticket {ticket_id} is {ticket.status}: its reply is already approved, "
+            "so a new draft cannot replace it"
+        )
+    from_status = ticket.status
+    to_status: TicketStatus = "escalated" if from_status == "escalated" else "pending_review"
+    # The ticket update goes first: it takes the row (PostgreSQL) or database (SQLite)
+    # write lock, so the version read below cannot race another writer.
+    if not move_ticket(session, ticket_id, expected=from_status, to=to_status, now=now):
+        raise ConflictError(f"ticket {ticket_id} changed while a draft was being added; retry")
+
+    previous = session.scalar(select(func.max(Draft.version)).where(Draft.ticket_id == ticket_id))
+    superseded = list(
+        session.scalars(
+            update(Draft)
+            .where(Draft.ticket_id == ticket_id, Draft.status == "pending")
+            .values(status="superseded")
+            .returning(Draft.id)
+        )
+    )
+    draft = Draft(
+        ticket=ticket,
+        version=(previous or 0) + 1,
+        text=text,
+        citations=[dict(c) for c in citations],
+        confidence=confidence,
+        needs_human=needs_human,
+        reason=reason,
+        provenance=dict(provenance or {}),
+        status="pending",
+        created_at=now,
+    )
+    session.add(draft)
+    session.flush()
+    audit.record(
+        session,
+        ticket_id=ticket_id,
+        actor=actor,
+        action="draft_added",
+        from_status=from_status,
+        to_status=to_status,
+        detail={"draft_id": draft.id, "version": draft.version, "superseded": superseded},
+        now=now,
+    )
+    session.flush()
+    return draft
+
+
+def get_ticket(session: Session, ticket_id: str) -> Ticket:
+    """The ticket with its drafts loaded (oldest version first)."""
+    ticket = session.scalars(
+        select(Ticket)
+        .where(Ticket.id == ticket_id)
+        .options(selectinload(Ticket.drafts))
+        .execution_options(populate_existing=True)
+    ).one_or_none()
+    if ticket is None:
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    return ticket
+
+
+def get_draft(session: Session, draft_id: str) -> Draft:
+    draft = session.get(Draft, draft_id, populate_existing=True)
+    if draft is None:
+        raise NotFoundError(f"draft {draft_id} not found")
+    return draft
+
+
+def encode_cursor(ticket: Ticket) -> str:
+    raw = json.dumps([ticket.priority, ticket.created_at.isoformat(), ticket.id])
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[str, datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        priority, created_at, ticket_id = json.loads(raw)
+        when = datetime.fromisoformat(created_at)
+        if not (isinstance(priority, str) and isinstance(ticket_id, str)) or when.tzinfo is None:
+            raise ValueError("wrong field types")
+    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as exc:
+        raise InvalidInputError("invalid queue cursor; start again without one") from exc
+    return priority, when, ticket_id
+
+
+def list_review_queue(
+    session: Session,
+    *,
+    status: TicketStatus | None = "pending_review",
+    category: str | None = None,
+    priority: str | None = None,
+    team: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Ticket], str | None]:
+    """One page of the queue, most urgent first (priority, then oldest), drafts loaded.
+
+    Keyset pagination on (priority, created_at, id): a ticket inserted while an agent
+    pages never shifts the pages after it, so nothing is shown twice or skipped; it
+    appears on a later page if it sorts after the cursor.
+    """
+    if limit < 1:
+        raise InvalidInputError("limit must be at least 1")
+    limit = min(limit, MAX_PAGE)
+    stmt = select(Ticket).options(selectinload(Ticket.drafts))
+    if status is not None:
+        stmt = stmt.where(Ticket.status == status)
+    if category is not None:
+        stmt = stmt.where(Ticket.category == category)
+    if priority is not None:
+        stmt = stmt.where(Ticket.priority == priority)
+    if team is not None:
+        stmt = stmt.where(Ticket.team == team)
+    if cursor is not None:
+        after_priority, after_created, after_id = decode_cursor(cursor)
+        stmt = stmt.where(
+            or_(
+                Ticket.priority > after_priority,
+                and_(Ticket.priority == after_priority, Ticket.created_at > after_created),
+                and_(
+                    Ticket.priority == after_priority,
+                    Ticket.created_at == after_created,
+                    Ticket.id > after_id,
+                ),
+            )
+        )
+    stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit + 1)
+    rows = list(session.scalars(stmt))
+    items = rows[:limit]
+    next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
+    return items, next_cursor

@@ -1,0 +1,73 @@
+"""Build the chat model for any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, ...).
+
+Everything the client needs comes from `Settings`; base URL and key are always passed
+explicitly so neither langchain nor the openai SDK falls back to reading the environment
+(or a LangSmith gateway variable) behind the settings' back.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+from langchain_openai import ChatOpenAI
+from pydantic import SecretStr
+
+from app.settings import Settings
+
+__all__ = [
+    "DEFAULT_OPENAI_BASE_URL",
+    "LLMNotConfigured",
+    "RemoteModelBlocked",
+    "build_chat_model",
+    "is_loopback_url",
+]
+
+DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
+# Self-hosted servers (vLLM, Ollama) ignore the key, but the SDK refuses to start without one.
+_PLACEHOLDER_KEY = "not-needed"
+
+
+class LLMNotConfigured(RuntimeError):
+    """Neither OPENAI_API_KEY nor OPENAI_BASE_URL is set."""
+
+
+class RemoteModelBlocked(RuntimeError):
+    """`block_remote_models` is on and the endpoint is not on this machine."""
+
+
+def is_loopback_url(url: str | None) -> bool:
+    if not url:
+        return False
+    host = urlsplit(url).hostname
+    if host is None:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def build_chat_model(settings: Settings, *, model: str | None = None) -> ChatOpenAI:
+    """A deterministic (temperature 0) chat client; raises before any request is made."""
+    base_url = settings.openai_base_url
+    if settings.block_remote_models and not is_loopback_url(base_url):
+        where = base_url or DEFAULT_OPENAI_BASE_URL
+        raise RemoteModelBlocked(
+            f"remote model endpoint {where} refused: block_remote_models is set"
+        )
+    if not settings.llm_enabled:
+        raise LLMNotConfigured("set OPENAI_API_KEY and/or OPENAI_BASE_URL to use an LLM")
+    api_key = settings.openai_api_key or SecretStr(_PLACEHOLDER_KEY)
+    return ChatOpenAI(
+        model=model or settings.llm_model,
+        api_key=api_key,
+        base_url=base_url or DEFAULT_OPENAI_BASE_URL,
+        timeout=settings.llm_timeout_seconds,
+        max_retries=settings.llm_max_retries,
+        temperature=0,
+        # Chat Completions is the API every OpenAI-compatible server implements.
+        use_responses_api=False,
+    )

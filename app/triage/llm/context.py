@@ -1,0 +1,123 @@
+"""Render a draft request's parts as prompt text, with untrusted text fenced off.
+
+Retrieved docs, earlier turns and the customer's message are data, never instructions;
+each sits inside its own element (`<doc>`, `<turn>`, `<customer_message>`) and any
+look-alike tag inside that text is defused, so a document or message cannot close its
+element early and speak as the prompt.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pydantic import BaseModel
+
+from app.triage.drafting.base import Turn
+from app.triage.llm.tokens import TokenCounter
+from app.triage.models import TriageResult
+from ingest.retrieval import Hit
+
+__all__ = [
+    "LANGUAGE_NAMES",
+    "SelectedContext",
+    "language_name",
+    "neutralise",
+    "render_history",
+    "render_json",
+    "render_triage",
+    "select_documents",
+]
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+}
+
+_OUR_TAGS = re.compile(r"<(/?\s*(?:doc|turn|customer_message|history|documents)\b)", re.IGNORECASE)
+_MAX_HISTORY_TURNS = 10
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code.lower().split("-")[0], code)
+
+
+def neutralise(text: str) -> str:
+    """Defuse our own delimiter tags inside untrusted text; everything else stays verbatim
+    so quotes copied from a doc still match the stored chunk."""
+    return _OUR_TAGS.sub(r"&lt;\1", text)
+
+
+def _attr(value: str | None) -> str:
+    return html.escape(value or "", quote=True)
+
+
+def render_doc(hit: Hit, text: str | None = None) -> str:
+    body = neutralise(hit.text if text is None else text)
+    return (
+        f'<doc id="{_attr(hit.chunk_id)}" title="{_attr(hit.title)}" '
+        f'section="{_attr(hit.heading)}" url="{_attr(hit.url)}">\n{body}\n</doc>'
+    )
+
+
+@dataclass(frozen=True)
+class SelectedContext:
+    hits: list[Hit]
+    text: str
+    tokens: int
+    dropped: int
+
+
+def select_documents(hits: Sequence[Hit], counter: TokenCounter, budget: int) -> SelectedContext:
+    """Best-ranked hits that fit the token budget; the lowest-ranked are dropped first.
+
+    If even the best hit is over budget it is kept, truncated: an answer grounded in part
+    of the best section beats no grounding at all.
+    """
+    kept: list[Hit] = []
+    blocks: list[str] = []
+    used = 0
+    for hit in hits:
+        block = render_doc(hit)
+        cost = counter.count(block) + 1
+        if used + cost > budget:
+            if not kept:
+                overhead = counter.count(render_doc(hit, ""))
+                block = render_doc(hit, counter.truncate(hit.text, max(budget - overhead, 0)))
+                kept.append(hit)
+                blocks.append(block)
+                used += counter.count(block)
+            break
+        kept.append(hit)
+        blocks.append(block)
+        used += cost
+    text = "\n\n".join(blocks) if blocks else "(no documentation was retrieved)"
+    return SelectedContext(hits=kept, text=text, tokens=used, dropped=len(hits) - len(kept))
+
+
+def render_history(turns: Sequence[Turn]) -> str:
+    recent = list(turns)[-_MAX_HISTORY_TURNS:]
+    if not recent:
+        return "(no earlier messages)"
+    return "\n".join(
+        f'<turn role="{_attr(turn.role)}">\n{neutralise(turn.content)}\n</turn>' for turn in recent
+    )
+
+
+def render_json(model: BaseModel) -> str:
+    data = model.model_dump(mode="json", exclude_defaults=True)
+    return neutralise(json.dumps(data, ensure_ascii=False, indent=1, sort_keys=True))
+
+
+def render_triage(triage: TriageResult) -> str:
+    fields = triage.model_dump(
+        mode="json", include={"category", "priority", "team", "language", "sentiment", "flags"}
+    )
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True)

@@ -1,0 +1,68 @@
+"""Public shapes of a triage run (the `triage ask` JSON and the ticket's fields)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from app.triage.screening.secrets import Redaction
+from app.triage.signals import Signals
+from app.triage.taxonomy import Priority
+
+Sentiment = Literal["negative", "neutral", "positive"]
+
+
+class TriageResult(BaseModel):
+    category: str
+    confidence: float = Field(ge=0.0, le=1.0)
+    priority: Priority
+    team: str
+    language: str
+    sentiment: Sentiment
+    flags: list[str] = Field(default_factory=list)
+    classifier: str = Field(default="offline", description="Which classifier decided.")
+    priority_reasons: list[str] = Field(default_factory=list)
+
+
+class Citation(BaseModel):
+    chunk_id: str
+    doc_id: str
+    source: str
+    url: str | None
+    quote: str
+
+
+class Provenance(BaseModel):
+    drafter: Literal["offline", "llm", "handoff"]
+    model: str | None = None
+    prompt_id: str | None = None
+    prompt_version: str | None = None
+    prompt_hash: str | None = None
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    retrieved_chunk_ids: list[str] = Field(default_factory=list)
+    latency_ms: float | None = None
+    error: str | None = None
+
+
+class DraftReply(BaseModel):
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    confidence: float = Field(ge=0.0, le=1.0)
+    needs_human: bool
+    reason: str | None = None
+    language: str = "en"
+    provenance: Provenance
+
+
+class AskResult(BaseModel):
+    triage: TriageResult
+    signals: Signals
+    redactions: list[Redaction]
+    draft: DraftReply
+    message: str = Field(description="The message as stored: secrets replaced by placeholders.")
+
+    def public(self) -> dict[str, Any]:
+        """The contract shape of `triage ask --json`."""
+        return self.model_dump(mode="json")

@@ -1,0 +1,151 @@
+"""Prompts live as named, versioned Markdown files, not as strings in code.
+
+A prompt file is YAML front matter (`id`, `version`, `variables`, optional `description`)
+followed by a `## system` and a `## user` section.  Placeholders are `{{ name }}`, so the
+single braces of JSON examples inside a prompt are plain text.  Substitution is a single
+pass: a value that itself contains `{{ x }}` (a customer message, a doc) is never
+expanded again.
+
+Each template carries the sha256 of its file, recorded in every draft's provenance so a
+reply can be traced to the exact prompt text that produced it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+__all__ = ["PromptError", "PromptTemplate", "default_prompts_dir", "load_prompt"]
+
+_PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+_SECTION = re.compile(r"^##[ \t]+(system|user)[ \t]*$", re.IGNORECASE | re.MULTILINE)
+_NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+
+
+class PromptError(ValueError):
+    """A prompt file is missing or malformed, or was rendered with the wrong variables."""
+
+
+class _FrontMatter(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    variables: list[str] = Field(default_factory=list)
+    description: str | None = None
+
+    @field_validator("version", mode="before")
+    @classmethod
+    def _version_as_text(cls, value: object) -> object:
+        # YAML reads `version: 1` as an int; versions are labels, not numbers.
+        return str(value) if isinstance(value, int | float) else value
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    id: str
+    version: str
+    variables: tuple[str, ...]
+    description: str | None
+    system: str
+    user: str
+    hash: str
+    path: Path
+
+    def render(self, **values: str) -> list[BaseMessage]:
+        """System message (static instructions) then user message (the variable parts)."""
+        missing = sorted(set(self.variables) - set(values))
+        extra = sorted(set(values) - set(self.variables))
+        if missing or extra:
+            problems = []
+            if missing:
+                problems.append(f"missing {', '.join(missing)}")
+            if extra:
+                problems.append(f"unexpected {', '.join(extra)}")
+            raise PromptError(f"prompt {self.id!r}: {'; '.join(problems)}")
+        for name, value in values.items():
+            if not isinstance(value, str):
+                raise PromptError(f"prompt {self.id!r}: variable {name} must be a string")
+        return [
+            SystemMessage(content=_substitute(self.system, values)),
+            HumanMessage(content=_substitute(self.user, values)),
+        ]
+
+
+def _substitute(text: str, values: dict[str, str]) -> str:
+    return _PLACEHOLDER.sub(lambda m: values[m.group(1)], text)
+
+
+def default_prompts_dir() -> Path:
+    """The repository's top-level `prompts/` folder (this file is app/triage/prompts.py)."""
+    return Path(__file__).resolve().parents[2] / "prompts"
+
+
+def load_prompt(name: str, prompts_dir: Path | None = None) -> PromptTemplate:
+    if not _NAME.match(name):
+        raise PromptError(f"invalid prompt name {name!r}")
+    folder = prompts_dir if prompts_dir is not None else default_prompts_dir()
+    path = folder / f"{name}.md"
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PromptError(f"cannot read prompt {path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise PromptError(f"{path}: not UTF-8") from exc
+    return _parse(text, path, hashlib.sha256(raw).hexdigest())
+
+
+def _parse(text: str, path: Path, digest: str) -> PromptTemplate:
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        raise PromptError(f"{path}: missing YAML front matter (--- ... ---)")
+    try:
+        meta = _FrontMatter.model_validate(yaml.safe_load(match.group(1)) or {})
+    except yaml.YAMLError as exc:
+        raise PromptError(f"{path}: invalid front matter YAML: {exc}") from exc
+    except ValidationError as exc:
+        raise PromptError(f"{path}: invalid front matter: {exc}") from exc
+    sections = _sections(text[match.end() :], path)
+    declared = set(meta.variables)
+    if len(declared) != len(meta.variables):
+        raise PromptError(f"{path}: a variable is declared twice")
+    used = {m.group(1) for part in sections.values() for m in _PLACEHOLDER.finditer(part)}
+    if used != declared:
+        problems = []
+        if used - declared:
+            problems.append(f"undeclared placeholders {sorted(used - declared)}")
+        if declared - used:
+            problems.append(f"declared but unused {sorted(declared - used)}")
+        raise PromptError(f"{path}: {'; '.join(problems)}")
+    return PromptTemplate(
+        id=meta.id,
+        version=meta.version,
+        variables=tuple(meta.variables),
+        description=meta.description,
+        system=sections["system"],
+        user=sections["user"],
+        hash=digest,
+        path=path,
+    )
+
+
+def _sections(body: str, path: Path) -> dict[str, str]:
+    heads = list(_SECTION.finditer(body))
+    names = [h.group(1).lower() for h in heads]
+    if names != ["system", "user"]:
+        raise PromptError(f"{path}: expected exactly '## system' then '## user' sections")
+    if body[: heads[0].start()].strip():
+        raise PromptError(f"{path}: text before '## system' would be silently dropped")
+    return {
+        "system": body[heads[0].end() : heads[1].start()].strip(),
+        "user": body[heads[1].end() :].strip(),
+    }

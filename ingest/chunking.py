@@ -1,0 +1,281 @@
+"""Heading-aware, token-bounded chunking of normalised Markdown.
+
+Sections follow the heading tree (the heading path is kept for metadata and the
+deep link), chunks are bounded in tiktoken tokens, fenced code is kept whole
+unless it alone exceeds the budget, consecutive chunks of one section overlap a
+little, and sections too small to stand alone are merged into a neighbour.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cache
+
+import tiktoken
+
+from ingest.types import Chunk
+
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_FENCE = re.compile(r"^\s*(```+|~~~+)")
+_SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=[A-Z0-9`\"'(\[*_-])")
+
+
+@cache
+def encoding() -> tiktoken.Encoding:
+    return tiktoken.get_encoding("cl100k_base")
+
+
+def count_tokens(text: str) -> int:
+    return len(encoding().encode(text, disallowed_special=()))
+
+
+def slugify(heading: str) -> str:
+    """GitHub/Mintlify-style anchor: lowercase, punctuation dropped, spaces to hyphens."""
+    text = re.sub(r"`|\*\*|__|\[([^\]]*)\]\([^)]*\)", r"\1", heading).strip().lower()
+    text = re.sub(r"[^\w\- ]", "", text)
+    return re.sub(r"\s+", "-", text).strip("-")
+
+
+@dataclass
+class _Block:
+    text: str
+    tokens: int
+    is_code: bool
+
+
+@dataclass
+class _Section:
+    path: tuple[str, ...]
+    anchor: str | None
+    heading_line: str | None
+    blocks: list[_Block] = field(default_factory=list)
+
+    @property
+    def tokens(self) -> int:
+        return sum(b.tokens for b in self.blocks)
+
+
+@dataclass
+class _Piece:
+    path: tuple[str, ...]
+    anchor: str | None
+    parts: list[str]
+    tokens: int
+    alone: bool  # the whole of its section
+
+
+def _sections(text: str) -> list[_Section]:
+    sections = [_Section(path=(), anchor=None, heading_line=None)]
+    stack: list[tuple[int, str]] = []
+    para: list[str] = []
+    code: list[str] | None = None
+    fence = ""
+
+    def flush_para() -> None:
+        if para and "".join(para).strip():
+            body = "\n".join(para).strip("\n")
+            sections[-1].blocks.append(_Block(body, count_tokens(body), is_code=False))
+        para.clear()
+
+    for line in text.splitlines():
+        if code is not None:
+            code.append(line)
+            if line.strip().startswith(fence) and len(code) > 1:
+                body = "\n".join(code)
+                sections[-1].blocks.append(_Block(body, count_tokens(body), is_code=True))
+                code = None
+            continue
+        fence_match = _FENCE.match(line)
+        if fence_match:
+            flush_para()
+            fence = fence_match.group(1)
+            code = [line]
+            continue
+        heading = _HEADING.match(line)
+        if heading:
+            flush_para()
+            level, title = len(heading.group(1)), heading.group(2).strip()
+            stack = [(lvl, t) for lvl, t in stack if lvl < level] + [(level, title)]
+            sections.append(
+                _Section(
+                    path=tuple(t for _, t in stack),
+                    anchor=slugify(title) or None,
+                    heading_line=line.strip(),
+                )
+            )
+            continue
+        if line.strip():
+            para.append(line)
+        else:
+            flush_para()
+    if code is not None:  # unterminated fence: keep what is there rather than lose it
+        body = "\n".join(code)
+        sections[-1].blocks.append(_Block(body, count_tokens(body), is_code=True))
+    flush_para()
+    return [s for s in sections if s.blocks or s.heading_line]
+
+
+def _split_oversized(block: _Block, budget: int) -> Iterator[_Block]:
+    """Split one block that alone exceeds the budget: code by lines, prose by sentences."""
+    if block.is_code:
+        lines = block.text.splitlines()
+        opener, body = lines[0], lines[1:]
+        closer = body.pop() if body and _FENCE.match(body[-1]) else opener.strip()[:3]
+        units = body
+        wrap = (opener, closer)
+    else:
+        units = [s for s in _SENTENCE_END.split(block.text) if s.strip()]
+        wrap = None
+    current: list[str] = []
+    current_tokens = 0
+    overhead = count_tokens("\n".join(wrap)) + 2 if wrap else 0
+    for unit in units:
+        unit_tokens = count_tokens(unit) + 1
+        if unit_tokens + overhead > budget:  # a single giant line or sentence: cut by tokens
+            if current:
+                yield _emit(current, wrap, block.is_code)
+                current, current_tokens = [], 0
+            tokens = encoding().encode(unit, disallowed_special=())
+            step = max(budget - overhead, 1)
+            for i in range(0, len(tokens), step):
+                yield _emit([encoding().decode(tokens[i : i + step])], wrap, block.is_code)
+            continue
+        if current and current_tokens + unit_tokens + overhead > budget:
+            yield _emit(current, wrap, block.is_code)
+            current, current_tokens = [], 0
+        current.append(unit)
+        current_tokens += unit_tokens
+    if current:
+        yield _emit(current, wrap, block.is_code)
+
+
+def _emit(units: list[str], wrap: tuple[str, str] | None, is_code: bool) -> _Block:
+    text = "\n".join([wrap[0], *units, wrap[1]]) if wrap else " ".join(units)
+    return _Block(text, count_tokens(text), is_code)
+
+
+def _overlap_tail(parts: list[str], overlap: int) -> str:
+    """Last sentences of the previous chunk's prose, up to `overlap` tokens."""
+    if overlap <= 0:
+        return ""
+    for part in reversed(parts):
+        if _FENCE.match(part):
+            continue
+        tail: list[str] = []
+        used = 0
+        for sentence in reversed(_SENTENCE_END.split(part)):
+            cost = count_tokens(sentence)
+            if used + cost > overlap:
+                break
+            tail.insert(0, sentence)
+            used += cost
+        return " ".join(tail)
+    return ""
+
+
+def _pack(section: _Section, budget: int, overlap: int) -> list[_Piece]:
+    blocks: list[_Block] = []
+    for block in section.blocks:
+        # Pieces of a split block leave room for the overlap carried into the next chunk.
+        piece_budget = max(budget - overlap, budget // 2)
+        blocks.extend(_split_oversized(block, piece_budget) if block.tokens > budget else [block])
+    pieces: list[_Piece] = []
+    parts: list[str] = []
+    used = 0
+    for block in blocks:
+        # +1 per block: the blank line that joins blocks costs a token of its own.
+        if parts and used + block.tokens + 1 > budget:
+            pieces.append(_Piece(section.path, section.anchor, parts, used, alone=False))
+            tail = _overlap_tail(parts, overlap)
+            parts = [tail] if tail and count_tokens(tail) + block.tokens <= budget else []
+            used = count_tokens(tail) if parts else 0
+        parts.append(block.text)
+        used += block.tokens + 1
+    if parts:
+        pieces.append(_Piece(section.path, section.anchor, parts, used, alone=False))
+    if len(pieces) == 1:
+        pieces[0].alone = True
+    return pieces
+
+
+def _merge_tiny(pieces: list[_Piece], budget: int, minimum: int) -> list[_Piece]:
+    """Fold whole-but-tiny sections into the following chunk (else the previous one)."""
+    merged: list[_Piece] = []
+    pending: _Piece | None = None
+    for original in pieces:
+        piece = original
+        if pending is not None:
+            if pending.tokens + piece.tokens + 1 <= budget:
+                piece = _Piece(
+                    pending.path,
+                    pending.anchor,
+                    [*pending.parts, *piece.parts],
+                    pending.tokens + piece.tokens + 1,
+                    alone=piece.alone,
+                )
+            else:
+                merged.append(pending)
+            pending = None
+        if piece.alone and piece.tokens < minimum:
+            pending = piece
+            continue
+        merged.append(piece)
+    if pending is not None:
+        if merged and merged[-1].tokens + pending.tokens + 1 <= budget:
+            last = merged[-1]
+            merged[-1] = _Piece(
+                last.path,
+                last.anchor,
+                [*last.parts, *pending.parts],
+                last.tokens + pending.tokens + 1,
+                alone=False,
+            )
+        else:
+            merged.append(pending)
+    return merged
+
+
+def chunk_markdown(
+    doc_id: str,
+    text: str,
+    *,
+    max_tokens: int = 200,
+    overlap_tokens: int = 30,
+    min_tokens: int = 40,
+) -> list[Chunk]:
+    pieces: list[_Piece] = []
+    for section in _sections(text):
+        if section.heading_line:
+            # The heading travels as the first block, so a section folded into a neighbour
+            # keeps its title in the text and the budget accounts for it.
+            line = section.heading_line
+            section.blocks.insert(0, _Block(line, count_tokens(line), is_code=False))
+        pieces.extend(_pack(section, max_tokens, overlap_tokens))
+    pieces = _merge_tiny(pieces, max_tokens, min_tokens)
+    chunks: list[Chunk] = []
+    for piece in pieces:
+        parts = list(piece.parts)
+        # The chunk's own heading is metadata; drop it from the body to save tokens.
+        if (
+            parts
+            and _HEADING.match(parts[0])
+            and piece.path
+            and parts[0].lstrip("#").strip() == (piece.path[-1])
+        ):
+            parts = parts[1:]
+        body = "\n\n".join(p for p in parts if p.strip()).strip()
+        if not body:
+            continue
+        chunks.append(
+            Chunk(
+                doc_id=doc_id,
+                index=len(chunks),
+                text=body,
+                heading_path=piece.path,
+                anchor=piece.anchor,
+                tokens=count_tokens(body),
+            )
+        )
+    return chunks

