@@ -97,6 +97,17 @@ class Settings(BaseSettings):
     # --- triage --------------------------------------------------------------
     taxonomy_path: Path | None = Field(default=None, description="Replace the built-in taxonomy.")
     classifier_path: Path | None = Field(default=None, description="Trained offline classifier.")
+    openapi_specs: list[Path] = Field(
+        default_factory=list,
+        description="OpenAPI specs whose declared error codes are matched in messages.",
+    )
+    answer_min_support: float = Field(
+        default=0.45,
+        ge=0.0,
+        le=1.0,
+        description="Below this best-passage similarity the draft hands off (see bench/triage.py).",
+    )
+    prompts_dir: Path | None = Field(default=None, description="Override the prompts folder.")
 
     # --- service -------------------------------------------------------------
     host: str = "127.0.0.1"
@@ -111,6 +122,36 @@ class Settings(BaseSettings):
         default=None, ge=0.0, le=1.0, description="Unset: every reply needs an agent's approval."
     )
     log_json: bool = True
+    log_level: str = Field(default="INFO", description="Root log level (DEBUG, INFO, WARNING…).")
+    run_workers: bool = Field(
+        default=True,
+        description="Run the drafting and outbox workers inside the API process; "
+        "false for API-only processes (run `triage worker` elsewhere).",
+    )
+    worker_poll_seconds: float = Field(
+        default=1.0, gt=0, le=60, description="Idle wait between worker polls of the database."
+    )
+    drafting_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Tickets drafted at once by one process (LLM mode)."
+    )
+    pipeline_concurrency: int = Field(
+        default=2, ge=1, le=64, description="Triage pipeline runs at once per API process."
+    )
+    outbox_stale_after_seconds: float = Field(
+        default=300.0, gt=0, description="A claimed outbox row older than this is re-sent."
+    )
+    outbox_max_attempts: int = Field(default=8, ge=1, le=100)
+    db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL pool per process.")
+    auth_cache_seconds: float = Field(
+        default=5.0, ge=0, description="How long a checked bearer token is trusted in-process."
+    )
+    ask_answer_min_confidence: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="/v1/ask answers directly at or above this draft confidence; "
+        "below it the question becomes a ticket for an agent.",
+    )
 
     # --- derived -------------------------------------------------------------
     @property

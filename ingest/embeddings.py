@@ -194,6 +194,9 @@ class LocalMiniLMEmbeddings(Embeddings):
         if self._threads:
             options.intra_op_num_threads = self._threads
         options.log_severity_level = 3
+        # Every batch has its own (batch, length) shape; memory patterns are planned per
+        # shape and only pile up memory for a workload like this.
+        options.enable_mem_pattern = False
         self._session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )

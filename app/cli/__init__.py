@@ -13,6 +13,7 @@ import typer
 
 from app.cli.common import CliError
 from app.cli.kb import register as register_kb
+from app.cli.triage_cmds import register as register_triage
 
 app = typer.Typer(
     name="triage",
@@ -22,6 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 register_kb(app)
+register_triage(app)
 
 
 def main() -> None:

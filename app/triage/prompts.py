@@ -84,8 +84,16 @@ def _substitute(text: str, values: dict[str, str]) -> str:
 
 
 def default_prompts_dir() -> Path:
-    """The repository's top-level `prompts/` folder (this file is app/triage/prompts.py)."""
-    return Path(__file__).resolve().parents[2] / "prompts"
+    """The repository's top-level `prompts/` folder (this file is app/triage/prompts.py).
+
+    An installed wheel has no such folder beside the package; the working directory's
+    `prompts/` is the fallback there.  Anything else passes `prompts_dir` explicitly.
+    """
+    beside_package = Path(__file__).resolve().parents[2] / "prompts"
+    if beside_package.is_dir():
+        return beside_package
+    in_cwd = Path.cwd() / "prompts"
+    return in_cwd if in_cwd.is_dir() else beside_package
 
 
 def load_prompt(name: str, prompts_dir: Path | None = None) -> PromptTemplate:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from app.settings import Settings
 from tests.fakes.openai_server import FakeOpenAI, RecordedRequest, Reply
 
 __all__ = ["FakeOpenAI", "RecordedRequest", "Reply", "fake_openai", "llm_settings"]
@@ -22,10 +23,8 @@ def fake_openai() -> Iterator[FakeOpenAI]:
         yield fake
 
 
-def llm_settings(fake: FakeOpenAI, **overrides: Any) -> Any:
+def llm_settings(fake: FakeOpenAI, **overrides: Any) -> Settings:
     """Settings pointing every LLM client at `fake`: fast timeouts, no retries by default."""
-    from app.settings import Settings
-
     values: dict[str, Any] = {
         "openai_base_url": fake.base_url,
         "openai_api_key": None,

@@ -33,8 +33,9 @@ def fake_jwt() -> str:
 
 
 def fake_pem(kind: str = "RSA") -> str:
+    label = f"{kind} PRIVATE KEY".strip()
     body = "\n".join(fake(64, _ALNUM + "+/") for _ in range(5))
-    return f"-----BEGIN {kind} PRIVATE KEY-----\n{body}\n{fake(20)}==\n-----END {kind} PRIVATE KEY-----"
+    return f"-----BEGIN {label}-----\n{body}\n{fake(20)}==\n-----END {label}-----"
 
 
 CLIENT_ID = "019a2b3c-4d5e-7f60-8a9b-" + fake(12, "0123456789abcdef")
@@ -92,7 +93,8 @@ def test_unquoted_user_flag_and_python_auth_tuple() -> None:
         'curl -u "$GRID_CLIENT_ID:$GRID_CLIENT_SECRET" "$GRID_BASE_URL/customers"',
         'curl -u "{client_id}:{client_secret}" https://api.lightspark.com/grid/2025-10-13',
         'curl -u "sandbox_token_id:sandbox_token_secret" https://api.lightspark.com/grid/2025-10-13',
-        'export GRID_API_TOKEN_ID="your-token-id"\nexport GRID_API_CLIENT_SECRET="your-client-secret"',
+        'export GRID_API_TOKEN_ID="your-token-id"\n'
+        'export GRID_API_CLIENT_SECRET="your-client-secret"',
         '"x-grid-client-id: {client id}", "x-grid-client-secret: {client secret}"',
         "GRID_CLIENT_SECRET=${GRID_CLIENT_SECRET}\nclient_secret=os.environ['GRID_CLIENT_SECRET']",
         "const secret = process.env.GRID_CLIENT_SECRET;\nclientSecret: clientSecret,",
@@ -209,7 +211,7 @@ def test_basic_auth_in_url_and_header() -> None:
         f"DATABASE_URL=postgres://grid_app:{password}@db.internal:5432/payouts\n"
         f"Authorization: Basic {header}"
     )
-    assert f"postgres://grid_app:[REDACTED:basic_auth]@db.internal:5432/payouts" in result.text
+    assert "postgres://grid_app:[REDACTED:basic_auth]@db.internal:5432/payouts" in result.text
     assert "Authorization: Basic [REDACTED:basic_auth]" in result.text
     assert_no_leak(result, password, header)
 
@@ -238,7 +240,7 @@ def test_quoted_high_entropy_value_without_a_key_name() -> None:
 
 @pytest.mark.parametrize("kind", ["RSA", "EC", "OPENSSH", ""])
 def test_multiline_pem_block_is_replaced_whole(kind: str) -> None:
-    pem = fake_pem(kind).replace("  ", " ").replace("BEGIN  ", "BEGIN ").replace("END  ", "END ")
+    pem = fake_pem(kind)
     message = f"Our webhook verifier uses this key:\n{pem}\nand verification still fails."
     result = redact_secrets(message)
     assert result.text == (
@@ -346,12 +348,19 @@ Idempotency-Key: 7f1c2a9e-3b4d-4c5e-8f60-1a2b3c4d5e6f
  "createdAt": "2025-10-13T12:34:56.789Z", "amount": {"value": 150000, "currency": "USD"},
  "quoteId": "Quote:019542f5-b3e7-1d02-0000-000000000006", "code": "TRANSACTION_NOT_CANCELLABLE"}
 Docs: https://docs.lightspark.com/platform-overview/core-concepts/currencies-and-rails
-Grid-Wallet-Signature: sandbox-valid-signature; tx hash 0x8f3e9a1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7
+Grid-Wallet-Signature: sandbox-valid-signature
+tx hash 0x8f3e9a1b2c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7
 """
     result = redact_secrets(message)
     assert result.redactions == []
     assert result.text == message
     assert not result.production_credential
+
+
+def test_random_identifiers_next_to_id_like_keys_are_kept() -> None:
+    idem, nonce = fake(32), fake(40, _ALNUM + "+/")
+    message = json.dumps({"idempotencyKey": idem, "nonce": nonce, "externalId": fake(24)})
+    assert redact_secrets(message).text == message
 
 
 def test_contract_shape_and_production_rule() -> None:
@@ -363,6 +372,7 @@ def test_contract_shape_and_production_rule() -> None:
     sandbox = redact_secrets(
         f"curl -u {CLIENT_ID}:{CLIENT_SECRET} https://api.lightspark.com/grid/2025-10-13/sandbox/send"
     )
-    assert sandbox.redactions and not sandbox.production_credential
+    assert sandbox.redactions
+    assert not sandbox.production_credential
     unknown_env = redact_secrets(f"client_secret={CLIENT_SECRET}")
     assert not unknown_env.production_credential

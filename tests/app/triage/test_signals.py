@@ -34,7 +34,7 @@ curl -X POST "https://api.lightspark.com/grid/2025-10-13/quotes" \\
 ```
 HTTP/1.1 422
 x-request-id: 3f9a1c2e-0b7d-4e21-9c55-1234567890ab
-{"status": 422, "code": "invalid_input", "message": "lookupId expired", "requestId": "req_8Hq2LmN0pXz"}
+{"status": 422, "code": "invalid_input", "message": "expired", "requestId": "req_8Hq2LmN0pXz"}
 we use the grid-js-sdk (TypeScript). The payout to our customer is still pending for 3 days."""
 
 
@@ -93,7 +93,8 @@ def test_http_statuses(text: str, expected: list[int]) -> None:
 
 def test_error_codes_known_unknown_and_prose(known_codes: frozenset[str]) -> None:
     text = (
-        'First {"code": "QUOTE_NOT_FOUND"}, then {"code": "SOMETHING_NEW_ERROR"} and rate_limited.\n'
+        'First {"code": "QUOTE_NOT_FOUND"}, then {"code": "SOMETHING_NEW_ERROR"}'
+        " and rate_limited.\n"
         'The page said forbidden. {"code": "FORBIDDEN"} and {"currency": {"code": "USD"}}'
     )
     signals = extract_signals(text, known_codes)

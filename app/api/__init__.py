@@ -1,0 +1,6 @@
+"""The review service's HTTP API.  ``create_app`` is the uvicorn factory:
+``uvicorn --factory app.api:create_app`` (or ``triage serve``)."""
+
+from app.api.app import create_app
+
+__all__ = ["create_app"]

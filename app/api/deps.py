@@ -1,0 +1,177 @@
+"""Dependencies: the services built in the lifespan, auth, roles, idempotency keys.
+
+Everything a route needs arrives through these typed aliases; nothing is a module
+global, so several apps (tests, benchmarks) can live in one process.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from app.api.auth import TokenAuthenticator
+from app.api.problems import ProblemError
+from app.api.ratelimit import TokenBucketLimiter
+from app.observability import Metrics
+from app.services.idempotent import IdempotencyRequest, scope_for
+from app.services.review import ReviewService
+from app.services.runtime import Runtime
+from app.services.tickets import TicketService
+from app.services.workers import BackgroundWorkers
+from app.settings import Settings
+from app.store.idempotency import MAX_KEY_LENGTH, fingerprint
+from app.store.models import Role
+from app.store.tokens import Principal
+
+
+@dataclass
+class Services:
+    """What the lifespan builds and stores on ``app.state.services``."""
+
+    settings: Settings
+    runtime: Runtime
+    metrics: Metrics
+    tickets: TicketService
+    review: ReviewService
+    auth: TokenAuthenticator
+    ask_limiter: TokenBucketLimiter
+    workers: BackgroundWorkers | None
+
+
+def get_services(request: Request) -> Services:
+    services: Services | None = getattr(request.app.state, "services", None)
+    if services is None:
+        raise ProblemError(
+            503, "The service is starting up; retry shortly.", headers={"Retry-After": "1"}
+        )
+    return services
+
+
+ServicesDep = Annotated[Services, Depends(get_services)]
+
+
+def get_ticket_service(services: ServicesDep) -> TicketService:
+    return services.tickets
+
+
+def get_review_service(services: ServicesDep) -> ReviewService:
+    return services.review
+
+
+def get_settings(services: ServicesDep) -> Settings:
+    return services.settings
+
+
+def get_session(services: ServicesDep) -> Iterator[Session]:
+    with services.runtime.factory() as session:
+        yield session
+
+
+TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
+ReviewServiceDep = Annotated[ReviewService, Depends(get_review_service)]
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
+
+bearer_scheme = HTTPBearer(
+    auto_error=False,
+    bearerFormat="trg_…",
+    description="An API token from `triage tokens create` or POST /v1/tokens.",
+)
+
+
+async def get_principal(
+    services: ServicesDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
+) -> Principal:
+    if credentials is None:
+        raise ProblemError(
+            401,
+            "Send an API token as 'Authorization: Bearer <token>'.",
+            headers={"WWW-Authenticate": 'Bearer realm="triage"'},
+        )
+    token = credentials.credentials
+    principal = services.auth.cached(token) or await run_in_threadpool(
+        services.auth.authenticate, token
+    )
+    if principal is None:
+        raise ProblemError(
+            401,
+            "The API token is unknown or revoked.",
+            headers={"WWW-Authenticate": 'Bearer realm="triage", error="invalid_token"'},
+        )
+    return principal
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+    allowed = ", ".join(roles)
+
+    def check(principal: PrincipalDep) -> Principal:
+        if principal.role not in roles:
+            raise ProblemError(
+                403,
+                f"This action needs one of the roles: {allowed}; the token has {principal.role!r}.",
+            )
+        return principal
+
+    return check
+
+
+Reviewer = Annotated[Principal, Depends(require_roles("agent", "admin"))]
+Creator = Annotated[Principal, Depends(require_roles("integration", "agent", "admin"))]
+Admin = Annotated[Principal, Depends(require_roles("admin"))]
+
+_KEY_DESCRIPTION = (
+    "A unique value per logical request (a UUID). Retrying with the same key and body "
+    "replays the first response byte for byte; the same key with another body is a 422; "
+    "while the first request runs, a retry gets 409."
+)
+RequiredKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description=_KEY_DESCRIPTION,
+        examples=["9f1c2b3a-5d6e-4f70-8a91-b2c3d4e5f601"],
+    ),
+]
+OptionalKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        description="Optional here. " + _KEY_DESCRIPTION,
+    ),
+]
+
+
+async def raw_body(request: Request) -> bytes:
+    return await request.body()
+
+
+RawBody = Annotated[bytes, Depends(raw_body)]
+
+
+def idempotency_request(
+    request: Request, principal: Principal, key: str | None, body: bytes
+) -> IdempotencyRequest | None:
+    """Scope = route template + token; fingerprint = method, concrete path and raw body."""
+    if key is None:
+        return None
+    route = request.scope.get("route")
+    template = getattr(route, "path", request.url.path)
+    return IdempotencyRequest(
+        scope=scope_for(f"{request.method} {template}", principal.token_id),
+        key=key,
+        request_hash=fingerprint(request.method, request.url.path, body),
+    )

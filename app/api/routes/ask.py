@@ -1,0 +1,55 @@
+"""The public self-service endpoint behind the help widget."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Request
+
+from app.api.deps import ServicesDep
+from app.api.problems import ProblemError
+from app.api.routes.common import check_max_chars, problems
+from app.api.schemas import QUESTION_EXAMPLE, AskRequest, AskResponse, Citation
+
+router = APIRouter(prefix="/v1", tags=["public"])
+
+
+@router.post(
+    "/ask",
+    response_model=AskResponse,
+    summary="Ask a question; get an answer or a handed-off ticket",
+    description=(
+        "No token needed; rate-limited per client address (token bucket, "
+        "TRIAGE_PUBLIC_ASK_RATE_PER_MINUTE, per process). A grounded draft that needs no "
+        "person and reaches TRIAGE_ASK_ANSWER_MIN_CONFIDENCE is answered directly; "
+        "anything else becomes a `widget` ticket for an agent and the answer says so."
+    ),
+    responses=problems(400, 413, 422, 429),
+)
+async def ask(
+    request: Request,
+    services: ServicesDep,
+    body: Annotated[
+        AskRequest,
+        Body(openapi_examples={"question": {"value": {"question": QUESTION_EXAMPLE}}}),
+    ],
+) -> AskResponse:
+    client = request.client.host if request.client else "unknown"
+    wait = services.ask_limiter.acquire(client)
+    if wait is not None:
+        services.metrics.ask.labels(outcome="rate_limited").inc()
+        retry_after = max(1, int(wait + 0.999))
+        raise ProblemError(
+            429,
+            f"Too many questions from this address; retry in {retry_after} s.",
+            headers={"Retry-After": str(retry_after)},
+        )
+    check_max_chars(body.question, services.settings.max_message_chars, ("body", "question"))
+    answer = await services.tickets.ask(body.question)
+    return AskResponse(
+        answer=answer.answer,
+        citations=[Citation.model_validate(c.model_dump()) for c in answer.citations],
+        confidence=answer.confidence,
+        handed_off=answer.handed_off,
+        ticket_id=answer.ticket_id,
+    )

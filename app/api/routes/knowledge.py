@@ -1,0 +1,37 @@
+"""Hybrid retrieval over the knowledge base, as `triage search`."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated
+
+import anyio.to_thread
+from fastapi import APIRouter, Query
+
+from app.api.deps import Reviewer, ServicesDep
+from app.api.routes.common import problems
+from app.api.schemas import SearchHit
+
+router = APIRouter(prefix="/v1", tags=["knowledge"])
+
+
+@router.get(
+    "/search",
+    response_model=list[SearchHit],
+    summary="Search the documentation (hybrid: dense + BM25, fused)",
+    responses=problems(401, 403, 422),
+)
+async def search(
+    services: ServicesDep,
+    _: Reviewer,
+    q: Annotated[
+        str, Query(min_length=1, max_length=1000, examples=["authenticate with client secret"])
+    ],
+    k: Annotated[int, Query(ge=1, le=50)] = 5,
+) -> list[SearchHit]:
+    retriever = services.runtime.kb.retriever
+    # Embedding the query is CPU work: off the event loop, within the pipeline limit.
+    hits = await anyio.to_thread.run_sync(
+        partial(retriever.search, q, k), limiter=services.tickets.limiter
+    )
+    return [SearchHit.model_validate(hit.model_dump()) for hit in hits]

@@ -1,0 +1,160 @@
+"""The review queue and the decisions on drafts (approve, reject)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Query, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+
+from app.api.deps import (
+    RawBody,
+    RequiredKey,
+    Reviewer,
+    ReviewServiceDep,
+    SettingsDep,
+    TicketServiceDep,
+    idempotency_request,
+)
+from app.api.routes.common import (
+    check_max_chars,
+    error_renderer,
+    json_response,
+    problems,
+    render,
+    respond,
+)
+from app.api.schemas import (
+    ApproveRequest,
+    DraftPublic,
+    QueuePage,
+    RejectRequest,
+    TicketPublic,
+)
+from app.store import tickets as ticket_store
+from app.store.errors import InvalidInputError
+from app.store.models import TicketStatus
+
+router = APIRouter(tags=["review"])
+
+APPROVE_EXAMPLES = {
+    "as_drafted": {"summary": "Approve the draft as written", "value": {}},
+    "edited": {
+        "summary": "Approve an edited reply, only if still version 1",
+        "value": {
+            "text": "Hi! Sandbox secrets were rotated this morning; create a new one under "
+            "Settings > API keys and retry.",
+            "expected_version": 1,
+        },
+    },
+}
+REJECT_EXAMPLES = {
+    "coded": {"summary": "With a reason code", "value": {"reason_code": "inaccurate"}},
+    "explained": {
+        "summary": "With a code and an explanation",
+        "value": {"reason_code": "incomplete", "reason": "Does not mention the sandbox host."},
+    },
+}
+
+
+@router.get(
+    "/v1/review/queue",
+    response_model=QueuePage,
+    summary="Tickets waiting for review, most urgent first",
+    description=(
+        "Ordered by priority (P1 first), then age (oldest first). Keyset pagination: pass "
+        "`next_cursor` back as `cursor`; tickets created while paging never shift pages."
+    ),
+    responses=problems(401, 403, 422),
+)
+def review_queue(
+    _: Reviewer,
+    service: TicketServiceDep,
+    status: Annotated[TicketStatus, Query(description="Ticket status to list.")] = (
+        "pending_review"
+    ),
+    category: Annotated[str | None, Query(max_length=64, examples=["authentication"])] = None,
+    priority: Annotated[str | None, Query(max_length=8, examples=["P1"])] = None,
+    team: Annotated[str | None, Query(max_length=64, examples=["platform"])] = None,
+    cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
+    limit: Annotated[int, Query(ge=1, le=ticket_store.MAX_PAGE)] = 20,
+) -> Response:
+    if cursor is not None:
+        try:
+            ticket_store.decode_cursor(cursor)
+        except InvalidInputError as exc:
+            raise RequestValidationError(
+                [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(exc)}]
+            ) from exc
+    items, next_cursor = service.queue(
+        status=status,
+        category=category,
+        priority=priority,
+        team=team,
+        limit=limit,
+        cursor=cursor,
+    )
+    page = QueuePage(items=[TicketPublic.of(t) for t in items], next_cursor=next_cursor)
+    return json_response(page)
+
+
+@router.post(
+    "/v1/drafts/{draft_id}/approve",
+    response_model=DraftPublic,
+    summary="Approve a draft, as written or edited; the reply is then sent",
+    description=(
+        "Compare-and-set: exactly one approval of a draft wins; any other gets 409 "
+        "(also when `expected_version` is stale or a newer draft superseded this one). "
+        "The reviewer is the token's owner. Requires an Idempotency-Key."
+    ),
+    responses=problems(400, 401, 403, 404, 409, 413, 422),
+)
+def approve_draft(
+    request: Request,
+    draft_id: str,
+    principal: Reviewer,
+    review: ReviewServiceDep,
+    settings: SettingsDep,
+    raw: RawBody,
+    idempotency_key: RequiredKey,
+    body: Annotated[ApproveRequest, Body(openapi_examples=APPROVE_EXAMPLES)],
+) -> Response:
+    check_max_chars(body.text, settings.max_message_chars, ("body", "text"))
+    rendered, replayed = review.approve(
+        draft_id,
+        reviewer=principal.name,
+        text=body.text,
+        expected_version=body.expected_version,
+        idem=idempotency_request(request, principal, idempotency_key, raw),
+        render=lambda draft: render(DraftPublic.model_validate(draft)),
+        render_error=error_renderer(request),
+    )
+    return respond(rendered, replayed=replayed)
+
+
+@router.post(
+    "/v1/drafts/{draft_id}/reject",
+    response_model=DraftPublic,
+    summary="Reject a draft; the ticket waits for a new draft or an escalation",
+    responses=problems(400, 401, 403, 404, 409, 413, 422),
+)
+def reject_draft(
+    request: Request,
+    draft_id: str,
+    principal: Reviewer,
+    review: ReviewServiceDep,
+    raw: RawBody,
+    idempotency_key: RequiredKey,
+    body: Annotated[RejectRequest, Body(openapi_examples=REJECT_EXAMPLES)],
+) -> Response:
+    rendered, replayed = review.reject(
+        draft_id,
+        reviewer=principal.name,
+        reason_code=body.reason_code,
+        reason=body.reason,
+        idem=idempotency_request(request, principal, idempotency_key, raw),
+        render=lambda draft: render(DraftPublic.model_validate(draft)),
+        render_error=error_renderer(request),
+    )
+    return respond(rendered, replayed=replayed)

@@ -1,0 +1,53 @@
+"""API tokens (admin only): issue, list, revoke."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from starlette.responses import Response
+
+from app.api.deps import Admin, ServicesDep, SessionDep
+from app.api.routes.common import json_response, problems
+from app.api.schemas import TokenCreate, TokenCreated, TokenPublic
+from app.store import tokens
+
+router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=TokenCreated,
+    summary="Issue a token (the secret is in this response only)",
+    responses=problems(401, 403, 413, 422),
+)
+def create_token(body: TokenCreate, principal: Admin, session: SessionDep) -> Response:
+    with session.begin():
+        plaintext, token = tokens.create_token(session, body.role, body.name, actor=principal.name)
+        public = TokenCreated(token=plaintext, **TokenPublic.model_validate(token).model_dump())
+    return json_response(public, 201)
+
+
+@router.get(
+    "",
+    response_model=list[TokenPublic],
+    summary="Every token (never the secrets)",
+    responses=problems(401, 403),
+)
+def list_tokens(_: Admin, session: SessionDep) -> list[TokenPublic]:
+    return [TokenPublic.model_validate(t) for t in tokens.list_tokens(session)]
+
+
+@router.delete(
+    "/{token_id}",
+    response_model=TokenPublic,
+    summary="Revoke a token (effective everywhere within TRIAGE_AUTH_CACHE_SECONDS)",
+    responses=problems(401, 403, 404),
+)
+def revoke_token(
+    token_id: str, principal: Admin, session: SessionDep, services: ServicesDep
+) -> TokenPublic:
+    with session.begin():
+        token = tokens.revoke(session, token_id, actor=principal.name)
+        public = TokenPublic.model_validate(token)
+    services.auth.forget()
+    return public

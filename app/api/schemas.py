@@ -1,0 +1,357 @@
+"""Request and response bodies of the HTTP API (separate create / update / public shapes).
+
+``triage``, ``signals``, ``redactions`` and ``citations`` have the shapes of
+``triage ask --json`` (CONTRACT.md).  They are stored as JSON and returned as stored,
+so the public models accept extra keys rather than fail on a ticket written by an
+older or newer pipeline.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
+
+Channel = Literal["api", "widget", "slack"]
+MAX_METADATA_KEYS = 50
+
+TRIAGE_EXAMPLE: dict[str, Any] = {
+    "category": "authentication",
+    "confidence": 0.82,
+    "priority": "P2",
+    "team": "platform",
+    "language": "en",
+    "sentiment": "negative",
+    "flags": ["secret", "sandbox"],
+}
+SIGNALS_EXAMPLE: dict[str, Any] = {
+    "http_statuses": [401],
+    "error_codes": [],
+    "endpoints": [{"method": "POST", "path": "/quotes"}],
+    "environment": "sandbox",
+}
+QUESTION_EXAMPLE = (
+    "Our sandbox calls to POST /quotes return 401 Unauthorized since this morning. "
+    "We send client_id and client_secret with basic auth. What changed?"
+)
+
+
+class _Public(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class Citation(_Public):
+    model_config = ConfigDict(from_attributes=True, extra="allow")
+
+    chunk_id: str
+    doc_id: str
+    source: str | None = None
+    url: str | None = None
+    quote: str = ""
+
+
+class Redaction(_Public):
+    kind: str = Field(examples=["api_secret"])
+    placeholder: str = Field(examples=["[REDACTED:api_secret]"])
+
+
+# -- tickets ------------------------------------------------------------------------
+
+
+class TicketCreate(BaseModel):
+    """An inbound developer question."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "message": QUESTION_EXAMPLE,
+                    "channel": "api",
+                    "reporter": "dev@example.com",
+                    "metadata": {"account": "acme-sandbox"},
+                }
+            ]
+        },
+    )
+
+    # The upper bound is TRIAGE_MAX_MESSAGE_CHARS, checked by the route and shown in
+    # the OpenAPI document (it is a setting, so it cannot be a constant here).
+    message: str = Field(min_length=1, description="The question as the developer wrote it.")
+    channel: Channel = Field(default="api", description="Where the reply goes back to.")
+    reporter: str | None = Field(default=None, max_length=320, description="Who asked.")
+    metadata: dict[str, Any] = Field(
+        default_factory=dict, description=f"Free-form context, at most {MAX_METADATA_KEYS} keys."
+    )
+    external_ref: str | None = Field(
+        default=None, max_length=255, description="The caller's own id for the conversation."
+    )
+
+    @field_validator("message")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the message is blank")
+        return value
+
+    @field_validator("metadata")
+    @classmethod
+    def _few_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if len(value) > MAX_METADATA_KEYS:
+            raise ValueError(f"metadata has {len(value)} keys; the limit is {MAX_METADATA_KEYS}")
+        return value
+
+
+class DraftPublic(_Public):
+    """One version of the reply to a ticket."""
+
+    id: str = Field(examples=["drf_01JD3V6Y7Q8W9E0R1T2Y3U4I5O"])
+    ticket_id: str
+    version: int = Field(ge=1)
+    status: str = Field(description="pending, approved, sent, rejected or superseded.")
+    text: str = Field(description="The draft as written by the drafter.")
+    final_text: str | None = Field(description="What is sent: the text or the agent's edit.")
+    citations: list[Citation]
+    confidence: float
+    needs_human: bool
+    reason: str | None = Field(description="Why a person must answer, when needs_human.")
+    created_at: datetime
+    approved_by: str | None
+    approved_at: datetime | None
+
+
+class TicketPublic(_Public):
+    """A ticket with its current draft (the pending one, else the latest)."""
+
+    id: str = Field(examples=["tkt_01JD3V6Y7Q8W9E0R1T2Y3U4I5O"])
+    status: TicketStatus
+    channel: str
+    reporter: str | None
+    message: str = Field(description="The message as stored: secrets replaced by placeholders.")
+    metadata: dict[str, Any]
+    triage: dict[str, Any] = Field(examples=[TRIAGE_EXAMPLE])
+    signals: dict[str, Any] = Field(examples=[SIGNALS_EXAMPLE])
+    redactions: list[Redaction]
+    category: str | None
+    priority: str
+    team: str | None
+    external_ref: str | None
+    draft: DraftPublic | None
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, ticket: Ticket) -> TicketPublic:
+        return cls(**_ticket_fields(ticket))
+
+
+def _ticket_fields(ticket: Ticket) -> dict[str, Any]:
+    current = ticket.pending_draft or ticket.latest_draft
+    return {
+        "id": ticket.id,
+        "status": ticket.status,
+        "channel": ticket.channel,
+        "reporter": ticket.reporter,
+        "message": ticket.message,
+        "metadata": ticket.meta,
+        "triage": ticket.triage,
+        "signals": ticket.signals,
+        "redactions": [Redaction.model_validate(r) for r in ticket.redactions],
+        "category": ticket.category,
+        "priority": ticket.priority,
+        "team": ticket.team,
+        "external_ref": ticket.external_ref,
+        "draft": DraftPublic.model_validate(current) if current is not None else None,
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+    }
+
+
+class ReviewEventPublic(_Public):
+    id: str
+    draft_id: str | None
+    action: str = Field(description="approve, edit, reject, escalate or reassign.")
+    reviewer: str
+    reason_code: str | None
+    reason: str | None
+    edit_distance: int | None
+    created_at: datetime
+
+
+class TicketDetail(TicketPublic):
+    """The ticket, every draft version and every review decision on it."""
+
+    drafts: list[DraftPublic]
+    review: list[ReviewEventPublic]
+
+    @classmethod
+    def of_view(cls, ticket: Ticket, events: list[ReviewEvent]) -> TicketDetail:
+        return cls(
+            **_ticket_fields(ticket),
+            drafts=[DraftPublic.model_validate(d) for d in ticket.drafts],
+            review=[ReviewEventPublic.model_validate(e) for e in events],
+        )
+
+
+class QueuePage(BaseModel):
+    items: list[TicketPublic]
+    next_cursor: str | None = Field(
+        description="Pass as ?cursor= for the next page; null on the last page."
+    )
+
+
+class AuditEntry(_Public):
+    id: str
+    actor: str
+    action: str = Field(examples=["draft_approved"])
+    from_status: str | None
+    to_status: str | None
+    detail: dict[str, Any]
+    created_at: datetime
+
+
+# -- review actions ------------------------------------------------------------------
+
+
+class ApproveRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {},
+                {"text": "Hi! Rotate your sandbox secret under …", "expected_version": 1},
+            ]
+        },
+    )
+
+    text: str | None = Field(default=None, min_length=1, description="The edited reply, if edited.")
+    expected_version: int | None = Field(
+        default=None,
+        ge=1,
+        le=1_000_000,
+        description="Fail with 409 if the draft is not this version.",
+    )
+
+
+class RejectRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason_code": "inaccurate", "reason": "Wrong endpoint."}]
+        },
+    )
+
+    reason_code: RejectReason = Field(default="other")
+    reason: str | None = Field(default=None, min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _explained(self) -> RejectRequest:
+        if self.reason_code == "other" and self.reason is None:
+            raise ValueError("give a reason_code other than 'other', or a reason")
+        return self
+
+
+class EscalateRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"reason": "Needs a payments engineer.", "team": "payments"}]
+        },
+    )
+
+    reason: str = Field(min_length=1, max_length=2000)
+    team: str | None = Field(default=None, min_length=1, max_length=64)
+
+
+# -- knowledge and the public widget -------------------------------------------------
+
+
+class SearchHit(_Public):
+    chunk_id: str
+    doc_id: str = Field(examples=["docs/guides/api-reference/authentication"])
+    source: str
+    title: str
+    url: str | None
+    heading: str
+    score: float
+    text: str
+
+
+class AskRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE}]}
+    )
+
+    question: str = Field(min_length=1)
+
+    @field_validator("question")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("the question is blank")
+        return value
+
+
+class AskResponse(BaseModel):
+    answer: str
+    citations: list[Citation]
+    confidence: float
+    handed_off: bool = Field(description="True: a person will answer; see ticket_id.")
+    ticket_id: str | None = None
+
+
+# -- tokens and system ----------------------------------------------------------------
+
+
+class TokenCreate(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"role": "agent", "name": "alice"}]}
+    )
+
+    role: Role
+    name: str = Field(min_length=1, max_length=200)
+
+
+class TokenPublic(_Public):
+    id: str
+    name: str
+    role: Role
+    prefix: str = Field(description="The first characters of the token, to tell tokens apart.")
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class TokenCreated(TokenPublic):
+    token: str = Field(description="The secret. Shown once; only its hash is stored.")
+
+
+class Health(BaseModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, str] = Field(examples=[{"database": "ok", "knowledge_base": "ok"}])
+
+
+def draft_public(draft: Draft) -> DraftPublic:
+    return DraftPublic.model_validate(draft)
+
+
+class ProblemFieldError(BaseModel):
+    loc: list[str | int] = Field(examples=[["body", "message"]])
+    type: str = Field(examples=["string_too_long"])
+    message: str = Field(examples=["String should have at most 20000 characters"])
+    pointer: str | None = Field(default=None, examples=["#/message"])
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, served as application/problem+json."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(examples=["urn:triage:problem:conflict"])
+    title: str = Field(examples=["Conflict"])
+    status: int = Field(examples=[409])
+    detail: str = Field(examples=["draft drf_01JD3V… is already approved"])
+    instance: str = Field(examples=["/v1/drafts/drf_01JD3V…/approve"])
+    errors: list[ProblemFieldError] | None = None

@@ -1,0 +1,73 @@
+"""`triage serve` (the HTTP API under uvicorn) and `triage worker` (background only)."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from typing import Annotated
+
+import typer
+
+from app.cli.common import CliError, load_settings
+
+APP_FACTORY = "app.api:create_app"
+
+
+def serve(
+    host: Annotated[str | None, typer.Option("--host", help="Bind address.")] = None,
+    port: Annotated[int | None, typer.Option("--port", min=1, max=65535, help="TCP port.")] = None,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=64, help="uvicorn worker processes.")
+    ] = 1,
+) -> None:
+    """Run the API, console and help page (uvicorn, factory mode).
+
+    Each worker process builds its own app from the environment (TRIAGE_*) and, unless
+    TRIAGE_RUN_WORKERS=false, its own drafting and outbox workers; they coordinate
+    through the database.
+    """
+    import uvicorn
+
+    settings = load_settings()
+    uvicorn.run(
+        APP_FACTORY,
+        factory=True,
+        host=host or settings.host,
+        port=port or settings.port,
+        workers=workers,
+        # The app installs JSON logging itself; uvicorn's access log is replaced by ours.
+        log_config=None,
+        access_log=False,
+        proxy_headers=True,
+        server_header=False,
+    )
+
+
+def worker() -> None:
+    """Run only the drafting and outbox workers (no HTTP), until SIGINT/SIGTERM."""
+    from app.observability import Metrics, configure_logging
+    from app.services.delivery import build_sender
+    from app.services.runtime import build_runtime
+    from app.services.workers import BackgroundWorkers
+
+    settings = load_settings()
+    configure_logging(json_logs=settings.log_json, level=settings.log_level)
+    try:
+        runtime = build_runtime(settings)
+    except Exception as exc:
+        raise CliError(f"cannot start the workers: {exc}") from exc
+    done = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: done.set())
+    workers = BackgroundWorkers(runtime, Metrics(), build_sender(settings))
+    workers.start()
+    try:
+        done.wait()
+    finally:
+        workers.stop()
+        runtime.close()
+
+
+def register(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("worker")(worker)

@@ -1,0 +1,56 @@
+"""`triage tokens create`: issue an API token (the secret is printed once)."""
+
+from __future__ import annotations
+
+from typing import Annotated, cast
+
+import typer
+
+from app.cli.common import CliError, load_settings, print_json
+from app.store.models import ROLES, Role
+
+
+def create(
+    role: Annotated[str, typer.Option("--role", help="agent, admin or integration.")],
+    name: Annotated[
+        str | None, typer.Option("--name", help="Who or what uses it (default: the role).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """Issue a token; only its hash is stored, so copy it now."""
+    from app.services.runtime import prepare_database
+    from app.store import tokens
+
+    if role not in ROLES:
+        raise CliError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
+    label = (name or role).strip()
+    if not label or len(label) > 200:
+        raise CliError("--name must be 1 to 200 characters")
+    settings = load_settings()
+    try:
+        engine, factory = prepare_database(settings)
+    except Exception as exc:
+        raise CliError(f"cannot open the database: {exc}") from exc
+    try:
+        with factory.begin() as session:
+            plaintext, token = tokens.create_token(
+                session,
+                cast(Role, role),  # checked against ROLES above
+                label,
+                actor="cli",
+            )
+            token_id = token.id
+    finally:
+        engine.dispose()
+    document = {"token": plaintext, "role": role, "name": label, "id": token_id}
+    if as_json:
+        print_json(document)
+        return
+    typer.echo(plaintext)
+    typer.echo(f"role {role}, name {label}, id {token_id}; shown once, store it now", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    tokens_app = typer.Typer(help="API tokens for the review service.", no_args_is_help=True)
+    tokens_app.command("create")(create)
+    app.add_typer(tokens_app, name="tokens")

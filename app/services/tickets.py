@@ -1,0 +1,330 @@
+"""Tickets: screen a message, store it with its draft, answer the public widget.
+
+Drafting policy.  Without an LLM the whole pipeline is offline and fast, so a ticket is
+created with its draft in the same request (status ``pending_review``).  A draft that
+needs a human (security exposure, incident, account-specific, weak documentation…)
+still goes to ``pending_review``: the agent sees it in the queue with its ``reason`` and
+the holding reply, and priority already puts the urgent ones first.  With an LLM, the
+request runs the offline pipeline only (redaction, signals, a first triage), stores the
+ticket as ``drafting`` and the drafting worker writes the LLM draft, replacing the triage
+with the LLM's.  Exception: a message in which secrets were redacted is finished offline
+at once, because the worker only ever sees the redacted text and would no longer know a
+secret was there (the reply for those is the fixed rotate-your-credentials one anyway).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import anyio.to_thread
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from app.observability import Metrics, Stopwatch
+from app.services.idempotent import (
+    Action,
+    IdempotencyRequest,
+    Rendered,
+    RenderError,
+    claim,
+    complete,
+    release,
+    run_action,
+)
+from app.services.runtime import Runtime
+from app.store import audit, reviews, tickets
+from app.store.columns import utcnow
+from app.store.errors import NotFoundError
+from app.store.models import AuditLog, Draft, ReviewEvent, Ticket, TicketStatus
+from app.triage.drafting.phrases import holding_reply
+from app.triage.models import AskResult, Citation, DraftReply
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+AUTO_SEND_ACTOR = "system:auto-send"
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """An inbound message as received; ``message`` is the raw text and is never stored."""
+
+    message: str
+    channel: str = "api"
+    reporter: str | None = None
+    metadata: Mapping[str, Any] = field(default_factory=dict)
+    external_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class Screened:
+    result: AskResult
+    # True: stored as `drafting`; the drafting worker writes the (LLM) draft later.
+    deferred: bool
+
+
+@dataclass(frozen=True)
+class TicketView:
+    ticket: Ticket
+    events: list[ReviewEvent]
+
+
+@dataclass(frozen=True)
+class AskAnswer:
+    answer: str
+    citations: list[Citation]
+    confidence: float
+    handed_off: bool
+    ticket_id: str | None = None
+
+
+def add_pipeline_draft(
+    session: Session,
+    ticket_id: str,
+    draft: DraftReply,
+    *,
+    auto_send_min_confidence: float | None,
+    actor: str = "system:drafting",
+) -> Draft:
+    """Store a pipeline draft on the ticket; auto-approve it when policy allows.
+
+    Auto-approval (``TRIAGE_AUTO_SEND_MIN_CONFIDENCE``) only ever applies to a confident
+    draft that does not need a human, and goes through the normal approval, so it is
+    audited and queued in the outbox like an agent's.
+    """
+    stored = tickets.add_draft(
+        session,
+        ticket_id,
+        text=draft.text,
+        citations=[c.model_dump(mode="json") for c in draft.citations],
+        confidence=draft.confidence,
+        needs_human=draft.needs_human,
+        reason=draft.reason,
+        provenance=draft.provenance.model_dump(mode="json"),
+        actor=actor,
+    )
+    threshold = auto_send_min_confidence
+    if threshold is not None and not draft.needs_human and draft.confidence >= threshold:
+        stored = reviews.approve(session, stored.id, reviewer=AUTO_SEND_ACTOR)
+    return stored
+
+
+def replace_triage(session: Session, ticket: Ticket, result: AskResult, *, actor: str) -> None:
+    """Adopt the drafting run's triage (the LLM's) for a ticket still in ``drafting``."""
+    triage = result.triage.model_dump(mode="json")
+    moved = session.execute(
+        update(Ticket)
+        .where(Ticket.id == ticket.id, Ticket.status == "drafting")
+        .values(
+            triage=triage,
+            category=result.triage.category,
+            priority=result.triage.priority,
+            team=result.triage.team,
+            updated_at=utcnow(),
+        )
+        .returning(Ticket.id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if moved is not None:
+        audit.record(
+            session,
+            ticket_id=ticket.id,
+            actor=actor,
+            action="triage_updated",
+            detail={
+                "category": result.triage.category,
+                "priority": result.triage.priority,
+                "team": result.triage.team,
+                "classifier": result.triage.classifier,
+            },
+        )
+
+
+class TicketService:
+    """Creation, lookup, the review queue and the public ask flow."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        metrics: Metrics,
+        *,
+        pipeline_limiter: anyio.CapacityLimiter,
+        wake_drafting: Callable[[], None] = lambda: None,
+        wake_outbox: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.runtime = runtime
+        self.settings = runtime.settings
+        self.factory = runtime.factory
+        self.metrics = metrics
+        self.limiter = pipeline_limiter
+        self.wake_drafting = wake_drafting
+        self.wake_outbox = wake_outbox
+
+    # -- creation -------------------------------------------------------------------
+    def screen(self, message: str) -> Screened:
+        """Triage (and, offline, draft) one message; CPU-bound, call from a thread."""
+        llm = self.settings.llm_enabled
+        with Stopwatch() as sw:
+            result = (self.runtime.screening if llm else self.runtime.pipeline).run(message)
+        self.metrics.drafting_seconds.labels(where="request").observe(sw.seconds)
+        return Screened(result, deferred=llm and not result.redactions)
+
+    def store(self, session: Session, new: NewTicket, screened: Screened, *, actor: str) -> Ticket:
+        """Write the screened ticket (and its draft unless deferred) in the caller's tx."""
+        result = screened.result
+        ticket = tickets.create_ticket(
+            session,
+            channel=new.channel,
+            reporter=new.reporter,
+            message=result.message,
+            metadata=new.metadata,
+            triage=result.triage.model_dump(mode="json"),
+            signals=result.signals.model_dump(mode="json"),
+            redactions=[r.model_dump(mode="json") for r in result.redactions],
+            status="drafting",
+            external_ref=new.external_ref,
+            actor=actor,
+        )
+        if not screened.deferred:
+            add_pipeline_draft(
+                session,
+                ticket.id,
+                result.draft,
+                auto_send_min_confidence=self.settings.auto_send_min_confidence,
+            )
+        return tickets.get_ticket(session, ticket.id)
+
+    def created(self, ticket: Ticket) -> None:
+        """After commit: count the ticket and wake the worker that acts on it next."""
+        self.metrics.tickets_created.labels(
+            category=ticket.category or "unknown", priority=ticket.priority, channel=ticket.channel
+        ).inc()
+        if ticket.status == "drafting":
+            self.wake_drafting()
+        elif ticket.status == "approved":
+            self.metrics.drafts_decided.labels(outcome="auto_approved").inc()
+            self.wake_outbox()
+        for draft in ticket.drafts:
+            drafter = str(draft.provenance.get("drafter", "unknown"))
+            needs = "true" if draft.needs_human else "false"
+            self.metrics.drafts_created.labels(drafter=drafter, needs_human=needs).inc()
+
+    async def create(
+        self,
+        new: NewTicket,
+        *,
+        actor: str,
+        render: Callable[[Ticket], Rendered],
+        render_error: RenderError,
+        idem: IdempotencyRequest | None = None,
+    ) -> tuple[Rendered, bool]:
+        """Screen and store one ticket; returns the rendered response and ``replayed``."""
+        if idem is not None:
+            replay = await anyio.to_thread.run_sync(claim, self.factory, idem)
+            if replay is not None:
+                return replay, True
+        created: list[Ticket] = []
+        try:
+            screened = await self.in_pipeline(self.screen, new.message)
+        except BaseException:
+            if idem is not None:
+                await anyio.to_thread.run_sync(release, self.factory, idem)
+            raise
+
+        def action(session: Session) -> Rendered:
+            ticket = self.store(session, new, screened, actor=actor)
+            created.append(ticket)
+            return render(ticket)
+
+        rendered = await anyio.to_thread.run_sync(self._complete, idem, action, render_error)
+        if created and 200 <= rendered.status < 300:
+            self.created(created[0])
+        return rendered, False
+
+    def _complete(
+        self, idem: IdempotencyRequest | None, action: Action, render_error: RenderError
+    ) -> Rendered:
+        if idem is None:
+            return run_action(self.factory, action)
+        return complete(self.factory, idem, action, render_error)
+
+    def create_now(self, new: NewTicket, *, actor: str) -> Ticket:
+        """Synchronous creation for callers already on a worker thread (e.g. Slack)."""
+        screened = self.screen(new.message)
+        with self.factory.begin() as session:
+            ticket = self.store(session, new, screened, actor=actor)
+        self.created(ticket)
+        return ticket
+
+    async def in_pipeline(self, fn: Callable[[str], T], message: str) -> T:
+        """Run CPU-bound pipeline work off the event loop, at most N at a time."""
+        return await anyio.to_thread.run_sync(fn, message, limiter=self.limiter)
+
+    # -- reads ----------------------------------------------------------------------
+    def get(self, ticket_id: str) -> TicketView:
+        with self.factory() as session:
+            ticket = tickets.get_ticket(session, ticket_id)
+            return TicketView(ticket, reviews.list_events(session, ticket_id))
+
+    def audit_trail(self, ticket_id: str) -> list[AuditLog]:
+        with self.factory() as session:
+            if session.get(Ticket, ticket_id) is None:
+                raise NotFoundError(f"ticket {ticket_id} not found")
+            return audit.list_for_ticket(session, ticket_id)
+
+    def queue(
+        self,
+        *,
+        status: TicketStatus | None,
+        category: str | None,
+        priority: str | None,
+        team: str | None,
+        limit: int,
+        cursor: str | None,
+    ) -> tuple[list[Ticket], str | None]:
+        with self.factory() as session:
+            return tickets.list_review_queue(
+                session,
+                status=status,
+                category=category,
+                priority=priority,
+                team=team,
+                limit=limit,
+                cursor=cursor,
+            )
+
+    # -- public self-service --------------------------------------------------------
+    def answer_or_hand_off(self, question: str) -> AskAnswer:
+        """Answer a confident, grounded draft directly; otherwise open a widget ticket.
+
+        The full pipeline runs here even with an LLM: the visitor is waiting for the
+        answer.  A handed-off question is stored with that same draft for an agent.
+        """
+        with Stopwatch() as sw:
+            result = self.runtime.pipeline.run(question)
+        self.metrics.drafting_seconds.labels(where="ask").observe(sw.seconds)
+        draft = result.draft
+        if not draft.needs_human and draft.confidence >= self.settings.ask_answer_min_confidence:
+            self.metrics.ask.labels(outcome="answered").inc()
+            return AskAnswer(draft.text, draft.citations, draft.confidence, handed_off=False)
+        new = NewTicket(message=question, channel="widget", metadata={"source": "ask"})
+        with self.factory.begin() as session:
+            ticket = self.store(session, new, Screened(result, deferred=False), actor="public:ask")
+        self.created(ticket)
+        self.metrics.ask.labels(outcome="handed_off").inc()
+        # The pipeline's own hand-off texts (holding replies, rotate-your-credentials
+        # advice) are safe to show; a model's unsupported answer is not.
+        deterministic = draft.provenance.drafter == "handoff" or (
+            draft.reason == "security_exposure"
+        )
+        if deterministic:
+            answer, citations = draft.text, draft.citations
+        else:
+            answer, citations = holding_reply(draft.reason, result.triage.language), []
+        return AskAnswer(answer, citations, draft.confidence, handed_off=True, ticket_id=ticket.id)
+
+    async def ask(self, question: str) -> AskAnswer:
+        return await self.in_pipeline(self.answer_or_hand_off, question)

@@ -1,0 +1,123 @@
+"""Background worker threads: drafting and outbox delivery, inside a serving process.
+
+Threads, not asyncio tasks: both loops call blocking code (SQLAlchemy, the pipeline,
+an LLM client, Slack's HTTP client) and must never stall the event loop.  Each loop
+polls the database every ``worker_poll_seconds`` and is also woken at once by the API
+when it creates a ticket or approves a draft, so a reply normally leaves within
+milliseconds.  All coordination goes through the database (outbox claims, drafting
+leases), so any number of processes can run these loops against one database.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+
+from app.observability import Metrics
+from app.services.delivery import OutboxRunner
+from app.services.drafting import DraftingWorker
+from app.services.runtime import Runtime
+from app.store.outbox import Sender
+
+log = logging.getLogger(__name__)
+
+# Longest a worker waits after an unexpected error before trying again.
+ERROR_BACKOFF_SECONDS = 5.0
+
+
+def new_worker_id() -> str:
+    """host:pid:random — unique per process start, readable in the outbox's claimed_by."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+class _Loop:
+    """One thread repeatedly calling ``step`` (returns how much work it did)."""
+
+    def __init__(
+        self, name: str, step: Callable[[], int], poll: float, stop: threading.Event
+    ) -> None:
+        self.name = name
+        self.step = step
+        self.poll = poll
+        self.stop = stop
+        self.wake = threading.Event()
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def _run(self) -> None:
+        while not self.stop.is_set():
+            self.wake.clear()
+            try:
+                busy = self.step() > 0
+            except Exception:
+                log.exception("worker %s failed; retrying", self.name)
+                self.stop.wait(min(self.poll * 5, ERROR_BACKOFF_SECONDS))
+                continue
+            if not busy:
+                self.wake.wait(self.poll)
+
+
+class BackgroundWorkers:
+    """The drafting loops and the outbox loop of one process."""
+
+    def __init__(
+        self,
+        runtime: Runtime,
+        metrics: Metrics,
+        sender: Sender,
+        *,
+        worker_id: str | None = None,
+    ) -> None:
+        settings = runtime.settings
+        self.worker_id = worker_id or new_worker_id()
+        self._stop = threading.Event()
+        poll = settings.worker_poll_seconds
+        # The drafting lease must outlast one pipeline run including the LLM's retries.
+        lease = max(60.0, 4 * settings.llm_timeout_seconds * (settings.llm_max_retries + 1))
+        drafter = DraftingWorker(runtime, metrics, self.worker_id, lease_seconds=lease)
+        runner = OutboxRunner(
+            runtime.factory,
+            sender,
+            metrics,
+            self.worker_id,
+            stale_after=settings.outbox_stale_after_seconds,
+            max_attempts=settings.outbox_max_attempts,
+        )
+        # Without an LLM tickets are drafted in the request; one loop is enough to pick
+        # up tickets another (LLM) process left in drafting.
+        drafting_threads = settings.drafting_concurrency if settings.llm_enabled else 1
+        self._drafting = [
+            _Loop(f"drafting-{i}", drafter.run_once, poll, self._stop)
+            for i in range(drafting_threads)
+        ]
+        self._outbox = _Loop("outbox", runner.run_once, poll, self._stop)
+
+    @property
+    def loops(self) -> list[_Loop]:
+        return [*self._drafting, self._outbox]
+
+    def start(self) -> None:
+        for loop in self.loops:
+            loop.thread.start()
+        log.info("background workers started", extra={"worker_id": self.worker_id})
+
+    def wake_drafting(self) -> None:
+        for loop in self._drafting:
+            loop.wake.set()
+
+    def wake_outbox(self) -> None:
+        self._outbox.wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask every loop to finish its current step, then wait for them (bounded)."""
+        self._stop.set()
+        for loop in self.loops:
+            loop.wake.set()
+        for loop in self.loops:
+            if loop.thread.is_alive():
+                loop.thread.join(timeout)
+                if loop.thread.is_alive():
+                    log.warning("worker %s still busy at shutdown", loop.name)

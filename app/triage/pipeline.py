@@ -1,0 +1,214 @@
+"""One incoming message → triage result, signals, redactions and a draft reply.
+
+Order matters: secrets are redacted before anything else sees the text (no LLM
+call, embedding, log line or stored row ever holds the original), injection is
+flagged before classification so it can only add caution, never remove it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from app.triage.categorize import CategoryClassifier
+from app.triage.drafting.base import Drafter, DraftRequest, Turn
+from app.triage.drafting.offline import OfflineDrafter
+from app.triage.drafting.phrases import holding_reply
+from app.triage.drafting.policy import handoff_reason
+from app.triage.language import LanguageDetector
+from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
+from app.triage.priority import decide_priority
+from app.triage.screening.injection import detect_injection
+from app.triage.screening.secrets import redact_secrets
+from app.triage.sentiment import sentiment_of
+from app.triage.signals import Signals, extract_signals
+from app.triage.taxonomy import Taxonomy
+from ingest.retrieval import Hit, HybridRetriever
+
+log = logging.getLogger(__name__)
+
+# What to look up when a developer pasted a credential: the reply must tell them to rotate it.
+_ROTATION_QUERY = "rotate API credentials client secret key compromised authentication"
+
+
+@dataclass
+class PipelineOptions:
+    k: int = 5
+    min_support: float = 0.45
+    oos_confidence: float = 0.35
+
+
+class TriagePipeline:
+    def __init__(
+        self,
+        *,
+        taxonomy: Taxonomy,
+        retriever: HybridRetriever,
+        classifier: CategoryClassifier,
+        drafter: Drafter,
+        offline_drafter: OfflineDrafter,
+        language: LanguageDetector,
+        known_error_codes: frozenset[str] = frozenset(),
+        options: PipelineOptions | None = None,
+    ) -> None:
+        self.taxonomy = taxonomy
+        self.retriever = retriever
+        self.classifier = classifier
+        self.drafter = drafter
+        self.offline_drafter = offline_drafter
+        self.language = language
+        self.known_error_codes = known_error_codes
+        self.options = options or PipelineOptions()
+
+    def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
+        redaction = redact_secrets(message)
+        text = redaction.text
+        injection = detect_injection(text)
+        signals = extract_signals(text, self.known_error_codes)
+        triage = self._triage(
+            text,
+            signals,
+            redaction.production_credential,
+            bool(redaction.redactions),
+            injection.flagged,
+            redaction.recovery_phrase,
+        )
+        hits = self._retrieve(text, signals, triage)
+        draft = self._draft(text, list(history), hits, triage, signals)
+        return AskResult(
+            triage=triage,
+            signals=signals,
+            redactions=list(redaction.redactions),
+            draft=draft,
+            message=text,
+        )
+
+    # -- triage ---------------------------------------------------------------------
+    def _triage(
+        self,
+        text: str,
+        signals: Signals,
+        production_secret: bool,
+        any_secret: bool,
+        injected: bool,
+        recovery_phrase: bool,
+    ) -> TriageResult:
+        decision = self.classifier.classify(text)
+        category = decision.category
+        flags: list[str] = []
+        if any_secret:
+            flags.append("secret")
+            if recovery_phrase:
+                flags.append("recovery_phrase")
+            if production_secret:
+                category = "security"
+        if injected:
+            flags.append("prompt_injection")
+        if not decision.in_scope or decision.confidence < self.options.oos_confidence:
+            flags.append("low_confidence")
+        if signals.mentions_outage and signals.environment != "sandbox":
+            flags.append("outage")
+        if signals.mentions_money_stuck:
+            flags.append("money_stuck")
+        if signals.environment:
+            flags.append(signals.environment)
+        if decision.fallback_error:
+            flags.append("llm_fallback")
+        default = self.taxonomy.categories[category].default_priority
+        priority = decide_priority(
+            category=category,
+            default=default,
+            signals=signals,
+            text=text,
+            production_secret=production_secret,
+        )
+        language = self.language.detect(text)
+        if decision.llm is not None and decision.llm.language:
+            language = decision.llm.language
+        return TriageResult(
+            category=category,
+            confidence=round(decision.confidence, 4),
+            priority=priority.priority,
+            team=self.taxonomy.team_for(category),
+            language=language,
+            sentiment=sentiment_of(text),
+            flags=flags,
+            classifier=decision.source,
+            priority_reasons=priority.reasons,
+        )
+
+    # -- retrieval and drafting -------------------------------------------------------
+    def _retrieve(self, text: str, signals: Signals, triage: TriageResult) -> list[Hit]:
+        query = _ROTATION_QUERY if "secret" in triage.flags else text
+        # Exact identifiers help BM25 find the page that documents an error or endpoint.
+        extra = [*signals.error_codes, *(e.path for e in signals.endpoints)]
+        return self.retriever.search(query, self.options.k, extra_terms=extra)
+
+    def _draft(
+        self,
+        text: str,
+        history: list[Turn],
+        hits: list[Hit],
+        triage: TriageResult,
+        signals: Signals,
+    ) -> DraftReply:
+        started = time.perf_counter()
+        reason = handoff_reason(
+            text=text,
+            triage=triage,
+            signals=signals,
+            hits=hits,
+            min_support=self.options.min_support,
+        )
+        request = DraftRequest(
+            question=text,
+            history=history,
+            hits=hits,
+            triage=triage,
+            signals=signals,
+            language=triage.language,
+        )
+        if reason == "security_exposure":
+            return self._security_reply(request)
+        if reason is not None:
+            return self._handoff(request, reason, started)
+        draft = self.drafter.draft(request)
+        if not draft.citations and not draft.needs_human:
+            draft.needs_human, draft.reason = True, "unsupported_answer"
+        if draft.needs_human and not draft.text:
+            draft.text = holding_reply(draft.reason, triage.language)
+        return draft
+
+    def _security_reply(self, request: DraftRequest) -> DraftReply:
+        from app.triage.drafting.phrases import phrase
+
+        advice = self.offline_drafter.draft(request)
+        text = phrase("secret_intro", request.language)
+        if advice.text:
+            text = f"{text}\n\n{advice.text}"
+        return DraftReply(
+            text=text,
+            citations=advice.citations,
+            confidence=advice.confidence,
+            needs_human=True,
+            reason="security_exposure",
+            language=request.language,
+            provenance=advice.provenance,
+        )
+
+    @staticmethod
+    def _handoff(request: DraftRequest, reason: str, started: float) -> DraftReply:
+        return DraftReply(
+            text=holding_reply(reason, request.language),
+            confidence=0.0,
+            needs_human=True,
+            reason=reason,
+            language=request.language,
+            provenance=Provenance(
+                drafter="handoff",
+                retrieved_chunk_ids=[h.chunk_id for h in request.hits],
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            ),
+        )

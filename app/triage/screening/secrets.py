@@ -1,0 +1,396 @@
+"""Secret redaction: the first thing done to every inbound support message.
+
+Nothing downstream (LLM prompt, embedding, log line, database row) may see a credential a
+developer pasted, so each one is replaced in place by a typed placeholder
+``[REDACTED:<kind>]``.  Kinds:
+
+- ``private_key``: PEM/OpenSSH/PGP/PuTTY blocks (BEGIN..END, or to the end of a truncated
+  body), WIF/xprv/nsec keys, values of ``private_key``/``signing_key`` fields
+- ``recovery_phrase``: >= 12 consecutive English BIP-39 words (seed / mnemonic)
+- ``api_secret``: the secret of ``curl -u id:secret`` / ``auth=(id, secret)``, and
+  ``client_secret``/``api_key``/``secret`` style assignments (text, JSON, env, headers)
+- ``client_id``: the id half of those pairs, ``client_id``/``token_id`` assignments
+- ``access_token``: ``access_token``/``refresh_token``/``token`` assignments
+- ``bearer_token``: ``Authorization: Bearer <token>``; ``jwt``: three-part JSON Web Tokens
+- ``basic_auth``: ``scheme://user:PASS@host`` and ``Authorization: Basic <base64>``
+- ``webhook_secret``: ``whsec_…`` and ``webhook_secret``/``signing_secret`` assignments
+- ``password``: ``password``/``passwd``/``pwd``/``contraseña``/``senha`` assignments
+- ``card_number``: 13-19 digits, Luhn-valid, first digit 2-6, card-style grouping
+- vendor tokens: ``aws_access_key``, ``aws_secret_key``, ``github_token``, ``gitlab_token``,
+  ``stripe_key``, ``slack_token``, ``openai_key``, ``anthropic_key``, ``google_api_key``,
+  ``sendgrid_key``, ``npm_token``, ``pypi_token``, ``twilio_key``, ``discord_token``,
+  ``telegram_token``, ``mailchimp_key``, ``square_secret``, ``azure_storage_key``
+- ``generic_high_entropy``: a random-looking *quoted* string whose key is not id-like
+
+``production_credential`` (raises priority to P1 / category security) is true when a
+private key or recovery phrase is present, or when any credential kind (all but
+``client_id``, ``card_number``, ``generic_high_entropy``) comes with production context:
+a live-mode key (``sk_live_``), words such as prod/production/go live/mainnet/producción/
+produção, or an API URL (``//api.`` host or ``/grid/`` path) while nothing in the message
+says sandbox/test/staging/localhost.  Grid's sandbox shares the production host, so an
+unknown environment fails safe to production.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.triage.screening._secret_patterns import (
+    bip39_words,
+    english_mnemonic,
+    generic_plugins,
+    rx,
+    value_patterns,
+    vendor_plugins,
+)
+
+__all__ = ["Redaction", "RedactionResult", "placeholder_for", "redact_secrets"]
+
+
+class Redaction(BaseModel):
+    """One distinct secret that was removed; carries no part of the secret itself."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str
+    placeholder: str
+
+
+class RedactionResult(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    text: str
+    redactions: list[Redaction] = Field(default_factory=list)
+    # Internal flags for priority/category rules; not part of the public ticket contract.
+    production_credential: bool = False
+    recovery_phrase: bool = False
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({r.kind for r in self.redactions})
+
+
+def placeholder_for(kind: str) -> str:
+    return f"[REDACTED:{kind}]"
+
+
+@dataclass(frozen=True, slots=True)
+class _Hit:
+    start: int
+    end: int
+    kind: str
+    pair: bool = False  # one half of an explicit `id:secret` pair (curl -u, auth=(…), URL)
+
+
+# Higher wins when findings overlap (a JWT inside an Authorization header is a "jwt").
+_PRIORITY = {
+    "private_key": 100,
+    "recovery_phrase": 95,
+    "jwt": 85,
+    "webhook_secret": 75,
+    "bearer_token": 65,
+    "basic_auth": 60,
+    "api_secret": 55,
+    "access_token": 55,
+    "password": 50,
+    "client_id": 45,
+    "card_number": 40,
+    "generic_high_entropy": 10,
+}
+_VENDOR_PRIORITY = 80
+# An explicit `id:secret` pair says what each half is; a vendor regex that happens to span the
+# colon (Telegram's `digits:token` inside `-u <uuid>:<secret>`) does not.  Structural kinds
+# ranked above vendors (JWT, private key, recovery phrase) still name the secret half.
+_PAIR_PRIORITY = _VENDOR_PRIORITY + 1
+_NOT_CREDENTIALS = frozenset({"client_id", "card_number", "generic_high_entropy"})
+_MIN_PHRASE_WORDS = 12
+_PHRASE_LENGTHS = (12, 15, 18, 21, 24)
+
+
+def redact_secrets(text: str) -> RedactionResult:
+    hits = _resolve_overlaps(_find_all(text))
+    if not hits:
+        return RedactionResult(text=text)
+    pieces: list[str] = []
+    cursor = 0
+    distinct: dict[tuple[str, str], None] = {}
+    for hit in hits:
+        pieces += [text[cursor : hit.start], placeholder_for(hit.kind)]
+        # One entry per distinct secret: the same token pasted twice is one exposure.
+        distinct.setdefault((hit.kind, text[hit.start : hit.end]), None)
+        cursor = hit.end
+    pieces.append(text[cursor:])
+    kinds = {hit.kind for hit in hits}
+    return RedactionResult(
+        text="".join(pieces),
+        redactions=[Redaction(kind=k, placeholder=placeholder_for(k)) for k, _ in distinct],
+        production_credential=_is_production_credential(text, kinds),
+        recovery_phrase="recovery_phrase" in kinds,
+    )
+
+
+def _find_all(text: str) -> list[_Hit]:
+    finders: tuple[Callable[[str], Iterator[_Hit]], ...] = (
+        _key_blocks,
+        _plugin_hits,
+        _pattern_hits,
+        _keyword_plugin_hits,
+        _entropy_hits,
+        _card_numbers,
+        _recovery_phrases,
+    )
+    return [hit for finder in finders for hit in finder(text)]
+
+
+def _resolve_overlaps(hits: list[_Hit]) -> list[_Hit]:
+    ranked = sorted(hits, key=lambda h: (-_rank(h), h.start - h.end, h.start))
+    chosen: list[_Hit] = []
+    for hit in ranked:
+        if hit.end > hit.start and all(hit.end <= c.start or hit.start >= c.end for c in chosen):
+            chosen.append(hit)
+    return sorted(chosen, key=lambda h: h.start)
+
+
+def _rank(hit: _Hit) -> int:
+    rank = _PRIORITY.get(hit.kind, _VENDOR_PRIORITY)
+    return max(rank, _PAIR_PRIORITY) if hit.pair else rank
+
+
+def _lines(text: str) -> Iterator[tuple[int, str]]:
+    offset = 0
+    for line in text.splitlines(keepends=True):
+        yield offset, line
+        offset += len(line)
+
+
+def _spans_of(line: str, value: str) -> Iterator[tuple[int, int]]:
+    start = line.find(value) if value else -1
+    while start >= 0:
+        yield start, start + len(value)
+        start = line.find(value, start + len(value))
+
+
+# --- finders ------------------------------------------------------------------------------
+
+
+def _key_blocks(text: str) -> Iterator[_Hit]:
+    detector = generic_plugins()["private_key"]
+    for offset, line in _lines(text):
+        if next(iter(detector.analyze_string(line)), None) is None:
+            continue
+        begin = rx("pem_begin").search(line)
+        start = offset + (begin.start() if begin else len(line) - len(line.lstrip()))
+        end = rx("key_end").search(text, start)
+        next_begin = rx("pem_begin").search(text, start + 5)
+        if end and (next_begin is None or end.start() < next_begin.start()):
+            yield _Hit(start, end.end(), "private_key")
+        else:  # truncated paste: swallow the base64 body that follows, stop at prose
+            body = rx("key_body").match(text, start)
+            yield _Hit(start, body.end() if body else len(text), "private_key")
+    for m in rx("bare_private_key").finditer(text):
+        yield _Hit(m.start(), m.end(), "private_key")
+
+
+def _plugin_hits(text: str) -> Iterator[_Hit]:
+    # analyze_string, not analyze_line: the latter may call plugin.verify(), i.e. the network.
+    for offset, line in _lines(text):
+        if not rx("long_token").search(line):
+            continue  # every vendor token is a long unbroken run; skip prose lines cheaply
+        for kind, plugin in vendor_plugins().items():
+            for value in set(plugin.analyze_string(line)):
+                for found in _spans_of(line, value):
+                    start, end = _widen(line, *found, kind)
+                    secret_id = kind == "aws_access_key" and not rx("aws_key_id").fullmatch(
+                        line[start:end]
+                    )
+                    yield _Hit(
+                        offset + start, offset + end, "aws_secret_key" if secret_id else kind
+                    )
+
+
+def _widen(line: str, start: int, end: int, kind: str) -> tuple[int, int]:
+    """Plugins report part of some tokens (a JWT without its signature, 24 chars of a key)."""
+    if kind == "azure_storage_key" and line.startswith("AccountKey=", start):
+        return start + len("AccountKey="), end
+    token_char = rx("token_char")
+    while start > 0 and token_char.match(line[start - 1]) and line[start - 1] not in "=/.":
+        start -= 1
+    while end < len(line) and token_char.match(line[end]):
+        end += 1
+    while end > start and line[end - 1] in ".-":
+        end -= 1  # sentence punctuation after a pasted token
+    return start, end
+
+
+def _pattern_hits(text: str) -> Iterator[_Hit]:
+    for regex, kind in value_patterns():
+        for m in regex.finditer(text):
+            if not _plausible(m.group("secret"), kind):
+                continue  # "-u abc:{apikey}" is a template, and its id half is no credential
+            pair = "id" in regex.groupindex
+            yield _Hit(m.start("secret"), m.end("secret"), kind, pair)
+            if pair and _plausible(m.group("id"), "client_id"):
+                yield _Hit(m.start("id"), m.end("id"), "client_id", pair)
+    for regex in (rx("kv_quoted"), rx("kv_unquoted")):
+        yield from _assignment_hits(regex, text)
+
+
+def _assignment_hits(regex: re.Pattern[str], text: str) -> Iterator[_Hit]:
+    """Key/value hits, including an assignment nested inside an innocuous match.
+
+    finditer resumes after each whole match, so an innocuous key hides whatever its match
+    swallowed: in "My config: client_secret=…" the value of `config` is `client_secret=…`, and
+    in "A=public_id B_SECRET=…" the two-word key `public_id B_SECRET` is discarded as public.
+    A match that yields no secret therefore only moves the search on by one character, so every
+    later word start (the lookbehind allows no other) is still tried as a key.
+    """
+    pos = 0
+    while (m := regex.search(text, pos)) is not None:
+        key_kind = _kind_for_key(m.group("key"))
+        if key_kind and _plausible(m.group("secret"), key_kind):
+            yield _Hit(m.start("secret"), m.end("secret"), key_kind)
+            pos = m.end()
+        else:
+            pos = m.start() + 1
+
+
+def _keyword_plugin_hits(text: str) -> Iterator[_Hit]:
+    plugin, keyword = generic_plugins()["keyword"], rx("keyword_hint")
+    for offset, line in _lines(text):
+        if not keyword.search(line):
+            continue  # the plugin's regexes are slow; most lines name no secret at all
+        for value in set(plugin.analyze_string(line)):
+            for start, end in _spans_of(line, value):
+                kind = _kind_for_key(_key_before(line, start))
+                if kind and _plausible(value, kind):
+                    yield _Hit(offset + start, offset + end, kind)
+
+
+def _key_before(line: str, start: int) -> str | None:
+    # A bounded look-back keeps this linear on megabyte-long minified JSON lines.
+    m = rx("key_before").search(line[max(0, start - 120) : start])
+    return m.group("key") if m else None
+
+
+def _kind_for_key(key: str | None) -> str | None:
+    if not key:
+        return None
+    norm = re.sub(r"(?<=[a-z0-9])(?=[A-Z])|[\s.\-]+", "_", key.strip()).lower()
+    if re.search(r"public|encrypted|transaction_token", norm) or not rx("secret_key").search(norm):
+        return None
+    if norm.endswith("id"):
+        return "client_id"
+    if "webhook" in norm or "signing_secret" in norm:
+        return "webhook_secret"
+    if re.search(r"priv(ate)?_?key$|signing_?key$", norm):
+        return "private_key"
+    if re.search(r"pass|pwd|contrase|senha", norm):
+        return "password"
+    return "access_token" if norm.endswith("token") else "api_secret"
+
+
+def _plausible(value: str, kind: str) -> bool:
+    """Reject placeholders, env-var references and words that merely sit where secrets go."""
+    if len(value) < (4 if kind == "password" else 6) or rx("placeholder").fullmatch(value):
+        return False
+    if rx("code_reference").fullmatch(value):
+        return False
+    # Real secrets are random: a bare word ("required", "Authentication") is not one.
+    return kind in {"password", "client_id"} or not re.fullmatch(r"[A-Z]?[a-z]+", value)
+
+
+def _entropy_hits(text: str) -> Iterator[_Hit]:
+    plugins = generic_plugins()
+    for offset, line in _lines(text):
+        for plugin, min_len in ((plugins["base64"], 20), (plugins["hex"], 32)):
+            for value in set(plugin.analyze_string(line)):
+                if len(value) < min_len or not _looks_random(plugin, value):
+                    continue
+                for start, end in _spans_of(line, value):
+                    if not _benign_context(line[max(0, start - 48) : start]):
+                        yield _Hit(offset + start, offset + end, "generic_high_entropy")
+
+
+def _benign_context(before: str) -> bool:
+    """Random strings next to these words are identifiers or public material, not secrets."""
+    return bool(rx("benign_context").search(re.sub(r"(?<=[a-z0-9])(?=[A-Z])", " ", before)))
+
+
+def _looks_random(plugin: Any, value: str) -> bool:
+    if rx("benign_value").fullmatch(value) or rx("public_identifier").match(value):
+        return False
+    if not (re.search(r"\d", value) and re.search(r"[A-Za-z]", value)):
+        return False
+    return bool(plugin.calculate_shannon_entropy(value) > plugin.entropy_limit)
+
+
+def _card_numbers(text: str) -> Iterator[_Hit]:
+    for m in rx("card_candidate").finditer(text):
+        groups = re.split(r"[ \-]", m.group())
+        digits = "".join(groups)
+        if len(groups) > 1 and not _card_grouping([len(g) for g in groups]):
+            continue  # phone numbers, dates and the like are grouped differently
+        if 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn_ok(digits):
+            yield _Hit(m.start(), m.end(), "card_number")
+
+
+def _card_grouping(lengths: list[int]) -> bool:
+    fours = len(lengths) >= 4 and all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
+    return fours or lengths in ([4, 6, 5], [4, 6, 4])
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+def _recovery_phrases(text: str) -> Iterator[_Hit]:
+    words = bip39_words()
+    run: list[re.Match[str]] = []
+    for m in rx("word").finditer(text):
+        in_list = m.group().lower() in words
+        if run and (not in_list or not rx("phrase_gap").fullmatch(text, run[-1].end(), m.start())):
+            yield from _phrase_hit(run)
+            run = []
+        if in_list:
+            run.append(m)
+    yield from _phrase_hit(run)
+
+
+def _phrase_hit(run: list[re.Match[str]]) -> Iterator[_Hit]:
+    # Prose never strings 12 list words together without a stop word or punctuation.
+    if len(run) < _MIN_PHRASE_WORDS:
+        return
+    first, last = 0, len(run)
+    if len(run) not in _PHRASE_LENGTHS:
+        # A list word or two of prose may touch the phrase ("… zoo What now?"): trim them only
+        # when a checksum-valid phrase remains; otherwise redact the whole run.
+        for length in sorted(_PHRASE_LENGTHS, reverse=True):
+            starts = range(max(0, len(run) - length - 3), min(len(run) - length, 3) + 1)
+            valid = [i for i in starts if _checksum_ok(run[i : i + length])]
+            if valid:
+                first, last = valid[0], valid[0] + length
+                break
+    yield _Hit(run[first].start(), run[last - 1].end(), "recovery_phrase")
+
+
+def _checksum_ok(words: list[re.Match[str]]) -> bool:
+    return bool(english_mnemonic().check(" ".join(w.group().lower() for w in words)))
+
+
+def _is_production_credential(text: str, kinds: set[str]) -> bool:
+    if kinds & {"private_key", "recovery_phrase"}:
+        return True
+    if not kinds - _NOT_CREDENTIALS:
+        return False
+    if rx("production_words").search(text):
+        return True
+    return not rx("sandbox_words").search(text) and bool(rx("api_url").search(text))

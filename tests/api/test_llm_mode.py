@@ -1,0 +1,94 @@
+"""With an LLM configured: tickets are created in `drafting` and the worker drafts them
+(against the loopback OpenAI-compatible fake)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.knowledge import KnowledgeBase
+from app.settings import Settings
+from tests.api.conftest import AUTH_QUESTION, MakeApi, wait_for
+from tests.fakes import FakeOpenAI, Reply, llm_settings
+
+
+def _llm_overrides(fake: FakeOpenAI, kb_settings: Settings) -> dict[str, Any]:
+    return {
+        "openai_base_url": fake.base_url,
+        "embedding_provider": "local",
+        "llm_timeout_seconds": 5.0,
+        "llm_max_retries": 0,
+    }
+
+
+def test_ticket_is_drafted_by_the_worker_with_the_llm(
+    make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
+) -> None:
+    from app.triage.factory import build_pipeline
+
+    overrides = _llm_overrides(fake_openai, kb_settings)
+    llm_pipeline = build_pipeline(
+        llm_settings(
+            fake_openai,
+            data_dir=kb_settings.data_dir,
+            models_dir=kb_settings.models_dir,
+            embedding_provider="local",
+        ),
+        kb,
+    )
+    hits = kb.retriever.search("authenticate with client id and client secret", 5)
+    auth = next(h for h in hits if h.doc_id.endswith("api-reference/authentication"))
+    quote = auth.text.split(".")[0].strip()
+    fake_openai.script(
+        Reply.json({"category": "auth_api_access", "confidence": 0.93, "priority": "P2",
+                    "language": "en", "sentiment": "neutral", "reason": "credentials"}),
+        Reply.json({"answer": "Use HTTP Basic auth with your client id and secret.",
+                    "citations": [{"chunk_id": auth.chunk_id, "quote": quote}],
+                    "confidence": 0.9, "needs_human": False, "reason": None}),
+    )  # fmt: skip
+    api = make_api(use_pipeline=llm_pipeline, **overrides)
+    created = api.client.post(
+        "/v1/tickets", json={"message": AUTH_QUESTION}, headers=api.auth("integration")
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    assert ticket["status"] == "drafting"
+    assert ticket["draft"] is None
+    assert ticket["triage"]["category"], "the offline triage is there from the start"
+
+    def drafted() -> dict[str, Any] | None:
+        got: dict[str, Any] = api.client.get(
+            f"/v1/tickets/{ticket['id']}", headers=api.auth()
+        ).json()
+        return got if got["status"] == "pending_review" else None
+
+    detail = wait_for(drafted, timeout=30)
+    assert detail["draft"]["text"] == "Use HTTP Basic auth with your client id and secret."
+    assert detail["triage"]["classifier"] == "llm"
+    assert [c["quote"] for c in detail["draft"]["citations"]] == [quote]
+    audit = api.client.get(f"/v1/tickets/{ticket['id']}/audit", headers=api.auth()).json()
+    assert [a["action"] for a in audit] == ["ticket_created", "triage_updated", "draft_added"]
+    assert len(fake_openai.chat_requests) == 2
+
+
+def test_a_message_with_a_secret_is_finished_offline_at_once(
+    make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
+) -> None:
+    from app.triage.factory import build_pipeline
+
+    llm_pipeline = build_pipeline(
+        llm_settings(
+            fake_openai,
+            data_dir=kb_settings.data_dir,
+            models_dir=kb_settings.models_dir,
+            embedding_provider="local",
+        ),
+        kb,
+    )
+    api = make_api(use_pipeline=llm_pipeline, **_llm_overrides(fake_openai, kb_settings))
+    message = 'client_secret = "gs_live_9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS" returns 401, help'
+    created = api.client.post(
+        "/v1/tickets", json={"message": message}, headers=api.auth("integration")
+    ).json()
+    assert created["status"] == "pending_review"
+    assert created["draft"]["reason"] == "security_exposure"
+    assert fake_openai.chat_requests == [], "the secret never reached the model either"

@@ -1,0 +1,244 @@
+"""Tickets and review through the API, with the real offline pipeline on Grid pages."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from app.observability import JsonFormatter
+from tests.api.conftest import AUTH_QUESTION, Api, MakeApi, seed_ticket, wait_for
+
+FAKE_SECRET = "gs_live_9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS"
+DRAFT_KEYS = {"id", "version", "text", "citations", "confidence", "needs_human", "reason"}
+
+
+def test_integration_creates_a_drafted_ticket_that_agents_see_in_the_queue(api: Api) -> None:
+    created = api.client.post(
+        "/v1/tickets",
+        json={"message": AUTH_QUESTION, "reporter": "dev@example.com", "metadata": {"k": 1}},
+        headers=api.auth("integration"),
+    )
+    assert created.status_code == 201, created.text
+    ticket = created.json()
+    assert ticket["status"] == "pending_review"
+    assert ticket["channel"] == "api"
+    assert ticket["message"] == AUTH_QUESTION
+    assert ticket["metadata"] == {"k": 1}
+    triage = ticket["triage"]
+    assert {"category", "confidence", "priority", "team", "language", "sentiment", "flags"} <= set(
+        triage
+    )
+    assert triage["category"] == "auth_api_access"
+    assert ticket["redactions"] == []
+    assert "http_statuses" in ticket["signals"]
+    draft = ticket["draft"]
+    assert DRAFT_KEYS <= set(draft)
+    assert draft["version"] == 1
+    assert draft["citations"], "a how-to question about auth is answered from the docs"
+    assert any(c["doc_id"].endswith("api-reference/authentication") for c in draft["citations"])
+    assert not draft["needs_human"], draft["reason"]
+
+    queue = api.client.get("/v1/review/queue", headers=api.auth("agent")).json()
+    assert [item["id"] for item in queue["items"]] == [ticket["id"]]
+    assert queue["items"][0]["draft"]["id"] == draft["id"]
+    assert queue["next_cursor"] is None
+
+    detail = api.client.get(f"/v1/tickets/{ticket['id']}", headers=api.auth()).json()
+    assert [d["id"] for d in detail["drafts"]] == [draft["id"]]
+    assert detail["review"] == []
+
+
+def test_a_pasted_secret_is_never_returned_stored_or_logged(
+    api: Api, caplog: pytest.LogCaptureFixture
+) -> None:
+    message = (
+        f'Our production calls fail with 401. We use client_secret = "{FAKE_SECRET}" '
+        "with basic auth against api.lightspark.com/grid. What is wrong?"
+    )
+    with caplog.at_level(logging.DEBUG):
+        created = api.client.post(
+            "/v1/tickets", json={"message": message}, headers=api.auth("integration")
+        )
+    assert created.status_code == 201, created.text
+    assert FAKE_SECRET not in created.text
+    ticket = created.json()
+    assert ticket["redactions"] and all(
+        set(r) == {"kind", "placeholder"} for r in ticket["redactions"]
+    )
+    assert ticket["redactions"][0]["placeholder"] in ticket["message"]
+    # Still for an agent to see, with the reason why a person must answer.
+    assert ticket["status"] == "pending_review"
+    assert ticket["draft"]["needs_human"] is True
+    assert ticket["draft"]["reason"] == "security_exposure"
+    assert "secret" in ticket["triage"]["flags"]
+
+    with api.factory() as session:
+        for table in ("tickets", "drafts", "audit_log", "outbox", "idempotency_keys"):
+            for row in session.execute(text(f"SELECT * FROM {table}")):
+                assert FAKE_SECRET not in repr(tuple(row)), table
+    formatter = JsonFormatter()
+    for record in caplog.records:
+        assert FAKE_SECRET not in formatter.format(record)
+        assert "Our production calls fail" not in formatter.format(record)
+    for path in (f"/v1/tickets/{ticket['id']}", f"/v1/tickets/{ticket['id']}/audit"):
+        assert FAKE_SECRET not in api.client.get(path, headers=api.auth()).text
+
+
+def test_edited_approval_is_sent_once_with_a_full_audit_trail(api: Api) -> None:
+    ticket_id, draft_id = seed_ticket(api.factory)
+    edited = "Hi! Create a new secret under Settings > API keys and update your client."
+    approved = api.client.post(
+        f"/v1/drafts/{draft_id}/approve",
+        json={"text": edited, "expected_version": 1},
+        headers={**api.auth("agent"), "Idempotency-Key": "approve-1"},
+    )
+    assert approved.status_code == 200, approved.text
+    body = approved.json()
+    assert body["final_text"] == edited
+    assert body["approved_by"] == "agent-1", "the reviewer comes from the token"
+    assert body["status"] == "approved"
+
+    def sent() -> bool:
+        got = api.client.get(f"/v1/tickets/{ticket_id}", headers=api.auth()).json()
+        return bool(got["status"] == "sent")
+
+    wait_for(sent)
+    detail = api.client.get(f"/v1/tickets/{ticket_id}", headers=api.auth()).json()
+    assert detail["draft"]["status"] == "sent"
+    assert detail["draft"]["final_text"] == edited
+    assert [e["action"] for e in detail["review"]] == ["edit"]
+    assert detail["review"][0]["reviewer"] == "agent-1"
+
+    audit = api.client.get(f"/v1/tickets/{ticket_id}/audit", headers=api.auth()).json()
+    assert [a["action"] for a in audit] == [
+        "ticket_created",
+        "draft_added",
+        "draft_approved",
+        "reply_sent",
+    ]
+    assert audit[2]["actor"] == "agent-1"
+    assert (audit[2]["from_status"], audit[2]["to_status"]) == ("pending_review", "approved")
+    assert all(entry["created_at"] for entry in audit)
+
+    metrics = api.client.get("/metrics").text
+    assert 'triage_drafts_decided_total{outcome="edited"} 1.0' in metrics
+    assert 'triage_outbox_messages_total{outcome="sent"} 1.0' in metrics
+
+
+def test_reject_with_the_contract_shape_and_escalate_to_a_team(api: Api) -> None:
+    ticket_id, draft_id = seed_ticket(api.factory)
+    rejected = api.client.post(
+        f"/v1/drafts/{draft_id}/reject",
+        json={"reason": "Does not mention the sandbox host."},
+        headers={**api.auth(), "Idempotency-Key": "reject-1"},
+    )
+    assert rejected.status_code == 200, rejected.text
+    assert rejected.json()["status"] == "rejected"
+    coded = api.client.post(
+        f"/v1/drafts/{draft_id}/reject",
+        json={"reason_code": "inaccurate"},
+        headers={**api.auth(), "Idempotency-Key": "reject-2"},
+    )
+    assert coded.status_code == 409
+    escalated = api.client.post(
+        f"/v1/tickets/{ticket_id}/escalate",
+        json={"reason": "Needs a payments engineer.", "team": "payments"},
+        headers=api.auth("admin"),
+    )
+    assert escalated.status_code == 200, escalated.text
+    assert escalated.json()["status"] == "escalated"
+    assert escalated.json()["team"] == "payments"
+    detail = api.client.get(f"/v1/tickets/{ticket_id}", headers=api.auth()).json()
+    assert [e["action"] for e in detail["review"]] == ["reject", "escalate"]
+    assert detail["review"][0]["reason_code"] == "other"
+    assert detail["review"][1]["reviewer"] == "admin-1"
+    queue = api.client.get(
+        "/v1/review/queue", params={"status": "escalated", "team": "payments"}, headers=api.auth()
+    ).json()
+    assert [t["id"] for t in queue["items"]] == [ticket_id]
+
+
+def test_stale_expected_version_is_a_conflict(api: Api) -> None:
+    _, draft_id = seed_ticket(api.factory)
+    stale = api.client.post(
+        f"/v1/drafts/{draft_id}/approve",
+        json={"expected_version": 2},
+        headers={**api.auth(), "Idempotency-Key": "stale"},
+    )
+    assert stale.status_code == 409
+    assert stale.headers["content-type"] == "application/problem+json"
+    assert "version" in stale.json()["detail"]
+
+
+def test_queue_orders_by_priority_then_age_filters_and_pages(make_api: MakeApi) -> None:
+    api = make_api()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    seeded = {
+        "p3_old": seed_ticket(api.factory, priority="P3", created_at=start),
+        "p1_new": seed_ticket(
+            api.factory, priority="P1", category="security", created_at=start + timedelta(hours=2)
+        ),
+        "p2": seed_ticket(api.factory, priority="P2", team="payments", created_at=start),
+        "p1_old": seed_ticket(
+            api.factory, priority="P1", category="security", created_at=start + timedelta(hours=1)
+        ),
+        "p3_new": seed_ticket(api.factory, priority="P3", created_at=start + timedelta(hours=3)),
+    }
+    expected = [seeded[k][0] for k in ("p1_old", "p1_new", "p2", "p3_old", "p3_new")]
+    seen: list[str] = []
+    cursor = None
+    for _ in range(5):
+        params = {"limit": 2, **({"cursor": cursor} if cursor else {})}
+        page = api.client.get("/v1/review/queue", params=params, headers=api.auth()).json()
+        seen += [item["id"] for item in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert seen == expected
+
+    def ids(**params: str) -> list[str]:
+        page = api.client.get("/v1/review/queue", params=params, headers=api.auth()).json()
+        return [item["id"] for item in page["items"]]
+
+    assert ids(category="security") == expected[:2]
+    assert ids(priority="P3") == expected[3:]
+    assert ids(team="payments") == [seeded["p2"][0]]
+    assert ids(status="approved") == []
+    bad = api.client.get("/v1/review/queue", params={"cursor": "nope"}, headers=api.auth())
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["loc"] == ["query", "cursor"]
+
+
+def test_search_returns_hits_shaped_like_the_cli(api: Api) -> None:
+    response = api.client.get(
+        "/v1/search", params={"q": "authenticate with client id and secret", "k": 3},
+        headers=api.auth(),
+    )  # fmt: skip
+    assert response.status_code == 200, response.text
+    hits = response.json()
+    assert 1 <= len(hits) <= 3
+    assert {"chunk_id", "doc_id", "source", "title", "url", "heading", "score", "text"} <= set(
+        hits[0]
+    )
+    assert hits[0]["doc_id"] == "docs/guides/api-reference/authentication"
+
+
+def test_unknown_ids_are_404_problems(api: Api) -> None:
+    for method, path in (
+        ("GET", "/v1/tickets/tkt_missing"),
+        ("GET", "/v1/tickets/tkt_missing/audit"),
+    ):
+        response = api.client.request(method, path, headers=api.auth())
+        assert response.status_code == 404
+        assert response.json()["type"] == "urn:triage:problem:not-found"
+    missing = api.client.post(
+        "/v1/drafts/drf_missing/approve", json={}, headers={**api.auth(), "Idempotency-Key": "m"}
+    )
+    assert missing.status_code == 404
+    escalate = api.client.post(
+        "/v1/tickets/tkt_missing/escalate", json={"reason": "x"}, headers=api.auth()
+    )
+    assert escalate.status_code == 404

@@ -1,0 +1,348 @@
+"""``POST /v1/slack/events``: signatures, challenges, dedupe and ticket creation."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from pydantic import SecretStr
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.api.routes import slack
+from app.api.routes.slack import SlackMessage, install, plain_text
+from app.services.slack_sender import SlackThread
+from app.settings import Settings
+from app.store import tickets
+from app.store.models import Ticket
+from tests.fakes.slack_server import sign_request
+from tests.slack.conftest import SIGNING_SECRET
+
+URL = "/v1/slack/events"
+
+
+def store_creator(factory: sessionmaker[Session]) -> Callable[[SlackMessage], object]:
+    """What the ticket service does for Slack, minus triage: enough to see a ticket."""
+
+    def create(message: SlackMessage) -> object:
+        with factory.begin() as session:
+            return tickets.create_ticket(
+                session,
+                channel="slack",
+                reporter=message.user,
+                message=message.text,
+                metadata=message.metadata,
+                external_ref=message.external_ref,
+            ).id
+
+    return create
+
+
+def make_client(
+    creator: Callable[[SlackMessage], object] | None,
+    *,
+    secret: str | None = SIGNING_SECRET,
+    ack_budget: float = 1.5,
+) -> TestClient:
+    app = FastAPI()
+    app.include_router(slack.router)
+    settings = Settings(slack_signing_secret=SecretStr(secret) if secret else None)
+    install(app, settings, creator, ack_budget=ack_budget)
+    return TestClient(app)
+
+
+@pytest.fixture
+def client(factory: sessionmaker[Session]) -> Iterator[TestClient]:
+    with make_client(store_creator(factory)) as c:
+        yield c
+
+
+def message_event(
+    *,
+    event_id: str = "Ev0001",
+    text: str = "Our webhook returns 401 on /v1/quotes",
+    ts: str = "1712345678.000200",
+    **event: Any,
+) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "token": "legacy-verification-token",
+        "team_id": "T0TEAM",
+        "api_app_id": "A0APP",
+        "type": "event_callback",
+        "event_id": event_id,
+        "event_time": 1712345678,
+        "event": {
+            "type": "message",
+            "channel": "C0SUPPORT",
+            "channel_type": "channel",
+            "user": "U0DEV",
+            "text": text,
+            "ts": ts,
+            **event,
+        },
+    }
+    return body
+
+
+def post_signed(
+    client: TestClient,
+    payload: dict[str, Any],
+    *,
+    secret: str = SIGNING_SECRET,
+    timestamp: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> Any:
+    body = json.dumps(payload).encode()
+    signed = sign_request(secret, body, timestamp)
+    return client.post(URL, content=body, headers={**signed, **(headers or {})})
+
+
+def slack_tickets(factory: sessionmaker[Session]) -> list[Ticket]:
+    with factory() as session:
+        return list(session.scalars(select(Ticket).where(Ticket.channel == "slack")))
+
+
+# --- signatures ------------------------------------------------------------------------
+
+
+def test_url_verification_answers_the_challenge(client: TestClient) -> None:
+    payload = {
+        "token": "x",
+        "challenge": "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
+        "type": "url_verification",
+    }
+    response = post_signed(client, payload)
+    assert response.status_code == 200
+    assert response.json() == {"challenge": payload["challenge"]}
+
+
+@pytest.mark.parametrize(
+    "tamper",
+    [
+        pytest.param(lambda h: {**h, "X-Slack-Signature": "v0=" + "0" * 64}, id="bad-signature"),
+        pytest.param(
+            lambda h: {k: v for k, v in h.items() if k != "X-Slack-Signature"}, id="no-signature"
+        ),
+        pytest.param(
+            lambda h: {k: v for k, v in h.items() if k != "X-Slack-Request-Timestamp"},
+            id="no-timestamp",
+        ),
+        pytest.param(lambda h: {**h, "X-Slack-Request-Timestamp": "soon"}, id="junk-timestamp"),
+    ],
+)
+def test_bad_signatures_are_refused(
+    client: TestClient,
+    factory: sessionmaker[Session],
+    tamper: Callable[[dict[str, str]], dict[str, str]],
+) -> None:
+    body = json.dumps(message_event()).encode()
+    response = client.post(URL, content=body, headers=tamper(sign_request(SIGNING_SECRET, body)))
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.json()["status"] == 401
+    assert "signature" in response.json()["detail"]
+    assert slack_tickets(factory) == []
+
+
+def test_a_body_signed_with_another_secret_is_refused(client: TestClient) -> None:
+    assert post_signed(client, message_event(), secret="someone-else").status_code == 401
+
+
+def test_a_tampered_body_is_refused(client: TestClient) -> None:
+    body = json.dumps(message_event()).encode()
+    headers = sign_request(SIGNING_SECRET, body)
+    forged = body.replace(b"U0DEV", b"U0EVE")
+    assert client.post(URL, content=forged, headers=headers).status_code == 401
+
+
+def test_a_stale_timestamp_is_refused_even_when_correctly_signed(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    six_minutes_ago = int(time.time()) - 6 * 60
+    response = post_signed(client, message_event(), timestamp=six_minutes_ago)
+    assert response.status_code == 401
+    assert slack_tickets(factory) == []
+    # Just inside the 5-minute window is still fine.
+    assert post_signed(client, message_event(), timestamp=int(time.time()) - 240).status_code == 200
+
+
+def test_without_a_signing_secret_the_endpoint_is_unavailable(
+    factory: sessionmaker[Session],
+) -> None:
+    with make_client(store_creator(factory), secret=None) as client:
+        response = post_signed(client, message_event())
+    assert response.status_code == 503
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert "SIGNING_SECRET" in response.json()["detail"]
+
+
+def test_an_app_that_never_installed_slack_is_unavailable() -> None:
+    app = FastAPI()
+    app.include_router(slack.router)
+    with TestClient(app) as client:
+        assert post_signed(client, message_event()).status_code == 503
+
+
+# --- events → tickets ------------------------------------------------------------------
+
+
+def test_a_signed_message_becomes_a_slack_ticket(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    response = post_signed(
+        client,
+        message_event(
+            text="Webhook returns 401 &lt;html&gt; for <https://api.example.com/v1/quotes|quotes>"
+        ),
+    )
+
+    assert response.status_code == 200
+    [ticket] = slack_tickets(factory)
+    assert ticket.channel == "slack"
+    assert ticket.reporter == "U0DEV"
+    assert ticket.message == "Webhook returns 401 <html> for https://api.example.com/v1/quotes"
+    assert SlackThread.from_ref(ticket.external_ref) == SlackThread(
+        "C0SUPPORT", "1712345678.000200"
+    )
+    assert ticket.meta["slack"]["event_id"] == "Ev0001"
+
+
+def test_a_thread_reply_is_answered_in_its_thread(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    post_signed(client, message_event(ts="1712345999.000100", thread_ts="1712345678.000200"))
+    [ticket] = slack_tickets(factory)
+    assert SlackThread.from_ref(ticket.external_ref).thread_ts == "1712345678.000200"
+
+
+def test_slack_retries_are_deduplicated(client: TestClient, factory: sessionmaker[Session]) -> None:
+    first = post_signed(client, message_event())
+    retry = post_signed(
+        client,
+        message_event(),
+        headers={"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"},
+    )
+
+    assert (first.status_code, retry.status_code) == (200, 200)
+    assert retry.json()["status"] == "duplicate"
+    assert len(slack_tickets(factory)) == 1
+
+
+def test_a_mention_and_its_message_event_make_one_ticket(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    post_signed(client, message_event(event_id="Ev1", text="<@U0BOT> how do I rotate keys?"))
+    mention = message_event(event_id="Ev2", text="<@U0BOT> how do I rotate keys?")
+    mention["event"]["type"] = "app_mention"
+    post_signed(client, mention)
+
+    [ticket] = slack_tickets(factory)
+    assert ticket.message == "@U0BOT how do I rotate keys?"
+
+
+def test_an_app_mention_drops_the_leading_bot_mention(
+    client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    mention = message_event(text="<@U0BOT> how do I rotate keys for <@U0OTHER>?")
+    mention["event"]["type"] = "app_mention"
+    assert post_signed(client, mention).json()["status"] == "created"
+    [ticket] = slack_tickets(factory)
+    assert ticket.message == "how do I rotate keys for @U0OTHER?"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        pytest.param({"subtype": "bot_message", "bot_id": "B0BOT"}, id="bot-message"),
+        pytest.param({"bot_id": "B0TRIAGE", "app_id": "A0APP"}, id="bot-without-subtype"),
+        pytest.param({"subtype": "message_changed"}, id="edit"),
+        pytest.param({"subtype": "message_deleted"}, id="delete"),
+        pytest.param({"subtype": "channel_join"}, id="join"),
+        pytest.param({"user": None}, id="no-user"),
+        pytest.param({"text": "   "}, id="blank"),
+        pytest.param({"type": "reaction_added"}, id="other-event"),
+    ],
+)
+def test_non_user_messages_are_ignored(
+    client: TestClient, factory: sessionmaker[Session], event: dict[str, Any]
+) -> None:
+    payload = message_event()
+    payload["event"].update(event)
+    payload["event"] = {k: v for k, v in payload["event"].items() if v is not None}
+
+    response = post_signed(client, payload)
+
+    assert response.status_code == 200
+    assert response.json()["status"] == "ignored"
+    assert slack_tickets(factory) == []
+
+
+def test_a_non_json_body_is_a_bad_request(client: TestClient) -> None:
+    body = b"payload=not-json"
+    assert (
+        client.post(URL, content=body, headers=sign_request(SIGNING_SECRET, body)).status_code
+        == 400
+    )
+
+
+def test_a_failed_creation_is_retried_by_slack(factory: sessionmaker[Session]) -> None:
+    calls = 0
+    real = store_creator(factory)
+
+    def flaky(message: SlackMessage) -> object:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("database is down")
+        return real(message)
+
+    with make_client(flaky) as client:
+        first = post_signed(client, message_event())
+        retry = post_signed(client, message_event(), headers={"X-Slack-Retry-Num": "1"})
+
+    assert first.status_code == 503
+    assert first.headers["content-type"].startswith("application/problem+json")
+    assert retry.status_code == 200
+    assert len(slack_tickets(factory)) == 1
+
+
+def test_slow_ticket_creation_is_acknowledged_in_time(factory: sessionmaker[Session]) -> None:
+    release = threading.Event()
+    real = store_creator(factory)
+
+    def slow(message: SlackMessage) -> object:
+        release.wait(10)
+        return real(message)
+
+    with make_client(slow, ack_budget=0.2) as client:
+        started = time.monotonic()
+        response = post_signed(client, message_event())
+        elapsed = time.monotonic() - started
+        assert response.status_code == 200
+        assert response.json()["status"] == "accepted"
+        assert elapsed < 2.0
+        assert slack_tickets(factory) == []
+        release.set()
+        deadline = time.monotonic() + 5
+        while not slack_tickets(factory) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert len(slack_tickets(factory)) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "plain"),
+    [
+        ("a &amp; b &lt;tag&gt;", "a & b <tag>"),
+        ("see <https://x.example/a?b=1|the docs>", "see https://x.example/a?b=1"),
+        ("ping <#C0ABC|support> and <!here>", "ping #support and @here"),
+        ("<@U0BOT|triage> hi", "@U0BOT hi"),
+    ],
+)
+def test_plain_text_undoes_slack_formatting(raw: str, plain: str) -> None:
+    assert plain_text(raw) == plain

@@ -1,0 +1,92 @@
+"""Help page: its languages and how it reports rate limits, bad input and hand-offs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from playwright.sync_api import expect
+
+from tests.web.conftest import LiveServer, open_context
+from tests.web.stub_api import Scripted, StubApi
+
+
+def test_spanish_page_reports_errors_and_a_hand_off(browser: Any) -> None:
+    stub = StubApi([])
+    stub.ask_script.extend(
+        [
+            Scripted(
+                422,
+                {
+                    "detail": "question: String should have at most 20000 characters",
+                    "errors": [{"loc": ["body", "question"], "message": "too long"}],
+                },
+            ),
+            Scripted(
+                429,
+                {"detail": "Too many questions from this address; retry in 7 s."},
+                {"Retry-After": "7"},
+            ),
+            Scripted(
+                200,
+                {
+                    "answer": "Una persona revisará tu caso.",
+                    "citations": [],
+                    "confidence": 0.2,
+                    "handed_off": True,
+                    "ticket_id": "tkt_0042",
+                },
+            ),
+        ]
+    )
+    context, errors = open_context(browser, locale="es-ES")
+    try:
+        page = context.new_page()
+        with LiveServer(stub.app()) as server:
+            page.goto(server.url + "/help")
+            expect(page.get_by_role("heading", level=1)).to_have_text("¿En qué podemos ayudarte?")
+            assert page.evaluate("document.documentElement.lang") == "es"
+            question = page.get_by_label("Tu pregunta")
+            ask = page.get_by_role("button", name="Preguntar")
+
+            ask.click()  # empty: refused in the page, nothing sent
+            expect(page.locator("#ask-error")).to_have_text("Escribe una pregunta primero.")
+            assert stub.asks == []
+
+            question.fill("¿Cómo autentico mis llamadas?")
+            ask.click()
+            expect(page.locator("#ask-error")).to_have_text(
+                "No pudimos aceptar esta pregunta: "
+                "question: String should have at most 20000 characters"
+            )
+            ask.click()
+            expect(page.locator("#ask-error")).to_have_text(
+                "Estás preguntando demasiado rápido. Vuelve a intentarlo en 7 segundos."
+            )
+            ask.click()
+            expect(page.locator("#handoff")).to_contain_text("Una persona de nuestro equipo")
+            expect(page.locator("#ticket-ref")).to_have_text("tkt_0042")
+            expect(page.locator("#ask-error")).to_be_hidden()
+            expect(page.locator("#sources-block")).to_be_hidden()
+        assert stub.asks[0] == {"question": "¿Cómo autentico mis llamadas?"}
+        errors.assert_clean()
+    finally:
+        context.close()
+
+
+def test_portuguese_and_english_strings_follow_the_browser(browser: Any) -> None:
+    stub = StubApi([])
+    for locale, heading, button in [
+        ("pt-BR", "Como podemos ajudar?", "Perguntar"),
+        ("en-GB", "How can we help?", "Ask"),
+        ("de-DE", "How can we help?", "Ask"),  # no German strings: English
+    ]:
+        context, errors = open_context(browser, locale=locale)
+        try:
+            page = context.new_page()
+            with LiveServer(stub.app()) as server:
+                page.goto(server.url + "/help")
+                expect(page.get_by_role("heading", level=1)).to_have_text(heading)
+                expect(page.get_by_role("button", name=button, exact=True)).to_be_visible()
+            errors.assert_clean()
+        finally:
+            context.close()
