@@ -6,11 +6,11 @@ global, so several apps (tests, benchmarks) can live in one process.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +26,7 @@ from app.services.tickets import TicketService
 from app.services.workers import BackgroundWorkers
 from app.settings import Settings
 from app.store.idempotency import MAX_KEY_LENGTH, fingerprint
-from app.store.models import Role
+from app.store.models import ID_LEN, Role
 from app.store.tokens import Principal
 
 
@@ -44,7 +44,9 @@ class Services:
     workers: BackgroundWorkers | None
 
 
-def get_services(request: Request) -> Services:
+# Trivial dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency
+# in the thread pool, a thread hop per dependency per request.
+async def get_services(request: Request) -> Services:
     services: Services | None = getattr(request.app.state, "services", None)
     if services is None:
         raise ProblemError(
@@ -56,15 +58,15 @@ def get_services(request: Request) -> Services:
 ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def get_ticket_service(services: ServicesDep) -> TicketService:
+async def get_ticket_service(services: ServicesDep) -> TicketService:
     return services.tickets
 
 
-def get_review_service(services: ServicesDep) -> ReviewService:
+async def get_review_service(services: ServicesDep) -> ReviewService:
     return services.review
 
 
-def get_settings(services: ServicesDep) -> Settings:
+async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
 
@@ -111,10 +113,10 @@ async def get_principal(
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def require_roles(*roles: Role) -> Callable[[Principal], Principal]:
+def require_roles(*roles: Role) -> Callable[[Principal], Awaitable[Principal]]:
     allowed = ", ".join(roles)
 
-    def check(principal: PrincipalDep) -> Principal:
+    async def check(principal: PrincipalDep) -> Principal:
         if principal.role not in roles:
             raise ProblemError(
                 403,
@@ -153,6 +155,15 @@ OptionalKey = Annotated[
         description="Optional here. " + _KEY_DESCRIPTION,
     ),
 ]
+
+
+# Ids are prefixed ULIDs (app/store/ids.py); anything else cannot name a row.
+ID_PATTERN = rf"^[A-Za-z0-9_]{{1,{ID_LEN}}}$"
+# For free-text query parameters that reach SQL: PostgreSQL text cannot hold U+0000.
+NO_NUL_PATTERN = r"^[^\x00]*$"
+TicketId = Annotated[str, Path(pattern=ID_PATTERN, examples=["tkt_01JD3V6Y7Q8W9E0R1T2Y3U4I5O"])]
+DraftId = Annotated[str, Path(pattern=ID_PATTERN, examples=["drf_01JD3V6Y7Q8W9E0R1T2Y3U4I5O"])]
+TokenId = Annotated[str, Path(pattern=ID_PATTERN, examples=["tok_01JD3V6Y7Q8W9E0R1T2Y3U4I5O"])]
 
 
 async def raw_body(request: Request) -> bytes:

@@ -9,14 +9,45 @@ older or newer pipeline.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    field_validator,
+    model_validator,
+)
 
 from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
 
 Channel = Literal["api", "widget", "slack"]
 MAX_METADATA_KEYS = 50
+
+
+def _no_nul(value: str) -> str:
+    # PostgreSQL text and JSONB cannot hold U+0000; refuse it here as invalid input
+    # rather than fail in the database.
+    if "\x00" in value:
+        raise ValueError("must not contain NUL (U+0000) characters")
+    return value
+
+
+def _no_nul_json(value: Any) -> Any:
+    if isinstance(value, str):
+        _no_nul(value)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            _no_nul(str(key))
+            _no_nul_json(item)
+    elif isinstance(value, list):
+        for item in value:
+            _no_nul_json(item)
+    return value
+
+
+Text = Annotated[str, AfterValidator(_no_nul)]
 
 TRIAGE_EXAMPLE: dict[str, Any] = {
     "category": "authentication",
@@ -80,13 +111,13 @@ class TicketCreate(BaseModel):
 
     # The upper bound is TRIAGE_MAX_MESSAGE_CHARS, checked by the route and shown in
     # the OpenAPI document (it is a setting, so it cannot be a constant here).
-    message: str = Field(min_length=1, description="The question as the developer wrote it.")
+    message: Text = Field(min_length=1, description="The question as the developer wrote it.")
     channel: Channel = Field(default="api", description="Where the reply goes back to.")
-    reporter: str | None = Field(default=None, max_length=320, description="Who asked.")
+    reporter: Text | None = Field(default=None, max_length=320, description="Who asked.")
     metadata: dict[str, Any] = Field(
         default_factory=dict, description=f"Free-form context, at most {MAX_METADATA_KEYS} keys."
     )
-    external_ref: str | None = Field(
+    external_ref: Text | None = Field(
         default=None, max_length=255, description="The caller's own id for the conversation."
     )
 
@@ -102,7 +133,7 @@ class TicketCreate(BaseModel):
     def _few_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(value) > MAX_METADATA_KEYS:
             raise ValueError(f"metadata has {len(value)} keys; the limit is {MAX_METADATA_KEYS}")
-        return value
+        return dict(_no_nul_json(value))
 
 
 class DraftPublic(_Public):
@@ -227,7 +258,9 @@ class ApproveRequest(BaseModel):
         },
     )
 
-    text: str | None = Field(default=None, min_length=1, description="The edited reply, if edited.")
+    text: Text | None = Field(
+        default=None, min_length=1, description="The edited reply, if edited."
+    )
     expected_version: int | None = Field(
         default=None,
         ge=1,
@@ -245,7 +278,7 @@ class RejectRequest(BaseModel):
     )
 
     reason_code: RejectReason = Field(default="other")
-    reason: str | None = Field(default=None, min_length=1, max_length=2000)
+    reason: Text | None = Field(default=None, min_length=1, max_length=2000)
 
     @model_validator(mode="after")
     def _explained(self) -> RejectRequest:
@@ -262,8 +295,8 @@ class EscalateRequest(BaseModel):
         },
     )
 
-    reason: str = Field(min_length=1, max_length=2000)
-    team: str | None = Field(default=None, min_length=1, max_length=64)
+    reason: Text = Field(min_length=1, max_length=2000)
+    team: Text | None = Field(default=None, min_length=1, max_length=64)
 
 
 # -- knowledge and the public widget -------------------------------------------------
@@ -285,7 +318,7 @@ class AskRequest(BaseModel):
         extra="forbid", json_schema_extra={"examples": [{"question": QUESTION_EXAMPLE}]}
     )
 
-    question: str = Field(min_length=1)
+    question: Text = Field(min_length=1)
 
     @field_validator("question")
     @classmethod
@@ -312,7 +345,7 @@ class TokenCreate(BaseModel):
     )
 
     role: Role
-    name: str = Field(min_length=1, max_length=200)
+    name: Text = Field(min_length=1, max_length=200)
 
 
 class TokenPublic(_Public):

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, cast
+from typing import Annotated
 
 import typer
 
 from app.cli.common import CliError, load_settings, print_json
-from app.store.models import ROLES, Role
+from app.store.models import ROLES
 
 
 def create(
@@ -18,7 +18,7 @@ def create(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Issue a token; only its hash is stored, so copy it now."""
-    from app.services.runtime import prepare_database
+    from app.services.database import prepare_database
     from app.store import tokens
 
     if role not in ROLES:
@@ -35,7 +35,7 @@ def create(
         with factory.begin() as session:
             plaintext, token = tokens.create_token(
                 session,
-                cast(Role, role),  # checked against ROLES above
+                role,  # narrowed to Role by the check above
                 label,
                 actor="cli",
             )

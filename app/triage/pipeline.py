@@ -36,7 +36,7 @@ _ROTATION_QUERY = "rotate API credentials client secret key compromised authenti
 @dataclass
 class PipelineOptions:
     k: int = 5
-    min_support: float = 0.45
+    min_support: float = 0.35
     oos_confidence: float = 0.35
 
 
@@ -184,7 +184,10 @@ class TriagePipeline:
     def _security_reply(self, request: DraftRequest) -> DraftReply:
         from app.triage.drafting.phrases import phrase
 
-        advice = self.offline_drafter.draft(request)
+        # The advice answers "how do I rotate credentials", not the message that leaked one.
+        advice = self.offline_drafter.draft(
+            request.model_copy(update={"question": _ROTATION_QUERY})
+        )
         text = phrase("secret_intro", request.language)
         if advice.text:
             text = f"{text}\n\n{advice.text}"

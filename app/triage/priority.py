@@ -22,7 +22,8 @@ from app.triage.taxonomy import PRIORITY_ORDER, Priority
 
 _BLOCKED = re.compile(
     r"\b(blocked|blocking|can'?t go live|cannot go live|"
-    r"launch(?:ing)? (?:tomorrow|today|this week)|go-?live|deadline|all (?:our )?users|every (?:customer|user)|bloqueado|bloqueados|"
+    r"launch(?:ing)? (?:tomorrow|today|this week)|go-?live|deadline|all (?:our )?users|"
+    r"every (?:customer|user)|bloqueado|bloqueados|"
     r"no podemos (?:salir|lanzar)|lan[çc]amento)\b",
     re.IGNORECASE,
 )

@@ -11,7 +11,8 @@ MAX_DEPTH = 5
 _COMPOSITIONS = ("oneOf", "anyOf")
 _ERROR_CODE_PROPS = ("code", "error_code", "errorCode", "error")
 _ERROR_TABLE_ROW = re.compile(r"^\|\s*`?([A-Z][A-Z0-9_.]{2,})`?\s*\|", re.MULTILINE)
-_ERROR_ENUM_SCHEMA = re.compile(r"Error(Code|Type)s?$")
+# Failure reasons are pasted from transaction objects just like error codes are from errors.
+_ERROR_ENUM_SCHEMA = re.compile(r"(Error(Code|Type)|FailureReason)s?$")
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def error_codes_from_spec(spec: Mapping[str, Any]) -> set[str]:
 
     Codes come from enums of `code`-like properties of the error schemas, from
     Markdown tables of codes in their descriptions, and from component schemas
-    named `…ErrorCode`/`…ErrorType` that are plain enums.
+    named `…ErrorCode`/`…ErrorType`/`…FailureReason` that are plain enums.
     """
     resolver = Resolver(spec)
     codes: set[str] = set()

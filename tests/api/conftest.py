@@ -108,7 +108,8 @@ def kb_settings(
     settings = Settings(data_dir=data_dir, models_dir=models_dir, embedding_threads=2)
     kb = build_knowledge_base(settings, refresh_seconds=0)
     report = kb.synchronizer().sync([api_corpus])
-    assert report.docs_failed == 0 and report.docs_added > 0
+    assert report.docs_failed == 0
+    assert report.docs_added > 0
     return settings
 
 
@@ -300,7 +301,7 @@ def servers() -> Iterator[list[Server]]:
 
 def create_token_in(database_url: str, role: str) -> str:
     """A token in that database (migrating it first, under the start-up lock)."""
-    from app.services.runtime import prepare_database
+    from app.services.database import prepare_database
 
     engine, factory = prepare_database(Settings(database_url=database_url))
     try:

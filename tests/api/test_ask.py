@@ -51,6 +51,6 @@ def test_rate_limit_per_client_is_a_429_with_retry_after(make_api: MakeApi) -> N
     limited = api.client.post("/v1/ask", json={"question": "How do I authenticate?"})
     assert limited.headers["content-type"] == "application/problem+json"
     assert int(limited.headers["retry-after"]) >= 1
-    assert 'triage_ask_requests_total{outcome="rate_limited"} 2.0' in api.client.get(
-        "/metrics"
-    ).text
+    assert (
+        'triage_ask_requests_total{outcome="rate_limited"} 2.0' in api.client.get("/metrics").text
+    )

@@ -11,7 +11,7 @@ from tests.api.conftest import AUTH_QUESTION, MakeApi, wait_for
 from tests.fakes import FakeOpenAI, Reply, llm_settings
 
 
-def _llm_overrides(fake: FakeOpenAI, kb_settings: Settings) -> dict[str, Any]:
+def _llm_overrides(fake: FakeOpenAI) -> dict[str, Any]:
     return {
         "openai_base_url": fake.base_url,
         "embedding_provider": "local",
@@ -25,7 +25,7 @@ def test_ticket_is_drafted_by_the_worker_with_the_llm(
 ) -> None:
     from app.triage.factory import build_pipeline
 
-    overrides = _llm_overrides(fake_openai, kb_settings)
+    overrides = _llm_overrides(fake_openai)
     llm_pipeline = build_pipeline(
         llm_settings(
             fake_openai,
@@ -84,7 +84,7 @@ def test_a_message_with_a_secret_is_finished_offline_at_once(
         ),
         kb,
     )
-    api = make_api(use_pipeline=llm_pipeline, **_llm_overrides(fake_openai, kb_settings))
+    api = make_api(use_pipeline=llm_pipeline, **_llm_overrides(fake_openai))
     message = 'client_secret = "gs_live_9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS" returns 401, help'
     created = api.client.post(
         "/v1/tickets", json={"message": message}, headers=api.auth("integration")

@@ -19,6 +19,8 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from app.knowledge import build_knowledge_base
+from app.settings import Settings
 from app.store import create_engine_for, session_factory
 from app.store.models import AuditLog, OutboxMessage
 from tests.api.conftest import (
@@ -28,7 +30,6 @@ from tests.api.conftest import (
     Server,
     base_env,
     create_token_in,
-    run_cli,
     wait_for,
 )
 from tests.conftest import free_port
@@ -73,11 +74,18 @@ def test_two_processes_share_one_database_and_one_chroma(
         "TRIAGE_WORKER_POLL_SECONDS": "0.2",
         "TRIAGE_LOG_LEVEL": "WARNING",
     }
-    ingest_env = base_env(models_dir, TRIAGE_DATA_DIR=str(tmp_path / "ingest"), **shared)
-    run_cli(["ingest", str(api_corpus), "--json"], ingest_env)
+    loader = build_knowledge_base(
+        Settings(chroma_url=chroma_server, models_dir=models_dir, data_dir=tmp_path / "ingest"),
+        refresh_seconds=0,
+    )
+    assert loader.synchronizer().sync([api_corpus]).docs_added > 0
 
-    a = Server(base_env(models_dir, TRIAGE_DATA_DIR=str(tmp_path / "a"), **shared), tmp_path / "a.log")
-    b = Server(base_env(models_dir, TRIAGE_DATA_DIR=str(tmp_path / "b"), **shared), tmp_path / "b.log")
+    a = Server(
+        base_env(models_dir, TRIAGE_DATA_DIR=str(tmp_path / "a"), **shared), tmp_path / "a.log"
+    )
+    b = Server(
+        base_env(models_dir, TRIAGE_DATA_DIR=str(tmp_path / "b"), **shared), tmp_path / "b.log"
+    )
     servers += [a, b]
     # Both start (and migrate the empty database) at the same time.
     with ThreadPoolExecutor(2) as pool:
@@ -85,9 +93,10 @@ def test_two_processes_share_one_database_and_one_chroma(
 
     integration = {"Authorization": f"Bearer {create_token_in(url, 'integration')}"}
     agent = {"Authorization": f"Bearer {create_token_in(url, 'agent')}"}
-    with httpx.Client(base_url=a.url, timeout=60) as via_a, httpx.Client(
-        base_url=b.url, timeout=60
-    ) as via_b:
+    with (
+        httpx.Client(base_url=a.url, timeout=60) as via_a,
+        httpx.Client(base_url=b.url, timeout=60) as via_b,
+    ):
         created = []
         for question in (AUTH_QUESTION, SANDBOX_QUESTION):
             response = via_a.post("/v1/tickets", json={"message": question}, headers=integration)
@@ -124,14 +133,13 @@ def test_two_processes_share_one_database_and_one_chroma(
             statuses = sorted(pool.map(race, range(10)))
         assert statuses == [200] + [409] * 9
 
-        for ticket in created:
-            wait_for(
-                lambda t=ticket: via_a.get(f"/v1/tickets/{t['id']}", headers=agent).json()[
-                    "status"
-                ]
-                == "sent",
-                timeout=30,
+        def all_sent() -> bool:
+            return all(
+                via_a.get(f"/v1/tickets/{t['id']}", headers=agent).json()["status"] == "sent"
+                for t in created
             )
+
+        wait_for(all_sent, timeout=30)
     time.sleep(1.0)  # both outbox loops have polled again: nothing more may be sent
     engine = create_engine_for(url)
     with session_factory(engine)() as session:

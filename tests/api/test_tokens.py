@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 from app.cli.common import CliError
 from app.cli.serve import register as register_serve
 from app.cli.tokens import register as register_tokens
-from app.services.runtime import prepare_database
+from app.services.database import prepare_database
 from app.settings import Settings
 from app.store import tokens
 from tests.api.conftest import MakeApi
@@ -31,7 +31,12 @@ def test_admin_issues_lists_and_revokes_tokens(make_api: MakeApi) -> None:
     token = body["token"]
     as_alice = {"Authorization": f"Bearer {token}"}
     assert api.client.get("/v1/review/queue", headers=as_alice).status_code == 200
-    assert api.client.post("/v1/tokens", json={"role": "admin", "name": "x"}, headers=as_alice).status_code == 403
+    assert (
+        api.client.post(
+            "/v1/tokens", json={"role": "admin", "name": "x"}, headers=as_alice
+        ).status_code
+        == 403
+    )
 
     listed = api.client.get("/v1/tokens", headers=api.auth("admin"))
     assert token not in listed.text
@@ -67,7 +72,8 @@ def test_tokens_create_prints_the_token_once_as_json(
     with factory() as session:
         principal = tokens.authenticate(session, document["token"])
     engine.dispose()
-    assert principal is not None and principal.role == "integration"
+    assert principal is not None
+    assert principal.role == "integration"
 
     bad = CliRunner().invoke(
         _cli(register_tokens, register_serve), ["tokens", "create", "--role", "root"]

@@ -14,20 +14,22 @@ from sqlalchemy import inspect, select
 
 from app.observability import Metrics
 from app.services import delivery
+from app.services.database import prepare_database
 from app.services.drafting import SCOPE, DraftingWorker
-from app.services.runtime import Runtime, prepare_database
+from app.services.runtime import Runtime
 from app.settings import Settings
 from app.store import create_engine_for
-from app.store.db import current_revision
 from app.store import tickets as ticket_store
+from app.store.db import current_revision
 from app.store.models import IdempotencyRecord, OutboxMessage
 from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
 from app.triage.signals import Signals
-from tests.api.conftest import PYTHON, REPO_ROOT, PostgresDatabases
+from tests.api.conftest import PYTHON, PostgresDatabases
+from tests.conftest import REPO_ROOT
 
 MIGRATE = """
 import sys, time
-from app.services.runtime import prepare_database
+from app.services.database import prepare_database
 from app.settings import Settings
 start = float(sys.argv[2])
 while time.time() < start:
@@ -37,14 +39,16 @@ engine.dispose()
 """
 
 
-@pytest.mark.parametrize("backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+@pytest.mark.parametrize(
+    "backend", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
 def test_processes_starting_at_once_migrate_an_empty_database_safely(
     backend: str, tmp_path: Path, pg_databases: PostgresDatabases
 ) -> None:
     import subprocess
 
     url = f"sqlite:///{tmp_path / 'race.db'}" if backend == "sqlite" else pg_databases.create()
-    start = time.time() + 3.0  # every process is imported and waiting by then
+    start = time.time() + 2.5  # every process is imported and waiting by then
     procs = [
         subprocess.Popen(
             [PYTHON, "-c", MIGRATE, url, str(start)],
@@ -149,7 +153,9 @@ def test_drafting_falls_back_to_offline_then_escalates(tmp_path: Path) -> None:
         ticket = ticket_store.get_ticket(session, stuck)
         assert ticket.status == "escalated"
         assert ticket.drafts == []
-        record = session.scalars(select(IdempotencyRecord).where(IdempotencyRecord.scope == SCOPE)).one()
+        record = session.scalars(
+            select(IdempotencyRecord).where(IdempotencyRecord.scope == SCOPE)
+        ).one()
         assert record.state == "done"
     runtime.close()
     runtime2.close()
@@ -185,9 +191,7 @@ def test_sender_routes_slack_to_the_slack_sender_and_records_the_rest(
 def test_without_a_slack_sender_module_slack_replies_are_only_logged(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    def missing(name: str) -> Any:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
-
-    monkeypatch.setattr(delivery.importlib, "import_module", missing)
+    # None in sys.modules makes the import fail exactly as a missing module does.
+    monkeypatch.setitem(sys.modules, delivery.SLACK_SENDER_MODULE, None)
     sender = delivery.slack_sender(Settings())
     sender(_message("slack"))  # does not raise: recorded as delivered, with a warning

@@ -12,6 +12,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store.db import create_engine_for, migrate, session_factory
 from tests.fakes.slack_server import FakeSlack
 
+# The live-service fixture of the browser tests, shared with the end-to-end Slack test.
+from tests.web.conftest import start_app
+
+__all__ = ["start_app"]
+
 BOT_TOKEN = "xoxb-test-token"
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 

@@ -20,6 +20,7 @@ from app.api.routes.slack import SlackMessage, install, plain_text
 from app.services.slack_sender import SlackThread
 from app.settings import Settings
 from app.store import tickets
+from app.store.errors import InvalidInputError
 from app.store.models import Ticket
 from tests.fakes.slack_server import sign_request
 from tests.slack.conftest import SIGNING_SECRET
@@ -346,3 +347,17 @@ def test_slow_ticket_creation_is_acknowledged_in_time(factory: sessionmaker[Sess
 )
 def test_plain_text_undoes_slack_formatting(raw: str, plain: str) -> None:
     assert plain_text(raw) == plain
+
+
+def test_a_message_the_service_refuses_is_not_retried_forever(
+    factory: sessionmaker[Session],
+) -> None:
+    def refuse(message: SlackMessage) -> object:
+        raise InvalidInputError("the message is blank after redaction")
+
+    with make_client(refuse) as client:
+        first = post_signed(client, message_event())
+        retry = post_signed(client, message_event(), headers={"X-Slack-Retry-Num": "1"})
+    assert first.status_code == 200
+    assert first.json()["status"] == "rejected"
+    assert retry.json()["status"] == "duplicate"

@@ -8,7 +8,7 @@ from typing import Annotated
 import anyio.to_thread
 from fastapi import APIRouter, Query
 
-from app.api.deps import Reviewer, ServicesDep
+from app.api.deps import NO_NUL_PATTERN, Reviewer, ServicesDep
 from app.api.routes.common import problems
 from app.api.schemas import SearchHit
 
@@ -25,7 +25,13 @@ async def search(
     services: ServicesDep,
     _: Reviewer,
     q: Annotated[
-        str, Query(min_length=1, max_length=1000, examples=["authenticate with client secret"])
+        str,
+        Query(
+            min_length=1,
+            max_length=1000,
+            pattern=NO_NUL_PATTERN,
+            examples=["authenticate with client secret"],
+        ),
     ],
     k: Annotated[int, Query(ge=1, le=50)] = 5,
 ) -> list[SearchHit]:

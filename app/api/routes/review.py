@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
 from app.api.deps import (
+    NO_NUL_PATTERN,
+    DraftId,
     RawBody,
     RequiredKey,
     Reviewer,
@@ -74,10 +76,18 @@ def review_queue(
     status: Annotated[TicketStatus, Query(description="Ticket status to list.")] = (
         "pending_review"
     ),
-    category: Annotated[str | None, Query(max_length=64, examples=["authentication"])] = None,
-    priority: Annotated[str | None, Query(max_length=8, examples=["P1"])] = None,
-    team: Annotated[str | None, Query(max_length=64, examples=["platform"])] = None,
-    cursor: Annotated[str | None, Query(max_length=512, description="From next_cursor.")] = None,
+    category: Annotated[
+        str | None, Query(max_length=64, pattern=NO_NUL_PATTERN, examples=["auth_api_access"])
+    ] = None,
+    priority: Annotated[
+        str | None, Query(max_length=8, pattern=NO_NUL_PATTERN, examples=["P1"])
+    ] = None,
+    team: Annotated[
+        str | None, Query(max_length=64, pattern=NO_NUL_PATTERN, examples=["integrations"])
+    ] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=512, pattern=NO_NUL_PATTERN, description="From next_cursor.")
+    ] = None,
     limit: Annotated[int, Query(ge=1, le=ticket_store.MAX_PAGE)] = 20,
 ) -> Response:
     if cursor is not None:
@@ -112,7 +122,7 @@ def review_queue(
 )
 def approve_draft(
     request: Request,
-    draft_id: str,
+    draft_id: DraftId,
     principal: Reviewer,
     review: ReviewServiceDep,
     settings: SettingsDep,
@@ -141,7 +151,7 @@ def approve_draft(
 )
 def reject_draft(
     request: Request,
-    draft_id: str,
+    draft_id: DraftId,
     principal: Reviewer,
     review: ReviewServiceDep,
     raw: RawBody,

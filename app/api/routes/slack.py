@@ -37,6 +37,7 @@ from app.api.problems import problem_response
 from app.services.slack_sender import SlackThread
 from app.services.tickets import NewTicket, TicketService
 from app.settings import Settings
+from app.store.errors import InvalidInputError
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +271,10 @@ async def _create(
         future.add_done_callback(lambda f: _log_late_failure(f, keys))
         log.info("slack event %s: ticket still being created after the ack", message.event_id)
         return JSONResponse({"ok": True, "status": "accepted"})
+    except InvalidInputError as exc:
+        # Permanent: a retry would fail the same way, so acknowledge and keep the keys.
+        log.warning("slack event %s cannot become a ticket: %s", message.event_id, exc)
+        return JSONResponse({"ok": True, "status": "rejected"})
     except Exception:
         config.dedupe.release(*keys)
         log.exception("slack event %s: ticket creation failed", message.event_id)

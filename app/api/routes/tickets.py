@@ -14,6 +14,7 @@ from app.api.deps import (
     Reviewer,
     ReviewServiceDep,
     SettingsDep,
+    TicketId,
     TicketServiceDep,
     idempotency_request,
 )
@@ -99,7 +100,7 @@ async def create_ticket(
     summary="A ticket with every draft version and review decision",
     responses=problems(401, 403, 404),
 )
-def get_ticket(ticket_id: str, _: Reviewer, service: TicketServiceDep) -> Response:
+def get_ticket(ticket_id: TicketId, _: Reviewer, service: TicketServiceDep) -> Response:
     view = service.get(ticket_id)
     return json_response(TicketDetail.of_view(view.ticket, view.events))
 
@@ -110,7 +111,7 @@ def get_ticket(ticket_id: str, _: Reviewer, service: TicketServiceDep) -> Respon
     summary="Every state change of the ticket: who, what, when (oldest first)",
     responses=problems(401, 403, 404),
 )
-def get_audit(ticket_id: str, _: Reviewer, service: TicketServiceDep) -> list[AuditEntry]:
+def get_audit(ticket_id: TicketId, _: Reviewer, service: TicketServiceDep) -> list[AuditEntry]:
     return [AuditEntry.model_validate(entry) for entry in service.audit_trail(ticket_id)]
 
 
@@ -128,7 +129,7 @@ def get_audit(ticket_id: str, _: Reviewer, service: TicketServiceDep) -> list[Au
 )
 def escalate_ticket(
     request: Request,
-    ticket_id: str,
+    ticket_id: TicketId,
     body: EscalateRequest,
     principal: Reviewer,
     review: ReviewServiceDep,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from starlette.responses import Response
 
-from app.api.deps import Admin, ServicesDep, SessionDep
+from app.api.deps import Admin, ServicesDep, SessionDep, TokenId
 from app.api.routes.common import json_response, problems
 from app.api.schemas import TokenCreate, TokenCreated, TokenPublic
 from app.store import tokens
@@ -44,7 +44,7 @@ def list_tokens(_: Admin, session: SessionDep) -> list[TokenPublic]:
     responses=problems(401, 403, 404),
 )
 def revoke_token(
-    token_id: str, principal: Admin, session: SessionDep, services: ServicesDep
+    token_id: TokenId, principal: Admin, session: SessionDep, services: ServicesDep
 ) -> TokenPublic:
     with session.begin():
         token = tokens.revoke(session, token_id, actor=principal.name)

@@ -4,9 +4,10 @@ A draft is handed off when any of these holds, checked in this order:
 
 * ``prompt_injection``: the message tries to steer the assistant;
 * ``security_exposure``: a secret was pasted or the category is security;
-* ``incident``: an outage report (agents own incident comms);
+* ``incident``: outage language in the message (agents own incident comms);
 * ``account_specific``: it asks about one specific payment, account or override
   (a stuck payout, a KYC override, a refund), which the docs cannot answer;
+* ``incident``: classified as an outage without outage words;
 * ``insufficient_documentation``: the best retrieved passage is too weakly related
   (cosine similarity below the threshold calibrated on the dev set), or the
   drafter itself found nothing that covers the question.
@@ -64,10 +65,13 @@ def handoff_reason(
         return "prompt_injection"
     if "secret" in flags or triage.category == "security":
         return "security_exposure"
-    if triage.category == "incident_outage" or signals.mentions_outage:
+    if signals.mentions_outage:
         return "incident"
+    # A question about one specific payment outranks the classifier's guess of "incident".
     if is_account_specific(text, signals):
         return "account_specific"
+    if triage.category == "incident_outage":
+        return "incident"
     if support_score(hits) < min_support:
         return "insufficient_documentation"
     return None

@@ -1,4 +1,4 @@
-"""Regex tables and detect-secrets detectors behind ``secrets.redact_secrets``.
+"""Regex tables, overlap precedence and detect-secrets detectors behind ``redact_secrets``.
 
 Kept apart so the redaction logic stays readable; everything is compiled or instantiated on
 first use, never at import time (importing detect-secrets and the BIP-39 list is slow).
@@ -32,8 +32,9 @@ PATTERNS: dict[str, str] = {
     "keyword_hint": r"(?i)key|pass|pwd|secret|contrase",
     "kv_quoted": r"(?<![\w.\-])" + _KEY + r"(?P<q>[\"'`])(?P<secret>[^\"'`\s]{1,512})(?P=q)",
     # Possessive, and not followed by "(" or ".": "key = make_key()" is code, not a value.
+    # Nor starting with ":" or "=": "token::Client" is a path and "token == x" a comparison.
     "kv_unquoted": (
-        r"(?<![\w.\-])" + _KEY + r"(?P<secret>[^\s\"'`,;&(){}\[\]<>]{1,512}+)(?![(.\w])"
+        r"(?<![\w.\-])" + _KEY + r"(?P<secret>(?![:=])[^\s\"'`,;&(){}\[\]<>]{1,512}+)(?![(.\w])"
     ),
     "key_before": (
         r"(?P<key>[^\W\d][\w.\-]{0,80})[\"'\]]{0,2}\s*(?:=|:|=>|:=|!==?|===?|\(|\+=)\s*@?[\"'`]?$"
@@ -123,6 +124,27 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
         "jwt",
     ),
 )
+
+# Higher wins when findings overlap (a JWT inside an Authorization header is a "jwt").
+PRIORITY: dict[str, int] = {
+    "private_key": 100,
+    "recovery_phrase": 95,
+    "jwt": 85,
+    "webhook_secret": 75,
+    "bearer_token": 65,
+    "basic_auth": 60,
+    "api_secret": 55,
+    "access_token": 55,
+    "password": 50,
+    "client_id": 45,
+    "card_number": 40,
+    "generic_high_entropy": 10,
+}
+VENDOR_PRIORITY = 80
+# An explicit `id:secret` pair says what each half is; a vendor regex that happens to span the
+# colon (Telegram's `digits:token` inside `-u <uuid>:<secret>`) does not.  Structural kinds
+# ranked above vendors (JWT, private key, recovery phrase) still name the secret half.
+PAIR_PRIORITY = VENDOR_PRIORITY + 1
 
 # (kind, detect_secrets.plugins module, class): vendor formats detect-secrets already knows.
 _VENDOR_PLUGINS = (

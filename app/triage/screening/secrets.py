@@ -41,6 +41,9 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from app.triage.screening._secret_patterns import (
+    PAIR_PRIORITY,
+    PRIORITY,
+    VENDOR_PRIORITY,
     bip39_words,
     english_mnemonic,
     generic_plugins,
@@ -87,26 +90,6 @@ class _Hit:
     pair: bool = False  # one half of an explicit `id:secret` pair (curl -u, auth=(…), URL)
 
 
-# Higher wins when findings overlap (a JWT inside an Authorization header is a "jwt").
-_PRIORITY = {
-    "private_key": 100,
-    "recovery_phrase": 95,
-    "jwt": 85,
-    "webhook_secret": 75,
-    "bearer_token": 65,
-    "basic_auth": 60,
-    "api_secret": 55,
-    "access_token": 55,
-    "password": 50,
-    "client_id": 45,
-    "card_number": 40,
-    "generic_high_entropy": 10,
-}
-_VENDOR_PRIORITY = 80
-# An explicit `id:secret` pair says what each half is; a vendor regex that happens to span the
-# colon (Telegram's `digits:token` inside `-u <uuid>:<secret>`) does not.  Structural kinds
-# ranked above vendors (JWT, private key, recovery phrase) still name the secret half.
-_PAIR_PRIORITY = _VENDOR_PRIORITY + 1
 _NOT_CREDENTIALS = frozenset({"client_id", "card_number", "generic_high_entropy"})
 _MIN_PHRASE_WORDS = 12
 _PHRASE_LENGTHS = (12, 15, 18, 21, 24)
@@ -157,8 +140,8 @@ def _resolve_overlaps(hits: list[_Hit]) -> list[_Hit]:
 
 
 def _rank(hit: _Hit) -> int:
-    rank = _PRIORITY.get(hit.kind, _VENDOR_PRIORITY)
-    return max(rank, _PAIR_PRIORITY) if hit.pair else rank
+    rank = PRIORITY.get(hit.kind, VENDOR_PRIORITY)
+    return max(rank, PAIR_PRIORITY) if hit.pair else rank
 
 
 def _lines(text: str) -> Iterator[tuple[int, str]]:

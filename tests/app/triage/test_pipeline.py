@@ -195,7 +195,10 @@ def test_llm_path_classifies_and_drafts_with_checked_citations(
     result = pipeline.run("how do I authenticate with client id and client secret?")
     assert result.triage.classifier == "llm"
     assert result.triage.category == "auth_api_access"
-    assert result.draft.provenance.drafter == "llm"
+    assert result.draft.provenance.drafter == "llm", (
+        result.draft.reason,
+        result.draft.provenance.error,
+    )
     assert [c.quote for c in result.draft.citations] == [quote]
     assert not result.draft.needs_human
 

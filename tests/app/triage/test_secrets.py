@@ -235,6 +235,92 @@ def test_quoted_high_entropy_value_without_a_key_name() -> None:
     assert not result.production_credential  # unknown material is not called a credential
 
 
+# --- assignments behind a prefix (regression: "Label: key=value" leaked) -------------------
+
+_S = fake(30)
+
+
+def test_labelled_assignment_from_the_bug_report() -> None:
+    secret = "Zx9QfR2mT7vB1nK8cW4yL6pH3jD0sA"
+    result = redact_secrets(f"My config: client_secret={secret} in sandbox.")
+    assert result.text == "My config: client_secret=[REDACTED:api_secret] in sandbox."
+    assert_no_leak(result, secret)
+
+
+@pytest.mark.parametrize(
+    ("message", "kind"),
+    [
+        # prose labels
+        (f"my config: client_secret = {_S}", "api_secret"),
+        (f"config:client_secret={_S}", "api_secret"),
+        (f"Note - client_secret: {_S}", "api_secret"),
+        (f"[prod] api_key={_S}", "api_secret"),
+        (f"(client_secret={_S})", "api_secret"),
+        (f"Mi configuración: client_secret={_S} en pruebas", "api_secret"),
+        (f"Error: invalid access_token={_S} for user", "access_token"),
+        (f"Label: webhook_secret={_S}", "webhook_secret"),
+        (f"db config: password: {_S}", "password"),
+        # JSON
+        (f'{{"config": "client_secret={_S}"}}', "api_secret"),
+        (f'Config: {{"client_secret": "{_S}"}}', "api_secret"),
+        (f'payload={{"clientSecret":"{_S}","x":1}}', "api_secret"),
+        (f"Config: {{'client_secret': '{_S}'}}", "api_secret"),
+        # YAML: a parent key must not take the next line as its value
+        (f"grid:\n  client_secret: {_S}\n", "api_secret"),
+        (f"settings:\n  auth:\n    password: {_S}", "password"),
+        (f"config: {{client_secret: {_S}}}", "api_secret"),
+        # env files and shells
+        (f"env: GRID_CLIENT_SECRET={_S}", "api_secret"),
+        (f".env file: GRID_CLIENT_SECRET={_S}", "api_secret"),
+        (f"STELLAR_RECIPIENT=GPUBLIC_KEY GRID_CLIENT_SECRET={_S} node server.js", "api_secret"),
+        (f"A=public_value B_SECRET_KEY={_S}", "api_secret"),
+        (f'$env:GRID_CLIENT_SECRET="{_S}"', "api_secret"),
+        # headers
+        (f"Header: X-Client-Secret: {_S}", "api_secret"),
+        (f"Cookie: session_token={_S}; path=/", "access_token"),
+        # query strings
+        (f"Callback: https://app.example.com/cb?client_secret={_S}&state=1", "api_secret"),
+        (f"url: https://api.lightspark.com/token?client_id=abc&client_secret={_S}", "api_secret"),
+        (f"GET /oauth/authorize?client_secret={_S}&grant_type=client_credentials", "api_secret"),
+    ],
+)
+def test_assignment_is_redacted_after_any_prefix(message: str, kind: str) -> None:
+    result = redact_secrets(message)
+    assert f"[REDACTED:{kind}]" in result.text
+    assert_no_leak(result, _S)
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        "My config: client_secret=${GRID_CLIENT_SECRET}",
+        "config: client_secret=your-client-secret",
+        "Docs: https://docs.lightspark.com/api?client_secret={client_secret}&x=1",
+        "Config: environment=sandbox, region=us-east-1",
+        "use soroban_sdk::token::Client as TokenClient;",
+        "if token == expected_token {",
+    ],
+)
+def test_prefixed_placeholders_and_code_stay_untouched(message: str) -> None:
+    assert redact_secrets(message).text == message
+
+
+def test_basic_auth_pair_wins_over_a_vendor_pattern_spanning_the_colon() -> None:
+    # A uuid ending in digits plus a 35+ char secret also reads as a Telegram bot token.
+    client_id = "019a2b3c-4d5e-7f60-8a9b-" + fake(12, string.digits)
+    secret = "gs_sk_test_" + fake(32)
+    for message in (
+        f"curl -u {client_id}:{secret} https://api.lightspark.com/grid/2025-10-13/quotes",
+        f'curl --user "{client_id}:{secret}" https://api.lightspark.com/grid/2025-10-13/quotes',
+    ):
+        result = redact_secrets(message)
+        assert "[REDACTED:client_id]:[REDACTED:api_secret]" in result.text
+        assert sorted(kinds(result)) == ["api_secret", "client_id"]
+        assert_no_leak(result, client_id, secret)
+    bot_token = fake(9, string.digits) + ":" + fake(35)
+    assert kinds(redact_secrets(f"our bot token is {bot_token}")) == ["telegram_token"]
+
+
 # --- private keys -------------------------------------------------------------------------
 
 

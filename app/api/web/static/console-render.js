@@ -1,6 +1,6 @@
 // DOM builders for the console.  Every value from the API goes in as text (never as
 // HTML), so a message containing markup is shown, not run.
-import { el, safeHref } from "./http.js";
+import { citationLabel, el, safeHref } from "./http.js";
 
 const dateFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 
@@ -37,6 +37,20 @@ export function pill(text, extra = "") {
   return el("span", { class: `pill ${extra}`.trim(), text });
 }
 
+// The pipeline's hand-off codes (app/triage/drafting/policy.py), said for a person.
+const HANDOFF_REASONS = {
+  prompt_injection: "the message tries to steer the assistant (possible prompt injection).",
+  security_exposure: "a secret was pasted or this is a security matter; make sure the credential is rotated.",
+  incident: "this looks like an outage report; incident communication is owned by the team.",
+  account_specific: "it is about one specific payment or account, which the documentation cannot answer.",
+  insufficient_documentation: "the documentation does not clearly cover this question.",
+};
+
+export function handoffText(reason) {
+  if (!reason) return "the drafter was not confident enough to answer.";
+  return HANDOFF_REASONS[reason] || String(reason).replaceAll("_", " ");
+}
+
 export function queueItem(ticket, index) {
   const r = routing(ticket);
   const row = el(
@@ -44,15 +58,16 @@ export function queueItem(ticket, index) {
     { class: "row" },
     pill(r.priority || "P?", `pill-${r.priority}`),
     pill(r.category || "uncategorised"),
-    r.team ? el("span", { class: "muted small", text: r.team }) : null,
     el("span", { class: "when", text: formatAge(ticket.created_at) }),
   );
   const snippet = el("span", { class: "snippet", text: (ticket.message || "").slice(0, 240) });
+  const where = [r.team, ticket.channel && `via ${ticket.channel}`].filter(Boolean).join(" · ");
   const button = el(
     "button",
     { type: "button", class: "queue-item", "data-ticket-id": ticket.id, "data-index": index },
     row,
     snippet,
+    where ? el("span", { class: "where", text: where }) : null,
   );
   button.setAttribute("aria-label", `${r.priority} ${r.category}: ${(ticket.message || "").slice(0, 80)}`);
   return el("li", {}, button);
@@ -114,12 +129,21 @@ export function renderCitations(target, citations = []) {
     return;
   }
   for (const c of citations) {
-    const label = c.title || c.source || c.doc_id || c.url || "source";
+    const label = citationLabel(c);
     const href = safeHref(c.url);
     const name = href
       ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: label })
       : el("span", { text: label });
-    target.append(el("li", {}, name, c.quote ? el("span", { class: "quote", text: `“${c.quote}”` }) : null));
+    const path = c.source || c.doc_id;
+    target.append(
+      el(
+        "li",
+        {},
+        name,
+        path ? el("span", { class: "muted small path", text: ` ${path}` }) : null,
+        c.quote ? el("span", { class: "quote", text: `“${c.quote}”` }) : null,
+      ),
+    );
   }
 }
 

@@ -4,7 +4,7 @@ import {
 } from "./console-api.js";
 import { ApiError, el } from "./http.js";
 import {
-  formatDate, queueItem, renderAudit, renderCitations, renderSignals, renderTriage, routing,
+  formatDate, handoffText, queueItem, renderAudit, renderCitations, renderSignals, renderTriage, routing,
 } from "./console-render.js";
 
 const $ = (id) => document.getElementById(id);
@@ -74,7 +74,10 @@ async function signIn(event) {
 }
 
 function enterWorkspace() {
-  if (!tokenStore.get()) return;
+  const token = tokenStore.get();
+  if (!token) return;
+  // Only the non-secret prefix, the same one `triage tokens` lists, to tell tokens apart.
+  $("session-label").textContent = `Signed in · ${token.slice(0, 8)}…`;
   $("login").hidden = true;
   $("workspace").hidden = false;
   $("session-bar").hidden = false;
@@ -162,7 +165,8 @@ function renderTicket(ticket, audit) {
 
   const needsHuman = draft && draft.needs_human;
   $("needs-human").hidden = !needsHuman;
-  $("needs-human").textContent = needsHuman ? `Needs a human: ${draft.reason || "the drafter was not confident enough to answer."}` : "";
+  $("needs-human").textContent = needsHuman ? `Needs a human: ${handoffText(draft.reason)}` : "";
+  $("needs-human").dataset.reason = needsHuman ? draft.reason || "" : "";
 
   $("no-draft").hidden = Boolean(draft);
   $("draft-box").hidden = !draft;

@@ -1,5 +1,5 @@
 // The self-service help page: one question in, a grounded answer (or a hand-off) out.
-import { ApiError, el, requestJson, safeHref } from "./http.js";
+import { ApiError, citationLabel, el, requestJson, safeHref } from "./http.js";
 import { pickLanguage, strings } from "./help-i18n.js";
 
 const $ = (id) => document.getElementById(id);
@@ -35,7 +35,7 @@ function renderSources(citations) {
   const list = $("sources");
   list.replaceChildren();
   for (const c of citations) {
-    const label = c.title || c.source || c.doc_id || c.url || "source";
+    const label = citationLabel(c);
     const href = safeHref(c.url);
     const name = href
       ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: label })
@@ -77,7 +77,7 @@ async function ask(event) {
   $("ask-progress").textContent = t.asking;
   try {
     renderResult(await requestJson("/v1/ask", { method: "POST", body: { question } }));
-    $("result-heading").focus?.();
+    $("result-heading").focus();
   } catch (error) {
     showError(describeError(error));
   } finally {

@@ -116,3 +116,24 @@ export function el(tag, attrs = {}, ...children) {
   }
   return node;
 }
+
+function humanise(slug) {
+  const words = decodeURIComponent(slug).replace(/\.[a-z0-9]+$/i, "").replace(/[-_]+/g, " ").trim();
+  return words ? words.charAt(0).toUpperCase() + words.slice(1) : "";
+}
+
+// "Quote system › Best practices" from doc_id + URL anchor: readable, and still tells
+// two passages of one page apart.
+export function citationLabel(citation) {
+  if (citation.title) return String(citation.title);
+  const path = String(citation.doc_id || citation.source || "");
+  const page = humanise(path.split("/").pop() || "");
+  let section = "";
+  try {
+    section = citation.url ? humanise(new URL(citation.url).hash.slice(1)) : "";
+  } catch {
+    section = "";
+  }
+  if (page && section && section.toLowerCase() !== page.toLowerCase()) return `${page} › ${section}`;
+  return page || section || String(citation.url || "source");
+}

@@ -1,0 +1,285 @@
+"""Review API throughput and latency on a real uvicorn server (SQLite, then PostgreSQL).
+
+    .venv/bin/python bench/review_api.py [--tickets 2000] [--requests 2000] [--threads 4]
+        [--approvals 300] [--backends sqlite,postgresql] [--models-dir DIR]
+
+For each backend: start ``uvicorn --factory app.api:create_app`` (one worker, background
+workers on, INFO access logs to a file, as in production), seed tickets with pending
+drafts straight through the store, then measure
+
+* queue listing: ``GET /v1/review/queue?limit=20`` from a few client threads, half of
+  the requests following ``next_cursor`` to deeper pages;
+* approvals: ``POST /v1/drafts/{id}/approve`` with an Idempotency-Key, one per draft.
+
+Prints a table and one JSON line.  The client threads run on the same machine as the
+server, so on a small box they compete with it for CPU: the numbers are a floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+from _common import REPO
+from sqlalchemy import create_engine, text
+
+from app.services.database import prepare_database
+from app.settings import Settings
+from app.store import tickets, tokens
+
+PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+PRIORITIES = ("P1", "P2", "P3", "P4")
+CATEGORIES = ("auth_api_access", "payouts", "webhooks", "sandbox", "quotes")
+
+
+@dataclass
+class Result:
+    backend: str
+    scenario: str
+    requests: int
+    errors: int
+    seconds: float
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    max_ms: float
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def database(backend: str, workdir: Path) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{workdir / 'bench.db'}"
+        return
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"triage_bench_{uuid.uuid4().hex[:8]}"
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def server(url: str, workdir: Path, models_dir: Path | None) -> Iterator[str]:
+    port = _free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env.update(
+        TRIAGE_DATA_DIR=str(workdir / "data"),
+        TRIAGE_DATABASE_URL=url,
+        TRIAGE_DB_POOL_SIZE="20",
+        PYTHONPATH=str(REPO),
+    )
+    if models_dir is not None:
+        env["TRIAGE_MODELS_DIR"] = str(models_dir)
+    log = (workdir / "server.log").open("ab")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 300
+        while True:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"server did not start; see {workdir / 'server.log'}")
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        log.close()
+
+
+def seed(url: str, count: int) -> tuple[str, list[str]]:
+    """An agent token and ``count`` tickets with one pending draft each (store, one tx)."""
+    engine, factory = prepare_database(Settings(database_url=url))
+    drafts = []
+    with factory.begin() as session:
+        token, _ = tokens.create_token(session, "agent", "bench")
+        for i in range(count):
+            ticket = tickets.create_ticket(
+                session,
+                channel="api",
+                reporter=f"dev{i}@example.com",
+                message=f"Question {i}: how do I rotate my sandbox client secret?",
+                triage={
+                    "category": CATEGORIES[i % len(CATEGORIES)],
+                    "confidence": 0.8,
+                    "priority": PRIORITIES[i % len(PRIORITIES)],
+                    "team": "integrations",
+                    "language": "en",
+                    "sentiment": "neutral",
+                    "flags": [],
+                },
+                signals={"http_statuses": [401]},
+            )
+            draft = tickets.add_draft(
+                session,
+                ticket.id,
+                text="Create a new secret under Settings > API keys, then update your client.",
+                citations=[
+                    {
+                        "chunk_id": f"c{i}",
+                        "doc_id": "docs/guides/api-reference/authentication",
+                        "source": "docs/guides/api-reference/authentication.md",
+                        "url": "https://docs.lightspark.com/grid/authentication",
+                        "quote": "Rotate credentials regularly.",
+                    }
+                ],
+                confidence=0.8,
+                needs_human=False,
+                provenance={"drafter": "offline"},
+            )
+            drafts.append(draft.id)
+    engine.dispose()
+    return token, drafts
+
+
+def measure(
+    backend: str,
+    scenario: str,
+    jobs: list[Callable[[httpx.Client], httpx.Response]],
+    base: str,
+    headers: dict[str, str],
+    threads: int,
+    ok: set[int],
+) -> Result:
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    local = threading.local()
+
+    def run(job: Callable[[httpx.Client], httpx.Response]) -> None:
+        nonlocal errors
+        client = getattr(local, "client", None)
+        if client is None:
+            client = local.client = httpx.Client(base_url=base, headers=headers, timeout=30)
+        started = time.perf_counter()
+        response = job(client)
+        elapsed = time.perf_counter() - started
+        with lock:
+            latencies.append(elapsed)
+            errors += response.status_code not in ok
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(threads) as pool:
+        list(pool.map(run, jobs))
+    seconds = time.perf_counter() - started
+    ordered = sorted(latencies)
+    return Result(
+        backend=backend,
+        scenario=scenario,
+        requests=len(jobs),
+        errors=errors,
+        seconds=round(seconds, 3),
+        rps=round(len(jobs) / seconds, 1),
+        p50_ms=round(statistics.median(ordered) * 1000, 2),
+        p99_ms=round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2),
+        max_ms=round(ordered[-1] * 1000, 2),
+    )
+
+
+def queue_jobs(base: str, headers: dict[str, str], n: int) -> list[Any]:
+    # A few cursors into deeper pages, so half the requests use keyset pagination.
+    cursors: list[str] = []
+    with httpx.Client(base_url=base, headers=headers) as client:
+        cursor = None
+        for _ in range(10):
+            params = {"limit": "20", **({"cursor": cursor} if cursor else {})}
+            page = client.get("/v1/review/queue", params=params).json()
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+            cursors.append(cursor)
+
+    def job(i: int) -> Callable[[httpx.Client], httpx.Response]:
+        params = {"limit": "20"}
+        if i % 2 and cursors:
+            params["cursor"] = cursors[i % len(cursors)]
+        return lambda client: client.get("/v1/review/queue", params=params)
+
+    return [job(i) for i in range(n)]
+
+
+def approve_jobs(drafts: list[str]) -> list[Any]:
+    def job(draft_id: str) -> Callable[[httpx.Client], httpx.Response]:
+        key = {"Idempotency-Key": uuid.uuid4().hex}
+        return lambda client: client.post(f"/v1/drafts/{draft_id}/approve", json={}, headers=key)
+
+    return [job(d) for d in drafts]
+
+
+def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
+    with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as tmp:
+        workdir = Path(tmp)
+        with database(backend, workdir) as url, server(url, workdir, args.models_dir) as base:
+            started = time.perf_counter()
+            token, drafts = seed(url, args.tickets)
+            print(f"[{backend}] seeded {args.tickets} tickets in "
+                  f"{time.perf_counter() - started:.1f}s", file=sys.stderr)  # fmt: skip
+            headers = {"Authorization": f"Bearer {token}"}
+            jobs = queue_jobs(base, headers, args.requests)
+            measure(backend, "warm-up", jobs[:100], base, headers, args.threads, {200})
+            queue = measure(backend, "queue", jobs, base, headers, args.threads, {200})
+            approvals = approve_jobs(drafts[: args.approvals])
+            approve = measure(backend, "approve", approvals, base, headers, args.threads, {200})
+            return [queue, approve]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=2000)
+    parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--approvals", type=int, default=300)
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--models-dir", type=Path, default=None)
+    args = parser.parse_args()
+    results: list[Result] = []
+    for backend in args.backends.split(","):
+        results += bench_backend(backend.strip(), args)
+    header = f"{'backend':<11}{'scenario':<9}{'reqs':>6}{'err':>5}{'req/s':>9}"
+    header += f"{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}"
+    print(header)
+    for r in results:
+        print(
+            f"{r.backend:<11}{r.scenario:<9}{r.requests:>6}{r.errors:>5}{r.rps:>9.1f}"
+            f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.max_ms:>9.2f}"
+        )
+    print(json.dumps({"bench": "review_api", "threads": args.threads,
+                      "results": [asdict(r) for r in results]}))  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
