@@ -30,7 +30,9 @@ request_id_var: ContextVar[str | None] = ContextVar("triage_request_id", default
 
 # LogRecord attributes that are not "extra" fields.
 _RESERVED = frozenset(
-    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys() | {"message", "asctime"}
+    vars(logging.LogRecord("", 0, "", 0, "", None, None)).keys()
+    # uvicorn adds an ANSI-coloured copy of its message.
+    | {"message", "asctime", "color_message"}
 )
 _HANDLER_MARK = "_triage_handler"
 

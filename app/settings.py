@@ -144,6 +144,12 @@ class Settings(BaseSettings):
     )
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL pool per process.")
+    db_pool_pre_ping: bool = Field(
+        default=True,
+        description="Check each pooled PostgreSQL connection before use (one round trip per "
+        "request); false trades that for one failed request per stale connection after a "
+        "database restart.",
+    )
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked bearer token is trusted in-process."
     )

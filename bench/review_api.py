@@ -2,10 +2,11 @@
 
     .venv/bin/python bench/review_api.py [--tickets 2000] [--requests 2000] [--threads 4]
         [--approvals 300] [--backends sqlite,postgresql] [--models-dir DIR]
+        [--server-workers 1]
 
-For each backend: start ``uvicorn --factory app.api:create_app`` (one worker, background
-workers on, INFO access logs to a file, as in production), seed tickets with pending
-drafts straight through the store, then measure
+For each backend: start ``uvicorn --factory app.api:create_app`` (``--server-workers``
+processes, background workers on, INFO access logs to a file, as in production), seed
+tickets with pending drafts straight through the store, then measure
 
 * queue listing: ``GET /v1/review/queue?limit=20`` from a few client threads, half of
   the requests following ``next_cursor`` to deeper pages;
@@ -86,21 +87,23 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
 
 
 @contextmanager
-def server(url: str, workdir: Path, models_dir: Path | None) -> Iterator[str]:
+def server(url: str, workdir: Path, args: argparse.Namespace) -> Iterator[str]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     env.update(
         TRIAGE_DATA_DIR=str(workdir / "data"),
         TRIAGE_DATABASE_URL=url,
         TRIAGE_DB_POOL_SIZE="20",
+        TRIAGE_DB_POOL_PRE_PING="false" if args.no_pre_ping else "true",
         PYTHONPATH=str(REPO),
     )
-    if models_dir is not None:
-        env["TRIAGE_MODELS_DIR"] = str(models_dir)
+    if args.models_dir is not None:
+        env["TRIAGE_MODELS_DIR"] = str(args.models_dir)
     log = (workdir / "server.log").open("ab")
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
+         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+         "--workers", str(args.server_workers)],
         env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -243,7 +246,10 @@ def approve_jobs(drafts: list[str]) -> list[Any]:
 def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
     with tempfile.TemporaryDirectory(prefix=f"bench-{backend}-") as tmp:
         workdir = Path(tmp)
-        with database(backend, workdir) as url, server(url, workdir, args.models_dir) as base:
+        with (
+            database(backend, workdir) as url,
+            server(url, workdir, args) as base,
+        ):
             started = time.perf_counter()
             token, drafts = seed(url, args.tickets)
             print(f"[{backend}] seeded {args.tickets} tickets in "
@@ -265,6 +271,14 @@ def main() -> None:
     parser.add_argument("--approvals", type=int, default=300)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--models-dir", type=Path, default=None)
+    parser.add_argument(
+        "--server-workers", type=int, default=1, help="uvicorn worker processes (default 1)"
+    )
+    parser.add_argument(
+        "--no-pre-ping",
+        action="store_true",
+        help="TRIAGE_DB_POOL_PRE_PING=false (saves a round trip per request on PostgreSQL)",
+    )
     args = parser.parse_args()
     results: list[Result] = []
     for backend in args.backends.split(","):
@@ -278,6 +292,8 @@ def main() -> None:
             f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.max_ms:>9.2f}"
         )
     print(json.dumps({"bench": "review_api", "threads": args.threads,
+                      "server_workers": args.server_workers,
+                      "pre_ping": not args.no_pre_ping,
                       "results": [asdict(r) for r in results]}))  # fmt: skip
 
 

@@ -145,12 +145,14 @@ def _answers(
     scored: Scored,
 ) -> None:
     samples = [_answer_sample(o, passages, options.context_metrics) for o in observations]
-    offline = score_offline(samples, raise_exceptions=False)
-    section: dict[str, Any] = offline.as_dict()
-    for item_id, item_scores in offline.per_item.items():
-        scored.per_item[item_id].update(item_scores)
-    for name, values in offline.distributions().items():
-        scored.distributions[f"answers.{name}"] = values
+    section: dict[str, Any] = {}
+    if any(s.reference or s.reference_contexts for s in samples):
+        offline = score_offline(samples, raise_exceptions=False)
+        section.update(offline.as_dict())
+        for item_id, item_scores in offline.per_item.items():
+            scored.per_item[item_id].update(item_scores)
+        for name, values in offline.distributions().items():
+            scored.distributions[f"answers.{name}"] = values
 
     contexts = {cid: p.text for cid, p in passages.items()}
     all_citations = [c for o in observations for c in o.citations]
@@ -172,7 +174,8 @@ def _answers(
         section["llm"] = judged.as_dict()
         for item_id, item_scores in judged.per_item.items():
             scored.per_item[item_id].update({f"llm.{k}": v for k, v in item_scores.items()})
-    scored.metrics["answers"] = section
+    if section:
+        scored.metrics["answers"] = section
 
 
 def _gold_context(

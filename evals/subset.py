@@ -19,7 +19,7 @@ from evals.datasets import EvalItem
 
 MANIFEST = "manifest.jsonl"
 # Distractors are picked among pages up to this size so the subset stays cheap to embed.
-MAX_DISTRACTOR_TOKENS = 4000
+MAX_DISTRACTOR_TOKENS = 2500
 _SUFFIXES = (".md", ".mdx", ".html", ".htm", ".txt", ".yaml", ".yml", ".json")
 
 

@@ -11,7 +11,6 @@ back: an invalid field may be the secret a developer pasted.
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -30,8 +29,6 @@ from app.store.errors import (
     StoreError,
 )
 from app.store.idempotency import IdempotencyInFlight, IdempotencyMismatch
-
-log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:triage:problem:"

@@ -12,8 +12,6 @@ import sys
 import typer
 
 from app.cli.common import CliError
-from app.cli.kb import register as register_kb
-from app.cli.triage_cmds import register as register_triage
 
 app = typer.Typer(
     name="triage",
@@ -22,25 +20,39 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-register_kb(app)
-register_triage(app)
+
+
+def _register_commands() -> None:
+    from app.cli.eval_cmd import register as register_eval
+    from app.cli.kb import register as register_kb
+    from app.cli.serve import register as register_serve
+    from app.cli.tokens import register as register_tokens
+    from app.cli.triage_cmds import register as register_triage
+
+    for register in (register_kb, register_triage, register_serve, register_tokens, register_eval):
+        register(app)
+
+
+def _is_usage_error(exc: BaseException) -> bool:
+    # typer vendors its own click, so match click's exception protocol rather than its class.
+    return hasattr(exc, "format_message") and isinstance(getattr(exc, "exit_code", None), int)
 
 
 def main() -> None:
+    _register_commands()
     try:
         app(standalone_mode=False)
     except CliError as exc:
         print(f"triage: error: {exc}", file=sys.stderr)
         sys.exit(exc.exit_code)
-    except typer.Exit as exc:
+    except (typer.Exit, typer.Abort) as exc:
+        if isinstance(exc, typer.Abort):
+            print("triage: aborted", file=sys.stderr)
+            sys.exit(130)
         sys.exit(exc.exit_code)
-    except typer.Abort:
-        print("triage: aborted", file=sys.stderr)
-        sys.exit(130)
-    except Exception as exc:  # click usage errors and the like carry their own message
-        import click
-
-        if isinstance(exc, click.ClickException):
-            print(f"triage: error: {exc.format_message()}", file=sys.stderr)
-            sys.exit(exc.exit_code)
+    except Exception as exc:
+        if _is_usage_error(exc):
+            message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
+            print(f"triage: error: {message}", file=sys.stderr)
+            sys.exit(int(exc.exit_code))  # type: ignore[attr-defined]
         raise

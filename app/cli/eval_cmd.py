@@ -64,7 +64,7 @@ def run(
         Path | None, typer.Option("--tolerances", help="Gate tolerances (default: built-in).")
     ] = None,
     limit: Annotated[
-        int | None, typer.Option("--limit", min=1, help="Evaluate the first N items.")
+        int | None, typer.Option("--limit", help="Evaluate the first N items.")
     ] = None,
     ingest: Annotated[
         list[Path] | None,
@@ -74,7 +74,6 @@ def run(
         int | None,
         typer.Option(
             "--ingest-subset",
-            min=0,
             help="With --ingest: only the dataset's gold pages plus N distractor pages.",
         ),
     ] = None,
@@ -99,6 +98,11 @@ def run(
     from evals.datasets import DatasetError, load_dataset
     from evals.runner import RunOptions, is_mtrag, run_eval
 
+    # Checked here rather than with typer's min=: its errors bypass the one-line handler.
+    if limit is not None and limit < 1:
+        raise CliError("--limit must be at least 1")
+    if ingest_subset is not None and ingest_subset < 0:
+        raise CliError("--ingest-subset must be 0 or more")
     if not dataset.is_file():
         raise CliError(f"dataset not found: {dataset}")
     try:
@@ -193,6 +197,8 @@ def _ensure_docs(
                 "--ingest skipped"
             )
         return
+    if not paths and not _needs_docs(items):
+        return  # only triage labels: classification does not read the knowledge base
     if not paths:
         raise CliError(
             f"collection {kb.store.name!r} is empty: run `triage ingest PATH` first "
@@ -219,6 +225,10 @@ def _ensure_docs(
     )
     if report.docs_failed:
         raise CliError(f"{report.docs_failed} document(s) failed to ingest")
+
+
+def _needs_docs(items: Sequence[EvalItem]) -> bool:
+    return any(i.gold_doc_ids or i.reference_answer or i.answerable is not None for i in items)
 
 
 def _judge(settings: Any, kb: KnowledgeBase, override: str | None) -> tuple[Any, str]:
@@ -361,7 +371,8 @@ def register(app: typer.Typer) -> None:
     group = typer.Typer(
         cls=DatasetGroup,
         no_args_is_help=True,
-        help="Offline evaluation: `triage eval DATASET [options]`, or a subcommand.",
+        help="Offline evaluation. `triage eval DATASET ...` is short for `triage eval run "
+        "DATASET ...`; `export-reviews` turns review decisions into a dataset.",
     )
     group.command(DEFAULT_COMMAND)(run)
     group.command("export-reviews")(export_reviews)

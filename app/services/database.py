@@ -60,9 +60,13 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 def prepare_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
     """Engine (pool sized by settings), migrated to head, and its session factory."""
     url = settings.resolved_database_url
-    kwargs: dict[str, int] = {}
+    kwargs: dict[str, int | bool] = {}
     if make_url(url).get_backend_name() in {"postgresql", "postgres"}:
-        kwargs = {"pool_size": settings.db_pool_size, "max_overflow": settings.db_pool_size}
+        kwargs = {
+            "pool_size": settings.db_pool_size,
+            "max_overflow": settings.db_pool_size,
+            "pool_pre_ping": settings.db_pool_pre_ping,
+        }
     engine = create_engine_for(url, **kwargs)
     with migration_lock(engine):
         migrate(engine)

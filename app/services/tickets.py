@@ -34,6 +34,7 @@ from app.services.idempotent import (
     release,
     run_action,
 )
+from app.services.queue import queue_page
 from app.services.runtime import Runtime
 from app.store import audit, reviews, tickets
 from app.store.columns import utcnow
@@ -231,7 +232,10 @@ class TicketService:
             screened = await self.in_pipeline(self.screen, new.message)
         except BaseException:
             if idem is not None:
-                await anyio.to_thread.run_sync(release, self.factory, idem)
+                # Shielded: on a client disconnect (cancellation) the key must still be
+                # released, or a retry would see it in flight until it times out.
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(release, self.factory, idem)
             raise
 
         def action(session: Session) -> Rendered:
@@ -284,9 +288,10 @@ class TicketService:
         team: str | None,
         limit: int,
         cursor: str | None,
-    ) -> tuple[list[Ticket], str | None]:
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """A queue page as public ticket dicts (see services/queue.py)."""
         with self.factory() as session:
-            return tickets.list_review_queue(
+            return queue_page(
                 session,
                 status=status,
                 category=category,

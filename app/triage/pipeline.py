@@ -8,6 +8,7 @@ flagged before classification so it can only add caution, never remove it.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ from app.triage.categorize import CategoryClassifier
 from app.triage.drafting.base import Drafter, DraftRequest, Turn
 from app.triage.drafting.offline import OfflineDrafter
 from app.triage.drafting.phrases import holding_reply
-from app.triage.drafting.policy import handoff_reason
+from app.triage.drafting.policy import handoff_reason, is_account_specific
 from app.triage.language import LanguageDetector
 from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
 from app.triage.priority import decide_priority
@@ -31,6 +32,19 @@ log = logging.getLogger(__name__)
 
 # What to look up when a developer pasted a credential: the reply must tell them to rotate it.
 _ROTATION_QUERY = "rotate API credentials client secret key compromised authentication"
+
+
+_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+_JSON_OBJECT = re.compile(r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
+_URL = re.compile(r"https?://\S+")
+
+
+def prose_for_classification(text: str) -> str:
+    """The developer's own words: pasted code, JSON and URLs crowd them out of the
+    encoder's 256-piece window and say little about what kind of problem it is."""
+    prose = _URL.sub(" ", _JSON_OBJECT.sub(" ", _CODE_BLOCK.sub(" ", text)))
+    prose = " ".join(prose.split())
+    return prose if len(prose) >= 12 else text
 
 
 @dataclass
@@ -95,7 +109,7 @@ class TriagePipeline:
         injected: bool,
         recovery_phrase: bool,
     ) -> TriageResult:
-        decision = self.classifier.classify(text)
+        decision = self.classifier.classify(prose_for_classification(text))
         category = decision.category
         flags: list[str] = []
         if any_secret:
@@ -123,6 +137,7 @@ class TriagePipeline:
             signals=signals,
             text=text,
             production_secret=production_secret,
+            account_specific=is_account_specific(text, signals),
         )
         language = self.language.detect(text)
         if decision.llm is not None and decision.llm.language:

@@ -362,3 +362,37 @@ def seed_ticket(
             now=created_at,
         )
         return ticket.id, draft.id
+
+
+@dataclass
+class LiveServer:
+    server: Server
+    database_url: str
+
+
+@pytest.fixture(scope="session")
+def pg_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    models_dir: Path,
+    pg_databases: PostgresDatabases,
+    pipeline: Pipeline,
+) -> Iterator[LiveServer]:
+    """One uvicorn server on a fresh PostgreSQL database, shared by the tests that only
+    need "a real server on PostgreSQL" (each works on its own rows)."""
+    workdir = tmp_path_factory.mktemp("pg-server")
+    url = pg_databases.create()
+    env = base_env(
+        models_dir,
+        TRIAGE_DATA_DIR=str(workdir / "data"),
+        TRIAGE_DATABASE_URL=url,
+        TRIAGE_DB_POOL_SIZE="25",
+        TRIAGE_WORKER_POLL_SECONDS="0.2",
+        TRIAGE_LOG_LEVEL="WARNING",
+        TRIAGE_PUBLIC_ASK_RATE_PER_MINUTE="1000",
+    )
+    server = Server(env, workdir / "server.log")
+    server.start()  # migrates the empty database at start-up
+    try:
+        yield LiveServer(server, url)
+    finally:
+        server.stop()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import httpx
 import pytest
@@ -12,36 +11,15 @@ from sqlalchemy import func, select
 
 from app.store import create_engine_for, session_factory
 from app.store.models import AuditLog, OutboxMessage
-from tests.api.conftest import (
-    PostgresDatabases,
-    Server,
-    base_env,
-    create_token_in,
-    seed_ticket,
-    wait_for,
-)
+from tests.api.conftest import LiveServer, create_token_in, seed_ticket, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 APPROVERS = 50
 
 
-def test_fifty_parallel_approvals_of_one_draft(
-    tmp_path: Path, models_dir: Path, pg_databases: PostgresDatabases, servers: list[Server],
-    pipeline: object,
-) -> None:  # fmt: skip
-    url = pg_databases.create()
-    env = base_env(
-        models_dir,
-        TRIAGE_DATA_DIR=str(tmp_path / "data"),
-        TRIAGE_DATABASE_URL=url,
-        TRIAGE_DB_POOL_SIZE="25",
-        TRIAGE_WORKER_POLL_SECONDS="0.2",
-        TRIAGE_LOG_LEVEL="WARNING",
-    )
-    server = Server(env, tmp_path / "server.log")
-    servers.append(server)
-    server.start()  # migrates the empty database at start-up
+def test_fifty_parallel_approvals_of_one_draft(pg_server: LiveServer) -> None:
+    server, url = pg_server.server, pg_server.database_url
     token = create_token_in(url, "agent")
     engine = create_engine_for(url)
     factory = session_factory(engine)
@@ -96,12 +74,16 @@ def test_fifty_parallel_approvals_of_one_draft(
         wait_for(sent, timeout=30)
 
     with factory() as session:
-        messages = session.scalars(select(OutboxMessage)).all()
+        messages = session.scalars(
+            select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id)
+        ).all()
         assert len(messages) == 1
         assert (messages[0].status, messages[0].attempts) == ("sent", 1)
         assert messages[0].payload["text"] == f"Reply edited by approver {winner_index}."
         sends = session.scalar(
-            select(func.count()).select_from(AuditLog).where(AuditLog.action == "reply_sent")
+            select(func.count())
+            .select_from(AuditLog)
+            .where(AuditLog.action == "reply_sent", AuditLog.ticket_id == ticket_id)
         )
         assert sends == 1
     engine.dispose()

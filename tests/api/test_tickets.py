@@ -4,11 +4,17 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
+from pydantic_core import to_json
 from sqlalchemy import text
 
+from app.api.schemas import QueuePage, TicketPublic
 from app.observability import JsonFormatter
+from app.services.queue import queue_page
+from app.store import reviews
+from app.store import tickets as ticket_store
 from tests.api.conftest import AUTH_QUESTION, Api, MakeApi, seed_ticket, wait_for
 
 FAKE_SECRET = "gs_live_9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS"
@@ -241,3 +247,43 @@ def test_unknown_ids_are_404_problems(api: Api) -> None:
         "/v1/tickets/tkt_missing/escalate", json={"reason": "x"}, headers=api.auth()
     )
     assert escalate.status_code == 404
+
+
+def test_queue_read_path_matches_the_store_page_for_page(make_api: MakeApi) -> None:
+    api = make_api()
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+    for i in range(7):
+        seed_ticket(
+            api.factory,
+            priority=f"P{i % 3 + 1}",
+            team="payments" if i % 2 else "integrations",
+            created_at=start + timedelta(minutes=i % 4),
+        )
+    # A ticket with a superseded draft and a newer pending one, and a decided one.
+    ticket_id, _ = seed_ticket(api.factory, priority="P1")
+    with api.factory.begin() as session:
+        ticket_store.add_draft(
+            session, ticket_id, text="Second version.", confidence=0.6, needs_human=True,
+            reason="insufficient_documentation",
+        )  # fmt: skip
+    _, approved = seed_ticket(api.factory, priority="P2")
+    with api.factory.begin() as session:
+        reviews.approve(session, approved, reviewer="agent-1")
+
+    cases: list[dict[str, Any]] = [{}, {"team": "payments"}, {"priority": "P1"}]
+    cases.append({"status": "approved"})
+    for filters in cases:
+        cursor = None
+        while True:
+            with api.factory() as session:
+                fast, fast_cursor = queue_page(session, limit=3, cursor=cursor, **filters)
+                orm, orm_cursor = ticket_store.list_review_queue(
+                    session, limit=3, cursor=cursor, **filters
+                )
+                expected = QueuePage(
+                    items=[TicketPublic.of(t) for t in orm], next_cursor=orm_cursor
+                ).model_dump_json()
+            assert to_json({"items": fast, "next_cursor": fast_cursor}).decode() == expected
+            cursor = fast_cursor
+            if cursor is None:
+                break

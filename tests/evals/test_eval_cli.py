@@ -178,3 +178,12 @@ def test_empty_collection_without_ingest_is_an_error(
     code, _, stderr = invoke(["eval", str(SMALL_SET), "--collection", "empty"])
     assert code == 1
     assert "collection 'empty' is empty" in error_line(stderr)
+
+
+def test_option_values_are_checked_with_one_line_errors() -> None:
+    code, _, stderr = invoke(["eval", str(SMALL_SET), "--limit", "0"])
+    assert code == 1
+    assert "--limit must be at least 1" in error_line(stderr)
+    code, _, stderr = invoke(["eval", str(SMALL_SET), "--ingest-subset", "5"])
+    assert code == 1
+    assert "--ingest-subset needs --ingest" in error_line(stderr)

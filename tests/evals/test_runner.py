@@ -4,6 +4,7 @@ pieces it is made of."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,10 +17,15 @@ from evals.baseline import baseline_of
 from evals.datasets import EvalItem, load_jsonl
 from evals.directions import effective_tolerances
 from evals.gate import compare, load_tolerances
+from evals.judge import build_judge, judge_model_for
+from evals.metrics.answers import AnswerSample, AnswerScores
 from evals.report import write_report
 from evals.runner import EvalRun, RunOptions, is_mtrag, run_eval
 from evals.safety import check_item, removed_secrets
 from evals.subset import build_subset, pick_documents
+from tests.fakes import FakeOpenAI, fake_openai, llm_settings
+
+__all__ = ["fake_openai"]  # the fixture, registered for this module
 
 REPO = Path(__file__).resolve().parents[2]
 DEV_SET = REPO / "evals" / "datasets" / "grid_dev.jsonl"
@@ -224,3 +230,52 @@ def test_dataset_kind_is_detected_from_the_rows(items: list[EvalItem]) -> None:
 def test_empty_dataset_is_rejected(pipeline: TriagePipeline) -> None:
     with pytest.raises(ValueError, match="no items"):
         run_eval([], pipeline)
+
+
+def test_judged_scores_and_judge_name_reach_the_metrics(
+    items: list[EvalItem], pipeline: TriagePipeline
+) -> None:
+    seen: list[list[str]] = []
+
+    def stub_judge(samples: Sequence[AnswerSample]) -> AnswerScores:
+        seen.append([s.id for s in samples])
+        per_item = {s.id: {"faithfulness": 0.75} for s in samples}
+        return AnswerScores(
+            per_item,
+            {"faithfulness": 0.75},
+            {"faithfulness": len(samples)},
+            {"faithfulness": 0},
+            judge_model="stub-judge",
+        )
+
+    options = RunOptions(show_progress=False, judge=stub_judge, judge_model="stub-judge")
+    run = run_eval(items[:2], pipeline, options)
+    assert seen == [[items[0].id, items[1].id]]
+    assert run.metrics["answers"]["llm"]["faithfulness"] == 0.75
+    assert run.metrics["answers"]["llm"]["judge_model"] == "stub-judge"
+    assert run.metrics["run"]["judge_model"] == "stub-judge"
+    assert run.records[0]["scores"]["llm.faithfulness"] == 0.75
+
+
+def test_judge_is_pinned_and_talks_to_the_configured_endpoint(
+    fake_openai: FakeOpenAI, minilm: Any
+) -> None:
+    settings = llm_settings(fake_openai, llm_model="drafting-model")
+    assert judge_model_for(settings) == "drafting-model"
+    assert judge_model_for(settings, "judge-x") == "judge-x"
+
+    judge = build_judge(settings, minilm, "judge-x")
+    sample = AnswerSample(
+        "s1",
+        "How do I auth?",
+        "Use Basic auth.",
+        reference="Basic auth.",
+        retrieved_contexts=["Authenticate with HTTP Basic auth."],
+    )
+    scores = judge([sample])  # the fake answers 500: every judgement fails, none raises
+
+    assert scores.judge_model == "judge-x"
+    assert scores.means == {}
+    assert sum(scores.failures.values()) == 3
+    assert fake_openai.chat_requests
+    assert {r.body["model"] for r in fake_openai.chat_requests} == {"judge-x"}

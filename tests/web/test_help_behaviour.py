@@ -90,3 +90,59 @@ def test_portuguese_and_english_strings_follow_the_browser(browser: Any) -> None
             errors.assert_clean()
         finally:
             context.close()
+
+
+def test_answers_render_a_safe_markdown_subset(browser: Any) -> None:
+    answer = (
+        "Use **Basic auth** [1].\n\n"
+        '- one `client_id`\n- two <img src=x onerror="window.pwned=1">\n\n'
+        "```bash\ncurl -u id:secret https://api.example.com/x\n```\n"
+        "See https://docs.example.com/auth and javascript:window.pwned=2 [7]"
+    )
+    stub = StubApi([])
+    stub.ask_script.append(
+        Scripted(
+            200,
+            {
+                "answer": answer,
+                "citations": [
+                    {
+                        "chunk_id": "c",
+                        "doc_id": "docs/guides/api-reference/authentication",
+                        "url": "https://docs.example.com/auth#basic-auth",
+                        "quote": "**Basic** auth",
+                    }
+                ],
+                "confidence": 0.9,
+                "handed_off": False,
+            },
+        )
+    )
+    context, errors = open_context(browser)
+    try:
+        page = context.new_page()
+        with LiveServer(stub.app()) as server:
+            page.goto(server.url + "/help")
+            page.get_by_label("Your question").fill("auth?")
+            page.get_by_role("button", name="Ask").click()
+            rendered = page.locator("#answer")
+            expect(rendered.locator("strong")).to_have_text("Basic auth")
+            expect(rendered.locator("ul > li")).to_have_count(2)
+            expect(rendered.locator("li code")).to_have_text("client_id")
+            expect(rendered.locator("ul > li").nth(1)).to_have_text(
+                'two <img src=x onerror="window.pwned=1">'
+            )
+            expect(rendered.locator("pre code")).to_have_text(
+                "curl -u id:secret https://api.example.com/x"
+            )
+            # [1] points at the first source; [7] has no source and stays text.
+            expect(rendered.locator("a.cite")).to_have_attribute("href", "#source-1")
+            hrefs = rendered.locator("a").evaluate_all("(as) => as.map((a) => a.href)")
+            assert hrefs[1:] == ["https://docs.example.com/auth"]
+            expect(page.locator("#sources li")).to_have_text(
+                "Authentication › Basic auth“Basic auth”"
+            )
+            assert page.evaluate("window.pwned") is None
+        errors.assert_clean()
+    finally:
+        context.close()

@@ -125,7 +125,7 @@ def get_audit(ticket_id: TicketId, _: Reviewer, service: TicketServiceDep) -> li
         "stays pending so the receiving team can approve or reject it. Escalating an "
         "escalated ticket reassigns it. Accepts an optional Idempotency-Key."
     ),
-    responses=problems(401, 403, 404, 409, 413, 422),
+    responses=problems(400, 401, 403, 404, 409, 413, 422),
 )
 def escalate_ticket(
     request: Request,

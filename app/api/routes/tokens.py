@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
     status_code=201,
     response_model=TokenCreated,
     summary="Issue a token (the secret is in this response only)",
-    responses=problems(401, 403, 413, 422),
+    responses=problems(400, 401, 403, 413, 422),
 )
 def create_token(body: TokenCreate, principal: Admin, session: SessionDep) -> Response:
     with session.begin():

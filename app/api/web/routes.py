@@ -52,7 +52,7 @@ CONSOLE_ASSETS: Final = frozenset(
     }
 )
 HELP_ASSETS: Final = frozenset(
-    {"base.css", "help.css", "help.js", "help-i18n.js", "http.js", "favicon.svg"}
+    {"base.css", "help.css", "help.js", "help-i18n.js", "http.js", "markdown.js", "favicon.svg"}
 )
 
 router = APIRouter(include_in_schema=False)

@@ -1,10 +1,33 @@
-"""Offline intent classifier: sentence embeddings + a calibrated linear head."""
+"""Offline intent classifier: calibrated confidence and out-of-scope rejection.
 
-from app.triage.classifier.model import (
+`IntentClassifier.train(texts, labels, embeddings=...)` then `predict`, `save`,
+`load`.  `TrainOptions(mode="frozen")` trains in seconds on a taxonomy's examples;
+`mode="finetune"` also fine-tunes the local MiniLM for large labelled sets.
+"""
+
+from app.triage.classifier.dataset import DatasetError, LabelledTexts, read_labelled_csv
+from app.triage.classifier.metrics import evaluate_predictions, expected_calibration_error
+from app.triage.classifier.model import IntentClassifier
+from app.triage.classifier.types import (
     ClassifierError,
-    IntentClassifier,
+    Mode,
     Prediction,
+    ProgressCallback,
     TrainOptions,
+    TrainProgress,
 )
 
-__all__ = ["ClassifierError", "IntentClassifier", "Prediction", "TrainOptions"]
+__all__ = [
+    "ClassifierError",
+    "DatasetError",
+    "IntentClassifier",
+    "LabelledTexts",
+    "Mode",
+    "Prediction",
+    "ProgressCallback",
+    "TrainOptions",
+    "TrainProgress",
+    "evaluate_predictions",
+    "expected_calibration_error",
+    "read_labelled_csv",
+]

@@ -1,55 +1,85 @@
-"""Frozen-embedding intent classifier with calibrated probabilities and OOS rejection.
+"""The trainable intent classifier: calibrated probabilities and out-of-scope rejection.
 
-Probabilities come from a logistic-regression head calibrated on held-out folds
-(sigmoid calibration via scikit-learn), so `confidence` means what it says.  A
-message is out of scope (label None) when it is labelled as such in training
-(`oos_label`) or when its best probability falls below `reject_below`.
+Two modes (`TrainOptions.mode`):
+
+* ``frozen``: the caller's embeddings + TF-IDF n-grams into a linear SVM.  Held-out
+  scores come from stratified cross-validation, so every row is used both to
+  calibrate and, in the final refit, to train.  Seconds on a taxonomy's examples.
+* ``finetune``: the same linear model plus the local MiniLM fine-tuned with a
+  softmax head, averaged as calibrated log-probabilities.  A stratified held-out
+  split calibrates the ensemble, since a fine-tuned encoder has seen its own
+  training rows.  Minutes on thousands of rows.
+
+Calibration is temperature scaling on held-out rows; the out-of-scope threshold
+is chosen on the same rows (see `calibration.choose_threshold`).  A training label
+equal to `oos_label` is learnt as a class and predicted as `label=None`.
 """
 
 from __future__ import annotations
 
-import os
+import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import joblib
 import numpy as np
 from langchain_core.embeddings import Embeddings
-from pydantic import BaseModel, Field
 
-FORMAT_VERSION = 1
+from app.triage.classifier import calibration as cal
+from app.triage.classifier.finetune import FineTunedEncoder
+from app.triage.classifier.linear import LinearTextModel
+from app.triage.classifier.storage import read_payload, write_payload
+from app.triage.classifier.types import (
+    ClassifierError,
+    Prediction,
+    ProgressCallback,
+    TrainOptions,
+    TrainProgress,
+)
+
+FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 
 
-class ClassifierError(RuntimeError):
-    """The model file is missing, corrupt or was built for other embeddings."""
+def _embedding_name(embeddings: Embeddings) -> str:
+    return str(getattr(embeddings, "model_name", type(embeddings).__name__))
 
 
-class Prediction(BaseModel):
-    label: str | None
-    confidence: float
-    scores: dict[str, float] = Field(default_factory=dict)
-
-
-class TrainOptions(BaseModel):
-    mode: Literal["frozen"] = "frozen"
-    c: float = 10.0
-    reject_below: float = 0.0
-    oos_label: str | None = "oos"
-    top_scores: int = 3
-    max_iter: int = 3000
+def _log_softmax(logits: FloatArray, temperature: float) -> FloatArray:
+    return np.log(np.clip(cal.softmax(logits, temperature), 1e-300, None))
 
 
 class IntentClassifier:
+    """Use `train` or `load`; the constructor takes already-fitted parts."""
+
     def __init__(
-        self, head: Any, labels: list[str], options: TrainOptions, embeddings: Embeddings
+        self,
+        *,
+        labels: list[str],
+        options: TrainOptions,
+        linear: LinearTextModel,
+        encoder: FineTunedEncoder | None,
+        temperatures: list[float],
+        temperature: float,
+        threshold: float,
+        embeddings: Embeddings,
+        embedding_dim: int,
+        info: dict[str, Any],
     ) -> None:
-        self._head = head
         self.labels = labels
         self.options = options
+        self._linear = linear
+        self._encoder = encoder
+        self.temperatures = temperatures
+        self.temperature = temperature
+        self.threshold = threshold
         self._embeddings = embeddings
+        self._embedding_dim = embedding_dim
+        self.info = info
+        oos = options.oos_label
+        self.oos_index = labels.index(oos) if oos is not None and oos in labels else None
 
+    # -- training -----------------------------------------------------------------
     @classmethod
     def train(
         cls,
@@ -58,80 +88,253 @@ class IntentClassifier:
         *,
         embeddings: Embeddings,
         options: TrainOptions | None = None,
-        progress: Callable[[str], None] | None = None,
+        progress: ProgressCallback | None = None,
     ) -> IntentClassifier:
-        from sklearn.calibration import CalibratedClassifierCV
-        from sklearn.linear_model import LogisticRegression
-
         options = options or TrainOptions()
-        if len(texts) != len(labels) or not texts:
-            raise ClassifierError("training needs the same, non-zero number of texts and labels")
+        started = time.perf_counter()
+        if len(texts) != len(labels):
+            raise ClassifierError(f"{len(texts)} texts but {len(labels)} labels")
         counts = Counter(labels)
         if len(counts) < 2:
-            raise ClassifierError("training needs at least two labels")
-        if progress:
-            progress(f"embedding {len(texts)} texts")
-        x = np.asarray(embeddings.embed_documents(list(texts)), dtype=np.float32)
-        y = np.asarray(labels)
-        base = LogisticRegression(C=options.c, max_iter=options.max_iter)
-        folds = min(3, min(counts.values()))
-        head: Any
-        if folds >= 2:
-            head = CalibratedClassifierCV(base, method="sigmoid", cv=folds)
-        else:  # a label with one example cannot be calibrated on a held-out fold
-            head = base
-        if progress:
-            progress("fitting the head")
-        head.fit(x, y)
-        return cls(head, [str(c) for c in head.classes_], options, embeddings)
+            raise ClassifierError("training needs examples of at least two labels")
+        names = sorted(counts)
+        index = {name: i for i, name in enumerate(names)}
+        y = np.asarray([index[label] for label in labels], dtype=np.int64)
+        rows = [str(t) for t in texts]
+
+        def report(stage: str, done: int = 0, total: int | None = None) -> None:
+            if progress is not None:
+                progress(TrainProgress(stage, done, total))
+
+        report("embedding", 0, len(rows))
+        vectors = _embed(embeddings, rows)
+        report("embedding", len(rows), len(rows))
+        if options.mode == "frozen":
+            fitted = _train_frozen(rows, vectors, y, options, report)
+        else:
+            fitted = _train_finetune(rows, vectors, y, len(names), options, progress, report)
+        linear, encoder, scores_list, held_y = fitted
+
+        temperatures = [cal.fit_temperature(z, held_y) for z in scores_list]
+        combined = _combine(scores_list, temperatures)
+        temperature = cal.fit_temperature(combined, held_y) if len(scores_list) > 1 else 1.0
+        probabilities = cal.softmax(combined, temperature)
+        oos_index = index.get(options.oos_label) if options.oos_label else None
+        threshold = options.min_confidence
+        if threshold is None:
+            threshold = cal.choose_threshold(
+                probabilities,
+                held_y,
+                oos_index=oos_index,
+                oos_weight=options.oos_weight,
+                min_accuracy=options.min_accepted_accuracy,
+            )
+        info = {
+            "mode": options.mode,
+            "n": len(rows),
+            "labels": len(names),
+            "heldout_rows": len(held_y),
+            "heldout_accuracy": round(float((combined.argmax(1) == held_y).mean()), 4)
+            if len(held_y)
+            else None,
+            "embedding_model": _embedding_name(embeddings),
+            "seconds": round(time.perf_counter() - started, 1),
+            "trained_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        }
+        return cls(
+            labels=names,
+            options=options,
+            linear=linear,
+            encoder=encoder,
+            temperatures=temperatures,
+            temperature=temperature,
+            threshold=float(threshold),
+            embeddings=embeddings,
+            embedding_dim=int(vectors.shape[1]),
+            info=info,
+        )
+
+    # -- prediction ---------------------------------------------------------------
+    def probabilities(self, texts: Sequence[str]) -> FloatArray:
+        """Calibrated probabilities, one column per entry of `labels`."""
+        rows = [str(t) for t in texts]
+        vectors = _embed(self._embeddings, rows)
+        if vectors.shape[1] != self._embedding_dim:
+            raise ClassifierError(
+                f"the embeddings give {vectors.shape[1]}-dimensional vectors but the classifier "
+                f"was trained on {self._embedding_dim}: retrain it with the current embeddings"
+            )
+        scores = [self._linear.decision(rows, vectors)]
+        if self._encoder is not None:
+            scores.append(self._encoder.logits(rows))
+        return cal.softmax(_combine(scores, self.temperatures), self.temperature)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
         if not texts:
             return []
-        x = np.asarray(self._embeddings.embed_documents(list(texts)), dtype=np.float32)
-        probabilities = self._head.predict_proba(x)
+        p = self.probabilities(texts)
+        decided = cal.decide(p, oos_index=self.oos_index, threshold=self.threshold)
+        top = min(self.options.top_scores, len(self.labels))
         out: list[Prediction] = []
-        for row in probabilities:
-            order = np.argsort(row)[::-1]
-            best = int(order[0])
-            label: str | None = self.labels[best]
-            confidence = float(row[best])
-            if label == self.options.oos_label or confidence < self.options.reject_below:
-                label = None
-            scores = {
-                self.labels[int(i)]: round(float(row[int(i)]), 4)
-                for i in order[: self.options.top_scores]
-            }
-            out.append(Prediction(label=label, confidence=round(confidence, 4), scores=scores))
+        for row, idx, conf in zip(p, decided.index, decided.confidence, strict=True):
+            order = np.argsort(-row, kind="stable")[:top]
+            out.append(
+                Prediction(
+                    label=self.labels[int(idx)] if idx >= 0 else None,
+                    confidence=round(float(conf), 4),
+                    scores={self.labels[int(i)]: round(float(row[int(i)]), 4) for i in order},
+                )
+            )
         return out
 
+    # -- persistence --------------------------------------------------------------
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        payload = {
-            "format": FORMAT_VERSION,
-            "head": self._head,
-            "labels": self.labels,
-            "options": self.options.model_dump(),
-        }
-        joblib.dump(payload, tmp)
-        os.replace(tmp, path)
+        write_payload(
+            path,
+            {
+                "labels": self.labels,
+                "options": self.options.model_dump(),
+                "linear": self._linear,
+                "encoder": self._encoder.trained_state() if self._encoder else None,
+                "temperatures": self.temperatures,
+                "temperature": self.temperature,
+                "threshold": self.threshold,
+                "embedding_dim": self._embedding_dim,
+                "info": self.info,
+            },
+        )
 
     @classmethod
     def load(cls, path: Path, *, embeddings: Embeddings) -> IntentClassifier:
-        if not path.is_file():
-            raise ClassifierError(
-                f"no classifier at {path}: train one with `triage classifier train`"
-            )
+        doc = read_payload(path)
         try:
-            payload = joblib.load(path)
-        except Exception as exc:
-            raise ClassifierError(f"{path} is not a readable classifier: {exc}") from exc
-        if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
-            raise ClassifierError(f"{path} was written by an incompatible version")
-        return cls(
-            payload["head"],
-            list(payload["labels"]),
-            TrainOptions.model_validate(payload["options"]),
-            embeddings,
-        )
+            options = TrainOptions.model_validate(doc["options"])
+            info = dict(doc["info"])
+            trained_with, given = info.get("embedding_model"), _embedding_name(embeddings)
+            if trained_with != given:
+                raise ClassifierError(
+                    f"{path} was trained on {trained_with!r} embeddings, not {given!r}: "
+                    "retrain it or configure the same embedding model"
+                )
+            if not isinstance(doc["linear"], LinearTextModel):
+                raise TypeError("the linear model part has the wrong type")
+            encoder = None
+            if doc["encoder"] is not None:
+                encoder = FineTunedEncoder.from_state(
+                    doc["encoder"],
+                    max_seq_length=options.max_seq_length,
+                    threads=options.threads,
+                )
+            return cls(
+                labels=[str(label) for label in doc["labels"]],
+                options=options,
+                linear=doc["linear"],
+                encoder=encoder,
+                temperatures=[float(t) for t in doc["temperatures"]],
+                temperature=float(doc["temperature"]),
+                threshold=float(doc["threshold"]),
+                embeddings=embeddings,
+                embedding_dim=int(doc["embedding_dim"]),
+                info=info,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ClassifierError(f"{path} is an incomplete classifier file: {exc!r}") from exc
+
+
+# -- training helpers ---------------------------------------------------------------
+Fitted = tuple[LinearTextModel, FineTunedEncoder | None, list[FloatArray], np.ndarray[Any, Any]]
+
+
+def _embed(embeddings: Embeddings, texts: list[str]) -> FloatArray:
+    vectors = np.asarray(embeddings.embed_documents(texts), dtype=np.float64)
+    if vectors.ndim != 2 or len(vectors) != len(texts):
+        raise ClassifierError(f"the embeddings returned an array of shape {vectors.shape}")
+    return vectors
+
+
+def _combine(scores: list[FloatArray], temperatures: list[float]) -> FloatArray:
+    """Average of calibrated log-probabilities: a geometric-mean ensemble."""
+    parts = [_log_softmax(z, t) for z, t in zip(scores, temperatures, strict=True)]
+    out: FloatArray = np.mean(parts, axis=0)
+    return out
+
+
+def _new_linear(options: TrainOptions) -> LinearTextModel:
+    return LinearTextModel(
+        c=options.svm_c, embedding_weight=options.embedding_weight, seed=options.seed
+    )
+
+
+def _train_frozen(
+    texts: list[str],
+    vectors: FloatArray,
+    y: np.ndarray[Any, Any],
+    options: TrainOptions,
+    report: Any,
+) -> Fitted:
+    from sklearn.model_selection import StratifiedKFold
+
+    n_classes = int(y.max()) + 1
+    folds = min(options.cv_folds, int(np.bincount(y).min()))
+    held_scores: list[FloatArray] = []
+    held_y = np.zeros(0, dtype=np.int64)
+    if folds >= 2:
+        scores = np.zeros((len(y), n_classes))
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=options.seed)
+        for k, (fit, held) in enumerate(splitter.split(texts, y)):
+            report("calibrating (cross-validation)", k, folds)
+            model = _new_linear(options)
+            model.fit([texts[i] for i in fit], vectors[fit], y[fit])
+            scores[held] = model.decision([texts[i] for i in held], vectors[held])
+        held_scores, held_y = [scores], y
+    # else: a label with a single example cannot be held out; probabilities stay uncalibrated.
+    report("fitting the linear model", 0, 1)
+    linear = _new_linear(options)
+    linear.fit(texts, vectors, y)
+    if not held_scores:
+        held_scores = [np.zeros((0, n_classes))]
+    return linear, None, held_scores, held_y
+
+
+def _holdout_split(
+    y: np.ndarray[Any, Any], fraction: float, seed: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Stratified split; labels with fewer than 2 rows stay wholly in the training part."""
+    rng = np.random.default_rng(seed)
+    fit: list[int] = []
+    held: list[int] = []
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        if len(rows) < 2:
+            fit.extend(rows.tolist())
+            continue
+        take = min(max(round(len(rows) * fraction), 1), len(rows) - 1)
+        held.extend(rows[:take].tolist())
+        fit.extend(rows[take:].tolist())
+    return np.asarray(sorted(fit)), np.asarray(sorted(held))
+
+
+def _train_finetune(
+    texts: list[str],
+    vectors: FloatArray,
+    y: np.ndarray[Any, Any],
+    n_classes: int,
+    options: TrainOptions,
+    progress: ProgressCallback | None,
+    report: Any,
+) -> Fitted:
+    fit, held = _holdout_split(y, options.holdout_fraction, options.seed)
+    if len(np.unique(y[fit])) < n_classes:
+        raise ClassifierError("every label needs at least one training row")
+    fit_texts = [texts[i] for i in fit]
+    held_texts = [texts[i] for i in held]
+    report("fitting the linear model", 0, 1)
+    linear = _new_linear(options)
+    linear.fit(fit_texts, vectors[fit], y[fit])
+    encoder = FineTunedEncoder(
+        n_classes, max_seq_length=options.max_seq_length, threads=options.threads
+    )
+    encoder.fit(fit_texts, y[fit], options, progress)
+    report("calibrating on held-out rows", 0, 1)
+    held_scores = [linear.decision(held_texts, vectors[held]), encoder.logits(held_texts)]
+    return linear, encoder, held_scores, y[held]

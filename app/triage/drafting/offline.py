@@ -156,11 +156,16 @@ class OfflineDrafter:
         for unit in units:
             for term in unit.terms & query_terms:
                 df[term] = df.get(term, 0) + 1
+        # Only terms the retrieved docs use at all count towards coverage: chatty words
+        # ("hey", "guys", "prod is on fire") must not make a well-supported answer look thin.
+        present = {t for t in query_terms if df.get(t)}
+        if not present:
+            return [], None, 0.0
         n = len(units)
-        idf = {t: math.log(1 + n / (df.get(t, 0) + 1)) for t in query_terms}
+        idf = {t: math.log(1 + n / df[t]) for t in present}
         total = sum(idf.values()) or 1.0
         for unit in units:
-            coverage = sum(idf[t] for t in unit.terms & query_terms) / total
+            coverage = sum(idf[t] for t in unit.terms & present) / total
             unit.score = coverage + 0.1 / (1 + unit.hit_rank)
         prose = sorted((u for u in units if not u.is_code), key=lambda u: u.score, reverse=True)
         chosen: list[_Unit] = []
@@ -171,15 +176,15 @@ class OfflineDrafter:
                 break
             if per_hit.get(unit.hit_rank, 0) >= self.per_source:
                 continue
-            if chosen and not (unit.terms & query_terms) - covered and unit.score < prose[0].score:
+            if chosen and not (unit.terms & present) - covered and unit.score < prose[0].score:
                 continue  # adds nothing the reply does not already say
             chosen.append(unit)
-            covered |= unit.terms & query_terms
+            covered |= unit.terms & present
             per_hit[unit.hit_rank] = per_hit.get(unit.hit_rank, 0) + 1
             if len(chosen) >= self.max_sentences:
                 break
         best_coverage = sum(idf[t] for t in covered) / total
-        if best_coverage < self.min_coverage:
+        if best_coverage < self.min_coverage or len(covered) < min(2, len(present)):
             return [], None, best_coverage
         code = None
         if _HOW_TO.search(request.question):

@@ -24,6 +24,10 @@ _PHRASES: dict[str, dict[str, str]] = {
             "Thanks for reporting this. We've escalated it to our on-call team and will update "
             "you as soon as we know more."
         ),
+        "holding_feature": (
+            "Thanks for the suggestion! We've passed it to our product team, and someone will "
+            "follow up if we need more detail."
+        ),
         "secret_intro": (
             "It looks like your message contained a credential. We removed it from our records, "
             "but please treat it as exposed and rotate it now."
@@ -52,6 +56,10 @@ _PHRASES: dict[str, dict[str, str]] = {
             "Gracias por reportarlo. Lo escalamos a nuestro equipo de guardia y te avisaremos en "
             "cuanto sepamos más."
         ),
+        "holding_feature": (
+            "¡Gracias por la sugerencia! La compartimos con nuestro equipo de producto y te "
+            "contactaremos si necesitamos más detalles."
+        ),
         "secret_intro": (
             "Parece que tu mensaje incluía una credencial. La eliminamos de nuestros registros, "
             "pero considérala expuesta y rótala ahora."
@@ -78,6 +86,10 @@ _PHRASES: dict[str, dict[str, str]] = {
             "Obrigado por reportar. Escalamos para nossa equipe de plantão e avisaremos assim que "
             "soubermos mais."
         ),
+        "holding_feature": (
+            "Obrigado pela sugestão! Compartilhamos com nossa equipe de produto e entraremos em "
+            "contato se precisarmos de mais detalhes."
+        ),
         "secret_intro": (
             "Parece que sua mensagem continha uma credencial. Nós a removemos dos nossos "
             "registros, mas considere-a exposta e faça a rotação agora."
@@ -94,6 +106,8 @@ def holding_reply(reason: str | None, language: str) -> str:
     key = {
         "insufficient_documentation": "holding_no_docs",
         "account_specific": "holding_account",
+        "commercial_terms": "holding_account",
+        "feature_request": "holding_feature",
         "incident": "holding_incident",
     }.get(reason or "", "holding")
     return phrase(key, language)

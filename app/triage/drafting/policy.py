@@ -4,10 +4,12 @@ A draft is handed off when any of these holds, checked in this order:
 
 * ``prompt_injection``: the message tries to steer the assistant;
 * ``security_exposure``: a secret was pasted or the category is security;
-* ``incident``: outage language in the message (agents own incident comms);
+* ``incident``: outage language about production, or classified as an outage
+  (agents own incident comms);
 * ``account_specific``: it asks about one specific payment, account or override
   (a stuck payout, a KYC override, a refund), which the docs cannot answer;
-* ``incident``: classified as an outage without outage words;
+* ``commercial_terms``: prices and fees, which are set per contract;
+* ``feature_request``: product feedback goes to a person who can log it;
 * ``insufficient_documentation``: the best retrieved passage is too weakly related
   (cosine similarity below the threshold calibrated on the dev set), or the
   drafter itself found nothing that covers the question.
@@ -28,15 +30,36 @@ _SPECIFIC_ID = re.compile(
 )
 _STATUS_QUESTION = re.compile(
     r"\b(stuck|pending|missing|hasn'?t (?:arrived|settled)|never (?:arrived|received)|"
-    r"where is|status of|not (?:received|credited)|still processing|atascad\w*|pendiente|"
-    r"no (?:ha )?llegad\w*|parad[oa]|pendente|n[ãa]o (?:chegou|caiu))\b",
+    r"where is|status of|not (?:received|credited)|still processing|rejected|declined|"
+    r"balance (?:is )?still|atascad\w*|pendiente|rechazad\w*|sigue en|no se refleja|"
+    r"qu[eé] pas[oó]|no (?:ha )?llegad\w*|parad[oa]|pendente|rejeitad\w*|"
+    r"n[ãa]o (?:chegou|caiu))\b",
     re.IGNORECASE,
 )
 _ACTION_REQUEST = re.compile(
     r"\b(refund|reverse|reversal|cancel (?:the|this|our) (?:payment|payout|transfer)|"
-    r"manually (?:approve|verify|review)|override|expedite|increase our limits?|raise our limits?|"
+    r"manually (?:approve|verify|review)|override|expedite|"
+    r"(?:increase|raise|bump|lift) (?:our|my|the) (?:\w+ )?limits?|"
     r"unblock|unfreeze our|whitelist|approve our|reembols\w*|devoluci[oó]n|aprobar manualmente|"
-    r"estorn\w*|aprovar manualmente)\b",
+    r"estorn\w*|aprovar manualmente|reverter|revertir)\b",
+    re.IGNORECASE,
+)
+
+
+# Prices and fees are set per contract: the public docs cannot quote them.
+_COMMERCIAL = re.compile(
+    r"\b(?:how much (?:do|does|will) (?:you|grid|it) charge|(?:actual|exact|your) (?:fees?|pricing|"
+    r"prices?)|fx spread|pricing (?:page|numbers|tiers?)|volume discounts?|cu[aá]nto cobran|"
+    r"quanto (?:voc[eê]s )?cobram)\b",
+    re.IGNORECASE,
+)
+
+
+# A feature request is routed to a person only when it is phrased as one; a "do you
+# support X?" question is often answered by the docs.
+_FEATURE_ASK = re.compile(
+    r"\b(feature request|would (?:be great|love)|any plans|please add|roadmap|eta\b|"
+    r"ser[ií]a (?:genial|bueno)|planes de|seria (?:ótimo|bom)|planos de)",
     re.IGNORECASE,
 )
 
@@ -65,13 +88,22 @@ def handoff_reason(
         return "prompt_injection"
     if "secret" in flags or triage.category == "security":
         return "security_exposure"
-    if signals.mentions_outage:
+    outage = signals.mentions_outage and (
+        triage.category == "incident_outage" or signals.environment == "production"
+    )
+    if outage:
         return "incident"
     # A question about one specific payment outranks the classifier's guess of "incident".
     if is_account_specific(text, signals):
         return "account_specific"
-    if triage.category == "incident_outage":
+    if _COMMERCIAL.search(text):
+        return "commercial_terms"
+    if triage.category == "incident_outage" and (
+        signals.mentions_outage or signals.environment == "production"
+    ):
         return "incident"
+    if triage.category == "feature_request" and _FEATURE_ASK.search(text):
+        return "feature_request"
     if support_score(hits) < min_support:
         return "insufficient_documentation"
     return None

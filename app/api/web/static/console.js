@@ -188,8 +188,13 @@ function renderTicket(ticket, audit) {
 
 function updateEdited() {
   const draft = state.draft;
-  const edited = draft && $("draft-text").value !== (draft.text || "");
-  $("draft-edited").textContent = edited ? "Edited: your text will be sent instead of the draft." : "";
+  let note = "";
+  if (draft && actionable(state.ticket, draft)) {
+    if ($("draft-text").value !== (draft.text || "")) note = "Edited: your text will be sent instead of the draft.";
+  } else if (draft && draft.final_text && draft.final_text !== draft.text) {
+    note = `Shown as approved${draft.approved_by ? ` by ${draft.approved_by}` : ""}, with edits to the draft.`;
+  }
+  $("draft-edited").textContent = note;
 }
 
 async function refreshTicket() {

@@ -1,6 +1,7 @@
 // The self-service help page: one question in, a grounded answer (or a hand-off) out.
 import { ApiError, citationLabel, el, requestJson, safeHref } from "./http.js";
 import { pickLanguage, strings } from "./help-i18n.js";
+import { plainQuote, renderMarkdown } from "./markdown.js";
 
 const $ = (id) => document.getElementById(id);
 const lang = pickLanguage();
@@ -34,14 +35,15 @@ function describeError(error) {
 function renderSources(citations) {
   const list = $("sources");
   list.replaceChildren();
-  for (const c of citations) {
+  citations.forEach((c, index) => {
     const label = citationLabel(c);
     const href = safeHref(c.url);
     const name = href
       ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: label })
       : el("span", { text: label });
-    list.append(el("li", {}, name, c.quote ? el("span", { class: "quote", text: `“${c.quote}”` }) : null));
-  }
+    const quote = plainQuote(c.quote);
+    list.append(el("li", { id: `source-${index + 1}` }, name, quote ? el("span", { class: "quote", text: `“${quote}”` }) : null));
+  });
   $("sources-block").hidden = citations.length === 0;
 }
 
@@ -56,9 +58,10 @@ function renderResult(data) {
       handoff.append(" ", t.ticketRef, " ", el("span", { class: "ticket-ref", id: "ticket-ref", text: data.ticket_id }));
     }
   }
-  $("answer").textContent = data.answer || "";
+  const citations = Array.isArray(data.citations) ? data.citations : [];
+  $("answer").replaceChildren(renderMarkdown(data.answer, { sourceCount: citations.length }));
   $("answer").hidden = !data.answer;
-  renderSources(Array.isArray(data.citations) ? data.citations : []);
+  renderSources(citations);
   $("result").hidden = false;
   $("result").dataset.handedOff = String(handedOff);
 }

@@ -1,0 +1,75 @@
+"""Evaluation figures shared by the CLI and the benchmark.
+
+Out-of-scope rows follow the CLINC150 convention: an in-scope row predicted as
+out of scope counts as wrong for in-scope accuracy, and OOS recall is the share
+of out-of-scope rows the classifier rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+ECE_BINS = 15
+
+
+def expected_calibration_error(
+    confidences: Sequence[float], correct: Sequence[bool], *, bins: int = ECE_BINS
+) -> float:
+    """Top-label ECE with equal-width bins: the gap between confidence and accuracy."""
+    conf = np.asarray(confidences, dtype=np.float64)
+    hits = np.asarray(correct, dtype=np.float64)
+    if conf.size == 0:
+        return 0.0
+    # Bin i holds (edge_i, edge_i+1]; confidence 0 joins the first bin.
+    index = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
+    total = 0.0
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            total += members.sum() * abs(conf[members].mean() - hits[members].mean())
+    return float(total / conf.size)
+
+
+def evaluate_predictions(
+    gold: Sequence[str | None],
+    predicted: Sequence[str | None],
+    confidences: Sequence[float],
+) -> dict[str, Any]:
+    """Accuracy, macro-F1 and ECE; OOS recall and in-scope accuracy when gold has None rows.
+
+    `None` stands for out of scope on both sides.  Macro-F1 averages over the gold
+    labels (out of scope included as its own class when present).
+    """
+    from sklearn.metrics import f1_score
+
+    if len(gold) != len(predicted) or len(gold) != len(confidences):
+        raise ValueError("gold, predicted and confidences must have the same length")
+    if not gold:
+        raise ValueError("nothing to evaluate")
+    oos = "\x00oos"  # sentinel that cannot collide with a real label
+    g = np.asarray([oos if v is None else v for v in gold], dtype=object)
+    p = np.asarray([oos if v is None else v for v in predicted], dtype=object)
+    correct = g == p
+    report: dict[str, Any] = {
+        "n": len(g),
+        "accuracy": round(float(correct.mean()), 4),
+        "macro_f1": round(
+            float(f1_score(g, p, labels=sorted(set(g)), average="macro", zero_division=0)), 4
+        ),
+        "ece": round(expected_calibration_error(confidences, correct.tolist()), 4),
+        "rejected": int((p == oos).sum()),
+    }
+    in_scope = g != oos
+    if (~in_scope).any():
+        report["n_oos"] = int((~in_scope).sum())
+        report["oos_recall"] = round(float((p[~in_scope] == oos).mean()), 4)
+        rejected = p == oos
+        report["oos_precision"] = (
+            round(float((g[rejected] == oos).mean()), 4) if rejected.any() else 0.0
+        )
+        if in_scope.any():
+            report["in_scope_accuracy"] = round(float(correct[in_scope].mean()), 4)
+    return report

@@ -1,0 +1,142 @@
+"""Intent-classifier accuracy, calibration, OOS rejection and training time.
+
+Banking77: a stratified 80/20 split of train.csv (seed 0; the official test split
+is not shipped).  CLINC150: train.csv -> val.csv, `oos` as the out-of-scope label.
+
+Prints, per dataset and mode: top-1 accuracy (argmax, no rejection: the number
+comparable with published results), accuracy and macro-F1 of the deployed
+decisions (rejections included), ECE, in-scope accuracy and OOS recall (CLINC150),
+training wall time and process CPU time (CPU / 2 approximates an idle 2-core box).
+
+    python bench/classifier.py --dataset banking77 --mode frozen finetune
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from _common import SHARED_DATA, print_table
+
+from app.knowledge import build_embeddings
+from app.settings import Settings
+from app.triage.classifier import (
+    IntentClassifier,
+    TrainOptions,
+    TrainProgress,
+    evaluate_predictions,
+)
+
+INTENT = SHARED_DATA / "intent"
+
+
+def _read(path: Path, text_col: str, label_col: str) -> tuple[list[str], list[str]]:
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    return [r[text_col] for r in rows], [r[label_col] for r in rows]
+
+
+def banking77() -> tuple[list[str], list[str], list[str], list[str]]:
+    from sklearn.model_selection import train_test_split
+
+    texts, labels = _read(INTENT / "banking77" / "train.csv", "text", "category")
+    tr_x, te_x, tr_y, te_y = train_test_split(
+        texts, labels, test_size=0.2, stratify=labels, random_state=0
+    )
+    return tr_x, tr_y, te_x, te_y
+
+
+def clinc150() -> tuple[list[str], list[str], list[str], list[str]]:
+    tr_x, tr_y = _read(INTENT / "clinc150" / "train.csv", "text", "intent")
+    te_x, te_y = _read(INTENT / "clinc150" / "val.csv", "text", "intent")
+    return tr_x, tr_y, te_x, te_y
+
+
+def run(
+    name: str,
+    data: tuple[list[str], list[str], list[str], list[str]],
+    options: TrainOptions,
+    settings: Settings,
+) -> dict[str, Any]:
+    tr_x, tr_y, te_x, te_y = data
+    embeddings = build_embeddings(settings)
+    embeddings.embed_query("warm-up: export and load the model before timing")
+    last = [0.0]
+
+    def progress(p: TrainProgress) -> None:
+        now = time.perf_counter()
+        if now - last[0] > 30:
+            last[0] = now
+            total = f"/{p.total}" if p.total else ""
+            print(f"  [{name}/{options.mode}] {p.stage} {p.done}{total}", flush=True)
+
+    wall, cpu = time.perf_counter(), time.process_time()
+    model = IntentClassifier.train(
+        tr_x, tr_y, embeddings=embeddings, options=options, progress=progress
+    )
+    train_wall, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.joblib"
+        model.save(path)
+        size_mb = path.stat().st_size / 1e6
+        model = IntentClassifier.load(path, embeddings=embeddings)
+
+    wall = time.perf_counter()
+    predictions = model.predict(te_x)
+    predict_wall = time.perf_counter() - wall
+    oos = options.oos_label
+    gold = [None if y == oos else y for y in te_y]
+    report = evaluate_predictions(
+        gold, [p.label for p in predictions], [p.confidence for p in predictions]
+    )
+    # Top-1 over in-scope labels, no rejection: the figure published results use.
+    probs = model.probabilities(te_x)
+    if model.oos_index is not None:
+        probs[:, model.oos_index] = -1.0
+    top1 = np.asarray(model.labels)[probs.argmax(axis=1)]
+    in_scope = np.asarray([g is not None for g in gold])
+    report["top1_accuracy"] = round(float((top1[in_scope] == np.asarray(te_y)[in_scope]).mean()), 4)
+    report.update(
+        train_seconds=round(train_wall, 1),
+        train_cpu_seconds=round(train_cpu, 1),
+        predict_ms_per_text=round(1000 * predict_wall / len(te_x), 2),
+        model_mb=round(size_mb, 1),
+        threshold=round(model.threshold, 4),
+        temperature=[round(t, 3) for t in model.temperatures] + [round(model.temperature, 3)],
+    )
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--dataset", nargs="+", default=["banking77", "clinc150"])
+    parser.add_argument("--mode", nargs="+", default=["frozen", "finetune"])
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
+    args = parser.parse_args()
+
+    loaders = {"banking77": banking77, "clinc150": clinc150}
+    results: dict[str, dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(data_dir=Path(tmp), embedding_threads=2)
+        for dataset in args.dataset:
+            data = loaders[dataset]()
+            for mode in args.mode:
+                extra = {"epochs": args.epochs} if args.epochs else {}
+                options = TrainOptions(mode=mode, **extra)
+                report = run(dataset, data, options, settings)
+                results[f"{dataset}/{mode}"] = report
+                print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
