@@ -16,7 +16,7 @@ export ANONYMIZED_TELEMETRY := False
 # The demo recognises the error codes the Grid spec declares.
 export TRIAGE_OPENAPI_SPECS ?= ["$(CORPUS)/openapi.yaml"]
 
-.PHONY: install system-deps demo test lint bench clean
+.PHONY: install system-deps demo test lint eval-gate bench clean
 
 install: $(VENV)/.installed
 
@@ -45,6 +45,13 @@ system-deps:
 
 test: install system-deps lint
 	$(BIN)/pytest -q
+	$(MAKE) --no-print-directory eval-gate
+
+# A small offline eval on 30 dev questions, gated on the committed baseline (exit 3 on a drop).
+eval-gate: install
+	TRIAGE_DATA_DIR=$$(mktemp -d) $(BIN)/triage eval evals/datasets/grid_dev_small.jsonl \
+	  --ingest $(CORPUS) --ingest-subset 20 \
+	  --baseline evals/baselines/grid_dev_small.json --report .triage/eval-report
 
 bench: install
 	$(BIN)/python bench/ingest.py
