@@ -112,39 +112,13 @@ def _request(item: EvalItem, pipeline: TriagePipeline, text: str, hits: list[Hit
 
 
 def draft_with_policy(request: DraftRequest, pipeline: TriagePipeline, secret: bool) -> DraftReply:
-    """The pipeline's decision sequence: policy hand-off, else draft, and a draft that
-    cites nothing is handed off too."""
-    from app.triage.drafting.phrases import holding_reply
-    from app.triage.drafting.policy import handoff_reason
-    from app.triage.models import DraftReply, Provenance
-
-    triage = request.triage
+    """The pipeline's own decision sequence on the task's reference passages."""
     if secret:
-        triage = triage.model_copy(update={"flags": [*triage.flags, "secret"]})
-    reason = handoff_reason(
-        text=request.question,
-        triage=triage,
-        signals=request.signals,
-        hits=request.hits,
-        min_support=pipeline.options.min_support,
-    )
-    if reason is not None:
-        return DraftReply(
-            text=holding_reply(reason, request.language),
-            confidence=0.0,
-            needs_human=True,
-            reason=reason,
-            language=request.language,
-            provenance=Provenance(
-                drafter="handoff", retrieved_chunk_ids=[h.chunk_id for h in request.hits]
-            ),
+        flags = [*request.triage.flags, "secret"]
+        request = request.model_copy(
+            update={"triage": request.triage.model_copy(update={"flags": flags})}
         )
-    draft = pipeline.drafter.draft(request)
-    if not draft.citations and not draft.needs_human:
-        draft.needs_human, draft.reason = True, "unsupported_answer"
-    if draft.needs_human and not draft.text:
-        draft.text = holding_reply(draft.reason, request.language)
-    return draft
+    return pipeline.draft_for(request)
 
 
 def observe_task(

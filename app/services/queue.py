@@ -12,12 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.store.errors import InvalidInputError
 from app.store.models import Draft, Ticket, TicketStatus
-from app.store.tickets import MAX_PAGE, decode_cursor, encode_cursor
+from app.store.tickets import encode_cursor, page_statement
 
 _TICKET = (
     Ticket.id,
@@ -84,32 +83,15 @@ def queue_page(
     cursor: str | None = None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """One page of the queue as public ticket dicts, and the cursor of the next page."""
-    if limit < 1:
-        raise InvalidInputError("limit must be at least 1")
-    limit = min(limit, MAX_PAGE)
-    stmt = select(*_TICKET)
-    if status is not None:
-        stmt = stmt.where(Ticket.status == status)
-    if category is not None:
-        stmt = stmt.where(Ticket.category == category)
-    if priority is not None:
-        stmt = stmt.where(Ticket.priority == priority)
-    if team is not None:
-        stmt = stmt.where(Ticket.team == team)
-    if cursor is not None:
-        after_priority, after_created, after_id = decode_cursor(cursor)
-        stmt = stmt.where(
-            or_(
-                Ticket.priority > after_priority,
-                and_(Ticket.priority == after_priority, Ticket.created_at > after_created),
-                and_(
-                    Ticket.priority == after_priority,
-                    Ticket.created_at == after_created,
-                    Ticket.id > after_id,
-                ),
-            )
-        )
-    stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit + 1)
+    stmt, limit = page_statement(
+        select(*_TICKET),
+        status=status,
+        category=category,
+        priority=priority,
+        team=team,
+        limit=limit,
+        cursor=cursor,
+    )
     rows = session.execute(stmt).all()
     page = [dict(zip(_TICKET_KEYS, row, strict=True)) for row in rows[:limit]]
     next_cursor = None

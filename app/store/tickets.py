@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import Select, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.store import audit
@@ -208,26 +208,22 @@ def decode_cursor(cursor: str) -> tuple[str, datetime, str]:
     return priority, when, ticket_id
 
 
-def list_review_queue(
-    session: Session,
+def page_statement(
+    stmt: Select[Any],
     *,
-    status: TicketStatus | None = "pending_review",
-    category: str | None = None,
-    priority: str | None = None,
-    team: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> tuple[list[Ticket], str | None]:
-    """One page of the queue, most urgent first (priority, then oldest), drafts loaded.
-
-    Keyset pagination on (priority, created_at, id): a ticket inserted while an agent
-    pages never shifts the pages after it, so nothing is shown twice or skipped; it
-    appears on a later page if it sorts after the cursor.
-    """
+    status: TicketStatus | None,
+    category: str | None,
+    priority: str | None,
+    team: str | None,
+    limit: int,
+    cursor: str | None,
+) -> tuple[Select[Any], int]:
+    """Filters, keyset position and order of a queue page; fetches one row more than
+    `limit` so the caller knows whether a next page exists.  Every read path of the
+    queue goes through here, so their order and cursors always agree."""
     if limit < 1:
         raise InvalidInputError("limit must be at least 1")
     limit = min(limit, MAX_PAGE)
-    stmt = select(Ticket).options(selectinload(Ticket.drafts))
     if status is not None:
         stmt = stmt.where(Ticket.status == status)
     if category is not None:
@@ -250,6 +246,34 @@ def list_review_queue(
             )
         )
     stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit + 1)
+    return stmt, limit
+
+
+def list_review_queue(
+    session: Session,
+    *,
+    status: TicketStatus | None = "pending_review",
+    category: str | None = None,
+    priority: str | None = None,
+    team: str | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> tuple[list[Ticket], str | None]:
+    """One page of the queue, most urgent first (priority, then oldest), drafts loaded.
+
+    Keyset pagination on (priority, created_at, id): a ticket inserted while an agent
+    pages never shifts the pages after it, so nothing is shown twice or skipped; it
+    appears on a later page if it sorts after the cursor.
+    """
+    stmt, limit = page_statement(
+        select(Ticket).options(selectinload(Ticket.drafts)),
+        status=status,
+        category=category,
+        priority=priority,
+        team=team,
+        limit=limit,
+        cursor=cursor,
+    )
     rows = list(session.scalars(stmt))
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None

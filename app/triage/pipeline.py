@@ -169,14 +169,6 @@ class TriagePipeline:
         triage: TriageResult,
         signals: Signals,
     ) -> DraftReply:
-        started = time.perf_counter()
-        reason = handoff_reason(
-            text=text,
-            triage=triage,
-            signals=signals,
-            hits=hits,
-            min_support=self.options.min_support,
-        )
         request = DraftRequest(
             question=text,
             history=history,
@@ -184,6 +176,20 @@ class TriagePipeline:
             triage=triage,
             signals=signals,
             language=triage.language,
+        )
+        return self.draft_for(request)
+
+    def draft_for(self, request: DraftRequest) -> DraftReply:
+        """The decision sequence once the passages are known: policy hand-off, else a
+        draft, and a draft that cites nothing is handed off too.  Evals that bring their
+        own passages (MTRAG) call this directly."""
+        started = time.perf_counter()
+        reason = handoff_reason(
+            text=request.question,
+            triage=request.triage,
+            signals=request.signals,
+            hits=request.hits,
+            min_support=self.options.min_support,
         )
         if reason == "security_exposure":
             return self._security_reply(request)
@@ -193,7 +199,7 @@ class TriagePipeline:
         if not draft.citations and not draft.needs_human:
             draft.needs_human, draft.reason = True, "unsupported_answer"
         if draft.needs_human and not draft.text:
-            draft.text = holding_reply(draft.reason, triage.language)
+            draft.text = holding_reply(draft.reason, request.language)
         return draft
 
     def _security_reply(self, request: DraftRequest) -> DraftReply:

@@ -36,9 +36,10 @@ def read_labelled_csv(path: Path, *, text_col: str, label_col: str) -> LabelledT
                 raise DatasetError(f"{path}: the file is empty (no header row)")
             missing = [c for c in (text_col, label_col) if c not in header]
             if missing:
+                noun = "column" if len(missing) == 1 else "columns"
                 raise DatasetError(
-                    f"{path}: no column {', '.join(repr(c) for c in missing)} "
-                    f"(columns: {', '.join(header)})"
+                    f"{path}: no {noun} {', '.join(repr(c) for c in missing)} "
+                    f"(the header has: {', '.join(header)})"
                 )
             texts: list[str] = []
             labels: list[str] = []
