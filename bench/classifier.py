@@ -114,11 +114,41 @@ def run(
     return report
 
 
+def run_baseline(
+    name: str, data: tuple[list[str], list[str], list[str], list[str]], settings: Settings
+) -> dict[str, Any]:
+    """Frozen MiniLM + plain logistic regression: the reference the goals are set against."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import f1_score
+
+    tr_x, tr_y, te_x, te_y = data
+    embeddings = build_embeddings(settings)
+    embeddings.embed_query("warm-up")
+    wall, cpu = time.perf_counter(), time.process_time()
+    lr = LogisticRegression(C=10.0, max_iter=3000)
+    lr.fit(np.asarray(embeddings.embed_documents(tr_x)), tr_y)
+    train_wall, train_cpu = time.perf_counter() - wall, time.process_time() - cpu
+    probs = lr.predict_proba(np.asarray(embeddings.embed_documents(te_x)))
+    predicted = lr.classes_[probs.argmax(axis=1)]
+    in_scope = np.asarray([y != "oos" for y in te_y])
+    gold = np.asarray(te_y)
+    report = evaluate_predictions(
+        [None if y == "oos" else y for y in te_y],
+        [None if y == "oos" else str(y) for y in predicted],
+        probs.max(axis=1).tolist(),
+    )
+    report["macro_f1"] = round(float(f1_score(gold, predicted, average="macro")), 4)
+    report["top1_accuracy"] = round(float((predicted[in_scope] == gold[in_scope]).mean()), 4)
+    report.update(train_seconds=round(train_wall, 1), train_cpu_seconds=round(train_cpu, 1))
+    return report
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", nargs="+", default=["banking77", "clinc150"])
     parser.add_argument("--mode", nargs="+", default=["frozen", "finetune"])
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--baseline", action="store_true", help="Also run frozen MiniLM + LR.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args()
 
@@ -128,6 +158,13 @@ def main() -> None:
         settings = Settings(data_dir=Path(tmp), embedding_threads=2)
         for dataset in args.dataset:
             data = loaders[dataset]()
+            if args.baseline:
+                report = run_baseline(dataset, data, settings)
+                results[f"{dataset}/baseline-lr"] = report
+                print_table(
+                    f"{dataset} / baseline (frozen MiniLM + LR)",
+                    [(k, str(v)) for k, v in report.items()],
+                )
             for mode in args.mode:
                 extra = {"epochs": args.epochs} if args.epochs else {}
                 options = TrainOptions(mode=mode, **extra)

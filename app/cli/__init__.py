@@ -55,4 +55,7 @@ def main() -> None:
             message = " ".join(str(exc.format_message()).split())  # type: ignore[attr-defined]
             print(f"triage: error: {message}", file=sys.stderr)
             sys.exit(int(exc.exit_code))  # type: ignore[attr-defined]
-        raise
+        # Anything else still gets one line (the contract); its type names the failing part.
+        detail = " ".join(str(exc).split()) or "no detail"
+        print(f"triage: error: {type(exc).__name__}: {detail}", file=sys.stderr)
+        sys.exit(1)

@@ -102,6 +102,7 @@ def search(
             raise CliError(
                 f"collection {kb.store.name!r} does not exist yet: run `triage ingest PATH` first"
             )
+        kb.store.count()  # opens the collection: a mismatched model fails before any embedding
         mode_value: Mode = mode  # type: ignore[assignment]
         hits = kb.retriever.search(
             query,

@@ -33,6 +33,7 @@ def ask(
             raise CliError(
                 f"collection {kb.store.name!r} does not exist yet: run `triage ingest PATH` first"
             )
+        kb.store.count()  # opens the collection: a mismatched model fails before any embedding
         result = build_pipeline(settings, kb).run(message)
     except EmbeddingMismatchError as exc:
         raise CliError(str(exc)) from exc

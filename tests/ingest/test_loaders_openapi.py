@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 from pathlib import Path
 from typing import Any
 
@@ -27,10 +26,7 @@ def grid_spec(grid_root: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def grid_docs(grid_root: Path) -> dict[str, SourceDocument]:
-    started = time.perf_counter()
     docs = load_file(grid_root / "openapi.yaml", grid_root, max_bytes=MAX)
-    elapsed = time.perf_counter() - started
-    assert elapsed < 3.0, f"loading the Grid spec took {elapsed:.2f}s"
     by_id = {doc.doc_id: doc for doc in docs}
     assert len(by_id) == len(docs), "doc ids must be unique"
     return by_id

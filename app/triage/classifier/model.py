@@ -272,28 +272,42 @@ def _train_frozen(
     options: TrainOptions,
     report: Any,
 ) -> Fitted:
-    from sklearn.model_selection import StratifiedKFold
-
     n_classes = int(y.max()) + 1
-    folds = min(options.cv_folds, int(np.bincount(y).min()))
-    held_scores: list[FloatArray] = []
-    held_y = np.zeros(0, dtype=np.int64)
-    if folds >= 2:
-        scores = np.zeros((len(y), n_classes))
-        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=options.seed)
-        for k, (fit, held) in enumerate(splitter.split(texts, y)):
-            report("calibrating (cross-validation)", k, folds)
-            model = _new_linear(options)
-            model.fit([texts[i] for i in fit], vectors[fit], y[fit])
-            scores[held] = model.decision([texts[i] for i in held], vectors[held])
-        held_scores, held_y = [scores], y
-    # else: a label with a single example cannot be held out; probabilities stay uncalibrated.
+    folds = _fold_ids(y, options.cv_folds, options.seed)
+    held = np.flatnonzero(folds >= 0)
+    scores = np.zeros((len(y), n_classes))
+    for k in range(options.cv_folds):
+        out = np.flatnonzero(folds == k)
+        if not len(out):
+            continue
+        report("calibrating (cross-validation)", k, options.cv_folds)
+        keep = np.flatnonzero(folds != k)
+        model = _new_linear(options)
+        model.fit([texts[i] for i in keep], vectors[keep], y[keep])
+        scores[out] = model.decision([texts[i] for i in out], vectors[out])
     report("fitting the linear model", 0, 1)
     linear = _new_linear(options)
     linear.fit(texts, vectors, y)
-    if not held_scores:
-        held_scores = [np.zeros((0, n_classes))]
-    return linear, None, held_scores, held_y
+    return linear, None, [scores[held]], y[held]
+
+
+def _fold_ids(y: np.ndarray[Any, Any], folds: int, seed: int) -> np.ndarray[Any, Any]:
+    """Stratified fold per row; -1 (never held out) for a label's only example.
+
+    Unlike StratifiedKFold this accepts labels rarer than the fold count: each
+    label's rows go to distinct folds, so every fold's training part keeps at
+    least one example of every label and the SVM always knows every class.
+    """
+    rng = np.random.default_rng(seed)
+    ids = np.full(len(y), -1, dtype=np.int64)
+    offset = 0
+    for label in np.unique(y):
+        rows = rng.permutation(np.flatnonzero(y == label))
+        if len(rows) < 2:
+            continue
+        ids[rows] = (offset + np.arange(len(rows))) % folds
+        offset += len(rows)  # rotate so small labels do not all pile into fold 0
+    return ids
 
 
 def _holdout_split(

@@ -80,7 +80,7 @@ class TrainOptions(BaseModel):
     head_learning_rate: float = Field(default=3e-3, gt=0.0)
     batch_size: int = Field(default=32, ge=4, le=512)
     max_seq_length: int = Field(default=64, ge=8, le=256)
-    label_smoothing: float = Field(default=0.1, ge=0.0, lt=1.0)
+    label_smoothing: float = Field(default=0.0, ge=0.0, lt=1.0)
     threads: int = Field(default=2, ge=1, description="torch CPU threads while fine-tuning.")
     seed: int = 0
     top_scores: int = Field(default=3, ge=1, description="How many labels `scores` lists.")

@@ -81,9 +81,7 @@ def banking(shared_data: Path) -> tuple[Rows, Rows]:
 @pytest.fixture(scope="module")
 def trained(banking: tuple[Rows, Rows], minilm: Embeddings) -> IntentClassifier:
     train, _ = banking
-    return IntentClassifier.train(
-        [t for t, _ in train], [y for _, y in train], embeddings=minilm
-    )
+    return IntentClassifier.train([t for t, _ in train], [y for _, y in train], embeddings=minilm)
 
 
 def _score(model: IntentClassifier, rows: Rows, oos: str | None = None) -> dict[str, Any]:
@@ -108,7 +106,7 @@ def test_prediction_shape_and_probabilities(trained: IntentClassifier) -> None:
     (p,) = trained.predict(["my new card still has not arrived, it has been two weeks"])
     assert p.label == "card_arrival"
     assert 0.5 < p.confidence <= 1.0
-    assert list(p.scores)[0] == "card_arrival"
+    assert next(iter(p.scores)) == "card_arrival"
     assert len(p.scores) == 3
     assert list(p.scores.values()) == sorted(p.scores.values(), reverse=True)
     assert trained.predict([]) == []
@@ -178,6 +176,17 @@ def test_bad_training_input_is_refused(minilm: Embeddings) -> None:
         IntentClassifier.train(["a", "b"], ["x", "x"], embeddings=minilm)
 
 
+def test_a_label_with_one_example_still_trains(
+    banking: tuple[Rows, Rows], minilm: Embeddings
+) -> None:
+    train = banking[0][:40] + [("how old do I need to be to open an account", "age_limit")]
+    model = IntentClassifier.train(
+        [t for t, _ in train], [y for _, y in train], embeddings=minilm
+    )
+    assert "age_limit" in model.labels
+    assert model.info["heldout_rows"] == 40, "the single example is never held out"
+
+
 def test_progress_is_reported(banking: tuple[Rows, Rows], minilm: Embeddings) -> None:
     seen: list[TrainProgress] = []
     train = banking[0][:60]
@@ -208,14 +217,13 @@ def test_explicit_threshold_rejects_low_confidence(
 
 def test_out_of_scope_label_is_learnt_and_rejected(shared_data: Path, minilm: Embeddings) -> None:
     root = shared_data / "intent" / "clinc150"
-    train_rows, val_rows = _read(root / "train.csv", "text", "intent"), _read(
-        root / "val.csv", "text", "intent"
+    train_rows, val_rows = (
+        _read(root / "train.csv", "text", "intent"),
+        _read(root / "val.csv", "text", "intent"),
     )
     train = _take(train_rows, [*CLINC_LABELS, "oos"], 40)
     held_out = _take(val_rows, CLINC_LABELS, 10) + _take(val_rows, ["oos"], 100)
-    model = IntentClassifier.train(
-        [t for t, _ in train], [y for _, y in train], embeddings=minilm
-    )
+    model = IntentClassifier.train([t for t, _ in train], [y for _, y in train], embeddings=minilm)
     assert model.oos_index is not None
     report = _score(model, held_out, oos="oos")
     assert report["in_scope_accuracy"] >= 0.85, report
