@@ -23,13 +23,21 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
+    from app.cli.classifier import register as register_classifier
     from app.cli.eval_cmd import register as register_eval
     from app.cli.kb import register as register_kb
     from app.cli.serve import register as register_serve
     from app.cli.tokens import register as register_tokens
     from app.cli.triage_cmds import register as register_triage
 
-    for register in (register_kb, register_triage, register_serve, register_tokens, register_eval):
+    for register in (
+        register_kb,
+        register_triage,
+        register_serve,
+        register_tokens,
+        register_classifier,
+        register_eval,
+    ):
         register(app)
 
 
