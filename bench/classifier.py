@@ -103,6 +103,8 @@ def run(
     top1 = np.asarray(model.labels)[probs.argmax(axis=1)]
     in_scope = np.asarray([g is not None for g in gold])
     report["top1_accuracy"] = round(float((top1[in_scope] == np.asarray(te_y)[in_scope]).mean()), 4)
+    if model.oos_index is not None:
+        report["tradeoff"] = _tradeoff(model, te_x, gold)
     report.update(
         train_seconds=round(train_wall, 1),
         train_cpu_seconds=round(train_cpu, 1),
@@ -112,6 +114,25 @@ def run(
         temperature=[round(t, 3) for t in model.temperatures] + [round(model.temperature, 3)],
     )
     return report
+
+
+def _tradeoff(
+    model: IntentClassifier, texts: list[str], gold: list[str | None]
+) -> list[tuple[float, float, float]]:
+    """(threshold, in-scope accuracy, OOS recall) at fixed thresholds, to show the trade-off."""
+    from app.triage.classifier.calibration import decide
+
+    probs = model.probabilities(texts)
+    index = {label: i for i, label in enumerate(model.labels)}
+    target = np.asarray([-1 if g is None else index.get(g, -2) for g in gold])
+    in_scope = target != -1
+    out = []
+    for t in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        d = decide(probs, oos_index=model.oos_index, threshold=t)
+        acc = float((d.index[in_scope] == target[in_scope]).mean())
+        recall = float((d.index[~in_scope] == -1).mean())
+        out.append((t, round(acc, 4), round(recall, 4)))
+    return out
 
 
 def run_baseline(
@@ -149,6 +170,7 @@ def main() -> None:
     parser.add_argument("--mode", nargs="+", default=["frozen", "finetune"])
     parser.add_argument("--epochs", type=int, default=None)
     parser.add_argument("--baseline", action="store_true", help="Also run frozen MiniLM + LR.")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads for fine-tuning.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     args = parser.parse_args()
 
@@ -167,7 +189,7 @@ def main() -> None:
                 )
             for mode in args.mode:
                 extra = {"epochs": args.epochs} if args.epochs else {}
-                options = TrainOptions(mode=mode, **extra)
+                options = TrainOptions(mode=mode, threads=args.threads, **extra)
                 report = run(dataset, data, options, settings)
                 results[f"{dataset}/{mode}"] = report
                 print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])

@@ -179,10 +179,8 @@ def test_bad_training_input_is_refused(minilm: Embeddings) -> None:
 def test_a_label_with_one_example_still_trains(
     banking: tuple[Rows, Rows], minilm: Embeddings
 ) -> None:
-    train = banking[0][:40] + [("how old do I need to be to open an account", "age_limit")]
-    model = IntentClassifier.train(
-        [t for t, _ in train], [y for _, y in train], embeddings=minilm
-    )
+    train = [*banking[0][:40], ("how old do I need to be to open an account", "age_limit")]
+    model = IntentClassifier.train([t for t, _ in train], [y for _, y in train], embeddings=minilm)
     assert "age_limit" in model.labels
     assert model.info["heldout_rows"] == 40, "the single example is never held out"
 
