@@ -10,7 +10,6 @@ as subprocesses get their own data dirs, so no two processes open one embedded C
 from __future__ import annotations
 
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -25,7 +24,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
 
 from app.api import create_app
 from app.knowledge import KnowledgeBase, build_knowledge_base
@@ -34,12 +32,10 @@ from app.settings import Settings
 from app.store import tokens
 from tests.conftest import GRID_ROOT, GRID_SAMPLE, REPO_ROOT, free_port
 from tests.fakes import fake_openai
+from tests.postgres import PostgresDatabases
 
 __all__ = ["fake_openai"]
 
-PG_ADMIN_URL = os.environ.get(
-    "STORE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
 PYTHON = sys.executable
 
 # Questions a Grid developer could really send; the sample holds the pages they need.
@@ -204,30 +200,9 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 
 # -- PostgreSQL ---------------------------------------------------------------------------
 
 
-class PostgresDatabases:
-    """Throwaway databases on the local server, dropped at the end of the session."""
-
-    def __init__(self, admin_url: str) -> None:
-        self._admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        self._created: list[str] = []
-
-    def create(self) -> str:
-        name = f"triage_api_test_{secrets.token_hex(6)}"
-        with self._admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self._created.append(name)
-        return self._admin.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        with self._admin.connect() as conn:
-            for name in self._created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self._admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def pg_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases(PG_ADMIN_URL)
+    databases = PostgresDatabases()
     try:
         yield databases
     finally:

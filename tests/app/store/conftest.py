@@ -7,24 +7,19 @@ production.  Tests share one migrated database per backend and start from empty 
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, text
+from sqlalchemy import Engine, delete
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store import tickets
 from app.store.db import create_engine_for, migrate, session_factory
 from app.store.models import Base
-
-PG_ADMIN_URL = os.environ.get(
-    "STORE_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-)
+from tests.postgres import PostgresDatabases
 
 BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
@@ -32,30 +27,9 @@ BACKENDS = [
 ]
 
 
-class PostgresDatabases:
-    """Creates throwaway databases on the local server and drops them all at the end."""
-
-    def __init__(self, admin_url: str) -> None:
-        self._admin: Engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-        self._created: list[str] = []
-
-    def create(self) -> str:
-        name = f"triage_test_{secrets.token_hex(6)}"
-        with self._admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        self._created.append(name)
-        return self._admin.url.set(database=name).render_as_string(hide_password=False)
-
-    def drop_all(self) -> None:
-        with self._admin.connect() as conn:
-            for name in self._created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        self._admin.dispose()
-
-
 @pytest.fixture(scope="session")
 def pg_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases(PG_ADMIN_URL)
+    databases = PostgresDatabases()
     try:
         yield databases
     finally:
