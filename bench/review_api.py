@@ -8,8 +8,11 @@ For each backend: start ``uvicorn --factory app.api:create_app`` (``--server-wor
 processes, background workers on, INFO access logs to a file, as in production), seed
 tickets with pending drafts straight through the store, then measure
 
-* queue listing: ``GET /v1/review/queue?limit=20`` from a few client threads, half of
-  the requests following ``next_cursor`` to deeper pages;
+* queue listing: ``GET /v1/review/queue?limit=20``, half of the requests following
+  ``next_cursor`` to deeper pages.  Load comes from ``wrk`` (Debian package ``wrk``; a C
+  load generator, so the client takes little of the CPU the server needs) with
+  ``--connections`` open connections for ``--duration`` seconds; without wrk, or with
+  ``--client httpx``, from Python client threads instead;
 * approvals: ``POST /v1/drafts/{id}/approve`` with an Idempotency-Key, one per draft.
 
 Prints a table and one JSON line.  The client threads run on the same machine as the
@@ -21,6 +24,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -235,6 +240,72 @@ def queue_jobs(base: str, headers: dict[str, str], n: int) -> list[Any]:
     return [job(i) for i in range(n)]
 
 
+_WRK_SCRIPT = """
+paths = {%s}
+headers = {["Authorization"] = "%s"}
+counter = 0
+request = function()
+  counter = counter + 1
+  return wrk.format("GET", paths[(counter %% #paths) + 1], headers)
+end
+"""
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}
+
+
+def _wrk_ms(value: str) -> float:
+    number, unit = re.fullmatch(r"([0-9.]+)([a-z]+)", value.strip()).groups()  # type: ignore[union-attr]
+    return float(number) * _UNIT_MS[unit]
+
+
+def queue_paths(base: str, headers: dict[str, str]) -> list[str]:
+    """The listing paths the load cycles through: the first page and cursors deeper in."""
+    paths = ["/v1/review/queue?limit=20"]
+    with httpx.Client(base_url=base, headers=headers) as client:
+        cursor = None
+        for _ in range(10):
+            params = {"limit": "20", **({"cursor": cursor} if cursor else {})}
+            page = client.get("/v1/review/queue", params=params).json()
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+            # First page and deeper pages alternate, as in the httpx client.
+            paths += [f"/v1/review/queue?limit=20&cursor={cursor}", paths[0]]
+    return paths
+
+
+def measure_wrk(
+    backend: str, base: str, headers: dict[str, str], args: argparse.Namespace, workdir: Path
+) -> Result:
+    paths = queue_paths(base, headers)
+    script = workdir / "queue.lua"
+    quoted = ", ".join(f'"{p}"' for p in paths)
+    script.write_text(_WRK_SCRIPT % (quoted, headers["Authorization"]))
+    command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
+               "--latency", "-s", str(script), base]  # fmt: skip
+    subprocess.run([*command[:5], "-d", "3s", *command[7:]], capture_output=True, check=True)
+    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
+    seconds = float(args.duration)
+    errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    errors = int(errors_match.group(1)) if errors_match else 0
+    if socket_errors:
+        errors += sum(int(n) for n in re.findall(r"\d+", socket_errors.group(1)))
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", out, re.MULTILINE))
+    max_ms = re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", out).group(1)  # type: ignore[union-attr]
+    return Result(
+        backend=backend,
+        scenario="queue",
+        requests=total,
+        errors=errors,
+        seconds=seconds,
+        rps=round(float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1)), 1),  # type: ignore[union-attr]
+        p50_ms=round(_wrk_ms(percentiles["50"]), 2),
+        p99_ms=round(_wrk_ms(percentiles["99"]), 2),
+        max_ms=round(_wrk_ms(max_ms), 2),
+    )
+
+
 def approve_jobs(drafts: list[str]) -> list[Any]:
     def job(draft_id: str) -> Callable[[httpx.Client], httpx.Response]:
         key = {"Idempotency-Key": uuid.uuid4().hex}
@@ -255,9 +326,12 @@ def bench_backend(backend: str, args: argparse.Namespace) -> list[Result]:
             print(f"[{backend}] seeded {args.tickets} tickets in "
                   f"{time.perf_counter() - started:.1f}s", file=sys.stderr)  # fmt: skip
             headers = {"Authorization": f"Bearer {token}"}
-            jobs = queue_jobs(base, headers, args.requests)
-            measure(backend, "warm-up", jobs[:100], base, headers, args.threads, {200})
-            queue = measure(backend, "queue", jobs, base, headers, args.threads, {200})
+            if args.client == "wrk":
+                queue = measure_wrk(backend, base, headers, args, workdir)
+            else:
+                jobs = queue_jobs(base, headers, args.requests)
+                measure(backend, "warm-up", jobs[:100], base, headers, args.threads, {200})
+                queue = measure(backend, "queue", jobs, base, headers, args.threads, {200})
             approvals = approve_jobs(drafts[: args.approvals])
             approve = measure(backend, "approve", approvals, base, headers, args.threads, {200})
             return [queue, approve]
@@ -269,6 +343,14 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=2000)
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--approvals", type=int, default=300)
+    parser.add_argument(
+        "--client",
+        choices=["wrk", "httpx"],
+        default="wrk" if shutil.which("wrk") else "httpx",
+        help="queue-listing load generator (default wrk when installed)",
+    )
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument("--duration", type=int, default=15, help="wrk seconds")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--models-dir", type=Path, default=None)
     parser.add_argument(
@@ -291,7 +373,8 @@ def main() -> None:
             f"{r.backend:<11}{r.scenario:<9}{r.requests:>6}{r.errors:>5}{r.rps:>9.1f}"
             f"{r.p50_ms:>9.2f}{r.p99_ms:>9.2f}{r.max_ms:>9.2f}"
         )
-    print(json.dumps({"bench": "review_api", "threads": args.threads,
+    print(json.dumps({"bench": "review_api", "client": args.client, "threads": args.threads,
+                      "connections": args.connections,
                       "server_workers": args.server_workers,
                       "pre_ping": not args.no_pre_ping,
                       "results": [asdict(r) for r in results]}))  # fmt: skip

@@ -19,6 +19,7 @@ import hashlib
 import os
 import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -141,6 +142,7 @@ class LocalMiniLMEmbeddings(Embeddings):
         batch_size: int = 64,
         threads: int = 0,
         model_dir: Path | None = None,
+        recent_cache_size: int = 256,
     ) -> None:
         self._model_dir = model_dir or minilm_package_dir()
         self._cache_dir = cache_dir
@@ -152,6 +154,12 @@ class LocalMiniLMEmbeddings(Embeddings):
         self._tokenizer: Any = None
         self._st_model: Any = None
         self.texts_embedded = 0
+        # One message is embedded twice per ask (classifier, then retrieval) and the
+        # same questions recur; queries and documents are embedded alike, so one small
+        # cache of single texts serves both.
+        self._recent: OrderedDict[str, list[float]] = OrderedDict()
+        self._recent_size = recent_cache_size
+        self._recent_lock = threading.Lock()
 
     # -- loading --------------------------------------------------------------
     def _onnx_path(self) -> Path:
@@ -206,6 +214,24 @@ class LocalMiniLMEmbeddings(Embeddings):
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:
         if not texts:
             return []
+        if len(texts) == 1 and self._recent_size:
+            return [self._embed_one(texts[0])]
+        return self._embed_many(texts)
+
+    def _embed_one(self, text: str) -> list[float]:
+        with self._recent_lock:
+            cached = self._recent.get(text)
+            if cached is not None:
+                self._recent.move_to_end(text)
+                return list(cached)
+        vector = self._embed_many([text])[0]
+        with self._recent_lock:
+            self._recent[text] = vector
+            if len(self._recent) > self._recent_size:
+                self._recent.popitem(last=False)
+        return list(vector)
+
+    def _embed_many(self, texts: Sequence[str]) -> list[list[float]]:
         self._ensure_loaded()
         # Sorting by length keeps padding per batch small, which is where the time goes.
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
