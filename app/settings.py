@@ -139,6 +139,13 @@ class Settings(BaseSettings):
     pipeline_concurrency: int = Field(
         default=2, ge=1, le=64, description="Triage pipeline runs at once per API process."
     )
+    request_threads: int | None = Field(
+        default=None,
+        ge=1,
+        le=256,
+        description="Blocking route handlers (database work) run at once per API process; "
+        "unset: 2 on SQLite, 8 on PostgreSQL (bench/review_api.py).",
+    )
     outbox_stale_after_seconds: float = Field(
         default=300.0, gt=0, description="A claimed outbox row older than this is re-sent."
     )
@@ -187,6 +194,14 @@ class Settings(BaseSettings):
     @property
     def resolved_models_dir(self) -> Path:
         return self.models_dir or (self.data_dir / "models")
+
+    @property
+    def resolved_request_threads(self) -> int:
+        if self.request_threads is not None:
+            return self.request_threads
+        # More threads only add GIL hand-offs when every step is local CPU work (SQLite);
+        # a database across the network leaves threads waiting, so more of them pay off.
+        return 2 if self.resolved_database_url.startswith("sqlite") else 8
 
     @property
     def resolved_database_url(self) -> str:

@@ -100,6 +100,7 @@ def server(url: str, workdir: Path, args: argparse.Namespace) -> Iterator[str]:
         TRIAGE_DATABASE_URL=url,
         TRIAGE_DB_POOL_SIZE="20",
         TRIAGE_DB_POOL_PRE_PING="false" if args.no_pre_ping else "true",
+        **({"TRIAGE_REQUEST_THREADS": str(args.request_threads)} if args.request_threads else {}),
         PYTHONPATH=str(REPO),
     )
     if args.models_dir is not None:
@@ -350,6 +351,12 @@ def main() -> None:
         help="queue-listing load generator (default wrk when installed)",
     )
     parser.add_argument("--connections", type=int, default=8, help="wrk connections")
+    parser.add_argument(
+        "--request-threads",
+        type=int,
+        default=None,
+        help="TRIAGE_REQUEST_THREADS of the server (default: the server's own)",
+    )
     parser.add_argument("--duration", type=int, default=15, help="wrk seconds")
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--models-dir", type=Path, default=None)

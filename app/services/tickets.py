@@ -34,7 +34,7 @@ from app.services.idempotent import (
     release,
     run_action,
 )
-from app.services.queue import queue_page
+from app.services.queue import queue_page_json
 from app.services.runtime import Runtime
 from app.store import audit, reviews, tickets
 from app.store.columns import utcnow
@@ -159,6 +159,8 @@ class TicketService:
         self.runtime = runtime
         self.settings = runtime.settings
         self.factory = runtime.factory
+        # One statement needs no transaction: no BEGIN/ROLLBACK round trips per read.
+        self.reader = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.metrics = metrics
         self.limiter = pipeline_limiter
         self.wake_drafting = wake_drafting
@@ -288,11 +290,11 @@ class TicketService:
         team: str | None,
         limit: int,
         cursor: str | None,
-    ) -> tuple[list[dict[str, Any]], str | None]:
-        """A queue page as public ticket dicts (see services/queue.py)."""
-        with self.factory() as session:
-            return queue_page(
-                session,
+    ) -> bytes:
+        """A queue page as its JSON body (see services/queue.py)."""
+        with self.reader.connect() as connection:
+            return queue_page_json(
+                connection,
                 status=status,
                 category=category,
                 priority=priority,

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.exceptions import RequestValidationError
-from pydantic_core import to_json
 from starlette.responses import Response
 
 from app.api.deps import (
@@ -96,7 +95,7 @@ def review_queue(
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(exc)}]
             ) from exc
-    items, next_cursor = service.queue(
+    body = service.queue(
         status=status,
         category=category,
         priority=priority,
@@ -104,8 +103,7 @@ def review_queue(
         limit=limit,
         cursor=cursor,
     )
-    # Plain dicts in QueuePage's shape, serialised once (the route's hot path).
-    body = to_json({"items": items, "next_cursor": next_cursor})
+    # Written in QueuePage's shape by the service (the route's hot path).
     return Response(body, media_type="application/json")
 
 
