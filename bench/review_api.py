@@ -219,18 +219,22 @@ def measure(
     )
 
 
-def queue_jobs(base: str, headers: dict[str, str], n: int) -> list[Any]:
-    # A few cursors into deeper pages, so half the requests use keyset pagination.
+def deeper_cursors(base: str, headers: dict[str, str], pages: int = 10) -> list[str]:
+    """Cursors of the next few queue pages, so half the requests use keyset pagination."""
     cursors: list[str] = []
     with httpx.Client(base_url=base, headers=headers) as client:
         cursor = None
-        for _ in range(10):
+        for _ in range(pages):
             params = {"limit": "20", **({"cursor": cursor} if cursor else {})}
-            page = client.get("/v1/review/queue", params=params).json()
-            cursor = page["next_cursor"]
+            cursor = client.get("/v1/review/queue", params=params).json()["next_cursor"]
             if cursor is None:
                 break
             cursors.append(cursor)
+    return cursors
+
+
+def queue_jobs(base: str, headers: dict[str, str], n: int) -> list[Any]:
+    cursors = deeper_cursors(base, headers)
 
     def job(i: int) -> Callable[[httpx.Client], httpx.Response]:
         params = {"limit": "20"}
@@ -260,17 +264,11 @@ def _wrk_ms(value: str) -> float:
 
 def queue_paths(base: str, headers: dict[str, str]) -> list[str]:
     """The listing paths the load cycles through: the first page and cursors deeper in."""
-    paths = ["/v1/review/queue?limit=20"]
-    with httpx.Client(base_url=base, headers=headers) as client:
-        cursor = None
-        for _ in range(10):
-            params = {"limit": "20", **({"cursor": cursor} if cursor else {})}
-            page = client.get("/v1/review/queue", params=params).json()
-            cursor = page["next_cursor"]
-            if cursor is None:
-                break
-            # First page and deeper pages alternate, as in the httpx client.
-            paths += [f"/v1/review/queue?limit=20&cursor={cursor}", paths[0]]
+    first = "/v1/review/queue?limit=20"
+    paths = [first]
+    for cursor in deeper_cursors(base, headers):
+        # First page and deeper pages alternate, as in the httpx client.
+        paths += [f"{first}&cursor={cursor}", first]
     return paths
 
 
