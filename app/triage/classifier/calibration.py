@@ -76,16 +76,19 @@ def choose_threshold(
     targets: np.ndarray[Any, Any],
     *,
     oos_index: int | None,
-    oos_weight: float,
+    max_in_scope_loss: float,
     min_accuracy: float,
 ) -> float:
     """Pick the rejection threshold on held-out rows.
 
-    With out-of-scope rows in the held-out set, maximise
-    in-scope accuracy + oos_weight * OOS recall (rejecting an in-scope row counts
-    as an in-scope error).  Without them, take the lowest threshold at which the
-    accepted held-out predictions are at least `min_accuracy` correct, so
-    rejection only kicks in where the model is unreliable.
+    With out-of-scope rows in the held-out set, take the highest threshold whose
+    in-scope accuracy (a rejected in-scope row counts as an error) is at most
+    `max_in_scope_loss` below that of no threshold: as much OOS recall as that budget
+    buys.  A budget, not a weighted sum: held-out sets hold few OOS rows (CLINC150:
+    1 in 30), and a sum that weighs them against the in-scope rows trades a hundred
+    in-scope answers for one more rejection.  Without OOS rows, take the lowest
+    threshold at which the accepted held-out predictions are at least `min_accuracy`
+    correct, so rejection only kicks in where the model is unreliable.
     """
     targets = np.asarray(targets)
     if len(targets) == 0:
@@ -106,15 +109,15 @@ def choose_threshold(
     accepted0 = base.index >= 0
     right0 = accepted0 & (base.index == targets)
     # Raising the threshold past row order[k] rejects rows order[:k+1].
-    rejected_oos = np.concatenate([[0], np.cumsum((is_oos & accepted0)[order])])
     lost_right = np.concatenate([[0], np.cumsum(right0[order])])
     lost_accepted = np.concatenate([[0], np.cumsum(accepted0[order])])
     n_oos, n_in = int(is_oos.sum()), int((~is_oos).sum())
     if n_oos:
-        recall = ((is_oos & ~accepted0).sum() + rejected_oos) / n_oos
         in_acc = (right0.sum() - lost_right) / max(n_in, 1)
-        score = np.where(valid, in_acc + oos_weight * recall, -np.inf)
-        return float(thresholds[int(np.argmax(score))])
+        # in_acc never rises with the threshold and OOS recall never falls, so the
+        # affordable thresholds are a prefix and its last one catches the most OOS rows.
+        affordable = np.flatnonzero(valid & (in_acc >= in_acc[0] - max_in_scope_loss - 1e-12))
+        return float(thresholds[affordable[-1]])
     accepted = accepted0.sum() - lost_accepted
     with np.errstate(invalid="ignore", divide="ignore"):
         precision = np.where(accepted > 0, (right0.sum() - lost_right) / accepted, 1.0)

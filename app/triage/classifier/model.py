@@ -126,7 +126,7 @@ class IntentClassifier:
                 probabilities,
                 held_y,
                 oos_index=oos_index,
-                oos_weight=options.oos_weight,
+                max_in_scope_loss=options.max_in_scope_loss,
                 min_accuracy=options.min_accepted_accuracy,
             )
         info = {

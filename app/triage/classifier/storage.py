@@ -18,7 +18,7 @@ from typing import Any
 from app.triage.classifier.types import ClassifierError
 
 FORMAT = "triage-intent-classifier"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 
 
 def _library_versions() -> dict[str, str]:

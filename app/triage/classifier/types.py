@@ -50,10 +50,12 @@ class TrainOptions(BaseModel):
         le=1.0,
         description="Reject below this calibrated probability; None chooses it on held-out rows.",
     )
-    oos_weight: float = Field(
-        default=1.0,
-        gt=0.0,
-        description="With OOS rows held out: threshold maximises in-scope acc + w * OOS recall.",
+    max_in_scope_loss: float = Field(
+        default=0.01,
+        ge=0.0,
+        le=1.0,
+        description="With OOS rows held out: the threshold rejects as many of them as it can "
+        "while costing at most this much held-out in-scope accuracy (0.01 = one point).",
     )
     min_accepted_accuracy: float = Field(
         default=0.5,
