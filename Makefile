@@ -56,6 +56,7 @@ eval-gate: install
 bench: install
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/retrieval.py
+	$(BIN)/python bench/embeddings.py
 
 clean:
 	rm -rf .triage .pytest_cache .mypy_cache .ruff_cache
