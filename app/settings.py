@@ -196,14 +196,6 @@ class Settings(BaseSettings):
         return self.models_dir or (self.data_dir / "models")
 
     @property
-    def resolved_request_threads(self) -> int:
-        if self.request_threads is not None:
-            return self.request_threads
-        # More threads only add GIL hand-offs when every step is local CPU work (SQLite);
-        # a database across the network leaves threads waiting, so more of them pay off.
-        return 2 if self.resolved_database_url.startswith("sqlite") else 8
-
-    @property
     def resolved_database_url(self) -> str:
         if self.database_url:
             return self.database_url

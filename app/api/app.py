@@ -69,6 +69,14 @@ TAGS = [
 _MESSAGE_FIELDS = {"TicketCreate": "message", "AskRequest": "question", "ApproveRequest": "text"}
 
 
+def _request_threads(settings: Settings, dialect: str) -> int:
+    if settings.request_threads is not None:
+        return settings.request_threads
+    # More threads only add GIL hand-offs when every step is local CPU work (SQLite);
+    # a database across the network leaves threads waiting, so more of them pay off.
+    return 2 if dialect == "sqlite" else 8
+
+
 def _lifespan(
     settings: Settings,
     metrics: Metrics,
@@ -77,11 +85,11 @@ def _lifespan(
 ) -> Callable[[FastAPI], Any]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        anyio.to_thread.current_default_thread_limiter().total_tokens = (
-            settings.resolved_request_threads
-        )
         runtime = await anyio.to_thread.run_sync(
             partial(build_runtime, settings, kb=kb, pipeline=pipeline)
+        )
+        anyio.to_thread.current_default_thread_limiter().total_tokens = _request_threads(
+            settings, runtime.engine.dialect.name
         )
         workers: BackgroundWorkers | None = None
         try:
