@@ -18,8 +18,8 @@ from typing import Any
 import orjson
 from sqlalchemy import Connection, Text, cast, select
 
-from app.store.models import Draft, Ticket, TicketStatus
-from app.store.tickets import encode_cursor, page_statement
+from app.store.models import Draft, Ticket
+from app.store.tickets import QueueQuery, encode_cursor, page_statement
 
 _T = Ticket.__table__.c
 _D = Draft.__table__.c
@@ -75,26 +75,9 @@ def _raw(value: str | None) -> orjson.Fragment | None:
     return None if value is None else orjson.Fragment(value)
 
 
-def queue_page_json(
-    connection: Connection,
-    *,
-    status: TicketStatus | None = "pending_review",
-    category: str | None = None,
-    priority: str | None = None,
-    team: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> bytes:
+def queue_page_json(connection: Connection, query: QueueQuery) -> bytes:
     """One page of the queue as the response body: ``{"items": [...], "next_cursor": ...}``."""
-    page_stmt, limit = page_statement(
-        select(*_TICKET),
-        status=status,
-        category=category,
-        priority=priority,
-        team=team,
-        limit=limit,
-        cursor=cursor,
-    )
+    page_stmt, limit = page_statement(select(*_TICKET), query)
     page = page_stmt.subquery("page")
     stmt = (
         select(*page.c, *_DRAFT)

@@ -39,7 +39,8 @@ from app.services.runtime import Runtime
 from app.store import audit, reviews, tickets
 from app.store.columns import utcnow
 from app.store.errors import NotFoundError
-from app.store.models import AuditLog, Draft, ReviewEvent, Ticket, TicketStatus
+from app.store.models import AuditLog, Draft, ReviewEvent, Ticket
+from app.store.tickets import QueueQuery
 from app.triage.drafting.phrases import holding_reply
 from app.triage.models import AskResult, Citation, DraftReply
 
@@ -281,27 +282,10 @@ class TicketService:
                 raise NotFoundError(f"ticket {ticket_id} not found")
             return audit.list_for_ticket(session, ticket_id)
 
-    def queue(
-        self,
-        *,
-        status: TicketStatus | None,
-        category: str | None,
-        priority: str | None,
-        team: str | None,
-        limit: int,
-        cursor: str | None,
-    ) -> bytes:
+    def queue(self, query: QueueQuery) -> bytes:
         """A queue page as its JSON body (see services/queue.py)."""
         with self.reader.connect() as connection:
-            return queue_page_json(
-                connection,
-                status=status,
-                category=category,
-                priority=priority,
-                team=team,
-                limit=limit,
-                cursor=cursor,
-            )
+            return queue_page_json(connection, query)
 
     # -- public self-service --------------------------------------------------------
     def answer_or_hand_off(self, question: str) -> AskAnswer:

@@ -6,6 +6,7 @@ import base64
 import binascii
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -208,19 +209,24 @@ def decode_cursor(cursor: str) -> tuple[str, datetime, str]:
     return priority, when, ticket_id
 
 
-def page_statement(
-    stmt: Select[Any],
-    *,
-    status: TicketStatus | None,
-    category: str | None,
-    priority: str | None,
-    team: str | None,
-    limit: int,
-    cursor: str | None,
-) -> tuple[Select[Any], int]:
+@dataclass(frozen=True)
+class QueueQuery:
+    """Which page of the review queue: filters, page size and the keyset cursor."""
+
+    status: TicketStatus | None = "pending_review"
+    category: str | None = None
+    priority: str | None = None
+    team: str | None = None
+    limit: int = 50
+    cursor: str | None = None
+
+
+def page_statement(stmt: Select[Any], query: QueueQuery) -> tuple[Select[Any], int]:
     """Filters, keyset position and order of a queue page; fetches one row more than
     `limit` so the caller knows whether a next page exists.  Every read path of the
     queue goes through here, so their order and cursors always agree."""
+    status, category, priority, team = query.status, query.category, query.priority, query.team
+    limit, cursor = query.limit, query.cursor
     if limit < 1:
         raise InvalidInputError("limit must be at least 1")
     limit = min(limit, MAX_PAGE)
@@ -265,15 +271,8 @@ def list_review_queue(
     pages never shifts the pages after it, so nothing is shown twice or skipped; it
     appears on a later page if it sorts after the cursor.
     """
-    stmt, limit = page_statement(
-        select(Ticket).options(selectinload(Ticket.drafts)),
-        status=status,
-        category=category,
-        priority=priority,
-        team=team,
-        limit=limit,
-        cursor=cursor,
-    )
+    query = QueueQuery(status, category, priority, team, limit, cursor)
+    stmt, limit = page_statement(select(Ticket).options(selectinload(Ticket.drafts)), query)
     rows = list(session.scalars(stmt))
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None

@@ -283,9 +283,8 @@ def test_queue_read_path_matches_the_store_page_for_page(
         cursor = None
         while True:
             with api.factory() as session:
-                fast = json.loads(
-                    queue_page_json(session.connection(), limit=3, cursor=cursor, **filters)
-                )
+                query = ticket_store.QueueQuery(limit=3, cursor=cursor, **filters)
+                fast = json.loads(queue_page_json(session.connection(), query))
                 orm, orm_cursor = ticket_store.list_review_queue(
                     session, limit=3, cursor=cursor, **filters
                 )

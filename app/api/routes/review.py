@@ -95,14 +95,7 @@ def review_queue(
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(exc)}]
             ) from exc
-    body = service.queue(
-        status=status,
-        category=category,
-        priority=priority,
-        team=team,
-        limit=limit,
-        cursor=cursor,
-    )
+    body = service.queue(ticket_store.QueueQuery(status, category, priority, team, limit, cursor))
     # Written in QueuePage's shape by the service (the route's hot path).
     return Response(body, media_type="application/json")
 
