@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select, update
+from sqlalchemy import Select, func, literal, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.store import audit
@@ -240,15 +240,15 @@ def page_statement(stmt: Select[Any], query: QueueQuery) -> tuple[Select[Any], i
         stmt = stmt.where(Ticket.team == team)
     if cursor is not None:
         after_priority, after_created, after_id = decode_cursor(cursor)
+        # A row-value comparison, not the equivalent OR of ANDs: PostgreSQL and SQLite
+        # turn it into a range on ix_tickets_queue, so a deep page starts where the
+        # cursor points instead of filtering every row before it.
         stmt = stmt.where(
-            or_(
-                Ticket.priority > after_priority,
-                and_(Ticket.priority == after_priority, Ticket.created_at > after_created),
-                and_(
-                    Ticket.priority == after_priority,
-                    Ticket.created_at == after_created,
-                    Ticket.id > after_id,
-                ),
+            tuple_(Ticket.priority, Ticket.created_at, Ticket.id)
+            > tuple_(
+                literal(after_priority, Ticket.priority.type),
+                literal(after_created, Ticket.created_at.type),
+                literal(after_id, Ticket.id.type),
             )
         )
     stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit + 1)
