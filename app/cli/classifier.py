@@ -59,6 +59,14 @@ def train(
         str, typer.Option("--oos-label", help="Label meaning out of scope ('' for none).")
     ] = "oos",
     epochs: Annotated[int, typer.Option("--epochs", min=1, max=20, help="finetune only.")] = 3,
+    calibration_csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--calibration",
+            help="Labelled CSV (same columns) to calibrate confidence and the out-of-scope "
+            "threshold on, e.g. a sample of real traffic; training then uses every row.",
+        ),
+    ] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Train the offline intent classifier on CSV and save it."""
@@ -67,6 +75,10 @@ def train(
     data = _read(csv_path, text_col, label_col)
     if len(set(data.labels)) < 2:
         raise CliError(f"{csv_path}: column {label_col!r} needs at least two distinct labels")
+    calibration = None
+    if calibration_csv is not None:
+        held = _read(calibration_csv, text_col, label_col)
+        calibration = (held.texts, held.labels)
     settings = load_settings()
     path = out or settings.resolved_classifier_path
     chosen: Mode = "finetune" if mode == "finetune" else "frozen"
@@ -93,6 +105,7 @@ def train(
                 embeddings=embeddings,
                 options=options,
                 progress=on_progress,
+                calibration=calibration,
             )
             model.save(path)
         except (ClassifierError, EmbeddingModelError) as exc:
@@ -107,6 +120,7 @@ def train(
         "mode": mode,
         "oos_label": model.labels[model.oos_index] if model.oos_index is not None else None,
         "threshold": round(model.threshold, 4),
+        "calibrated_on": model.info.get("calibrated_on"),
         "heldout_accuracy": model.info.get("heldout_accuracy"),
     }
     if as_json:

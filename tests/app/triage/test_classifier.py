@@ -230,6 +230,53 @@ def test_out_of_scope_label_is_learnt_and_rejected(shared_data: Path, minilm: Em
     assert p.label == "weather"
 
 
+def test_a_calibration_set_sets_the_threshold_instead_of_held_out_rows(
+    shared_data: Path, minilm: Embeddings
+) -> None:
+    from app.triage.classifier.calibration import choose_threshold
+
+    root = shared_data / "intent" / "clinc150"
+    train_rows = _read(root / "train.csv", "text", "intent")
+    val_rows = _read(root / "val.csv", "text", "intent")
+    train = _take(train_rows, [*CLINC_LABELS, "oos"], 30)
+    calibration = _take(val_rows, CLINC_LABELS, 10) + _take(val_rows, ["oos"], 30)
+    model = IntentClassifier.train(
+        [t for t, _ in train],
+        [y for _, y in train],
+        embeddings=minilm,
+        calibration=([t for t, _ in calibration], [y for _, y in calibration]),
+    )
+    assert model.info["calibrated_on"] == "calibration set"
+    assert model.info["heldout_rows"] == len(calibration)
+    # The threshold is the one the rule picks on the calibration rows' probabilities.
+    index = {label: i for i, label in enumerate(model.labels)}
+    expected = choose_threshold(
+        model.probabilities([t for t, _ in calibration]),
+        [index[y] for _, y in calibration],
+        oos_index=model.oos_index,
+        max_in_scope_loss=model.options.max_in_scope_loss,
+        min_accuracy=model.options.min_accepted_accuracy,
+    )
+    assert model.threshold == pytest.approx(expected, abs=1e-9)
+    unseen = _take(val_rows, CLINC_LABELS, 10, skip=10) + _take(val_rows, ["oos"], 50, skip=30)
+    report = _score(model, unseen, oos="oos")
+    assert report["in_scope_accuracy"] >= 0.8, report
+    assert report["oos_recall"] >= 0.6, report
+
+
+def test_a_calibration_set_with_unknown_labels_is_refused(
+    banking: tuple[Rows, Rows], minilm: Embeddings
+) -> None:
+    train = banking[0][:60]
+    texts, labels = [t for t, _ in train], [y for _, y in train]
+    with pytest.raises(ClassifierError, match="labels the training data lacks: no_such_label"):
+        IntentClassifier.train(
+            texts, labels, embeddings=minilm, calibration=(["hello"], ["no_such_label"])
+        )
+    with pytest.raises(ClassifierError, match="calibration set needs"):
+        IntentClassifier.train(texts, labels, embeddings=minilm, calibration=([], []))
+
+
 # -- CLI --------------------------------------------------------------------------
 
 
@@ -276,6 +323,13 @@ def test_cli_train_then_eval(
     assert {"n", "accuracy", "macro_f1", "ece", "oos_recall", "in_scope_accuracy"} <= set(scored)
     assert scored["n"] == 110
     assert scored["in_scope_accuracy"] >= 0.8
+
+    result = runner.invoke(
+        cli,
+        ["classifier", "train", str(train_csv), *cols, "--calibration", str(eval_csv), "--json"],
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["calibrated_on"] == "calibration set"
 
 
 @pytest.mark.parametrize(
