@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Text, cast, select
+from sqlalchemy import Connection, Select, Text, cast, select
 
 from app.store.models import Draft, Ticket
 from app.store.tickets import QueueQuery, encode_cursor, page_statement
@@ -75,19 +75,32 @@ def _raw(value: str | None) -> orjson.Fragment | None:
     return None if value is None else orjson.Fragment(value)
 
 
-def queue_page_json(connection: Connection, query: QueueQuery) -> bytes:
-    """One page of the queue as the response body: ``{"items": [...], "next_cursor": ...}``."""
-    page_stmt, limit = page_statement(select(*_TICKET), query)
+def _page_with_drafts(page_stmt: Select[Any]) -> Select[Any]:
     page = page_stmt.subquery("page")
-    stmt = (
+    return (
         select(*page.c, *_DRAFT)
         .select_from(page.outerjoin(Draft.__table__, _D.ticket_id == page.c.id))
         .order_by(page.c.priority, page.c.created_at, page.c.id, _D.version)
     )
+
+
+# One joined statement per query shape (which parameters it binds); there are at most
+# 2^5.  Re-deriving the subquery's columns and re-adapting cached result metadata to a
+# new statement object cost more than the SQL itself on every request.
+_JOINED: dict[frozenset[str], Select[Any]] = {}
+
+
+def queue_page_json(connection: Connection, query: QueueQuery) -> bytes:
+    """One page of the queue as the response body: ``{"items": [...], "next_cursor": ...}``."""
+    page_stmt, params, limit = page_statement(select(*_TICKET), query)
+    shape = frozenset(params)
+    stmt = _JOINED.get(shape)
+    if stmt is None:
+        stmt = _JOINED.setdefault(shape, _page_with_drafts(page_stmt))
     tickets: dict[str, dict[str, Any]] = {}
     drafts: dict[str, dict[str, Any]] = {}
     width = len(_TICKET_KEYS)
-    for row in connection.execute(stmt):
+    for row in connection.execute(stmt, params):
         ticket_id = row[0]
         if ticket_id not in tickets:
             tickets[ticket_id] = dict(zip(_TICKET_KEYS, row[:width], strict=True))

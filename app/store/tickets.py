@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, func, literal, select, tuple_, update
+from sqlalchemy import Integer, Select, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.store import audit
@@ -221,38 +221,44 @@ class QueueQuery:
     cursor: str | None = None
 
 
-def page_statement(stmt: Select[Any], query: QueueQuery) -> tuple[Select[Any], int]:
-    """Filters, keyset position and order of a queue page; fetches one row more than
-    `limit` so the caller knows whether a next page exists.  Every read path of the
-    queue goes through here, so their order and cursors always agree."""
-    status, category, priority, team = query.status, query.category, query.priority, query.team
-    limit, cursor = query.limit, query.cursor
-    if limit < 1:
+QUEUE_FILTERS = ("status", "category", "priority", "team")
+
+
+def page_statement(stmt: Select[Any], query: QueueQuery) -> tuple[Select[Any], dict[str, Any], int]:
+    """Filters, keyset position and order of a queue page, and the values to bind.
+
+    Fetches one row more than `limit` so the caller knows whether a next page exists.
+    Every read path of the queue goes through here, so their order and cursors always
+    agree.  Values travel as named parameters, apart from the statement: the statement
+    depends only on which filters are set and whether there is a cursor, so a hot
+    caller can build each of those shapes once (``queue_page_json`` does).
+    """
+    if query.limit < 1:
         raise InvalidInputError("limit must be at least 1")
-    limit = min(limit, MAX_PAGE)
-    if status is not None:
-        stmt = stmt.where(Ticket.status == status)
-    if category is not None:
-        stmt = stmt.where(Ticket.category == category)
-    if priority is not None:
-        stmt = stmt.where(Ticket.priority == priority)
-    if team is not None:
-        stmt = stmt.where(Ticket.team == team)
-    if cursor is not None:
-        after_priority, after_created, after_id = decode_cursor(cursor)
+    limit = min(query.limit, MAX_PAGE)
+    params: dict[str, Any] = {"page_rows": limit + 1}
+    for name in QUEUE_FILTERS:
+        value = getattr(query, name)
+        if value is not None:
+            stmt = stmt.where(getattr(Ticket, name) == bindparam(f"queue_{name}"))
+            params[f"queue_{name}"] = value
+    if query.cursor is not None:
+        after_priority, after_created, after_id = decode_cursor(query.cursor)
         # A row-value comparison, not the equivalent OR of ANDs: PostgreSQL and SQLite
         # turn it into a range on ix_tickets_queue, so a deep page starts where the
         # cursor points instead of filtering every row before it.
         stmt = stmt.where(
             tuple_(Ticket.priority, Ticket.created_at, Ticket.id)
             > tuple_(
-                literal(after_priority, Ticket.priority.type),
-                literal(after_created, Ticket.created_at.type),
-                literal(after_id, Ticket.id.type),
+                bindparam("after_priority", type_=Ticket.priority.type),
+                bindparam("after_created", type_=Ticket.created_at.type),
+                bindparam("after_id", type_=Ticket.id.type),
             )
         )
-    stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id).limit(limit + 1)
-    return stmt, limit
+        params.update(after_priority=after_priority, after_created=after_created)
+        params["after_id"] = after_id
+    stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id)
+    return stmt.limit(bindparam("page_rows", type_=Integer)), params, limit
 
 
 def list_review_queue(
@@ -272,8 +278,8 @@ def list_review_queue(
     appears on a later page if it sorts after the cursor.
     """
     query = QueueQuery(status, category, priority, team, limit, cursor)
-    stmt, limit = page_statement(select(Ticket).options(selectinload(Ticket.drafts)), query)
-    rows = list(session.scalars(stmt))
+    stmt, params, limit = page_statement(select(Ticket).options(selectinload(Ticket.drafts)), query)
+    rows = list(session.scalars(stmt, params))
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
     return items, next_cursor
