@@ -6,7 +6,7 @@ train.csv, `oos` as the out-of-scope label; val.csv is split in two stratified
 halves (seed 0): one calibrates (temperature and OOS threshold, as a team would with
 a labelled sample of its own traffic), the other is what the figures are measured
 on.  `--calibration heldout` calibrates on rows held out of train.csv instead and
-measures on all of val.csv.  `--background-oos N` adds N user questions from
+measures on all of val.csv.  `--background-oos N` (default 2000) adds N user questions from
 MTRAG-UN (general questions about finance, government, cloud and Wikipedia topics,
 none of them CLINC150 data) to CLINC150's training rows as `oos`: outlier exposure
 (Hendrycks et al. 2019), what a team does by adding messages it does not handle to
@@ -223,8 +223,9 @@ def main() -> None:
     parser.add_argument(
         "--background-oos",
         type=int,
-        default=0,
-        help="CLINC150: add this many MTRAG-UN questions as oos training rows (default 0).",
+        default=2000,
+        help="CLINC150: add up to this many MTRAG-UN questions as oos training rows "
+        "(default 2000; 0 for train.csv alone).",
     )
     args = parser.parse_args()
 
