@@ -348,10 +348,11 @@ def _calibration_rows(
     calibration: tuple[Sequence[str], Sequence[str]], index: dict[str, int]
 ) -> tuple[list[str], np.ndarray[Any, Any]]:
     texts, labels = calibration
-    if len(texts) != len(labels) or not texts:
+    if not texts:
+        raise ClassifierError("the calibration set is empty")
+    if len(texts) != len(labels):
         raise ClassifierError(
-            f"the calibration set needs as many labels as texts, and rows: "
-            f"{len(texts)} texts, {len(labels)} labels"
+            f"the calibration set has {len(texts)} texts but {len(labels)} labels"
         )
     unknown = sorted(set(labels) - set(index))
     if unknown:
@@ -370,7 +371,7 @@ def _train_all(
     progress: ProgressCallback | None,
     report: Any,
 ) -> tuple[LinearTextModel, FineTunedEncoder | None]:
-    """Both parts on every row: the calibration set, not held-out rows, calibrates."""
+    """The linear model and, in finetune mode, the encoder, both fitted on every given row."""
     report("fitting the linear model", 0, 1)
     linear = _new_linear(options)
     linear.fit(texts, vectors, y)

@@ -273,8 +273,12 @@ def test_a_calibration_set_with_unknown_labels_is_refused(
         IntentClassifier.train(
             texts, labels, embeddings=minilm, calibration=(["hello"], ["no_such_label"])
         )
-    with pytest.raises(ClassifierError, match="calibration set needs"):
+    with pytest.raises(ClassifierError, match="the calibration set is empty"):
         IntentClassifier.train(texts, labels, embeddings=minilm, calibration=([], []))
+    with pytest.raises(ClassifierError, match="calibration set has 2 texts but 1 labels"):
+        IntentClassifier.train(
+            texts, labels, embeddings=minilm, calibration=(["a", "b"], [labels[0]])
+        )
 
 
 # -- CLI --------------------------------------------------------------------------
