@@ -18,7 +18,7 @@ Given a separate labelled calibration set (`train(..., calibration=...)`, e.g. a
 sample of real traffic), both modes train on every row and calibrate on that set
 instead.  Rows held out of the training data are paraphrases written alongside the
 rest and are easier than live messages: on CLINC150 a threshold that costs one point
-of accuracy on them costs two and a half on the validation split.
+of accuracy on them costs about two on the validation split.
 """
 
 from __future__ import annotations
