@@ -248,7 +248,9 @@ def main() -> None:
                 report = run(dataset, data, options, settings, calibration)
                 report["calibrated_on"] = "val half" if calibration else "held-out train rows"
                 if dataset == "clinc150":
-                    report["background_oos_rows"] = args.background_oos
+                    # Up to the number asked for: fewer questions may qualify.
+                    report["background_oos_rows"] = len(background_questions(args.background_oos))
+                report["train_rows"] = len(data[0])
                 results[f"{dataset}/{mode}"] = report
                 print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])
     if args.json:

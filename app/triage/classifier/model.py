@@ -113,11 +113,13 @@ class IntentClassifier:
             if progress is not None:
                 progress(TrainProgress(stage, done, total))
 
+        # Checked before the training rows are embedded, which takes minutes on big sets.
+        checked = _calibration_rows(calibration, index) if calibration is not None else None
         report("embedding", 0, len(rows))
         vectors = _embed(embeddings, rows)
         report("embedding", len(rows), len(rows))
-        if calibration is not None:
-            cal_rows, cal_y = _calibration_rows(calibration, index)
+        if checked is not None:
+            cal_rows, cal_y = checked
             linear, encoder = _train_all(rows, vectors, y, len(names), options, progress, report)
             report("calibrating on the calibration set", 0, 1)
             scores_list = [linear.decision(cal_rows, _embed(embeddings, cal_rows))]
@@ -348,7 +350,7 @@ def _calibration_rows(
     calibration: tuple[Sequence[str], Sequence[str]], index: dict[str, int]
 ) -> tuple[list[str], np.ndarray[Any, Any]]:
     texts, labels = calibration
-    if not texts:
+    if len(texts) == 0:
         raise ClassifierError("the calibration set is empty")
     if len(texts) != len(labels):
         raise ClassifierError(
