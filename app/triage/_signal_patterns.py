@@ -258,6 +258,22 @@ def patterns() -> SignalPatterns:
             ),
             c(r"\b5\d\ds? (?:everywhere|across the board|on (?:all|every)|for (?:all|every))"),
             c(r"\b(?:everything is (?:failing|broken|down)|nothing (?:is )?work(?:s|ing))\b"),
+            # Webhook deliveries that stopped: a delivery incident, not a set-up question.
+            # "Stopped", a start time or "on your side" say it used to work; a bare
+            # "I haven't received any webhooks" is usually a first integration.
+            c(
+                r"\bstopped (?:receiving|getting) (?:any |all )?(?:webhooks?"
+                r"|webhook (?:events|calls|deliveries)|events|callbacks)\b"
+                r"|\b(?:webhooks?|webhook deliveries|deliveries|events|callbacks) (?:are |is )?"
+                r"(?:being )?(?:delayed|stuck|queued|not (?:arriving|being delivered)) on your"
+                r" (?:side|end)\b"
+                r"|\bsince (?:about |around |roughly )?\d{1,2}(?::\d\d)? ?(?:utc|am|pm|gmt)\b"
+                r"[^.?!\n]{0,80}\b(?:hasn't|has not|haven't|have not) (?:received|gotten|got)"
+                r" (?:any|a single)\b"
+                r"|\b(?:dejamos de|dejo de|dejaron de) recibir (?:los )?(?:webhooks?|eventos)\b"
+                r"|\b(?:paramos de|parou de|pararam de|deixamos de) receber (?:os )?"
+                r"(?:webhooks?|eventos)\b"
+            ),
             c(
                 r"\b(?:api|grid|servicio|servico|sistema|plataforma|servidor|todo|tudo"
                 r"|sandbox)\s+(?:esta |ta )?(?:caid[oa]|caiu|fora do ar|indisponivel|no responde"

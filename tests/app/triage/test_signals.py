@@ -235,6 +235,11 @@ def test_money_not_stuck(text: str) -> None:
         "major outage on our side?",
         "La API está caída desde hace una hora",
         "a API caiu, está fora do ar",
+        "we stopped receiving webhooks an hour ago",
+        "Since about 02:00 UTC our endpoint hasn't received any events",
+        "Are webhook deliveries delayed on your side?",
+        "dejamos de recibir webhooks desde anoche",
+        "paramos de receber eventos hoje cedo",
     ],
 )
 def test_outage(text: str) -> None:
@@ -249,6 +254,9 @@ def test_outage(text: str) -> None:
         "the down payment is 500 USD",
         "O pagamento caiu na conta, obrigado!",
         "one request returned 503 once",
+        "I set up my endpoint but haven't received any webhooks yet",
+        "how do I stop receiving webhooks for a deleted customer?",
+        "since 2023 we have used your API",
     ],
 )
 def test_not_outage(text: str) -> None:
