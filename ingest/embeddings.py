@@ -15,11 +15,11 @@ tampered or truncated install fails loudly instead of embedding garbage.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import threading
 import warnings
-from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
@@ -156,10 +156,9 @@ class LocalMiniLMEmbeddings(Embeddings):
         self.texts_embedded = 0
         # One message is embedded twice per ask (classifier, then retrieval) and the
         # same questions recur; queries and documents are embedded alike, so one small
-        # cache of single texts serves both.
-        self._recent: OrderedDict[str, list[float]] = OrderedDict()
+        # cache of single texts serves both.  Tuples: cached vectors stay immutable.
         self._recent_size = recent_cache_size
-        self._recent_lock = threading.Lock()
+        self._embed_one_cached = functools.lru_cache(maxsize=recent_cache_size)(self._vector_of)
 
     # -- loading --------------------------------------------------------------
     def _onnx_path(self) -> Path:
@@ -219,17 +218,10 @@ class LocalMiniLMEmbeddings(Embeddings):
         return self._embed_many(texts)
 
     def _embed_one(self, text: str) -> list[float]:
-        with self._recent_lock:
-            cached = self._recent.get(text)
-            if cached is not None:
-                self._recent.move_to_end(text)
-                return list(cached)
-        vector = self._embed_many([text])[0]
-        with self._recent_lock:
-            self._recent[text] = vector
-            if len(self._recent) > self._recent_size:
-                self._recent.popitem(last=False)
-        return list(vector)
+        return list(self._embed_one_cached(text))
+
+    def _vector_of(self, text: str) -> tuple[float, ...]:
+        return tuple(self._embed_many([text])[0])
 
     def _embed_many(self, texts: Sequence[str]) -> list[list[float]]:
         self._ensure_loaded()
