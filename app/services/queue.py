@@ -7,19 +7,21 @@ on the given connection, so the page is one consistent snapshot even without a
 transaction; the JSON body is written in the public shape (``QueuePage``) directly:
 JSON columns are read as text and embedded as they are, never parsed and re-encoded
 (redactions excepted: only their kind and placeholder are public).  Order, filters,
-page size and the keyset cursor are the store's (``page_statement``, ``encode_cursor``),
+page size and the keyset cursor are the store's (``queue_params``, ``page_statement``,
+``encode_cursor``),
 so clients can mix cursors from either path; tests/api compares both page by page.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import orjson
 from sqlalchemy import Connection, Select, Text, cast, select
 
 from app.store.models import Draft, Ticket
-from app.store.tickets import QueueQuery, encode_cursor, page_statement
+from app.store.tickets import QueueQuery, encode_cursor, page_statement, queue_params
 
 _T = Ticket.__table__.c
 _D = Draft.__table__.c
@@ -75,8 +77,12 @@ def _raw(value: str | None) -> orjson.Fragment | None:
     return None if value is None else orjson.Fragment(value)
 
 
-def _page_with_drafts(page_stmt: Select[Any]) -> Select[Any]:
-    page = page_stmt.subquery("page")
+# One joined statement per query shape (which parameters it binds): at most 2^5 of
+# them.  Rebuilding it per request re-derived the subquery's columns and re-adapted
+# SQLAlchemy's cached result metadata to a new statement object: more than the SQL cost.
+@functools.cache
+def _page_with_drafts(bound: frozenset[str]) -> Select[Any]:
+    page = page_statement(select(*_TICKET), bound).subquery("page")
     return (
         select(*page.c, *_DRAFT)
         .select_from(page.outerjoin(Draft.__table__, _D.ticket_id == page.c.id))
@@ -84,19 +90,10 @@ def _page_with_drafts(page_stmt: Select[Any]) -> Select[Any]:
     )
 
 
-# One joined statement per query shape (which parameters it binds); there are at most
-# 2^5.  Re-deriving the subquery's columns and re-adapting cached result metadata to a
-# new statement object cost more than the SQL itself on every request.
-_JOINED: dict[frozenset[str], Select[Any]] = {}
-
-
 def queue_page_json(connection: Connection, query: QueueQuery) -> bytes:
     """One page of the queue as the response body: ``{"items": [...], "next_cursor": ...}``."""
-    page_stmt, params, limit = page_statement(select(*_TICKET), query)
-    shape = frozenset(params)
-    stmt = _JOINED.get(shape)
-    if stmt is None:
-        stmt = _JOINED.setdefault(shape, _page_with_drafts(page_stmt))
+    params, limit = queue_params(query)
+    stmt = _page_with_drafts(frozenset(params))
     tickets: dict[str, dict[str, Any]] = {}
     drafts: dict[str, dict[str, Any]] = {}
     width = len(_TICKET_KEYS)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -224,14 +224,11 @@ class QueueQuery:
 QUEUE_FILTERS = ("status", "category", "priority", "team")
 
 
-def page_statement(stmt: Select[Any], query: QueueQuery) -> tuple[Select[Any], dict[str, Any], int]:
-    """Filters, keyset position and order of a queue page, and the values to bind.
+def queue_params(query: QueueQuery) -> tuple[dict[str, Any], int]:
+    """The values a queue page binds (named as `page_statement` expects), and its size.
 
-    Fetches one row more than `limit` so the caller knows whether a next page exists.
-    Every read path of the queue goes through here, so their order and cursors always
-    agree.  Values travel as named parameters, apart from the statement: the statement
-    depends only on which filters are set and whether there is a cursor, so a hot
-    caller can build each of those shapes once (``queue_page_json`` does).
+    One row more than the page is fetched, so the caller knows whether a next page
+    exists.  A bad limit or cursor raises `InvalidInputError`.
     """
     if query.limit < 1:
         raise InvalidInputError("limit must be at least 1")
@@ -240,10 +237,25 @@ def page_statement(stmt: Select[Any], query: QueueQuery) -> tuple[Select[Any], d
     for name in QUEUE_FILTERS:
         value = getattr(query, name)
         if value is not None:
-            stmt = stmt.where(getattr(Ticket, name) == bindparam(f"queue_{name}"))
             params[f"queue_{name}"] = value
     if query.cursor is not None:
-        after_priority, after_created, after_id = decode_cursor(query.cursor)
+        after = decode_cursor(query.cursor)
+        params.update(zip(("after_priority", "after_created", "after_id"), after, strict=True))
+    return params, limit
+
+
+def page_statement(stmt: Select[Any], bound: Collection[str]) -> Select[Any]:
+    """Filters, keyset position and order of a queue page binding the parameters named
+    in `bound` (the keys `queue_params` gave).
+
+    Every read path of the queue goes through here, so their order and cursors always
+    agree.  The statement depends only on which parameters are bound, not their values,
+    so a hot caller can build each shape once (``queue_page_json`` does).
+    """
+    for name in QUEUE_FILTERS:
+        if f"queue_{name}" in bound:
+            stmt = stmt.where(getattr(Ticket, name) == bindparam(f"queue_{name}"))
+    if "after_id" in bound:
         # A row-value comparison, not the equivalent OR of ANDs: PostgreSQL and SQLite
         # turn it into a range on ix_tickets_queue, so a deep page starts where the
         # cursor points instead of filtering every row before it.
@@ -255,10 +267,8 @@ def page_statement(stmt: Select[Any], query: QueueQuery) -> tuple[Select[Any], d
                 bindparam("after_id", type_=Ticket.id.type),
             )
         )
-        params.update(after_priority=after_priority, after_created=after_created)
-        params["after_id"] = after_id
     stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id)
-    return stmt.limit(bindparam("page_rows", type_=Integer)), params, limit
+    return stmt.limit(bindparam("page_rows", type_=Integer))
 
 
 def list_review_queue(
@@ -278,7 +288,8 @@ def list_review_queue(
     appears on a later page if it sorts after the cursor.
     """
     query = QueueQuery(status, category, priority, team, limit, cursor)
-    stmt, params, limit = page_statement(select(Ticket).options(selectinload(Ticket.drafts)), query)
+    params, limit = queue_params(query)
+    stmt = page_statement(select(Ticket).options(selectinload(Ticket.drafts)), params)
     rows = list(session.scalars(stmt, params))
     items = rows[:limit]
     next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
