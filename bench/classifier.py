@@ -27,6 +27,7 @@ import csv
 import json
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -55,14 +56,23 @@ Rows = tuple[list[str], list[str]]
 Data = tuple[list[str], list[str], list[str], list[str]]
 
 
-def banking77(calibration: str, background: int = 0) -> tuple[Data, Rows | None]:
+@dataclass(frozen=True)
+class Split:
+    """Train and measured rows, the calibration rows if separate, background oos rows added."""
+
+    data: Data
+    calibration: Rows | None = None
+    background_rows: int = 0
+
+
+def banking77() -> Split:
     from sklearn.model_selection import train_test_split
 
     texts, labels = _read(INTENT / "banking77" / "train.csv", "text", "category")
     tr_x, te_x, tr_y, te_y = train_test_split(
         texts, labels, test_size=0.2, stratify=labels, random_state=0
     )
-    return (tr_x, tr_y, te_x, te_y), None
+    return Split((tr_x, tr_y, te_x, te_y))
 
 
 def background_questions(n: int) -> list[str]:
@@ -81,7 +91,7 @@ def background_questions(n: int) -> list[str]:
     return list(found)[:n]
 
 
-def clinc150(calibration: str, background: int = 0) -> tuple[Data, Rows | None]:
+def clinc150(calibration: str, background: int) -> Split:
     from sklearn.model_selection import train_test_split
 
     tr_x, tr_y = _read(INTENT / "clinc150" / "train.csv", "text", "intent")
@@ -89,11 +99,11 @@ def clinc150(calibration: str, background: int = 0) -> tuple[Data, Rows | None]:
     tr_x, tr_y = tr_x + extra, tr_y + ["oos"] * len(extra)
     val_x, val_y = _read(INTENT / "clinc150" / "val.csv", "text", "intent")
     if calibration == "heldout":
-        return (tr_x, tr_y, val_x, val_y), None
+        return Split((tr_x, tr_y, val_x, val_y), background_rows=len(extra))
     cal_x, te_x, cal_y, te_y = train_test_split(
         val_x, val_y, test_size=0.5, stratify=val_y, random_state=0
     )
-    return (tr_x, tr_y, te_x, te_y), (cal_x, cal_y)
+    return Split((tr_x, tr_y, te_x, te_y), (cal_x, cal_y), len(extra))
 
 
 def run(
@@ -229,12 +239,16 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    loaders = {"banking77": banking77, "clinc150": clinc150}
     results: dict[str, dict[str, Any]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(data_dir=Path(tmp), embedding_threads=2)
         for dataset in args.dataset:
-            data, calibration = loaders[dataset](args.calibration, args.background_oos)
+            split = (
+                banking77()
+                if dataset == "banking77"
+                else clinc150(args.calibration, args.background_oos)
+            )
+            data, calibration = split.data, split.calibration
             if args.baseline:
                 report = run_baseline(dataset, data, settings)
                 results[f"{dataset}/baseline-lr"] = report
@@ -248,8 +262,7 @@ def main() -> None:
                 report = run(dataset, data, options, settings, calibration)
                 report["calibrated_on"] = "val half" if calibration else "held-out train rows"
                 if dataset == "clinc150":
-                    # Up to the number asked for: fewer questions may qualify.
-                    report["background_oos_rows"] = len(background_questions(args.background_oos))
+                    report["background_oos_rows"] = split.background_rows
                 report["train_rows"] = len(data[0])
                 results[f"{dataset}/{mode}"] = report
                 print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])
