@@ -243,18 +243,6 @@ def deeper_cursors(base: str, headers: dict[str, str], pages: int = 10) -> list[
     return cursors
 
 
-def queue_jobs(base: str, headers: dict[str, str], n: int) -> list[Any]:
-    cursors = deeper_cursors(base, headers)
-
-    def job(i: int) -> Callable[[httpx.Client], httpx.Response]:
-        params = {"limit": "20"}
-        if i % 2 and cursors:
-            params["cursor"] = cursors[i % len(cursors)]
-        return lambda client: client.get("/v1/review/queue", params=params)
-
-    return [job(i) for i in range(n)]
-
-
 _WRK_SCRIPT = """
 paths = {%s}
 headers = {["Authorization"] = "%s"}
@@ -277,9 +265,19 @@ def queue_paths(base: str, headers: dict[str, str]) -> list[str]:
     first = "/v1/review/queue?limit=20"
     paths = [first]
     for cursor in deeper_cursors(base, headers):
-        # First page and deeper pages alternate, as in the httpx client.
+        # First page and deeper pages alternate, whichever client sends them.
         paths += [f"{first}&cursor={cursor}", first]
     return paths
+
+
+def queue_jobs(base: str, headers: dict[str, str], n: int) -> list[Any]:
+    paths = queue_paths(base, headers)
+
+    def job(i: int) -> Callable[[httpx.Client], httpx.Response]:
+        path = paths[i % len(paths)]
+        return lambda client: client.get(path)
+
+    return [job(i) for i in range(n)]
 
 
 def measure_wrk(
@@ -289,10 +287,14 @@ def measure_wrk(
     script = workdir / "queue.lua"
     quoted = ", ".join(f'"{p}"' for p in paths)
     script.write_text(_WRK_SCRIPT % (quoted, headers["Authorization"]))
-    command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{args.duration}s",
-               "--latency", "-s", str(script), base]  # fmt: skip
-    subprocess.run([*command[:5], "-d", "3s", *command[7:]], capture_output=True, check=True)
-    out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    def wrk(seconds: int) -> str:
+        command = ["wrk", "-t", "1", "-c", str(args.connections), "-d", f"{seconds}s",
+                   "--latency", "-s", str(script), base]  # fmt: skip
+        return subprocess.run(command, capture_output=True, text=True, check=True).stdout
+
+    wrk(3)  # warm-up
+    out = wrk(args.duration)
     total = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     seconds = float(args.duration)
     errors_match = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
