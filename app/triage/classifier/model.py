@@ -119,13 +119,10 @@ class IntentClassifier:
         vectors = _embed(embeddings, rows)
         report("embedding", len(rows), len(rows))
         if checked is not None:
-            cal_rows, cal_y = checked
+            cal_rows, held_y = checked
             linear, encoder = _train_all(rows, vectors, y, len(names), options, progress, report)
             report("calibrating on the calibration set", 0, 1)
-            scores_list = [linear.decision(cal_rows, _embed(embeddings, cal_rows))]
-            if encoder is not None:
-                scores_list.append(encoder.logits(cal_rows))
-            held_y = cal_y
+            scores_list = _scores(linear, encoder, cal_rows, _embed(embeddings, cal_rows))
         elif options.mode == "frozen":
             linear, encoder, scores_list, held_y = _train_frozen(rows, vectors, y, options, report)
         else:
@@ -182,9 +179,7 @@ class IntentClassifier:
                 f"the embeddings give {vectors.shape[1]}-dimensional vectors but the classifier "
                 f"was trained on {self._embedding_dim}: retrain it with the current embeddings"
             )
-        scores = [self._linear.decision(rows, vectors)]
-        if self._encoder is not None:
-            scores.append(self._encoder.logits(rows))
+        scores = _scores(self._linear, self._encoder, rows, vectors)
         return cal.softmax(_combine(scores, self.temperatures), self.temperature)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -268,6 +263,16 @@ def _embed(embeddings: Embeddings, texts: list[str]) -> FloatArray:
     if vectors.ndim != 2 or len(vectors) != len(texts):
         raise ClassifierError(f"the embeddings returned an array of shape {vectors.shape}")
     return vectors
+
+
+def _scores(
+    linear: LinearTextModel, encoder: FineTunedEncoder | None, texts: list[str], vectors: FloatArray
+) -> list[FloatArray]:
+    """Each part's raw scores for the rows, linear first, as `_combine` takes them."""
+    scores = [linear.decision(texts, vectors)]
+    if encoder is not None:
+        scores.append(encoder.logits(texts))
+    return scores
 
 
 def _combine(scores: list[FloatArray], temperatures: list[float]) -> FloatArray:
@@ -402,7 +407,6 @@ def _train_finetune(
     linear, encoder = _train_all(
         [texts[i] for i in fit], vectors[fit], y[fit], n_classes, options, progress, report
     )
-    assert encoder is not None  # finetune mode always fits one
     report("calibrating on held-out rows", 0, 1)
-    held_scores = [linear.decision(held_texts, vectors[held]), encoder.logits(held_texts)]
+    held_scores = _scores(linear, encoder, held_texts, vectors[held])
     return linear, encoder, held_scores, y[held]
