@@ -59,6 +59,16 @@ def train(
         str, typer.Option("--oos-label", help="Label meaning out of scope ('' for none).")
     ] = "oos",
     epochs: Annotated[int, typer.Option("--epochs", min=1, max=20, help="finetune only.")] = 3,
+    encoders: Annotated[
+        int,
+        typer.Option(
+            "--encoders",
+            min=1,
+            max=8,
+            help="finetune only: fine-tuned encoders in the ensemble (training time grows "
+            "with each).",
+        ),
+    ] = TrainOptions().encoders,
     calibration_csv: Annotated[
         Path | None,
         typer.Option(
@@ -82,7 +92,9 @@ def train(
     settings = load_settings()
     path = out or settings.resolved_classifier_path
     chosen: Mode = "finetune" if mode == "finetune" else "frozen"
-    options = TrainOptions(mode=chosen, oos_label=oos_label or None, epochs=epochs)
+    options = TrainOptions(
+        mode=chosen, oos_label=oos_label or None, epochs=epochs, encoders=encoders
+    )
     embeddings = _embeddings(settings)
     started = time.perf_counter()
     with Progress(
@@ -121,6 +133,7 @@ def train(
         "oos_label": model.labels[model.oos_index] if model.oos_index is not None else None,
         "threshold": round(model.threshold, 4),
         "calibrated_on": model.info.get("calibrated_on"),
+        "encoders": model.info.get("encoders"),
         "heldout_accuracy": model.info.get("heldout_accuracy"),
     }
     if as_json:

@@ -111,6 +111,8 @@ class FineTunedEncoder:
         targets: np.ndarray[Any, Any],
         options: TrainOptions,
         progress: ProgressCallback | None = None,
+        *,
+        member: tuple[int, int] = (0, 1),
     ) -> None:
         import torch
 
@@ -134,6 +136,7 @@ class FineTunedEncoder:
         )
         loss_fn = torch.nn.CrossEntropyLoss(label_smoothing=options.label_smoothing)
         y = torch.as_tensor(np.asarray(targets, dtype=np.int64))
+        which = f"encoder {member[0] + 1}/{member[1]}, " if member[1] > 1 else ""
         self.encoder.train()
         try:
             with torch_threads(options.threads):
@@ -148,7 +151,7 @@ class FineTunedEncoder:
                         if progress is not None:
                             progress(
                                 TrainProgress(
-                                    f"fine-tuning, epoch {epoch + 1}/{options.epochs}",
+                                    f"fine-tuning {which}epoch {epoch + 1}/{options.epochs}",
                                     epoch * n_batches + n + 1,
                                     steps,
                                 )

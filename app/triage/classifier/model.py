@@ -5,10 +5,13 @@ Two modes (`TrainOptions.mode`):
 * ``frozen``: the caller's embeddings + TF-IDF n-grams into a linear SVM.  Held-out
   scores come from stratified cross-validation, so every row is used both to
   calibrate and, in the final refit, to train.  Seconds on a taxonomy's examples.
-* ``finetune``: the same linear model plus the local MiniLM fine-tuned with a
-  softmax head, averaged as calibrated log-probabilities.  A stratified held-out
-  split calibrates the ensemble, since a fine-tuned encoder has seen its own
-  training rows.  Minutes on thousands of rows.
+* ``finetune``: the same linear model plus `TrainOptions.encoders` copies of the
+  local MiniLM, each fine-tuned from its own seed with a softmax head, averaged as
+  calibrated log-probabilities.  A fine-tuned encoder has seen its own training
+  rows, so the first one trains without a stratified held-out split and that split
+  calibrates the ensemble; the linear model and the other encoders then train on
+  every row and take the calibration measured on their held-out twin (calibrate,
+  then refit).  Minutes on thousands of rows, per encoder.
 
 Calibration is temperature scaling on held-out rows; the out-of-scope threshold
 is chosen on the same rows (see `calibration.choose_threshold`).  A training label
@@ -45,6 +48,9 @@ from app.triage.classifier.types import (
 )
 
 FloatArray = np.ndarray[Any, np.dtype[np.float64]]
+# Below this a temperature fit swings to its bounds on one or two confident mistakes
+# (a one-row set did), and the threshold rule has nothing to trade.
+MIN_CALIBRATION_ROWS = 30
 
 
 def _embedding_name(embeddings: Embeddings) -> str:
@@ -64,7 +70,7 @@ class IntentClassifier:
         labels: list[str],
         options: TrainOptions,
         linear: LinearTextModel,
-        encoder: FineTunedEncoder | None,
+        encoders: list[FineTunedEncoder],
         temperatures: list[float],
         temperature: float,
         threshold: float,
@@ -75,7 +81,7 @@ class IntentClassifier:
         self.labels = labels
         self.options = options
         self._linear = linear
-        self._encoder = encoder
+        self._encoders = encoders
         self.temperatures = temperatures
         self.temperature = temperature
         self.threshold = threshold
@@ -120,14 +126,14 @@ class IntentClassifier:
         report("embedding", len(rows), len(rows))
         if checked is not None:
             cal_rows, held_y = checked
-            linear, encoder = _train_all(rows, vectors, y, len(names), options, progress, report)
+            linear, encoders = _train_all(rows, vectors, y, len(names), options, progress, report)
             report("calibrating on the calibration set", 0, 1)
-            scores_list = _scores(linear, encoder, cal_rows, _embed(embeddings, cal_rows))
+            scores_list = _scores(linear, encoders, cal_rows, _embed(embeddings, cal_rows))
         elif options.mode == "frozen":
-            linear, encoder, scores_list, held_y = _train_frozen(rows, vectors, y, options, report)
+            linear, encoders, scores_list, held_y = _train_frozen(rows, vectors, y, options, report)
         else:
             fitted = _train_finetune(rows, vectors, y, len(names), options, progress, report)
-            linear, encoder, scores_list, held_y = fitted
+            linear, encoders, scores_list, held_y = fitted
 
         temperatures = [cal.fit_temperature(z, held_y) for z in scores_list]
         combined = _combine(scores_list, temperatures)
@@ -147,6 +153,7 @@ class IntentClassifier:
             "mode": options.mode,
             "n": len(rows),
             "labels": len(names),
+            "encoders": len(encoders),
             "calibrated_on": "calibration set" if calibration is not None else "held-out rows",
             "heldout_rows": len(held_y),
             "heldout_accuracy": round(float((combined.argmax(1) == held_y).mean()), 4)
@@ -160,7 +167,7 @@ class IntentClassifier:
             labels=names,
             options=options,
             linear=linear,
-            encoder=encoder,
+            encoders=encoders,
             temperatures=temperatures,
             temperature=temperature,
             threshold=float(threshold),
@@ -179,7 +186,7 @@ class IntentClassifier:
                 f"the embeddings give {vectors.shape[1]}-dimensional vectors but the classifier "
                 f"was trained on {self._embedding_dim}: retrain it with the current embeddings"
             )
-        scores = _scores(self._linear, self._encoder, rows, vectors)
+        scores = _scores(self._linear, self._encoders, rows, vectors)
         return cal.softmax(_combine(scores, self.temperatures), self.temperature)
 
     def predict(self, texts: Sequence[str]) -> list[Prediction]:
@@ -208,7 +215,7 @@ class IntentClassifier:
                 "labels": self.labels,
                 "options": self.options.model_dump(),
                 "linear": self._linear,
-                "encoder": self._encoder.trained_state() if self._encoder else None,
+                "encoders": [encoder.trained_state() for encoder in self._encoders],
                 "temperatures": self.temperatures,
                 "temperature": self.temperature,
                 "threshold": self.threshold,
@@ -231,18 +238,17 @@ class IntentClassifier:
                 )
             if not isinstance(doc["linear"], LinearTextModel):
                 raise TypeError("the linear model part has the wrong type")
-            encoder = None
-            if doc["encoder"] is not None:
-                encoder = FineTunedEncoder.from_state(
-                    doc["encoder"],
-                    max_seq_length=options.max_seq_length,
-                    threads=options.threads,
+            encoders = [
+                FineTunedEncoder.from_state(
+                    state, max_seq_length=options.max_seq_length, threads=options.threads
                 )
+                for state in _encoder_states(doc)
+            ]
             return cls(
                 labels=[str(label) for label in doc["labels"]],
                 options=options,
                 linear=doc["linear"],
-                encoder=encoder,
+                encoders=encoders,
                 temperatures=[float(t) for t in doc["temperatures"]],
                 temperature=float(doc["temperature"]),
                 threshold=float(doc["threshold"]),
@@ -255,7 +261,15 @@ class IntentClassifier:
 
 
 # -- training helpers ---------------------------------------------------------------
-Fitted = tuple[LinearTextModel, FineTunedEncoder | None, list[FloatArray], np.ndarray[Any, Any]]
+Fitted = tuple[LinearTextModel, list[FineTunedEncoder], list[FloatArray], np.ndarray[Any, Any]]
+
+
+def _encoder_states(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    """The saved encoders; files written before ensembles hold one under "encoder"."""
+    if "encoders" in doc:
+        return list(doc["encoders"])
+    legacy = doc["encoder"]
+    return [] if legacy is None else [legacy]
 
 
 def _embed(embeddings: Embeddings, texts: list[str]) -> FloatArray:
@@ -266,13 +280,13 @@ def _embed(embeddings: Embeddings, texts: list[str]) -> FloatArray:
 
 
 def _scores(
-    linear: LinearTextModel, encoder: FineTunedEncoder | None, texts: list[str], vectors: FloatArray
+    linear: LinearTextModel,
+    encoders: list[FineTunedEncoder],
+    texts: list[str],
+    vectors: FloatArray,
 ) -> list[FloatArray]:
     """Each part's raw scores for the rows, linear first, as `_combine` takes them."""
-    scores = [linear.decision(texts, vectors)]
-    if encoder is not None:
-        scores.append(encoder.logits(texts))
-    return scores
+    return [linear.decision(texts, vectors), *(encoder.logits(texts) for encoder in encoders)]
 
 
 def _combine(scores: list[FloatArray], temperatures: list[float]) -> FloatArray:
@@ -311,7 +325,7 @@ def _train_frozen(
     report("fitting the linear model", 0, 1)
     linear = _new_linear(options)
     linear.fit(texts, vectors, y)
-    return linear, None, [scores[held]], y[held]
+    return linear, [], [scores[held]], y[held]
 
 
 def _fold_ids(y: np.ndarray[Any, Any], folds: int, seed: int) -> np.ndarray[Any, Any]:
@@ -366,6 +380,12 @@ def _calibration_rows(
         raise ClassifierError(
             f"the calibration set has labels the training data lacks: {', '.join(unknown[:5])}"
         )
+    if len(texts) < MIN_CALIBRATION_ROWS:
+        raise ClassifierError(
+            f"the calibration set has {len(texts)} rows; at least {MIN_CALIBRATION_ROWS} are "
+            "needed to fit a temperature and a threshold (without one, training calibrates "
+            "on rows held out of the training data)"
+        )
     return [str(t) for t in texts], np.asarray([index[label] for label in labels], np.int64)
 
 
@@ -377,18 +397,25 @@ def _train_all(
     options: TrainOptions,
     progress: ProgressCallback | None,
     report: Any,
-) -> tuple[LinearTextModel, FineTunedEncoder | None]:
-    """The linear model and, in finetune mode, the encoder, both fitted on every given row."""
+    *,
+    members: range | None = None,
+) -> tuple[LinearTextModel, list[FineTunedEncoder]]:
+    """The linear model and, in finetune mode, encoders `members` (default all), on every row."""
     report("fitting the linear model", 0, 1)
     linear = _new_linear(options)
     linear.fit(texts, vectors, y)
     if options.mode == "frozen":
-        return linear, None
-    encoder = FineTunedEncoder(
-        n_classes, max_seq_length=options.max_seq_length, threads=options.threads
-    )
-    encoder.fit(texts, y, options, progress)
-    return linear, encoder
+        return linear, []
+    encoders = []
+    for member in range(options.encoders) if members is None else members:
+        encoder = FineTunedEncoder(
+            n_classes, max_seq_length=options.max_seq_length, threads=options.threads
+        )
+        # Seeds differ per member: the ensemble gains from their disagreement.
+        seeded = options.model_copy(update={"seed": options.seed + member})
+        encoder.fit(texts, y, seeded, progress, member=(member, options.encoders))
+        encoders.append(encoder)
+    return linear, encoders
 
 
 def _train_finetune(
@@ -400,13 +427,31 @@ def _train_finetune(
     progress: ProgressCallback | None,
     report: Any,
 ) -> Fitted:
+    """Calibrate on a held-out split with the first encoder, then refit on every row.
+
+    The returned held-out scores repeat the first encoder's for each member trained
+    on every row, so the temperatures and the threshold fitted on them weigh the
+    parts as the final ensemble does.
+    """
     fit, held = _holdout_split(y, options.holdout_fraction, options.seed)
     if len(np.unique(y[fit])) < n_classes:
         raise ClassifierError("every label needs at least one training row")
     held_texts = [texts[i] for i in held]
-    linear, encoder = _train_all(
-        [texts[i] for i in fit], vectors[fit], y[fit], n_classes, options, progress, report
+    fit_texts = [texts[i] for i in fit]
+    linear, encoders = _train_all(
+        fit_texts, vectors[fit], y[fit], n_classes, options, progress, report, members=range(1)
     )
     report("calibrating on held-out rows", 0, 1)
-    held_scores = _scores(linear, encoder, held_texts, vectors[held])
-    return linear, encoder, held_scores, y[held]
+    linear_held, encoder_held = _scores(linear, encoders, held_texts, vectors[held])
+    linear, refit = _train_all(
+        texts,
+        vectors,
+        y,
+        n_classes,
+        options,
+        progress,
+        report,
+        members=range(1, options.encoders),
+    )
+    held_scores = [linear_held] + [encoder_held] * options.encoders
+    return linear, encoders + refit, held_scores, y[held]

@@ -18,7 +18,10 @@ from typing import Any
 from app.triage.classifier.types import ClassifierError
 
 FORMAT = "triage-intent-classifier"
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+# Version 3 held at most one fine-tuned encoder, under "encoder"; the reader still
+# accepts it, so models trained before encoder ensembles need no retraining.
+READABLE_VERSIONS = (3, 4)
 
 
 def _library_versions() -> dict[str, str]:
@@ -78,10 +81,10 @@ def read_payload(path: Path) -> dict[str, Any]:
         ) from exc
     if not isinstance(document, dict) or document.get("format") != FORMAT:
         raise ClassifierError(f"{path} is not a triage intent classifier file")
-    if document.get("version") != FORMAT_VERSION:
+    if document.get("version") not in READABLE_VERSIONS:
         raise ClassifierError(
             f"{path} uses classifier format {document.get('version')}, this version reads "
-            f"{FORMAT_VERSION}: retrain it"
+            f"{' and '.join(map(str, READABLE_VERSIONS))}: retrain it"
         )
     written = document.get("libraries", {}).get("scikit-learn")
     running = _library_versions()["scikit-learn"]

@@ -77,6 +77,13 @@ class TrainOptions(BaseModel):
     embedding_weight: float = Field(
         default=2.0, gt=0.0, description="Scale of the embedding block against the TF-IDF blocks."
     )
+    encoders: int = Field(
+        default=2,
+        ge=1,
+        le=8,
+        description="finetune mode: fine-tuned encoders in the ensemble, one seed each; "
+        "training time grows with their number.",
+    )
     epochs: int = Field(default=3, ge=1, le=20)
     learning_rate: float = Field(default=1e-4, gt=0.0)
     head_learning_rate: float = Field(default=3e-3, gt=0.0)

@@ -279,6 +279,9 @@ def test_a_calibration_set_with_unknown_labels_is_refused(
         IntentClassifier.train(
             texts, labels, embeddings=minilm, calibration=(["a", "b"], [labels[0]])
         )
+    few = labels[:29]
+    with pytest.raises(ClassifierError, match="calibration set has 29 rows; at least 30"):
+        IntentClassifier.train(texts, labels, embeddings=minilm, calibration=(few, few))
 
 
 # -- CLI --------------------------------------------------------------------------

@@ -1,0 +1,136 @@
+"""Fine-tune mode on a small real Banking77 subset: an encoder ensemble that trains,
+calibrates, saves and loads.  One epoch on a few dozen rows keeps it to seconds; the
+full-size runs live in bench/classifier.py.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import defaultdict
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pytest
+from langchain_core.embeddings import Embeddings
+
+from app.triage.classifier import IntentClassifier, TrainOptions, TrainProgress
+
+LABELS = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "top_up_failed"]
+OPTIONS = TrainOptions(mode="finetune", epochs=1, encoders=2, batch_size=8, holdout_fraction=0.25)
+
+Rows = list[tuple[str, str]]
+
+
+def _take(shared_data: Path, per_label: int, skip: int = 0) -> Rows:
+    seen: dict[str, int] = defaultdict(int)
+    out: Rows = []
+    path = shared_data / "intent" / "banking77" / "train.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            label = row["category"]
+            if label in LABELS:
+                seen[label] += 1
+                if skip < seen[label] <= skip + per_label:
+                    out.append((row["text"], label))
+    return out
+
+
+@pytest.fixture(scope="module")
+def finetuned(
+    shared_data: Path, minilm: Embeddings
+) -> tuple[IntentClassifier, list[TrainProgress]]:
+    train = _take(shared_data, 16)
+    seen: list[TrainProgress] = []
+    model = IntentClassifier.train(
+        [t for t, _ in train],
+        [y for _, y in train],
+        embeddings=minilm,
+        options=OPTIONS,
+        progress=seen.append,
+    )
+    return model, seen
+
+
+@pytest.fixture(scope="module")
+def unseen(shared_data: Path) -> Rows:
+    return _take(shared_data, 10, skip=16)
+
+
+def test_an_ensemble_of_encoders_is_calibrated_on_held_out_rows_then_refit(
+    finetuned: tuple[IntentClassifier, list[TrainProgress]], unseen: Rows
+) -> None:
+    model, seen = finetuned
+    assert model.info["encoders"] == 2
+    assert len(model.temperatures) == 3, "the linear model and two encoders"
+    assert model.info["heldout_rows"] == 16, "a quarter of each label's 16 rows"
+    stages = [p.stage for p in seen]
+    assert any("encoder 1/2" in s for s in stages)
+    assert any("encoder 2/2" in s for s in stages)
+    # The calibration pass comes between the first encoder and the refit on every row.
+    calibrating = stages.index("calibrating on held-out rows")
+    assert any("encoder 1/2" in s for s in stages[:calibrating])
+    assert all("encoder 1/2" not in s for s in stages[calibrating:])
+    predictions = model.predict([t for t, _ in unseen])
+    accuracy = np.mean([p.label == y for p, (_, y) in zip(predictions, unseen, strict=True)])
+    assert accuracy >= 0.75, accuracy
+    probabilities = model.probabilities([t for t, _ in unseen])
+    np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
+
+
+def test_a_saved_ensemble_loads_with_the_same_probabilities(
+    finetuned: tuple[IntentClassifier, list[TrainProgress]],
+    unseen: Rows,
+    minilm: Embeddings,
+    tmp_path: Path,
+) -> None:
+    model, _ = finetuned
+    path = tmp_path / "model.joblib"
+    model.save(path)
+    loaded = IntentClassifier.load(path, embeddings=minilm)
+    texts = [t for t, _ in unseen]
+    np.testing.assert_allclose(loaded.probabilities(texts), model.probabilities(texts), atol=1e-6)
+    assert loaded.threshold == model.threshold
+    assert loaded.info["encoders"] == 2
+
+
+def test_a_format_3_file_with_a_single_encoder_still_loads(
+    finetuned: tuple[IntentClassifier, list[TrainProgress]],
+    unseen: Rows,
+    minilm: Embeddings,
+    tmp_path: Path,
+) -> None:
+    model, _ = finetuned
+    path = tmp_path / "model.joblib"
+    model.save(path)
+    # What a release before encoder ensembles wrote: one encoder under "encoder".
+    document = joblib.load(path)
+    document["version"] = 3
+    document["encoder"] = document.pop("encoders")[0]
+    document["temperatures"] = document["temperatures"][:2]
+    joblib.dump(document, path)
+
+    loaded = IntentClassifier.load(path, embeddings=minilm)
+    texts = [t for t, _ in unseen]
+    probabilities = loaded.probabilities(texts)
+    assert probabilities.shape == (len(texts), len(LABELS))
+    # One encoder fewer moves the probabilities, not the decisions on clear rows.
+    agree = probabilities.argmax(1) == model.probabilities(texts).argmax(1)
+    assert agree.mean() >= 0.8
+
+
+def test_with_a_calibration_set_every_encoder_trains_on_every_row(
+    shared_data: Path, minilm: Embeddings
+) -> None:
+    train, calibration = _take(shared_data, 12), _take(shared_data, 8, skip=12)
+    model = IntentClassifier.train(
+        [t for t, _ in train],
+        [y for _, y in train],
+        embeddings=minilm,
+        options=OPTIONS,
+        calibration=([t for t, _ in calibration], [y for _, y in calibration]),
+    )
+    assert model.info["calibrated_on"] == "calibration set"
+    assert model.info["heldout_rows"] == len(calibration) == 32
+    assert model.info["n"] == len(train)
+    assert len(model.temperatures) == 3
