@@ -221,6 +221,9 @@ def main() -> None:
     parser.add_argument("--dataset", nargs="+", default=["banking77", "clinc150"])
     parser.add_argument("--mode", nargs="+", default=["frozen", "finetune"])
     parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument(
+        "--encoders", type=int, default=None, help="finetune: encoders in the ensemble."
+    )
     parser.add_argument("--baseline", action="store_true", help="Also run frozen MiniLM + LR.")
     parser.add_argument("--threads", type=int, default=2, help="torch threads for fine-tuning.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
@@ -258,12 +261,15 @@ def main() -> None:
                 )
             for mode in args.mode:
                 extra = {"epochs": args.epochs} if args.epochs else {}
+                if args.encoders:
+                    extra["encoders"] = args.encoders
                 options = TrainOptions(mode=mode, threads=args.threads, **extra)
                 report = run(dataset, data, options, settings, calibration)
                 report["calibrated_on"] = "val half" if calibration else "held-out train rows"
                 if dataset == "clinc150":
                     report["background_oos_rows"] = split.background_rows
                 report["train_rows"] = len(data[0])
+                report["encoders"] = options.encoders if mode == "finetune" else 0
                 results[f"{dataset}/{mode}"] = report
                 print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])
     if args.json:
