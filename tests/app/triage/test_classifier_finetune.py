@@ -78,16 +78,21 @@ def test_an_ensemble_of_encoders_is_calibrated_on_held_out_rows_then_refit(
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, atol=1e-9)
 
 
+@pytest.fixture
+def saved(finetuned: tuple[IntentClassifier, list[TrainProgress]], tmp_path: Path) -> Path:
+    path = tmp_path / "model.joblib"
+    finetuned[0].save(path)
+    return path
+
+
 def test_a_saved_ensemble_loads_with_the_same_probabilities(
     finetuned: tuple[IntentClassifier, list[TrainProgress]],
+    saved: Path,
     unseen: Rows,
     minilm: Embeddings,
-    tmp_path: Path,
 ) -> None:
     model, _ = finetuned
-    path = tmp_path / "model.joblib"
-    model.save(path)
-    loaded = IntentClassifier.load(path, embeddings=minilm)
+    loaded = IntentClassifier.load(saved, embeddings=minilm)
     texts = [t for t, _ in unseen]
     np.testing.assert_allclose(loaded.probabilities(texts), model.probabilities(texts), atol=1e-6)
     assert loaded.threshold == model.threshold
@@ -96,21 +101,19 @@ def test_a_saved_ensemble_loads_with_the_same_probabilities(
 
 def test_a_format_3_file_with_a_single_encoder_still_loads(
     finetuned: tuple[IntentClassifier, list[TrainProgress]],
+    saved: Path,
     unseen: Rows,
     minilm: Embeddings,
-    tmp_path: Path,
 ) -> None:
     model, _ = finetuned
-    path = tmp_path / "model.joblib"
-    model.save(path)
     # What a release before encoder ensembles wrote: one encoder under "encoder".
-    document = joblib.load(path)
+    document = joblib.load(saved)
     document["version"] = 3
     document["encoder"] = document.pop("encoders")[0]
     document["temperatures"] = document["temperatures"][:2]
-    joblib.dump(document, path)
+    joblib.dump(document, saved)
 
-    loaded = IntentClassifier.load(path, embeddings=minilm)
+    loaded = IntentClassifier.load(saved, embeddings=minilm)
     texts = [t for t, _ in unseen]
     probabilities = loaded.probabilities(texts)
     assert probabilities.shape == (len(texts), len(LABELS))
