@@ -8,10 +8,13 @@ Two modes (`TrainOptions.mode`):
 * ``finetune``: the same linear model plus `TrainOptions.encoders` copies of the
   local MiniLM, each fine-tuned from its own seed with a softmax head, averaged as
   calibrated log-probabilities.  A fine-tuned encoder has seen its own training
-  rows, so the first one trains without a stratified held-out split and that split
-  calibrates the ensemble; the linear model and the other encoders then train on
-  every row and take the calibration measured on their held-out twin (calibrate,
-  then refit).  Minutes on thousands of rows, per encoder.
+  rows, so the first encoder and a linear model train on all but a stratified
+  held-out split, which calibrates the ensemble.  Then the linear model is refitted
+  on every row and encoders 2.. train on every row; they take the calibration
+  measured on the first encoder (calibrate, then refit), which stands in for
+  them: the shipped ensemble's confidence is close to, not exactly, what was
+  calibrated.  The first encoder stays in the ensemble.  Minutes on thousands of
+  rows, per encoder.
 
 Calibration is temperature scaling on held-out rows; the out-of-scope threshold
 is chosen on the same rows (see `calibration.choose_threshold`).  A training label
@@ -244,12 +247,20 @@ class IntentClassifier:
                 )
                 for state in _encoder_states(doc)
             ]
+            temperatures = [float(t) for t in doc["temperatures"]]
+            if len(temperatures) != 1 + len(encoders):
+                raise ValueError(
+                    f"{len(temperatures)} temperatures for {1 + len(encoders)} ensemble parts"
+                )
+            if doc["version"] == 3:  # before ensembles: options and info lack the count
+                options = options.model_copy(update={"encoders": max(1, len(encoders))})
+                info.setdefault("encoders", len(encoders))
             return cls(
                 labels=[str(label) for label in doc["labels"]],
                 options=options,
                 linear=doc["linear"],
                 encoders=encoders,
-                temperatures=[float(t) for t in doc["temperatures"]],
+                temperatures=temperatures,
                 temperature=float(doc["temperature"]),
                 threshold=float(doc["threshold"]),
                 embeddings=embeddings,
@@ -265,11 +276,11 @@ Fitted = tuple[LinearTextModel, list[FineTunedEncoder], list[FloatArray], np.nda
 
 
 def _encoder_states(doc: dict[str, Any]) -> list[dict[str, Any]]:
-    """The saved encoders; files written before ensembles hold one under "encoder"."""
-    if "encoders" in doc:
-        return list(doc["encoders"])
-    legacy = doc["encoder"]
-    return [] if legacy is None else [legacy]
+    """The saved encoders; format 3, before ensembles, holds one or None under "encoder"."""
+    if doc["version"] == 3:
+        legacy = doc["encoder"]
+        return [] if legacy is None else [legacy]
+    return list(doc["encoders"])
 
 
 def _embed(embeddings: Embeddings, texts: list[str]) -> FloatArray:
@@ -400,7 +411,8 @@ def _train_all(
     *,
     members: range | None = None,
 ) -> tuple[LinearTextModel, list[FineTunedEncoder]]:
-    """The linear model and, in finetune mode, encoders `members` (default all), on every row."""
+    """The linear model and, in finetune mode, encoders `members` (default all), on every
+    given row."""
     report("fitting the linear model", 0, 1)
     linear = _new_linear(options)
     linear.fit(texts, vectors, y)

@@ -37,8 +37,9 @@ class TrainOptions(BaseModel):
         default="frozen",
         description=(
             "frozen: the given embeddings + TF-IDF n-grams into a linear model (seconds). "
-            "finetune: additionally fine-tunes the local MiniLM with a softmax head and "
-            "ensembles both (minutes; for thousands of labelled rows)."
+            "finetune: additionally fine-tunes `encoders` copies of the local MiniLM with a "
+            "softmax head and ensembles them with the linear model (minutes per encoder; "
+            "for thousands of labelled rows)."
         ),
     )
     oos_label: str | None = Field(

@@ -1,7 +1,7 @@
 """The offline intent classifier on small real subsets of Banking77 and CLINC150.
 
-Frozen mode only (seconds); the full-size runs and fine-tuning live in
-bench/classifier.py.
+Frozen mode only (seconds); fine-tune mode is in test_classifier_finetune.py and the
+full-size runs live in bench/classifier.py.
 """
 
 from __future__ import annotations
@@ -150,6 +150,28 @@ def test_missing_and_corrupt_files_fail_clearly(
     joblib.dump({"head": "something else"}, foreign)
     with pytest.raises(ClassifierError, match="not a triage intent classifier"):
         IntentClassifier.load(foreign, embeddings=minilm)
+
+
+def test_a_format_3_frozen_file_loads_and_other_formats_are_refused(
+    trained: IntentClassifier, banking: tuple[Rows, Rows], minilm: Embeddings, tmp_path: Path
+) -> None:
+    path = tmp_path / "model.joblib"
+    trained.save(path)
+    # The cached taxonomy classifier as a release before encoder ensembles wrote it.
+    document = joblib.load(path)
+    document["version"] = 3
+    document["encoder"] = None
+    del document["encoders"]
+    joblib.dump(document, path)
+    texts = [t for t, _ in banking[1]]
+    loaded = IntentClassifier.load(path, embeddings=minilm)
+    assert (loaded.probabilities(texts) == trained.probabilities(texts)).all()
+
+    for version in (2, 5):
+        document["version"] = version
+        joblib.dump(document, path)
+        with pytest.raises(ClassifierError, match=f"format {version}, this version reads 3 and 4"):
+            IntentClassifier.load(path, embeddings=minilm)
 
 
 class _OtherEmbeddings(Embeddings):

@@ -52,6 +52,15 @@ def finetuned(
     return model, seen
 
 
+def _steps(seen: list[TrainProgress]) -> dict[str, int | None]:
+    """Optimiser steps per encoder, from the progress reports (batch size 8)."""
+    return {
+        p.stage.split("fine-tuning ")[1].split(",")[0]: p.total
+        for p in seen
+        if p.stage.startswith("fine-tuning")
+    }
+
+
 @pytest.fixture(scope="module")
 def unseen(shared_data: Path) -> Rows:
     return _take(shared_data, 10, skip=16)
@@ -71,6 +80,10 @@ def test_an_ensemble_of_encoders_is_calibrated_on_held_out_rows_then_refit(
     calibrating = stages.index("calibrating on held-out rows")
     assert any("encoder 1/2" in s for s in stages[:calibrating])
     assert all("encoder 1/2" not in s for s in stages[calibrating:])
+    # Encoder 1 trained on the 48 rows left after the held-out split, encoder 2 on all 64.
+    assert _steps(seen) == {"encoder 1/2": 6, "encoder 2/2": 8}
+    # Encoder 2 takes encoder 1's held-out calibration, not a fit on rows it has seen.
+    assert model.temperatures[1] == model.temperatures[2]
     predictions = model.predict([t for t, _ in unseen])
     accuracy = np.mean([p.label == y for p, (_, y) in zip(predictions, unseen, strict=True)])
     assert accuracy >= 0.75, accuracy
@@ -111,12 +124,14 @@ def test_a_format_3_file_with_a_single_encoder_still_loads(
     document["version"] = 3
     document["encoder"] = document.pop("encoders")[0]
     document["temperatures"] = document["temperatures"][:2]
+    del document["options"]["encoders"], document["info"]["encoders"]
     joblib.dump(document, saved)
 
     loaded = IntentClassifier.load(saved, embeddings=minilm)
     texts = [t for t, _ in unseen]
     probabilities = loaded.probabilities(texts)
     assert probabilities.shape == (len(texts), len(LABELS))
+    assert loaded.options.encoders == loaded.info["encoders"] == 1
     # One encoder fewer moves the probabilities, not the decisions on clear rows.
     agree = probabilities.argmax(1) == model.probabilities(texts).argmax(1)
     assert agree.mean() >= 0.8
@@ -126,13 +141,16 @@ def test_with_a_calibration_set_every_encoder_trains_on_every_row(
     shared_data: Path, minilm: Embeddings
 ) -> None:
     train, calibration = _take(shared_data, 12), _take(shared_data, 8, skip=12)
+    seen: list[TrainProgress] = []
     model = IntentClassifier.train(
         [t for t, _ in train],
         [y for _, y in train],
         embeddings=minilm,
         options=OPTIONS,
+        progress=seen.append,
         calibration=([t for t, _ in calibration], [y for _, y in calibration]),
     )
+    assert _steps(seen) == {"encoder 1/2": 6, "encoder 2/2": 6}, "48 rows each, batch size 8"
     assert model.info["calibrated_on"] == "calibration set"
     assert model.info["heldout_rows"] == len(calibration) == 32
     assert model.info["n"] == len(train)
