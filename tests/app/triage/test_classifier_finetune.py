@@ -36,11 +36,10 @@ def _take(shared_data: Path, per_label: int, skip: int = 0) -> Rows:
     return out
 
 
-@pytest.fixture(scope="module")
-def finetuned(
-    shared_data: Path, minilm: Embeddings
+def _finetune(
+    train: Rows, minilm: Embeddings, calibration: Rows | None = None
 ) -> tuple[IntentClassifier, list[TrainProgress]]:
-    train = _take(shared_data, 16)
+    """Train with OPTIONS, keeping the progress reports."""
     seen: list[TrainProgress] = []
     model = IntentClassifier.train(
         [t for t, _ in train],
@@ -48,8 +47,18 @@ def finetuned(
         embeddings=minilm,
         options=OPTIONS,
         progress=seen.append,
+        calibration=None
+        if calibration is None
+        else ([t for t, _ in calibration], [y for _, y in calibration]),
     )
     return model, seen
+
+
+@pytest.fixture(scope="module")
+def finetuned(
+    shared_data: Path, minilm: Embeddings
+) -> tuple[IntentClassifier, list[TrainProgress]]:
+    return _finetune(_take(shared_data, 16), minilm)
 
 
 def _steps(seen: list[TrainProgress]) -> dict[str, int | None]:
@@ -141,15 +150,7 @@ def test_with_a_calibration_set_every_encoder_trains_on_every_row(
     shared_data: Path, minilm: Embeddings
 ) -> None:
     train, calibration = _take(shared_data, 12), _take(shared_data, 8, skip=12)
-    seen: list[TrainProgress] = []
-    model = IntentClassifier.train(
-        [t for t, _ in train],
-        [y for _, y in train],
-        embeddings=minilm,
-        options=OPTIONS,
-        progress=seen.append,
-        calibration=([t for t, _ in calibration], [y for _, y in calibration]),
-    )
+    model, seen = _finetune(train, minilm, calibration)
     assert _steps(seen) == {"encoder 1/2": 6, "encoder 2/2": 6}, "48 rows each, batch size 8"
     assert model.info["calibrated_on"] == "calibration set"
     assert model.info["heldout_rows"] == len(calibration) == 32
