@@ -119,6 +119,9 @@ class FineTunedEncoder:
         ids = self._token_ids(texts)
         rng = np.random.default_rng(options.seed)
         torch.manual_seed(options.seed)
+        # A fresh head drawn after seeding: drawn in __init__, it came from whatever state
+        # torch's global generator was in, and the same seed gave a different model.
+        self.head = _cosine_head(self.encoder.config.hidden_size, self.head.out_features)
         n_batches = math.ceil(len(ids) / options.batch_size)
         steps = options.epochs * n_batches
         encoder_params = [p for p in self.encoder.parameters() if p.requires_grad]

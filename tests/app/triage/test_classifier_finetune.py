@@ -156,3 +156,19 @@ def test_with_a_calibration_set_every_encoder_trains_on_every_row(
     assert model.info["heldout_rows"] == len(calibration) == 32
     assert model.info["n"] == len(train)
     assert len(model.temperatures) == 3
+
+
+def test_the_same_seed_fine_tunes_the_same_encoder(shared_data: Path) -> None:
+    import torch
+
+    from app.triage.classifier.finetune import FineTunedEncoder
+
+    train = _take(shared_data, 6)
+    texts, targets = [t for t, _ in train], np.asarray([LABELS.index(y) for _, y in train])
+    logits = []
+    for _ in range(2):
+        torch.rand(7)  # whatever else used torch's generator must not matter
+        encoder = FineTunedEncoder(len(LABELS), max_seq_length=32, threads=2)
+        encoder.fit(texts, targets, OPTIONS)
+        logits.append(encoder.logits(texts))
+    np.testing.assert_array_equal(logits[0], logits[1])
