@@ -1,7 +1,11 @@
 """Intent-classifier accuracy, calibration, OOS rejection and training time.
 
 Banking77: a stratified 80/20 split of train.csv (seed 0; the official test split
-is not shipped); calibrated on rows held out of training.  CLINC150: trained on
+is not shipped); calibrated on rows held out of training.  `--banking77-test CSV`
+trains on all of train.csv and measures on the given file instead: point it at the
+official test split (PolyAI-LDN/task-specific-datasets, banking_data/test.csv, 3,080
+rows), the split the published figures (93.2 frozen MiniLM + LR, 93.66 BERT-Large)
+are measured on.  Its sha256 is printed so a reader knows which file was used.  CLINC150: trained on
 train.csv, `oos` as the out-of-scope label; val.csv is split in two stratified
 halves (seed 0): one calibrates (temperature and OOS threshold, as a team would with
 a labelled sample of its own traffic), the other is what the figures are measured
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import hashlib
 import json
 import tempfile
 import time
@@ -65,10 +70,16 @@ class Split:
     background_rows: int = 0
 
 
-def banking77() -> Split:
+def banking77(test_csv: Path | None) -> Split:
     from sklearn.model_selection import train_test_split
 
     texts, labels = _read(INTENT / "banking77" / "train.csv", "text", "category")
+    if test_csv is not None:
+        te_x, te_y = _read(test_csv, "text", "category")
+        unknown = sorted(set(te_y) - set(labels))
+        if unknown:
+            raise SystemExit(f"{test_csv}: labels not in train.csv: {unknown[:5]}")
+        return Split((texts, labels, te_x, te_y))
     tr_x, te_x, tr_y, te_y = train_test_split(
         texts, labels, test_size=0.2, stratify=labels, random_state=0
     )
@@ -216,6 +227,15 @@ def run_baseline(name: str, data: Data, settings: Settings) -> dict[str, Any]:
     return report
 
 
+def _measured_on(dataset: str, banking77_test: Path | None, calibration: str) -> str:
+    if dataset == "clinc150":
+        return "half of val.csv" if calibration == "split" else "val.csv"
+    if banking77_test is None:
+        return "20% of train.csv (stratified, seed 0)"
+    digest = hashlib.sha256(banking77_test.read_bytes()).hexdigest()
+    return f"{banking77_test} (sha256 {digest[:16]})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dataset", nargs="+", default=["banking77", "clinc150"])
@@ -234,6 +254,13 @@ def main() -> None:
         help="CLINC150: calibrate on half of val.csv (default) or on rows held out of train.",
     )
     parser.add_argument(
+        "--banking77-test",
+        type=Path,
+        default=None,
+        help="Banking77: train on all of train.csv and measure on this CSV (text,category), "
+        "e.g. the official test split.",
+    )
+    parser.add_argument(
         "--background-oos",
         type=int,
         default=2000,
@@ -247,13 +274,14 @@ def main() -> None:
         settings = Settings(data_dir=Path(tmp), embedding_threads=2)
         for dataset in args.dataset:
             split = (
-                banking77()
+                banking77(args.banking77_test)
                 if dataset == "banking77"
                 else clinc150(args.calibration, args.background_oos)
             )
             data, calibration = split.data, split.calibration
+            measured_on = _measured_on(dataset, args.banking77_test, args.calibration)
             if args.baseline:
-                report = run_baseline(dataset, data, settings)
+                report = run_baseline(dataset, data, settings) | {"measured_on": measured_on}
                 results[f"{dataset}/baseline-lr"] = report
                 print_table(
                     f"{dataset} / baseline (frozen MiniLM + LR)",
@@ -269,6 +297,8 @@ def main() -> None:
                 if dataset == "clinc150":
                     report["background_oos_rows"] = split.background_rows
                 report["train_rows"] = len(data[0])
+                report["measured_rows"] = len(data[2])
+                report["measured_on"] = measured_on
                 report["encoders"] = options.encoders if mode == "finetune" else 0
                 results[f"{dataset}/{mode}"] = report
                 print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])

@@ -178,6 +178,13 @@ def train_finetune(rows: Rows, options: TrainOptions, progress: ProgressCallback
     fit, held = _holdout_split(rows.y, options.holdout_fraction, options.seed)
     if len(np.unique(rows.y[fit])) < rows.n_classes:
         raise ClassifierError("every label needs at least one training row")
+    if len(held) < MIN_CALIBRATION_ROWS:
+        raise ClassifierError(
+            f"finetune mode holds out {options.holdout_fraction:.0%} of the rows to calibrate "
+            f"and got {len(held)}; at least {MIN_CALIBRATION_ROWS} are needed. Add rows, raise "
+            "holdout_fraction, pass a calibration set, or use frozen mode, which calibrates "
+            "by cross-validation on every row"
+        )
     linear, encoders = train_all(rows.take(fit), options, progress, members=range(1))
     report(progress, "calibrating on held-out rows", 0, 1)
     held_rows = rows.take(held)

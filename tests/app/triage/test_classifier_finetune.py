@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 from langchain_core.embeddings import Embeddings
 
-from app.triage.classifier import IntentClassifier, TrainOptions, TrainProgress
+from app.triage.classifier import ClassifierError, IntentClassifier, TrainOptions, TrainProgress
 
 LABELS = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "top_up_failed"]
 OPTIONS = TrainOptions(mode="finetune", epochs=1, encoders=2, batch_size=8, holdout_fraction=0.25)
@@ -58,7 +58,7 @@ def _finetune(
 def finetuned(
     shared_data: Path, minilm: Embeddings
 ) -> tuple[IntentClassifier, list[TrainProgress]]:
-    return _finetune(_take(shared_data, 16), minilm)
+    return _finetune(_take(shared_data, 32), minilm)
 
 
 def _steps(seen: list[TrainProgress]) -> dict[str, int | None]:
@@ -72,7 +72,7 @@ def _steps(seen: list[TrainProgress]) -> dict[str, int | None]:
 
 @pytest.fixture(scope="module")
 def unseen(shared_data: Path) -> Rows:
-    return _take(shared_data, 10, skip=16)
+    return _take(shared_data, 10, skip=32)
 
 
 def test_an_ensemble_of_encoders_is_calibrated_on_held_out_rows_then_refit(
@@ -81,7 +81,7 @@ def test_an_ensemble_of_encoders_is_calibrated_on_held_out_rows_then_refit(
     model, seen = finetuned
     assert model.info["encoders"] == 2
     assert len(model.temperatures) == 3, "the linear model and two encoders"
-    assert model.info["heldout_rows"] == 16, "a quarter of each label's 16 rows"
+    assert model.info["heldout_rows"] == 32, "a quarter of each label's 32 rows"
     stages = [p.stage for p in seen]
     assert any("encoder 1/2" in s for s in stages)
     assert any("encoder 2/2" in s for s in stages)
@@ -89,8 +89,8 @@ def test_an_ensemble_of_encoders_is_calibrated_on_held_out_rows_then_refit(
     calibrating = stages.index("calibrating on held-out rows")
     assert any("encoder 1/2" in s for s in stages[:calibrating])
     assert all("encoder 1/2" not in s for s in stages[calibrating:])
-    # Encoder 1 trained on the 48 rows left after the held-out split, encoder 2 on all 64.
-    assert _steps(seen) == {"encoder 1/2": 6, "encoder 2/2": 8}
+    # Encoder 1 trained on the 96 rows left after the held-out split, encoder 2 on all 128.
+    assert _steps(seen) == {"encoder 1/2": 12, "encoder 2/2": 16}
     # Encoder 2 takes encoder 1's held-out calibration, not a fit on rows it has seen.
     assert model.temperatures[1] == model.temperatures[2]
     predictions = model.predict([t for t, _ in unseen])
@@ -156,6 +156,22 @@ def test_with_a_calibration_set_every_encoder_trains_on_every_row(
     assert model.info["heldout_rows"] == len(calibration) == 32
     assert model.info["n"] == len(train)
     assert len(model.temperatures) == 3
+
+
+def test_too_few_rows_to_hold_out_a_calibration_split_is_refused_before_training(
+    shared_data: Path, minilm: Embeddings
+) -> None:
+    seen: list[TrainProgress] = []
+    train = _take(shared_data, 16)  # a quarter held out: 16 rows, under the 30 needed
+    with pytest.raises(ClassifierError, match="got 16; at least 30 are needed"):
+        IntentClassifier.train(
+            [t for t, _ in train],
+            [y for _, y in train],
+            embeddings=minilm,
+            options=OPTIONS,
+            progress=seen.append,
+        )
+    assert not any(p.stage.startswith("fine-tuning") for p in seen)
 
 
 def test_the_same_seed_fine_tunes_the_same_encoder(shared_data: Path) -> None:
