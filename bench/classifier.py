@@ -244,6 +244,12 @@ def main() -> None:
     parser.add_argument(
         "--encoders", type=int, default=None, help="finetune: encoders in the ensemble."
     )
+    parser.add_argument(
+        "--features",
+        choices=["embeddings", "mpnet"],
+        default=None,
+        help="Sentence vectors of the linear model (default: TrainOptions' default).",
+    )
     parser.add_argument("--baseline", action="store_true", help="Also run frozen MiniLM + LR.")
     parser.add_argument("--threads", type=int, default=2, help="torch threads for fine-tuning.")
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
@@ -291,6 +297,8 @@ def main() -> None:
                 extra = {"epochs": args.epochs} if args.epochs else {}
                 if args.encoders:
                     extra["encoders"] = args.encoders
+                if args.features:
+                    extra["features"] = args.features
                 options = TrainOptions(mode=mode, threads=args.threads, **extra)
                 report = run(dataset, data, options, settings, calibration)
                 report["calibrated_on"] = "val half" if calibration else "held-out train rows"
@@ -300,6 +308,7 @@ def main() -> None:
                 report["measured_rows"] = len(data[2])
                 report["measured_on"] = measured_on
                 report["encoders"] = options.encoders if mode == "finetune" else 0
+                report["features"] = options.features
                 results[f"{dataset}/{mode}"] = report
                 print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])
     if args.json:

@@ -69,6 +69,14 @@ def train(
             "with each).",
         ),
     ] = TrainOptions().encoders,
+    features: Annotated[
+        str,
+        typer.Option(
+            "--features",
+            help="Sentence vectors of the linear model: embeddings (the configured model) or "
+            "mpnet (the packaged all-mpnet-base-v2: more accurate, slower).",
+        ),
+    ] = "embeddings",
     calibration_csv: Annotated[
         Path | None,
         typer.Option(
@@ -82,6 +90,8 @@ def train(
     """Train the offline intent classifier on CSV and save it."""
     if mode not in ("frozen", "finetune"):
         raise CliError(f"--mode must be frozen or finetune, not {mode!r}")
+    if features not in ("embeddings", "mpnet"):
+        raise CliError(f"--features must be embeddings or mpnet, not {features!r}")
     data = _read(csv_path, text_col, label_col)
     if len(set(data.labels)) < 2:
         raise CliError(f"{csv_path}: column {label_col!r} needs at least two distinct labels")
@@ -93,7 +103,11 @@ def train(
     path = out or settings.resolved_classifier_path
     chosen: Mode = "finetune" if mode == "finetune" else "frozen"
     options = TrainOptions(
-        mode=chosen, oos_label=oos_label or None, epochs=epochs, encoders=encoders
+        mode=chosen,
+        features="mpnet" if features == "mpnet" else "embeddings",
+        oos_label=oos_label or None,
+        epochs=epochs,
+        encoders=encoders,
     )
     embeddings = _embeddings(settings)
     started = time.perf_counter()
@@ -134,6 +148,7 @@ def train(
         "threshold": round(model.threshold, 4),
         "calibrated_on": model.info.get("calibrated_on"),
         "encoders": model.info.get("encoders"),
+        "features": model.options.features,
         "heldout_accuracy": model.info.get("heldout_accuracy"),
     }
     if as_json:

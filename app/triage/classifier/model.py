@@ -2,7 +2,8 @@
 
 Two modes (`TrainOptions.mode`):
 
-* ``frozen``: the caller's embeddings + TF-IDF n-grams into a linear SVM.  Held-out
+* ``frozen``: sentence vectors + TF-IDF n-grams into a linear SVM; the vectors are
+  the caller's embeddings, or all-mpnet-base-v2 with `features="mpnet"`.  Held-out
   scores come from stratified cross-validation, so every row is used both to
   calibrate and, in the final refit, to train.  Seconds on a taxonomy's examples.
 * ``finetune``: the same linear model plus `TrainOptions.encoders` copies of the
@@ -105,6 +106,7 @@ class IntentClassifier:
     ) -> IntentClassifier:
         options = options or TrainOptions()
         started = time.perf_counter()
+        embeddings = _feature_embeddings(options, embeddings)
         if len(texts) != len(labels):
             raise ClassifierError(f"{len(texts)} texts but {len(labels)} labels")
         counts = Counter(labels)
@@ -228,6 +230,7 @@ class IntentClassifier:
             doc = _upgraded(doc)
             options = TrainOptions.model_validate(doc["options"])
             info = dict(doc["info"])
+            embeddings = _feature_embeddings(options, embeddings)
             trained_with, given = info.get("embedding_model"), _embedding_name(embeddings)
             if trained_with != given:
                 raise ClassifierError(
@@ -261,6 +264,15 @@ class IntentClassifier:
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise ClassifierError(f"{path} is an incomplete classifier file: {exc!r}") from exc
+
+
+def _feature_embeddings(options: TrainOptions, given: Embeddings) -> Embeddings:
+    """What the linear model's sentence vectors come from (`TrainOptions.features`)."""
+    if options.features == "embeddings":
+        return given
+    from ingest.mpnet import LocalMPNetEmbeddings
+
+    return LocalMPNetEmbeddings(threads=options.threads)
 
 
 def _upgraded(doc: dict[str, Any]) -> dict[str, Any]:

@@ -361,6 +361,32 @@ def test_cli_train_then_eval(
     assert json.loads(result.stdout)["calibrated_on"] == "calibration set"
 
 
+def test_cli_trains_the_linear_model_on_mpnet_vectors(
+    cli: typer.Typer, tmp_path: Path, banking: tuple[Rows, Rows]
+) -> None:
+    train_csv = _write_csv(tmp_path / "train.csv", banking[0])
+    eval_csv = _write_csv(tmp_path / "eval.csv", banking[1])
+    runner = CliRunner()
+    cols = ["--text-col", "message", "--label-col", "intent"]
+
+    result = runner.invoke(
+        cli, ["classifier", "train", str(train_csv), *cols, "--features", "mpnet", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    trained = json.loads(result.stdout)
+    assert trained["features"] == "mpnet"
+    assert joblib.load(trained["path"])["info"]["embedding_model"] == "all-mpnet-base-v2"
+    # Evaluated with the configured MiniLM embeddings, it embeds with the model it was
+    # trained on: its accuracy shows it.
+    result = runner.invoke(cli, ["classifier", "eval", str(eval_csv), *cols, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accuracy"] >= 0.85
+
+    result = runner.invoke(cli, ["classifier", "train", str(train_csv), "--features", "bert"])
+    assert isinstance(result.exception, CliError)
+    assert "--features must be embeddings or mpnet, not 'bert'" in str(result.exception)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

