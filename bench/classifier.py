@@ -252,6 +252,9 @@ def main() -> None:
     )
     parser.add_argument("--baseline", action="store_true", help="Also run frozen MiniLM + LR.")
     parser.add_argument("--threads", type=int, default=2, help="torch threads for fine-tuning.")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="Training seed (encoder k uses seed + k)."
+    )
     parser.add_argument("--json", type=Path, default=None, help="Also write the figures here.")
     parser.add_argument(
         "--calibration",
@@ -299,7 +302,7 @@ def main() -> None:
                     extra["encoders"] = args.encoders
                 if args.features:
                     extra["features"] = args.features
-                options = TrainOptions(mode=mode, threads=args.threads, **extra)
+                options = TrainOptions(mode=mode, threads=args.threads, seed=args.seed, **extra)
                 report = run(dataset, data, options, settings, calibration)
                 report["calibrated_on"] = "val half" if calibration else "held-out train rows"
                 if dataset == "clinc150":
@@ -309,6 +312,7 @@ def main() -> None:
                 report["measured_on"] = measured_on
                 report["encoders"] = options.encoders if mode == "finetune" else 0
                 report["features"] = options.features
+                report["seed"] = options.seed
                 results[f"{dataset}/{mode}"] = report
                 print_table(f"{dataset} / {mode}", [(k, str(v)) for k, v in report.items()])
     if args.json:
