@@ -9,9 +9,10 @@ sha256 (sentence-transformers/all-mpnet-base-v2 at revision `MPNET_REVISION`)
 before a model is built from it: the packages' publisher is anonymous, so the
 hashes, not the package names, are what is trusted.
 
-Used as the linear classifier's sentence vectors (`TrainOptions.features="mpnet"`):
-on Banking77 it lifts the linear model by about a point over MiniLM.  It is about
-four times slower than MiniLM (≈ 45 texts/s on 2 cores), so retrieval keeps MiniLM.
+Used as the linear classifier's sentence vectors (`TrainOptions.features="mpnet"`,
+the default in finetune mode): on Banking77 it lifts the fine-tuned ensemble from
+0.945 to 0.949 on the official test split (README).  It embeds about three times
+slower than MiniLM (≈ 60 short texts/s on 2 cores), so retrieval keeps MiniLM.
 """
 
 from __future__ import annotations

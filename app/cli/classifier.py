@@ -70,13 +70,14 @@ def train(
         ),
     ] = TrainOptions().encoders,
     features: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--features",
             help="Sentence vectors of the linear model: embeddings (the configured model) or "
-            "mpnet (the packaged all-mpnet-base-v2: more accurate, slower).",
+            "mpnet (the packaged all-mpnet-base-v2: more accurate, slower). Default: mpnet "
+            "with --mode finetune, embeddings with --mode frozen.",
         ),
-    ] = "embeddings",
+    ] = None,
     calibration_csv: Annotated[
         Path | None,
         typer.Option(
@@ -90,7 +91,7 @@ def train(
     """Train the offline intent classifier on CSV and save it."""
     if mode not in ("frozen", "finetune"):
         raise CliError(f"--mode must be frozen or finetune, not {mode!r}")
-    if features not in ("embeddings", "mpnet"):
+    if features not in (None, "embeddings", "mpnet"):
         raise CliError(f"--features must be embeddings or mpnet, not {features!r}")
     data = _read(csv_path, text_col, label_col)
     if len(set(data.labels)) < 2:
@@ -102,12 +103,16 @@ def train(
     settings = load_settings()
     path = out or settings.resolved_classifier_path
     chosen: Mode = "finetune" if mode == "finetune" else "frozen"
-    options = TrainOptions(
-        mode=chosen,
-        features="mpnet" if features == "mpnet" else "embeddings",
-        oos_label=oos_label or None,
-        epochs=epochs,
-        encoders=encoders,
+    # Unset features are left to TrainOptions, which picks them by mode.
+    chosen_features = {"features": features} if features else {}
+    options = TrainOptions.model_validate(
+        {
+            "mode": chosen,
+            "oos_label": oos_label or None,
+            "epochs": epochs,
+            "encoders": encoders,
+            **chosen_features,
+        }
     )
     embeddings = _embeddings(settings)
     started = time.perf_counter()

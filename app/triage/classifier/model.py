@@ -3,7 +3,8 @@
 Two modes (`TrainOptions.mode`):
 
 * ``frozen``: sentence vectors + TF-IDF n-grams into a linear SVM; the vectors are
-  the caller's embeddings, or all-mpnet-base-v2 with `features="mpnet"`.  Held-out
+  the caller's embeddings, or all-mpnet-base-v2 with `features="mpnet"` (finetune
+  mode's default: it is chosen for accuracy, and those vectors add to it).  Held-out
   scores come from stratified cross-validation, so every row is used both to
   calibrate and, in the final refit, to train.  Seconds on a taxonomy's examples.
 * ``finetune``: the same linear model plus `TrainOptions.encoders` copies of the
@@ -285,8 +286,13 @@ def _upgraded(doc: dict[str, Any]) -> dict[str, Any]:
     """The saved document in the current format.
 
     Format 3, before encoder ensembles, held one encoder (or None) under "encoder",
-    and its options and info had no encoder count.
+    and its options and info had no encoder count.  Formats 3 and 4 had no `features`
+    option: their linear model always used the caller's embeddings, which an unset
+    value would no longer mean in finetune mode.
     """
+    if doc["version"] >= 5:
+        return doc
+    doc = {**doc, "options": {**doc["options"], "features": "embeddings"}}
     if doc["version"] != 3:
         return doc
     encoders = [] if doc["encoder"] is None else [doc["encoder"]]

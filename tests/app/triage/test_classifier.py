@@ -352,6 +352,7 @@ def test_cli_train_then_eval(
     assert trained["n"] == 220
     assert "oos" in trained["labels"]
     assert trained["path"] == str(tmp_path / "data" / "classifier.joblib")
+    assert trained["features"] == "embeddings"
     assert Path(trained["path"]).is_file()
 
     result = runner.invoke(cli, ["classifier", "eval", str(eval_csv), *cols, "--json"])
@@ -402,6 +403,38 @@ def test_cli_trains_the_linear_model_on_mpnet_vectors(
     result = runner.invoke(cli, ["classifier", "train", str(train_csv), "--features", "bert"])
     assert isinstance(result.exception, CliError)
     assert "--features must be embeddings or mpnet, not 'bert'" in str(result.exception)
+
+
+def test_cli_finetune_defaults_to_mpnet_vectors_for_the_linear_model(
+    cli: typer.Typer, tmp_path: Path, banking: tuple[Rows, Rows]
+) -> None:
+    train_csv = _write_csv(tmp_path / "train.csv", banking[0])
+    eval_csv = _write_csv(tmp_path / "eval.csv", banking[1])
+    runner = CliRunner()
+    cols = ["--text-col", "message", "--label-col", "intent"]
+    # 200 rows hold out too few to calibrate on, so the eval rows calibrate.
+    args = ["--mode", "finetune", "--epochs", "1", "--encoders", "1", "--calibration"]
+
+    result = runner.invoke(
+        cli, ["classifier", "train", str(train_csv), *cols, *args, str(eval_csv), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    trained = json.loads(result.stdout)
+    assert (trained["mode"], trained["features"], trained["encoders"]) == ("finetune", "mpnet", 1)
+    assert joblib.load(trained["path"])["info"]["embedding_model"] == "all-mpnet-base-v2"
+    result = runner.invoke(cli, ["classifier", "eval", str(eval_csv), *cols, "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["accuracy"] >= 0.85
+
+
+def test_unset_features_follow_the_mode_and_a_choice_stands() -> None:
+    assert TrainOptions().features == "embeddings"
+    assert TrainOptions(mode="finetune").features == "mpnet"
+    assert TrainOptions(mode="finetune", features="embeddings").features == "embeddings"
+    assert TrainOptions(mode="frozen", features="mpnet").features == "mpnet"
+    # A saved model's options read back as they were written.
+    saved = TrainOptions(mode="finetune", features="embeddings").model_dump()
+    assert TrainOptions.model_validate(saved).features == "embeddings"
 
 
 @pytest.mark.parametrize(

@@ -17,7 +17,16 @@ from langchain_core.embeddings import Embeddings
 from app.triage.classifier import ClassifierError, IntentClassifier, TrainOptions, TrainProgress
 
 LABELS = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "top_up_failed"]
-OPTIONS = TrainOptions(mode="finetune", epochs=1, encoders=2, batch_size=8, holdout_fraction=0.25)
+# MiniLM vectors for the linear model (finetune mode's default is mpnet): these tests are
+# about the encoders, and a format-3 file, which had no mpnet option, is rebuilt below.
+OPTIONS = TrainOptions(
+    mode="finetune",
+    features="embeddings",
+    epochs=1,
+    encoders=2,
+    batch_size=8,
+    holdout_fraction=0.25,
+)
 
 Rows = list[tuple[str, str]]
 
@@ -145,6 +154,25 @@ def test_a_format_3_file_with_a_single_encoder_still_loads(
     # One encoder fewer moves the probabilities, not the decisions on clear rows.
     agree = probabilities.argmax(1) == model.probabilities(texts).argmax(1)
     assert agree.mean() >= 0.8
+
+
+def test_a_format_4_file_keeps_the_minilm_vectors_it_was_trained_on(
+    finetuned: tuple[IntentClassifier, list[TrainProgress]],
+    saved: Path,
+    unseen: Rows,
+    minilm: Embeddings,
+) -> None:
+    model, _ = finetuned
+    # Format 4 had no `features` option; unset, finetune mode would now mean mpnet.
+    document = joblib.load(saved)
+    document["version"] = 4
+    del document["options"]["features"]
+    joblib.dump(document, saved)
+
+    loaded = IntentClassifier.load(saved, embeddings=minilm)
+    assert loaded.options.features == "embeddings"
+    texts = [t for t, _ in unseen]
+    np.testing.assert_allclose(loaded.probabilities(texts), model.probabilities(texts), atol=1e-6)
 
 
 def test_with_a_calibration_set_every_encoder_trains_on_every_row(
