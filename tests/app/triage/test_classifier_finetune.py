@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import joblib
 import numpy as np
@@ -130,6 +131,14 @@ def test_a_saved_ensemble_loads_with_the_same_probabilities(
     assert loaded.info["encoders"] == 2
 
 
+def _as_written_by_format(saved: Path, version: int) -> dict[str, Any]:
+    """The saved document as a release of `version` (3 or 4) wrote it, before `features`."""
+    document: dict[str, Any] = joblib.load(saved)
+    document["version"] = version
+    del document["options"]["features"]
+    return document
+
+
 def test_a_format_3_file_with_a_single_encoder_still_loads(
     finetuned: tuple[IntentClassifier, list[TrainProgress]],
     saved: Path,
@@ -138,9 +147,7 @@ def test_a_format_3_file_with_a_single_encoder_still_loads(
 ) -> None:
     model, _ = finetuned
     # What a release before encoder ensembles wrote: one encoder under "encoder".
-    document = joblib.load(saved)
-    document["version"] = 3
-    del document["options"]["features"]
+    document = _as_written_by_format(saved, 3)
     document["encoder"] = document.pop("encoders")[0]
     document["temperatures"] = document["temperatures"][:2]
     del document["options"]["encoders"], document["info"]["encoders"]
@@ -163,11 +170,8 @@ def test_a_format_4_file_keeps_the_minilm_vectors_it_was_trained_on(
     minilm: Embeddings,
 ) -> None:
     model, _ = finetuned
-    # Format 4 had no `features` option; unset, finetune mode would now mean mpnet.
-    document = joblib.load(saved)
-    document["version"] = 4
-    del document["options"]["features"]
-    joblib.dump(document, saved)
+    # Unset, finetune mode's features would now mean mpnet.
+    joblib.dump(_as_written_by_format(saved, 4), saved)
 
     loaded = IntentClassifier.load(saved, embeddings=minilm)
     assert loaded.options.features == "embeddings"
