@@ -11,7 +11,7 @@ hashes, not the package names, are what is trusted.
 
 Used as the linear classifier's sentence vectors (`TrainOptions.features="mpnet"`,
 the default in finetune mode): on Banking77 it lifts the fine-tuned ensemble from
-0.945 to 0.949 on the official test split (README).  It embeds about three times
+0.945 to 0.949 on the official test split (README).  It embeds about 3.5 times
 slower than MiniLM (≈ 60 short texts/s on 2 cores), so retrieval keeps MiniLM.
 """
 

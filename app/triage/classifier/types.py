@@ -49,8 +49,8 @@ class TrainOptions(BaseModel):
         description=(
             "Sentence vectors of the linear model. embeddings: the caller's (MiniLM or "
             "OpenAI, as configured). mpnet: the packaged all-mpnet-base-v2, whatever the "
-            "caller's: more accurate (README, Intent classifier), three times slower to "
-            "embed and 440 MB more memory; the file then needs those packages to load. "
+            "caller's: more accurate (README, Intent classifier), 3.5 times slower to "
+            "embed, about 300 MB more memory loaded; the file then needs those packages to load. "
             "Left unset it follows the mode: finetune takes mpnet, since it is chosen for "
             "accuracy; frozen takes embeddings, since the service trains it from the "
             "taxonomy at start-up."
