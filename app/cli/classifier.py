@@ -103,15 +103,14 @@ def train(
     settings = load_settings()
     path = out or settings.resolved_classifier_path
     chosen: Mode = "finetune" if mode == "finetune" else "frozen"
-    # Unset features are left to TrainOptions, which picks them by mode.
-    chosen_features = {"features": features} if features else {}
+    # features=None is left to TrainOptions, which picks them by mode.
     options = TrainOptions.model_validate(
         {
             "mode": chosen,
+            "features": features,
             "oos_label": oos_label or None,
             "epochs": epochs,
             "encoders": encoders,
-            **chosen_features,
         }
     )
     embeddings = _embeddings(settings)

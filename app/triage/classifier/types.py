@@ -118,7 +118,7 @@ class TrainOptions(BaseModel):
     def _features_follow_mode(cls, data: Any) -> Any:
         # Only an unset value follows the mode; an explicit choice always stands.
         if isinstance(data, dict) and data.get("features") is None:
-            mode = data.get("mode", "frozen")
+            mode = data.get("mode", cls.model_fields["mode"].default)
             return {**data, "features": "mpnet" if mode == "finetune" else "embeddings"}
         return data
 
