@@ -35,6 +35,7 @@ ReviewAction = Literal["approve", "edit", "reject", "escalate", "reassign"]
 RejectReason = Literal["inaccurate", "incomplete", "wrong_tone", "policy", "duplicate", "other"]
 OutboxStatus = Literal["pending", "sending", "sent", "failed"]
 IdempotencyState = Literal["in_flight", "done"]
+SlackEventOutcome = Literal["ticket", "refused"]
 Role = Literal["agent", "admin", "integration"]
 
 TICKET_STATUSES: tuple[TicketStatus, ...] = get_args(TicketStatus)
@@ -43,6 +44,7 @@ REVIEW_ACTIONS: tuple[ReviewAction, ...] = get_args(ReviewAction)
 REJECT_REASONS: tuple[RejectReason, ...] = get_args(RejectReason)
 OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 IDEMPOTENCY_STATES: tuple[IdempotencyState, ...] = get_args(IdempotencyState)
+SLACK_EVENT_OUTCOMES: tuple[SlackEventOutcome, ...] = get_args(SlackEventOutcome)
 ROLES: tuple[Role, ...] = get_args(Role)
 
 # Priorities sort as strings, so "P1" < "P2" < … is also the queue order.
@@ -99,6 +101,9 @@ class Ticket(Base):
     external_ref: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The API token that created the ticket (None: Slack, the widget, the store itself);
+    # an integration token reads only the tickets it created.
+    created_by: Mapped[str | None] = mapped_column(String(ID_LEN))
 
     drafts: Mapped[list[Draft]] = relationship(
         back_populates="ticket", order_by="Draft.version", passive_deletes=True
@@ -222,6 +227,10 @@ class IdempotencyRecord(Base):
     response_content_type: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The attempt that holds an in-flight key, until ``lease_until``; after that a retry
+    # takes the key over and the old attempt can no longer store its response.
+    holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class ApiToken(Base):
@@ -229,6 +238,8 @@ class ApiToken(Base):
     __table_args__ = (
         CheckConstraint(one_of("role", ROLES), name="role"),
         UniqueConstraint("token_hash"),
+        # The name is half of the audit actor, so two tokens never share one.
+        UniqueConstraint("name"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("tok"))
@@ -240,3 +251,25 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class SlackEvent(Base):
+    """One Slack message handled, whichever process received it: the unique keys make
+    a second delivery (a retry, the same message as ``message`` and ``app_mention``, a
+    second API process) a no-op inside the ticket's own transaction."""
+
+    __tablename__ = "slack_events"
+    __table_args__ = (
+        CheckConstraint(one_of("outcome", SLACK_EVENT_OUTCOMES), name="outcome"),
+        UniqueConstraint("event_id"),
+        UniqueConstraint("channel", "ts"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("sle"))
+    event_id: Mapped[str] = mapped_column(String(255))
+    channel: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(32))
+    # None when the message was refused (a permanent error) or its ticket was deleted.
+    ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    outcome: Mapped[SlackEventOutcome] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -10,6 +10,7 @@ from app.store.db import create_engine_for, current_revision, downgrade, migrate
 from app.store.models import Base
 
 STORE_TABLES = {table.name for table in Base.metadata.sorted_tables}
+HEAD = "0002_hardening"
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -25,7 +26,7 @@ def test_upgrade_from_empty_creates_every_table_and_matches_the_models(empty_url
         migrate(engine)
 
         assert _tables(engine) == STORE_TABLES | {"alembic_version"}
-        assert current_revision(engine) == "0001_initial"
+        assert current_revision(engine) == HEAD
         with engine.connect() as conn:
             context = MigrationContext.configure(conn, opts={"compare_type": True})
             assert compare_metadata(context, Base.metadata) == []
@@ -40,7 +41,7 @@ def test_upgrade_twice_is_a_no_op_and_downgrade_base_drops_everything(empty_url:
     try:
         migrate(engine)
         migrate(engine)
-        assert current_revision(engine) == "0001_initial"
+        assert current_revision(engine) == HEAD
 
         downgrade(engine, "base")
 
@@ -69,3 +70,26 @@ def test_postgres_urls_use_psycopg_3() -> None:
     assert normalise_url("postgres://u@db/x") == "postgresql+psycopg://u@db/x"
     assert normalise_url("postgresql+psycopg2://u@db/x") == "postgresql+psycopg://u@db/x"
     assert normalise_url("sqlite:////tmp/t.db") == "sqlite:////tmp/t.db"
+
+
+def test_upgrading_renames_duplicate_token_names_before_making_names_unique(
+    empty_url: str,
+) -> None:
+    engine = create_engine_for(empty_url)
+    try:
+        migrate(engine, "0001_initial")
+        with engine.begin() as conn:
+            for token_id, created in (("tok_a", "2026-01-01"), ("tok_b", "2026-01-02")):
+                conn.execute(
+                    text(
+                        "INSERT INTO api_tokens (id, name, role, token_hash, prefix, created_at)"
+                        " VALUES (:id, 'ops', 'agent', :hash, 'trg_x', :created)"
+                    ),
+                    {"id": token_id, "hash": token_id * 8, "created": created},
+                )
+        migrate(engine)
+        with engine.connect() as conn:
+            names = dict(conn.execute(text("SELECT id, name FROM api_tokens")).all())
+        assert names == {"tok_a": "ops", "tok_b": "ops-tok_b"}
+    finally:
+        engine.dispose()
