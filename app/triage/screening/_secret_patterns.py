@@ -41,7 +41,7 @@ PATTERNS: dict[str, str] = {
     ),
     "secret_key": (
         r"(?:^|_)(?:client_?secret|client_?id|api_?(?:client_?)?(?:key|secret|token)(?:_?id)?"
-        r"|secret(?:_?key|_?base32(?:_?encoded)?)?|app_?secret|consumer_?secret|token_?(?:id"
+        r"|secret(?:_?key|_?base32(?:_?encoded)?|_?access_?key)?|app_?secret|consumer_?secret|token_?(?:id"
         r"|secret)|(?:access|refresh|auth|bearer|oidc|id|session)_?token|token"
         r"|webhook_?(?:signing_?)?secret|signing_?(?:secret|key)|priv(?:ate)?_?key|password|passwd"
         r"|pwd|passphrase|contrase[ñn]a|senha|macaroon)$"
@@ -91,7 +91,19 @@ PATTERNS: dict[str, str] = {
 
 # (pattern, kind): each has a `secret` group, and optionally the `id` half of a pair.
 VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
-    (r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9\-._~+/]{6,}=*)", "bearer_token"),
+    # An "id:secret" pair after Bearer is one token: the secret half must not survive.
+    (
+        r"(?i)\bbearer\s+(?P<secret>[A-Za-z0-9\-._~+/]{6,}=*(?::[A-Za-z0-9\-._~+/]{6,}=*)?)",
+        "bearer_token",
+    ),
+    # A bare "<uuid>:<secret>" pair, as Grid credentials are pasted; the secret half must
+    # look random (letters and digits) and not be another uuid.
+    (
+        r"(?<![\w:\-])(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+        r"-[0-9a-fA-F]{12}):(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-)"
+        r"(?P<secret>(?=[\w\-+/=.~]*\d)(?=[\w\-+/=.~]*[A-Za-z])[\w\-+/=~]{16,256}+)",
+        "api_secret",
+    ),
     (r"(?i)\bbasic\s+(?P<secret>[A-Za-z0-9+/]{12,}={0,2})(?![\w+/=])", "basic_auth"),
     (
         (

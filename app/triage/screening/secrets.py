@@ -40,6 +40,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.triage.screening._encoded import decoded_segments
+from app.triage.screening._prose_secrets import prose_hits
 from app.triage.screening._secret_patterns import (
     PAIR_PRIORITY,
     PRIORITY,
@@ -51,6 +53,7 @@ from app.triage.screening._secret_patterns import (
     value_patterns,
     vendor_plugins,
 )
+from app.triage.screening.normalise import View, joined_view, normalised_view
 
 __all__ = ["Redaction", "RedactionResult", "placeholder_for", "redact_secrets"]
 
@@ -74,6 +77,11 @@ class RedactionResult(BaseModel):
     recovery_phrase: bool = False
 
     @property
+    def redacted(self) -> bool:
+        """True exactly when some text was replaced by a placeholder."""
+        return bool(self.redactions)
+
+    @property
     def kinds(self) -> list[str]:
         return sorted({r.kind for r in self.redactions})
 
@@ -93,10 +101,12 @@ class _Hit:
 _NOT_CREDENTIALS = frozenset({"client_id", "card_number", "generic_high_entropy"})
 _MIN_PHRASE_WORDS = 12
 _PHRASE_LENGTHS = (12, 15, 18, 21, 24)
+_MAX_PHRASE_WORDS = _PHRASE_LENGTHS[-1]
 
 
 def redact_secrets(text: str) -> RedactionResult:
-    hits = _resolve_overlaps(_find_all(text))
+    view = normalised_view(text)
+    hits = _resolve_overlaps(_hits_in(view))
     if not hits:
         return RedactionResult(text=text)
     pieces: list[str] = []
@@ -112,9 +122,27 @@ def redact_secrets(text: str) -> RedactionResult:
     return RedactionResult(
         text="".join(pieces),
         redactions=[Redaction(kind=k, placeholder=placeholder_for(k)) for k, _ in distinct],
-        production_credential=_is_production_credential(text, kinds),
+        production_credential=_is_production_credential(view.text, kinds),
         recovery_phrase="recovery_phrase" in kinds,
     )
+
+
+def _hits_in(view: View) -> list[_Hit]:
+    """Hits in the normalised view, in base64 it holds and across wrapped lines, as spans
+    of the original text."""
+    hits = [_moved(hit, view) for hit in _find_all(view.text)]
+    hits += [_moved(hit, view) for hit in _encoded_hits(view.text)]
+    joined = joined_view(view)
+    if joined is not None:
+        # Only what the join revealed: a token whose halves sit on two lines.
+        found = _find_all(joined.text)
+        hits += [_moved(h, joined) for h in found if joined.crosses_join(h.start, h.end)]
+    return hits
+
+
+def _moved(hit: _Hit, view: View) -> _Hit:
+    start, end = view.span(hit.start, hit.end)
+    return _Hit(start, end, hit.kind, hit.pair)
 
 
 def _find_all(text: str) -> list[_Hit]:
@@ -126,8 +154,22 @@ def _find_all(text: str) -> list[_Hit]:
         _entropy_hits,
         _card_numbers,
         _recovery_phrases,
+        _prose,
     )
     return [hit for finder in finders for hit in finder(text)]
+
+
+def _prose(text: str) -> Iterator[_Hit]:
+    for start, end, kind in prose_hits(text):
+        yield _Hit(start, end, kind)
+
+
+def _encoded_hits(text: str) -> Iterator[_Hit]:
+    """A base64 segment whose decoded text holds a secret is redacted whole."""
+    for start, end, decoded in decoded_segments(text):
+        inner = [h for h in _find_all(decoded) if h.kind != "generic_high_entropy"]
+        if inner:
+            yield _Hit(start, end, max(inner, key=_rank).kind)
 
 
 def _resolve_overlaps(hits: list[_Hit]) -> list[_Hit]:
@@ -268,6 +310,8 @@ def _kind_for_key(key: str | None) -> str | None:
         return None
     if norm.endswith("id"):
         return "client_id"
+    if "secret_access_key" in norm:
+        return "aws_secret_key"
     if "webhook" in norm or "signing_secret" in norm:
         return "webhook_secret"
     if re.search(r"priv(ate)?_?key$|signing_?key$", norm):
@@ -351,6 +395,10 @@ def _recovery_phrases(text: str) -> Iterator[_Hit]:
 def _phrase_hit(run: list[re.Match[str]]) -> Iterator[_Hit]:
     # Prose never strings 12 list words together without a stop word or punctuation.
     if len(run) < _MIN_PHRASE_WORDS:
+        return
+    # A real phrase is random words: "word word word …" or a chant of three words is not.
+    window = [w.group().lower() for w in run[:_MAX_PHRASE_WORDS]]
+    if len(set(window)) < 0.75 * len(window):
         return
     first, last = 0, len(run)
     if len(run) not in _PHRASE_LENGTHS:

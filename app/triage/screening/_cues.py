@@ -1,0 +1,85 @@
+"""The cue words of ``secret_cues.yaml``, loaded once and compiled into regexes.
+
+Nothing happens at import time; each table is built on first use and cached.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import yaml
+
+# What a value after a cue is made of; quotes, brackets and separators end it.
+_VALUE = r"(?P<q>[\"'`]?)(?P<secret>[^\s\"'`,;<>()\[\]{}]{4,256})"
+
+
+@dataclass(frozen=True)
+class CredentialCue:
+    kind: str
+    regex: re.Pattern[str]
+
+
+@cache
+def _data() -> dict[str, Any]:
+    raw = resources.files("app.triage.screening").joinpath("secret_cues.yaml").read_text("utf-8")
+    data: dict[str, Any] = yaml.safe_load(raw)
+    return data
+
+
+def _alternation(phrases: list[str]) -> str:
+    # Longest first, so "secret access key" wins over "secret key"; inner spaces match any
+    # run of blanks or hyphens ("client-secret", "client  secret").
+    ordered = sorted({p.lower() for p in phrases}, key=len, reverse=True)
+    return "|".join(re.escape(p).replace(r"\ ", r"[\s\-]+") for p in ordered)
+
+
+def _connector(required: bool) -> str:
+    words = [c for c in _data()["connectors"] if c[0].isalpha()]
+    signs = [c for c in _data()["connectors"] if not c[0].isalpha()]
+    spoken = rf"\s+(?:{_alternation(words)})(?![\w\-])(?:\s*:)?\s*"
+    written = rf"\s*(?:{'|'.join(re.escape(s) for s in signs)})\s*"
+    return f"(?:{written}|{spoken})" if required else f"(?:{written}|{spoken}|\\s+)"
+
+
+@cache
+def credential_cues() -> tuple[CredentialCue, ...]:
+    cues = []
+    for entry in _data()["credentials"]:
+        required = entry["connector"] == "required"
+        pattern = (
+            rf"(?i)(?<![\w\-])(?:{_alternation(entry['cues'])})(?![\w\-])"
+            rf"{_connector(required)}{_VALUE}"
+        )
+        cues.append(CredentialCue(str(entry["kind"]), re.compile(pattern)))
+    return tuple(cues)
+
+
+@cache
+def phrase_cue() -> re.Pattern[str]:
+    """A recovery-phrase announcement, up to where its words begin."""
+    data = _data()
+    number = _alternation([str(n) for n in data["phrase_lengths"]])
+    cues = _alternation(data["recovery_phrase_cues"]).replace(re.escape("{n}"), f"(?:{number})")
+    verbs = _alternation([c for c in data["connectors"] if c[0].isalpha()] + ["were", "son"])
+    return re.compile(
+        rf"(?i)(?<![\w\-])(?P<cue>{cues})(?![\w\-])(?:\s*\([^)\n]{{0,40}}\))?"
+        rf"(?:\s*(?:[:=]|->|=>)|\s+(?:{verbs})(?![\w\-]))*\s*:?"
+    )
+
+
+def phrase_length(cue: str) -> int | None:
+    """The number of words a cue announces ("the 24 words"), if it says."""
+    low = re.sub(r"[\s\-]+", " ", cue.lower())
+    lengths = {
+        re.sub(r"[\s\-]+", " ", str(k)): int(v) for k, v in _data()["phrase_lengths"].items()
+    }
+    return next((n for word, n in lengths.items() if re.search(rf"(?<!\w){word}(?!\w)", low)), None)
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    return frozenset(w.lower() for words in _data()["stop_words"].values() for w in words.split())

@@ -1,0 +1,94 @@
+"""Secrets written as sentences rather than as assignments.
+
+"my client secret is 9Qz7…", "mi contraseña es Perro2024!", "the 12 words are …": the cue
+words come from ``secret_cues.yaml``; the value after a cue is redacted only when it looks
+like a secret (random-looking, or a phrase with the shape of a wallet's recovery words), so
+"my password is not working" stays as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from app.triage.screening._cues import credential_cues, phrase_cue, phrase_length, stop_words
+from app.triage.screening._secret_patterns import rx
+
+Span = tuple[int, int, str]
+
+_TRAILING = ".,:;!?)]}>*"
+# Sentence ends that are just as often the last character of a password.
+_PASSWORD_TRAILING = ".,:;)]}>"
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_PHRASE_WORD = re.compile(r"[^\W\d_]{3,12}(?![\w\-])")
+# Between the words of a phrase: blanks, commas, quotes, list numbers, one line break.
+_PHRASE_GAP = re.compile(r"(?:[ \t,;\"'\[\]]|\r?\n(?![ \t]*\r?\n)|\d{1,2}[.):\-](?=\s))*")
+_MIN_PHRASE = 12
+_MAX_PHRASE = 24
+
+
+def prose_hits(text: str) -> Iterator[Span]:
+    yield from _credential_hits(text)
+    yield from _announced_phrases(text)
+
+
+def _credential_hits(text: str) -> Iterator[Span]:
+    for cue in credential_cues():
+        for m in cue.regex.finditer(text):
+            value = m.group("secret")
+            if not m.group("q"):
+                value = value.rstrip(_PASSWORD_TRAILING if cue.kind == "password" else _TRAILING)
+            if _secret_like(value, cue.kind):
+                start = m.start("secret")
+                yield start, start + len(value), cue.kind
+
+
+def _secret_like(value: str, kind: str) -> bool:
+    if rx("placeholder").fullmatch(value) or rx("code_reference").fullmatch(value):
+        return False
+    if value.lower() in stop_words() or "://" in value:
+        return False
+    letters = any(c.isalpha() for c in value)
+    digits = any(c.isdigit() for c in value)
+    if kind == "client_id":
+        return bool(_UUID.fullmatch(value)) or (len(value) >= 8 and letters and digits)
+    if kind == "password":
+        symbols = any(not c.isalnum() for c in value)
+        inner_upper = any(c.isupper() for c in value[1:]) and any(c.islower() for c in value)
+        return len(value) >= 6 and (digits or symbols or inner_upper)
+    mixed = any(c.isupper() for c in value) and any(c.islower() for c in value)
+    return (len(value) >= 10 and letters and digits) or (len(value) >= 16 and mixed)
+
+
+def _announced_phrases(text: str) -> Iterator[Span]:
+    cue = phrase_cue()
+    for m in cue.finditer(text):
+        words = _words_after(text, m.end())
+        wanted = phrase_length(m.group("cue"))
+        if wanted is not None and len(words) >= wanted:
+            words = words[:wanted]
+        else:
+            words = words[:_MAX_PHRASE]
+        if _phrase_shaped([w.group().lower() for w in words]):
+            yield words[0].start(), words[-1].end(), "recovery_phrase"
+
+
+def _words_after(text: str, pos: int) -> list[re.Match[str]]:
+    words: list[re.Match[str]] = []
+    while len(words) < _MAX_PHRASE + 1:
+        gap = _PHRASE_GAP.match(text, pos)
+        at = gap.end() if gap else pos
+        word = _PHRASE_WORD.match(text, at)
+        if word is None:
+            break
+        words.append(word)
+        pos = word.end()
+    return words
+
+
+def _phrase_shaped(words: list[str]) -> bool:
+    """Enough words, mostly distinct, hardly any of the little words prose is made of."""
+    if len(words) < _MIN_PHRASE:
+        return False
+    stops = sum(w in stop_words() for w in words)
+    return len(set(words)) >= 0.75 * len(words) and stops * 6 <= len(words)
