@@ -9,10 +9,10 @@ shell set-up just works.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EmbeddingProvider = Literal["auto", "local", "openai"]
 
@@ -120,6 +120,17 @@ class Settings(BaseSettings):
     slack_signing_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
+    slack_support_channels: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Slack channel ids (comma-separated) whose messages become tickets and "
+        "which may receive replies; none listed: Slack messages are ignored, no reply posted.",
+    )
+    forwarded_allow_ips: str | None = Field(
+        default=None,
+        description="Proxy addresses (comma-separated IPs or CIDRs, uvicorn's "
+        "--forwarded-allow-ips) whose X-Forwarded-For/-Proto are believed; unset: none, "
+        "the client address is the TCP peer.",
+    )
     auto_send_min_confidence: float | None = Field(
         default=None, ge=0.0, le=1.0, description="Unset: every reply needs an agent's approval."
     )
@@ -147,7 +158,18 @@ class Settings(BaseSettings):
         "unset: 2 on SQLite, 8 on PostgreSQL (bench/review_api.py).",
     )
     outbox_stale_after_seconds: float = Field(
-        default=300.0, gt=0, description="A claimed outbox row older than this is re-sent."
+        default=60.0,
+        gt=0,
+        description="The lease on a claimed outbox row, renewed before each send: a row "
+        "whose worker died is re-sent this long after its last renewal.  Keep it above "
+        "one send's worst case (Slack: 15 s timeout, one retry).",
+    )
+    idempotency_lease_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="An in-flight Idempotency-Key whose process died is taken over by a "
+        "retry after this long; a request still running then can no longer commit.",
     )
     outbox_max_attempts: int = Field(default=8, ge=1, le=100)
     db_pool_size: int = Field(default=10, ge=1, le=200, description="PostgreSQL pool per process.")
@@ -167,6 +189,13 @@ class Settings(BaseSettings):
         description="/v1/ask answers directly at or above this draft confidence; "
         "below it the question becomes a ticket for an agent.",
     )
+
+    @field_validator("slack_support_channels", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
     # --- derived -------------------------------------------------------------
     @property
