@@ -36,8 +36,9 @@ from app.store.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE: Final = "triage_reply"
-# Well under the outbox's stale-claim window (300 s), so a slow Slack call never lets a
-# second worker take the message over while this one is still waiting.
+# Well under the outbox's claim lease (TRIAGE_OUTBOX_STALE_AFTER_SECONDS, 60 s, renewed
+# before each send), so a slow Slack call never lets a second worker take the message
+# over while this one is still waiting.
 SLACK_TIMEOUT_SECONDS: Final = 15
 # Slack rejects text over 40k characters; leave room for the sources footer.
 MAX_TEXT_CHARS: Final = 39_000
@@ -49,6 +50,13 @@ Sender = Callable[[OutboxMessage], None]
 
 class SlackDeliveryError(RuntimeError):
     """The reply could not be posted; the outbox will retry it."""
+
+
+class SlackDestinationRefused(SlackDeliveryError):
+    """The reply is aimed at a channel that is not a support channel: never posted, and
+    not retried (the outbox reads ``permanent``)."""
+
+    permanent = True
 
 
 @dataclass(frozen=True)
@@ -198,8 +206,16 @@ def build_slack_sender(settings: Settings, *, client: WebClient | None = None) -
     so deployments that never use Slack need no Slack settings.
     """
     slack = client or build_slack_client(settings)
+    support_channels = frozenset(settings.slack_support_channels)
 
     def send(message: OutboxMessage) -> None:
+        # Checked before anything else: whoever set the ticket's external_ref, the bot only
+        # ever speaks in the channels it serves.
+        thread = SlackThread.from_ref(message.payload.get("external_ref"))
+        if thread.channel not in support_channels:
+            raise SlackDestinationRefused(
+                f"channel {thread.channel!r} is not in TRIAGE_SLACK_SUPPORT_CHANNELS"
+            )
         if slack is None:
             raise SlackDeliveryError("Slack is not configured: set TRIAGE_SLACK_BOT_TOKEN")
         post_reply(slack, message)

@@ -10,8 +10,15 @@ an email Message-ID, a webhook header) to make the duplicate harmless.  The stat
 itself is exactly-once: ``mark_sent`` is a compare-and-set on the claim, so a draft and its
 ticket move to ``sent`` once, and a worker whose claim was taken over learns it lost.
 
-``stale_after`` must be longer than the sender's own timeout, or a slow (not dead) worker
-gets its claim taken over and the message goes out twice.
+Leases.  A claim is a lease of ``stale_after`` seconds (TRIAGE_OUTBOX_STALE_AFTER_SECONDS,
+60 s), renewed before each send of a batch, so a restarted or surviving worker re-sends
+a dead worker's message within about a minute.  The lease must be longer than one send
+(the sender's own timeout), or a slow (not dead) worker gets its claim taken over and
+the message goes out twice.
+
+Permanent failures.  A sender error with a true ``permanent`` attribute (e.g. a reply
+aimed at a channel the bot does not serve) fails the message at once: a retry would be
+refused the same way.
 
 Claiming.  On PostgreSQL, ``SELECT … FOR UPDATE SKIP LOCKED`` then an UPDATE of exactly
 those rows: concurrent workers skip each other's locked rows instead of queueing behind
@@ -23,7 +30,7 @@ an atomic claim by itself.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -38,7 +45,7 @@ from app.store.transitions import move_draft, move_ticket
 
 log = logging.getLogger(__name__)
 
-DEFAULT_STALE_AFTER = 300.0
+DEFAULT_STALE_AFTER = 60.0
 DEFAULT_MAX_ATTEMPTS = 8
 BACKOFF_BASE_SECONDS = 5.0
 BACKOFF_CAP_SECONDS = 3600.0
@@ -117,6 +124,26 @@ def claim_batch(
     )
     claimed = list(session.scalars(stmt))
     return sorted(claimed, key=lambda m: (m.next_attempt_at, m.id))
+
+
+def renew(
+    session: Session, msg_ids: Sequence[str], *, worker_id: str, now: datetime | None = None
+) -> set[str]:
+    """Extend this worker's lease on claimed messages; returns the ids it still holds."""
+    if not msg_ids:
+        return set()
+    rows = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_(msg_ids),
+            OutboxMessage.status == "sending",
+            OutboxMessage.claimed_by == worker_id,
+        )
+        .values(claimed_at=now or utcnow())
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    )
+    return set(rows.scalars())
 
 
 def mark_sent(
@@ -238,6 +265,7 @@ def deliver_pending(
     The claim commits before any send, so a slow transport never holds row locks; each
     mark is its own short transaction.
     """
+    leased_at = clock()
     with factory.begin() as session:
         batch = claim_batch(
             session,
@@ -245,24 +273,37 @@ def deliver_pending(
             limit,
             stale_after=stale_after,
             max_attempts=max_attempts,
-            now=clock(),
+            now=leased_at,
         )
         # Detach with attributes loaded, so the sender can read them whatever the
         # factory's expire_on_commit setting.
         session.expunge_all()
     sent = retrying = failed = lost = 0
-    for message in batch:
+    held = {message.id for message in batch}
+    for index, message in enumerate(batch):
+        # Renew the leases of the rest of the batch once a third of the lease is gone,
+        # so a long batch never sends a message another worker may be taking over.
+        now = clock()
+        if (now - leased_at).total_seconds() >= stale_after / 3:
+            rest = [m.id for m in batch[index:] if m.id in held]
+            with factory.begin() as session:
+                held = renew(session, rest, worker_id=worker_id, now=now)
+            leased_at = now
+        if message.id not in held:
+            lost += 1
+            continue
         try:
             sender(message)
         except Exception as exc:  # any transport failure is retried, never fatal to the loop
             log.warning("outbox %s: send failed: %s", message.id, exc)
+            permanent = bool(getattr(exc, "permanent", False))
             with factory.begin() as session:
                 outcome = mark_failed(
                     session,
                     message.id,
                     error=f"{type(exc).__name__}: {exc}",
                     worker_id=worker_id,
-                    max_attempts=max_attempts,
+                    max_attempts=message.attempts if permanent else max_attempts,
                     now=clock(),
                 )
             retrying += outcome == "pending"

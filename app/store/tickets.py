@@ -46,9 +46,11 @@ def create_ticket(
     status: TicketStatus = "drafting",
     external_ref: str | None = None,
     actor: str = "system",
+    created_by: str | None = None,
     now: datetime | None = None,
 ) -> Ticket:
-    """Store a screened ticket; ``message`` must already be redacted."""
+    """Store a screened ticket; ``message`` must already be redacted.  ``created_by`` is
+    the creating API token's id (None for Slack, the widget and internal callers)."""
     if status not in CREATE_STATUSES:
         raise InvalidInputError(
             f"a ticket cannot be created as {status!r}; use one of {sorted(CREATE_STATUSES)}"
@@ -68,6 +70,7 @@ def create_ticket(
         team=_routing(triage, "team"),
         status=status,
         external_ref=external_ref,
+        created_by=created_by,
         created_at=now,
         updated_at=now,
     )

@@ -62,6 +62,7 @@ def test_a_slack_question_is_answered_in_its_thread(
         slack_signing_secret=SecretStr(SIGNING_SECRET),
         slack_bot_token=SecretStr(BOT_TOKEN),
         slack_api_url=fake_slack.api_url,
+        slack_support_channels=[CHANNEL],
     )
     question = (
         "<@U0BOT> how do we authenticate API requests? "

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.api.routes import slack
 from app.api.routes.slack import SlackMessage, install, plain_text
+from app.services.slack_intake import Claim, SlackInbox
 from app.services.slack_sender import SlackThread
 from app.settings import Settings
 from app.store import tickets
@@ -28,25 +29,32 @@ from tests.slack.conftest import SIGNING_SECRET
 URL = "/v1/slack/events"
 
 
-def store_creator(factory: sessionmaker[Session]) -> Callable[[SlackMessage], object]:
+SUPPORT = "C0SUPPORT"
+Writer = Callable[[SlackMessage, Claim], str]
+
+
+def store_writer(factory: sessionmaker[Session]) -> Writer:
     """What the ticket service does for Slack, minus triage: enough to see a ticket."""
 
-    def create(message: SlackMessage) -> object:
+    def write(message: SlackMessage, claim: Claim) -> str:
         with factory.begin() as session:
-            return tickets.create_ticket(
+            ticket = tickets.create_ticket(
                 session,
                 channel="slack",
                 reporter=message.user,
                 message=message.text,
                 metadata=message.metadata,
                 external_ref=message.external_ref,
-            ).id
+            )
+            claim(session, ticket.id)
+            return ticket.id
 
-    return create
+    return write
 
 
 def make_client(
-    creator: Callable[[SlackMessage], object] | None,
+    factory: sessionmaker[Session],
+    writer: Writer | None = None,
     *,
     secret: str | None = SIGNING_SECRET,
     ack_budget: float = 1.5,
@@ -54,13 +62,14 @@ def make_client(
     app = FastAPI()
     app.include_router(slack.router)
     settings = Settings(slack_signing_secret=SecretStr(secret) if secret else None)
-    install(app, settings, creator, ack_budget=ack_budget)
+    inbox = SlackInbox(factory, writer or store_writer(factory), support_channels=[SUPPORT])
+    install(app, settings, inbox, ack_budget=ack_budget)
     return TestClient(app)
 
 
 @pytest.fixture
 def client(factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with make_client(store_creator(factory)) as c:
+    with make_client(factory) as c:
         yield c
 
 
@@ -176,7 +185,7 @@ def test_a_stale_timestamp_is_refused_even_when_correctly_signed(
 def test_without_a_signing_secret_the_endpoint_is_unavailable(
     factory: sessionmaker[Session],
 ) -> None:
-    with make_client(store_creator(factory), secret=None) as client:
+    with make_client(factory, secret=None) as client:
         response = post_signed(client, message_event())
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -294,16 +303,16 @@ def test_a_non_json_body_is_a_bad_request(client: TestClient) -> None:
 
 def test_a_failed_creation_is_retried_by_slack(factory: sessionmaker[Session]) -> None:
     calls = 0
-    real = store_creator(factory)
+    real = store_writer(factory)
 
-    def flaky(message: SlackMessage) -> object:
+    def flaky(message: SlackMessage, claim: Claim) -> str:
         nonlocal calls
         calls += 1
         if calls == 1:
             raise RuntimeError("database is down")
-        return real(message)
+        return real(message, claim)
 
-    with make_client(flaky) as client:
+    with make_client(factory, flaky) as client:
         first = post_signed(client, message_event())
         retry = post_signed(client, message_event(), headers={"X-Slack-Retry-Num": "1"})
 
@@ -315,13 +324,13 @@ def test_a_failed_creation_is_retried_by_slack(factory: sessionmaker[Session]) -
 
 def test_slow_ticket_creation_is_acknowledged_in_time(factory: sessionmaker[Session]) -> None:
     release = threading.Event()
-    real = store_creator(factory)
+    real = store_writer(factory)
 
-    def slow(message: SlackMessage) -> object:
+    def slow(message: SlackMessage, claim: Claim) -> str:
         release.wait(10)
-        return real(message)
+        return real(message, claim)
 
-    with make_client(slow, ack_budget=0.2) as client:
+    with make_client(factory, slow, ack_budget=0.2) as client:
         response = post_signed(client, message_event())
         assert response.status_code == 200
         assert response.json()["status"] == "accepted"
@@ -350,10 +359,10 @@ def test_plain_text_undoes_slack_formatting(raw: str, plain: str) -> None:
 def test_a_message_the_service_refuses_is_not_retried_forever(
     factory: sessionmaker[Session],
 ) -> None:
-    def refuse(message: SlackMessage) -> object:
+    def refuse(message: SlackMessage, claim: Claim) -> str:
         raise InvalidInputError("the message is blank after redaction")
 
-    with make_client(refuse) as client:
+    with make_client(factory, refuse) as client:
         first = post_signed(client, message_event())
         retry = post_signed(client, message_event(), headers={"X-Slack-Retry-Num": "1"})
     assert first.status_code == 200

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.services.slack_sender import (
     SlackDeliveryError,
+    SlackDestinationRefused,
     SlackThread,
     build_slack_sender,
     format_reply,
@@ -24,7 +25,9 @@ THREAD_TS = "1712345678.000200"
 
 def settings_for(slack: FakeSlack, token: str | None = BOT_TOKEN) -> Settings:
     return Settings(
-        slack_bot_token=SecretStr(token) if token else None, slack_api_url=slack.api_url
+        slack_bot_token=SecretStr(token) if token else None,
+        slack_api_url=slack.api_url,
+        slack_support_channels=[CHANNEL],
     )
 
 
@@ -195,3 +198,33 @@ def test_outbox_keeps_a_rate_limited_reply_for_retry(
         assert message.status == "pending"
         assert "ratelimited" in (message.last_error or "")
         assert tickets.get_ticket(session, ticket_id).status == "approved"
+
+
+def test_a_reply_aimed_outside_the_support_channels_is_never_posted(
+    fake_slack: FakeSlack, factory: sessionmaker[Session]
+) -> None:
+    # An agent-created "slack" ticket whose external_ref names some other channel.
+    with factory.begin() as session:
+        ticket = tickets.create_ticket(
+            session,
+            channel="slack",
+            reporter="dev",
+            message="hi",
+            external_ref=SlackThread("C0GENERAL", THREAD_TS).to_ref(),
+        )
+        draft = tickets.add_draft(
+            session, ticket.id, text="x", citations=[], confidence=0.9, needs_human=False
+        )
+        reviews.approve(session, draft.id, reviewer="agent:ana", text="Posted anywhere?")
+    send = build_slack_sender(settings_for(fake_slack))
+
+    report = outbox.deliver_pending(factory, send, "worker-1")
+
+    assert (report.sent, report.failed, report.retrying) == (0, 1, 0)
+    assert fake_slack.posts() == []
+    with factory() as session:
+        [message] = session.query(OutboxMessage).all()
+        assert message.status == "failed"
+        assert "TRIAGE_SLACK_SUPPORT_CHANNELS" in (message.last_error or "")
+    with pytest.raises(SlackDestinationRefused):
+        build_slack_sender(settings_for(fake_slack))(message)

@@ -5,13 +5,15 @@ Slack wants a 2xx within 3 seconds or it retries (up to three times, with
 creation in a worker thread, then waits at most ``ack_budget`` seconds for it:
 
 * done in time (the usual case: the ticket is stored, drafting happens later) → 200;
-* failed in time (say the database is down) → 503, so Slack's retry gets another go;
+* refused for good (an id too long for its column, input the store rejects) → 200
+  ``rejected``, logged with the event id: a retry would fail the same way;
+* failed in time for a passing reason (say the database is down) → 503, so Slack's
+  retry gets another go;
 * still running → 200 anyway; the thread finishes on its own and logs any failure.
 
-Dedupe is on ``event_id`` (Slack's retries reuse it) and on channel + message ``ts``
-(a message that mentions the bot arrives twice, as ``message`` and ``app_mention``, with
-different event ids).  It is per process and bounded; the ticket creator should also
-treat ``external_ref`` as unique for deployments with several API processes.
+Only messages in the support channels (``TRIAGE_SLACK_SUPPORT_CHANNELS``) become
+tickets.  De-duplication (by ``event_id`` and by channel + message ``ts``) is in the
+database, shared by every API process: see ``app.services.slack_intake``.
 """
 
 from __future__ import annotations
@@ -21,10 +23,6 @@ import html
 import json
 import logging
 import re
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -34,84 +32,17 @@ from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import SignatureVerifier
 
 from app.api.problems import problem_response
-from app.services.slack_sender import SlackThread
-from app.services.tickets import NewTicket, TicketService
+from app.api.routes.common import problems
+from app.services.slack_intake import RefusedSlackEvent, SlackInbox, SlackMessage, ticket_writer
+from app.services.tickets import TicketService
 from app.settings import Settings
-from app.store.errors import InvalidInputError
+
+__all__ = ["SlackEvents", "SlackMessage", "install", "message_from", "plain_text", "router"]
 
 log = logging.getLogger(__name__)
 
 ACK_BUDGET_SECONDS: Final = 1.5
-DEDUPE_TTL_SECONDS: Final = 3600.0  # Slack gives up retrying well within an hour
-DEDUPE_MAX_KEYS: Final = 20_000
 ACCEPTED_EVENTS: Final = frozenset({"message", "app_mention"})
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    """A developer's Slack message, ready to become a ticket (channel ``slack``)."""
-
-    event_id: str
-    event_type: str
-    team_id: str | None
-    channel: str
-    user: str
-    text: str
-    ts: str
-    # Where the reply goes: the thread the message is in, or a new thread under it.
-    thread_ts: str
-
-    @property
-    def external_ref(self) -> str:
-        return SlackThread(self.channel, self.thread_ts).to_ref()
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return {
-            "slack": {
-                "event_id": self.event_id,
-                "event_type": self.event_type,
-                "team_id": self.team_id,
-                "channel": self.channel,
-                "user": self.user,
-                "ts": self.ts,
-                "thread_ts": self.thread_ts,
-            }
-        }
-
-
-# Stores the ticket; runs in a worker thread, so it may block (database, triage).
-SlackTicketCreator = Callable[[SlackMessage], object]
-
-
-class RecentKeys:
-    """A bounded, thread-safe set of keys seen in the last ``ttl`` seconds."""
-
-    def __init__(self, ttl: float = DEDUPE_TTL_SECONDS, max_keys: int = DEDUPE_MAX_KEYS) -> None:
-        self._ttl = ttl
-        self._max = max_keys
-        self._seen: OrderedDict[str, float] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def claim(self, *keys: str, now: float | None = None) -> bool:
-        """Record ``keys``; False (recording nothing) if any was seen within the TTL."""
-        now = time.monotonic() if now is None else now
-        with self._lock:
-            while self._seen and next(iter(self._seen.values())) <= now - self._ttl:
-                self._seen.popitem(last=False)
-            if any(key in self._seen for key in keys):
-                return False
-            for key in keys:
-                self._seen[key] = now
-            while len(self._seen) > self._max:
-                self._seen.popitem(last=False)
-            return True
-
-    def release(self, *keys: str) -> None:
-        """Forget ``keys`` so a retry of a failed event is processed again."""
-        with self._lock:
-            for key in keys:
-                self._seen.pop(key, None)
 
 
 @dataclass
@@ -119,12 +50,11 @@ class SlackEvents:
     """Per-app configuration and state of the Slack endpoint (``app.state.slack_events``)."""
 
     signing_secret: str | None
-    create_ticket: SlackTicketCreator | None
+    inbox: SlackInbox | None
     max_chars: int = 20_000
     # Shared with the API's own ticket creation, so a burst of Slack messages cannot run
     # more triage pipelines at once than the process is sized for.
     limiter: anyio.CapacityLimiter | None = None
-    dedupe: RecentKeys = field(default_factory=RecentKeys)
     ack_budget: float = ACK_BUDGET_SECONDS
     # Strong references: the event loop only keeps weak ones to running tasks.
     pending: set[asyncio.Future[object]] = field(default_factory=set)
@@ -133,7 +63,7 @@ class SlackEvents:
 def install(
     app: FastAPI,
     settings: Settings,
-    create_ticket: SlackTicketCreator | None,
+    inbox: SlackInbox | None,
     *,
     limiter: anyio.CapacityLimiter | None = None,
     ack_budget: float = ACK_BUDGET_SECONDS,
@@ -146,29 +76,13 @@ def install(
     secret = settings.slack_signing_secret
     config = SlackEvents(
         signing_secret=secret.get_secret_value() if secret is not None else None,
-        create_ticket=create_ticket,
+        inbox=inbox,
         max_chars=settings.max_message_chars,
         limiter=limiter,
         ack_budget=ack_budget,
     )
     app.state.slack_events = config
     return config
-
-
-def ticket_creator(service: TicketService) -> SlackTicketCreator:
-    """Slack messages through the API's ticket service (redaction, triage, draft)."""
-
-    def create(message: SlackMessage) -> object:
-        new = NewTicket(
-            message=message.text,
-            channel="slack",
-            reporter=message.user,
-            metadata=message.metadata,
-            external_ref=message.external_ref,
-        )
-        return service.create_now(new, actor=f"slack:{message.user}").id
-
-    return create
 
 
 router = APIRouter()
@@ -205,8 +119,9 @@ def plain_text(text: str, *, strip_leading_mention: bool = False) -> str:
     text = _USER.sub(r"@\1", text)
     text = _CHANNEL.sub(lambda m: f"#{m.group(2) or m.group(1)}", text)
     text = _SPECIAL.sub(r"@\1", text)
-    # Slack escapes exactly &, < and >; html.unescape also undoes those.
-    return html.unescape(text).strip()
+    # Slack escapes exactly &, < and >; html.unescape also undoes those.  NUL carries
+    # nothing a reader could see and no text column can hold it: dropped.
+    return html.unescape(text).replace("\x00", "").strip()
 
 
 def message_from(payload: dict[str, Any]) -> SlackMessage | None:
@@ -247,39 +162,42 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _log_late_failure(future: asyncio.Future[object], keys: tuple[str, ...]) -> None:
+def _acknowledged(status: str) -> Response:
+    return JSONResponse({"ok": True, "status": status})
+
+
+def _log_late_failure(future: asyncio.Future[object], event_id: str) -> None:
     if future.cancelled():
         return
     exc = future.exception()
-    if exc is not None:
-        log.error("slack ticket creation failed after the ack: %s", keys[0], exc_info=exc)
+    if isinstance(exc, RefusedSlackEvent):
+        log.warning("slack event %s cannot become a ticket: %s", event_id, exc)
+    elif exc is not None:
+        log.error("slack ticket creation failed after the ack: %s", event_id, exc_info=exc)
 
 
 async def _create(
-    request: Request, config: SlackEvents, message: SlackMessage, keys: tuple[str, ...]
+    request: Request, config: SlackEvents, inbox: SlackInbox, message: SlackMessage
 ) -> Response:
-    creator = config.create_ticket
-    assert creator is not None
     future: asyncio.Future[object] = asyncio.ensure_future(
-        anyio.to_thread.run_sync(creator, message, limiter=config.limiter)
+        anyio.to_thread.run_sync(inbox.create, message, limiter=config.limiter)
     )
     config.pending.add(future)
     future.add_done_callback(config.pending.discard)
     try:
-        await asyncio.wait_for(asyncio.shield(future), timeout=config.ack_budget)
+        ticket_id = await asyncio.wait_for(asyncio.shield(future), timeout=config.ack_budget)
     except TimeoutError:
-        future.add_done_callback(lambda f: _log_late_failure(f, keys))
+        future.add_done_callback(lambda f: _log_late_failure(f, message.event_id))
         log.info("slack event %s: ticket still being created after the ack", message.event_id)
-        return JSONResponse({"ok": True, "status": "accepted"})
-    except InvalidInputError as exc:
-        # Permanent: a retry would fail the same way, so acknowledge and keep the keys.
+        return _acknowledged("accepted")
+    except RefusedSlackEvent as exc:
+        # Permanent: a retry would fail the same way, so acknowledge (it is recorded).
         log.warning("slack event %s cannot become a ticket: %s", message.event_id, exc)
-        return JSONResponse({"ok": True, "status": "rejected"})
+        return _acknowledged("rejected")
     except Exception:
-        config.dedupe.release(*keys)
         log.exception("slack event %s: ticket creation failed", message.event_id)
         return _problem(request, 503, "The ticket could not be stored; retry.")
-    return JSONResponse({"ok": True, "status": "created"})
+    return _acknowledged("created" if ticket_id is not None else "duplicate")
 
 
 def _config(request: Request) -> SlackEvents | None:
@@ -295,10 +213,25 @@ def _config(request: Request) -> SlackEvents | None:
     settings = getattr(services, "settings", None)
     if not isinstance(service, TicketService) or not isinstance(settings, Settings):
         return None
-    return install(request.app, settings, ticket_creator(service), limiter=service.limiter)
+    inbox = SlackInbox(
+        service.factory,
+        ticket_writer(service),
+        support_channels=settings.slack_support_channels,
+    )
+    return install(request.app, settings, inbox, limiter=service.limiter)
 
 
-@router.post("/v1/slack/events", tags=["slack"], summary="Slack Events API receiver")
+def _safe(value: str) -> str:
+    """An id from a refused event, fit for a log line."""
+    return repr(value[:80])
+
+
+@router.post(
+    "/v1/slack/events",
+    tags=["slack"],
+    summary="Slack Events API receiver",
+    responses=problems(400, 401, 503),
+)
 async def slack_events(request: Request) -> Response:
     config = _config(request)
     if config is None or not config.signing_secret:
@@ -323,7 +256,7 @@ async def slack_events(request: Request) -> Response:
         )
     try:
         payload = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _problem(request, 400, "The body is not JSON.")
     if not isinstance(payload, dict):
         return _problem(request, 400, "The body is not a JSON object.")
@@ -332,20 +265,30 @@ async def slack_events(request: Request) -> Response:
     if kind == "url_verification":
         return JSONResponse({"challenge": str(payload.get("challenge", ""))})
     if kind != "event_callback":
-        return JSONResponse({"ok": True, "status": "ignored"})
+        return _acknowledged("ignored")
     message = message_from(payload)
     if message is None:
-        return JSONResponse({"ok": True, "status": "ignored"})
-    keys = (f"event:{message.event_id}", f"msg:{message.channel}:{message.ts}")
-    if not config.dedupe.claim(*keys):
+        return _acknowledged("ignored")
+    problem = message.problem()
+    if problem is not None:
+        log.warning("slack event %s refused: %s", _safe(message.event_id), problem)
+        return _acknowledged("rejected")
+    inbox = config.inbox
+    if inbox is None:
+        return _problem(request, 503, "No ticket service is wired to Slack.")
+    if not inbox.accepts(message.channel):
+        log.warning(
+            "slack event %s ignored: channel %s is not in TRIAGE_SLACK_SUPPORT_CHANNELS",
+            message.event_id,
+            message.channel,
+        )
+        return _acknowledged("ignored")
+    if await anyio.to_thread.run_sync(inbox.seen, message):
         retry = request.headers.get("x-slack-retry-num")
         log.info("slack event %s is a duplicate (retry %s)", message.event_id, retry or "-")
-        return JSONResponse({"ok": True, "status": "duplicate"})
+        return _acknowledged("duplicate")
     if len(message.text) > config.max_chars:
         # Slack allows 40k characters; the API's limit is lower.  Keep the start (where
         # the question usually is) rather than drop the developer's message.
         message = replace(message, text=message.text[: config.max_chars])
-    if config.create_ticket is None:
-        config.dedupe.release(*keys)
-        return _problem(request, 503, "No ticket service is wired to Slack.")
-    return await _create(request, config, message, keys)
+    return await _create(request, config, inbox, message)

@@ -169,3 +169,66 @@ def test_deliver_pending_sends_each_message_with_its_id(
     failed = _message(factory, ids[1])
     assert failed.status == "pending"
     assert failed.last_error == "ConnectionError: slack is down"
+
+
+def test_a_dead_workers_claim_is_taken_over_after_the_lease_not_five_minutes(
+    factory: sessionmaker[Session], seed: Seeder
+) -> None:
+    [msg_id] = _approved(factory, seed)
+    with factory.begin() as s:
+        outbox.claim_batch(s, "dead", now=T0)
+    sent: list[str] = []
+
+    def at(seconds: float) -> outbox.DeliveryReport:
+        when = T0 + timedelta(seconds=seconds)
+        return outbox.deliver_pending(
+            factory, lambda m: sent.append(m.id), "w2", stale_after=30, clock=lambda: when
+        )
+
+    assert at(29).claimed == 0
+    assert at(31) == outbox.DeliveryReport(claimed=1, sent=1, retrying=0, failed=0, lost=0)
+    assert sent == [msg_id]
+    assert outbox.DEFAULT_STALE_AFTER < 300
+
+
+def test_a_long_batch_renews_each_lease_before_sending(
+    factory: sessionmaker[Session], seed: Seeder
+) -> None:
+    ids = _approved(factory, seed, 3)
+    clock = [T0]
+    taken_over: list[list[str]] = []
+
+    def slow_sender(message: OutboxMessage) -> None:
+        # Each send takes 20 s of a 30 s lease; meanwhile another worker looks for
+        # stale claims and must find none.
+        clock[0] += timedelta(seconds=20)
+        with factory.begin() as s:
+            taken_over.append(
+                [m.id for m in outbox.claim_batch(s, "w2", stale_after=30, now=clock[0])]
+            )
+
+    report = outbox.deliver_pending(
+        factory, slow_sender, "w1", stale_after=30, clock=lambda: clock[0]
+    )
+
+    assert report == outbox.DeliveryReport(claimed=3, sent=3, retrying=0, failed=0, lost=0)
+    assert taken_over == [[], [], []]
+    assert {_message(factory, i).attempts for i in ids} == {1}
+
+
+def test_a_permanent_send_error_fails_the_message_at_once(
+    factory: sessionmaker[Session], seed: Seeder
+) -> None:
+    [msg_id] = _approved(factory, seed)
+
+    class Refused(RuntimeError):
+        permanent = True
+
+    def refuse(message: OutboxMessage) -> None:
+        raise Refused("not a support channel")
+
+    report = outbox.deliver_pending(factory, refuse, "w1", clock=lambda: T0)
+
+    assert (report.failed, report.retrying) == (1, 0)
+    message = _message(factory, msg_id)
+    assert (message.status, message.attempts) == ("failed", 1)
