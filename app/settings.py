@@ -66,6 +66,11 @@ class Settings(BaseSettings):
         default=True,
         description="When a root holds manifest.jsonl, ingest only the files it lists.",
     )
+    untrusted_allowed_domains: list[str] = Field(
+        default_factory=list,
+        description="Domains a doc page may link to besides those derived from the corpus "
+        "(its published URLs and the domains many of its pages link to).",
+    )
 
     tiktoken_cache_dir: Path | None = Field(
         default=None,
@@ -87,7 +92,25 @@ class Settings(BaseSettings):
     llm_model: str = "gpt-4o-mini"
     llm_classifier_model: str | None = None
     llm_timeout_seconds: float = Field(default=30.0, gt=0)
-    llm_max_retries: int = Field(default=1, ge=0, le=10)
+    llm_max_retries: int = Field(
+        default=1,
+        ge=0,
+        le=10,
+        description="Retries of a transient server error (429, 5xx, refused connection); "
+        "a timed-out request is never retried, so a stuck server is not asked twice.",
+    )
+    llm_max_tokens: int = Field(
+        default=1024, ge=16, le=32_000, description="Output token cap of every draft request."
+    )
+    llm_classifier_max_tokens: int = Field(
+        default=256, ge=16, le=4000, description="Output token cap of every classify request."
+    )
+    llm_override_min_offline_confidence: float = Field(
+        default=0.9,
+        ge=0.0,
+        le=1.0,
+        description="An offline prediction this confident stands when the LLM disagrees.",
+    )
     llm_context_tokens: int = Field(default=3000, ge=200)
     block_remote_models: bool = Field(
         default=False,
@@ -204,8 +227,10 @@ class Settings(BaseSettings):
 
     @property
     def resolved_embedding_provider(self) -> Literal["local", "openai"]:
+        # A chat endpoint says nothing about embeddings: switching them would strand an
+        # existing knowledge base, so only an explicit TRIAGE_EMBEDDING_PROVIDER=openai does.
         if self.embedding_provider == "auto":
-            return "openai" if self.llm_enabled else "local"
+            return "local"
         return self.embedding_provider
 
     @property

@@ -1,5 +1,11 @@
 """Category decision: the LLM when configured, the offline classifier otherwise or on failure.
 
+With an LLM configured the offline classifier still runs: when it is confident
+(`min_offline_confidence`, 0.9 by default) and the LLM names another category, the offline
+category stands and the decision is flagged `classifier_disagreement` for a person to
+look at.  A confident, trained prediction is not overturned by one generation of a model
+that may be small or misconfigured; a reviewer sees both.
+
 The offline classifier is trained from the taxonomy's examples on first use (a few
 seconds, frozen embeddings) and cached under the data dir, keyed by the taxonomy's
 content so an edited taxonomy retrains.  A classifier trained on a team's own
@@ -12,7 +18,7 @@ import hashlib
 import json
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
@@ -32,6 +38,11 @@ class CategoryDecision:
     in_scope: bool
     llm: LLMClassification | None = None
     fallback_error: str | None = None
+    flags: tuple[str, ...] = ()
+    llm_mode: str | None = None
+
+
+DISAGREEMENT_FLAG = "classifier_disagreement"
 
 
 def _taxonomy_key(taxonomy: Taxonomy, model_name: str) -> str:
@@ -49,6 +60,7 @@ class CategoryClassifier:
         model_name: str,
         trained_path: Path | None = None,
         llm: LLMClassifier | None = None,
+        min_offline_confidence: float = 0.9,
     ) -> None:
         self.taxonomy = taxonomy
         self.embeddings = embeddings
@@ -56,6 +68,7 @@ class CategoryClassifier:
         self.model_name = model_name
         self.trained_path = trained_path
         self.llm = llm
+        self.min_offline_confidence = min_offline_confidence
         self._offline: IntentClassifier | None = None
         self._lock = threading.Lock()
 
@@ -85,20 +98,43 @@ class CategoryClassifier:
         return model
 
     def classify(self, text: str) -> CategoryDecision:
-        error: str | None = None
-        if self.llm is not None:
-            try:
-                result = self.llm.classify(text)
-                return CategoryDecision(
-                    category=result.category,
-                    confidence=result.confidence,
-                    source="llm",
-                    in_scope=True,
-                    llm=result,
-                )
-            except LLMClassificationError as exc:
-                error = str(exc)
-                log.warning("LLM classification failed, using the offline classifier: %s", exc)
+        offline = self._offline_decision(text)
+        if self.llm is None:
+            return offline
+        try:
+            result = self.llm.classify(text)
+        except LLMClassificationError as exc:
+            # The reason code only: it lands in flags and logs, never the server's text.
+            log.warning("LLM classification failed (%s), using the offline one", exc.reason)
+            return replace(offline, fallback_error=exc.reason, llm_mode=exc.mode)
+        if (
+            result.category != offline.category
+            and offline.in_scope
+            and offline.confidence >= self.min_offline_confidence
+        ):
+            log.info(
+                "LLM says %s, offline says %s at %.3f: keeping the offline category",
+                result.category,
+                offline.category,
+                offline.confidence,
+            )
+            return replace(
+                offline,
+                llm=result,
+                fallback_error=DISAGREEMENT_FLAG,
+                flags=(DISAGREEMENT_FLAG,),
+                llm_mode=result.structured_mode,
+            )
+        return CategoryDecision(
+            category=result.category,
+            confidence=result.confidence,
+            source="llm",
+            in_scope=True,
+            llm=result,
+            llm_mode=result.structured_mode,
+        )
+
+    def _offline_decision(self, text: str) -> CategoryDecision:
         prediction = self.offline_model().predict([text])[0]
         label = prediction.label
         known = label is not None and label in self.taxonomy.categories
@@ -107,5 +143,4 @@ class CategoryClassifier:
             confidence=prediction.confidence if known else min(prediction.confidence, 0.5),
             source="offline",
             in_scope=known,
-            fallback_error=error,
         )

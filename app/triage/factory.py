@@ -49,6 +49,7 @@ def build_pipeline(settings: Settings, kb: KnowledgeBase) -> TriagePipeline:
         model_name=kb.embeddings.model_name,
         trained_path=settings.classifier_path,
         llm=llm_classifier,
+        min_offline_confidence=settings.llm_override_min_offline_confidence,
     )
     return TriagePipeline(
         taxonomy=taxonomy,

@@ -33,6 +33,33 @@ class Citation(BaseModel):
     quote: str
 
 
+class DraftChecks(BaseModel):
+    """What the drafter's checks found in an LLM answer; anything listed blocks auto-send."""
+
+    sentences_checked: int = 0
+    unsupported_sentences: list[str] = Field(
+        default_factory=list, description="Removed: no cited passage supports them."
+    )
+    unverifiable_sentences: list[str] = Field(
+        default_factory=list,
+        description="Kept for the reviewer: the lexical check cannot judge this language.",
+    )
+    unknown_api_names: list[str] = Field(
+        default_factory=list,
+        description="Endpoints, fields, enum values or error codes absent from the spec.",
+    )
+    rejected: str | None = Field(default=None, description="Why the whole answer was dropped.")
+
+    @property
+    def blocks_auto_send(self) -> bool:
+        return bool(
+            self.unsupported_sentences
+            or self.unverifiable_sentences
+            or self.unknown_api_names
+            or self.rejected
+        )
+
+
 class Provenance(BaseModel):
     drafter: Literal["offline", "llm", "handoff"]
     model: str | None = None
@@ -43,7 +70,11 @@ class Provenance(BaseModel):
     completion_tokens: int | None = None
     retrieved_chunk_ids: list[str] = Field(default_factory=list)
     latency_ms: float | None = None
-    error: str | None = None
+    error: str | None = Field(default=None, description="A short failure code, never raw text.")
+    structured_mode: str | None = Field(
+        default=None, description="json_schema, json_object or tool_call: how the LLM answered."
+    )
+    checks: DraftChecks | None = None
 
 
 class DraftReply(BaseModel):

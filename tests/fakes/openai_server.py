@@ -2,9 +2,14 @@
 
 It speaks real HTTP, so the whole client stack (langchain-openai -> openai -> httpx2) runs
 exactly as it would against a provider; only the answers are canned.  Each test scripts
-the chat replies it needs (`Reply.json`, `Reply.text`, `Reply.status`, `Reply.delay`);
-anything unscripted gets the default reply.  Every request body is recorded so a test can
-assert what reached the "provider".
+the chat replies it needs (`Reply.json`, `Reply.text`, `Reply.status`, `Reply.delay`,
+`Reply.runaway`); anything unscripted gets the default reply.  Every request body is
+recorded so a test can assert what reached the "provider".
+
+Server quirks seen in the field are switches: `refuse_json_schema` (and
+`refuse_json_object`) answer that `response_format` with an HTTP 500 naming it, as
+llama-cpp-python does, without using up a scripted reply; a request with a forced tool
+gets its scripted JSON back as the tool call's arguments.
 
 Embeddings are not scripted: they are deterministic unit vectors derived from a hash of
 the input, so equal texts embed equally across runs.
@@ -20,7 +25,7 @@ import struct
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
@@ -31,7 +36,7 @@ Usage = tuple[int, int] | Literal["auto"] | None
 class Reply:
     """One scripted behaviour for the next chat completion request."""
 
-    kind: Literal["content", "status", "delay"]
+    kind: Literal["content", "status", "delay", "runaway"]
     content: str = ""
     status_code: int = 200
     message: str = ""
@@ -53,6 +58,12 @@ class Reply:
     def status(code: int, message: str = "scripted failure") -> Reply:
         """An HTTP error with an OpenAI-style error body."""
         return Reply(kind="status", status_code=code, message=message)
+
+    @staticmethod
+    def runaway(content: str = '{"answer": "Quotes expire after') -> Reply:
+        """A model that never stops: with a token cap in the request it generates up to it
+        and stops with `finish_reason: length`; without one it never answers."""
+        return Reply(kind="runaway", content=content)
 
     @staticmethod
     def delay(seconds: float, then: Reply | None = None) -> Reply:
@@ -77,8 +88,12 @@ class FakeOpenAI:
         *,
         embedding_dim: int = 16,
         default: Reply | None = None,
+        refuse_json_schema: bool = False,
+        refuse_json_object: bool = False,
     ) -> None:
         self.embedding_dim = embedding_dim
+        self.refuse_json_schema = refuse_json_schema
+        self.refuse_json_object = refuse_json_object
         self.default = default or Reply.status(500, "no scripted reply left")
         self.requests: list[RecordedRequest] = []
         self._queue: deque[Reply] = deque()
@@ -151,6 +166,17 @@ class FakeOpenAI:
             return self._counter
 
     def chat(self, body: Any) -> tuple[int, dict[str, Any]]:
+        response_format = body.get("response_format") if isinstance(body, dict) else None
+        kind = response_format.get("type") if isinstance(response_format, dict) else None
+        if (kind == "json_schema" and self.refuse_json_schema) or (
+            kind == "json_object" and self.refuse_json_object
+        ):
+            # A server's own words, internal path and all.
+            return 500, _error(
+                f"1 validation error for CreateChatCompletionRequest response_format.type: "
+                f"{kind} is not supported "
+                "[file /opt/venv/lib/python3.11/site-packages/llama_cpp/server/app.py]"
+            )
         reply = self._next_reply()
         while reply.kind == "delay":
             if self._stopping.wait(reply.seconds):
@@ -158,9 +184,23 @@ class FakeOpenAI:
             reply = reply.then or self.default
         if reply.kind == "status":
             return reply.status_code, _error(reply.message)
+        if reply.kind == "runaway":
+            cap = body.get("max_tokens") or body.get("max_completion_tokens")
+            if not cap:
+                self._stopping.wait()  # generates until the server is shut down
+                return 503, _error("server stopping")
+            # About four characters a token, like the usage estimate below.
+            filler = (reply.content + " and then" * int(cap))[: int(cap) * 4]
+            return 200, self._completion(body, replace(reply, content=filler), "length")
         return 200, self._completion(body, reply)
 
-    def _completion(self, body: Any, reply: Reply) -> dict[str, Any]:
+    def _completion(self, body: Any, reply: Reply, finish_reason: str = "stop") -> dict[str, Any]:
+        message: dict[str, Any] = {"role": "assistant", "content": reply.content, "refusal": None}
+        if isinstance(body, dict) and body.get("tools") and body.get("tool_choice"):
+            name = body["tool_choice"]["function"]["name"]
+            call = {"name": name, "arguments": reply.content}
+            message["content"] = None
+            message["tool_calls"] = [{"id": "call_fake", "type": "function", "function": call}]
         document: dict[str, Any] = {
             "id": f"chatcmpl-fake-{self._next_id()}",
             "object": "chat.completion",
@@ -170,8 +210,8 @@ class FakeOpenAI:
             "choices": [
                 {
                     "index": 0,
-                    "message": {"role": "assistant", "content": reply.content, "refusal": None},
-                    "finish_reason": "stop",
+                    "message": message,
+                    "finish_reason": finish_reason,
                     "logprobs": None,
                 }
             ],

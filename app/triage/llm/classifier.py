@@ -3,7 +3,8 @@ classifier on `LLMClassificationError`.
 
 The category is constrained twice: the JSON schema sent to the model enumerates the
 taxonomy's names, and the answer is checked again here, because not every
-OpenAI-compatible server enforces the schema.
+OpenAI-compatible server enforces the schema.  A reply that copies the prompt's format
+(a placeholder reason such as "short explanation") is rejected as `placeholder_echo`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.settings import Settings
 from app.triage.llm.client import build_chat_model
 from app.triage.llm.context import LANGUAGE_NAMES, neutralise
-from app.triage.llm.structured import describe_failure, invoke_structured, response_format_for
+from app.triage.llm.echoes import EchoDetector
+from app.triage.llm.structured import StructuredCaller, StructuredCallFailed, describe_failure
 from app.triage.llm.tokens import TokenCounter
 from app.triage.models import Sentiment
 from app.triage.prompts import PromptTemplate, load_prompt
@@ -35,11 +37,13 @@ _CODES_BY_NAME = {name.casefold(): code for code, name in LANGUAGE_NAMES.items()
 
 
 class LLMClassificationError(RuntimeError):
-    """The LLM could not classify the message; `reason` is a short code."""
+    """The LLM could not classify the message; `reason` is a short code, `mode` the
+    structured-output mode of the last request (None when none was sent)."""
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+    def __init__(self, reason: str, detail: str = "", *, mode: str | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
+        self.mode = mode
 
 
 class LLMClassification(BaseModel):
@@ -52,6 +56,7 @@ class LLMClassification(BaseModel):
     model: str | None = None
     prompt_id: str | None = None
     prompt_version: str | None = None
+    structured_mode: str | None = None
 
 
 class _ClassifierOutput(BaseModel):
@@ -117,13 +122,22 @@ class LLMClassifier:
         def constrain(schema: dict[str, Any]) -> None:
             schema["properties"]["category"]["enum"] = names
 
-        self._response_format = response_format_for(
-            _ClassifierOutput, name="classification", adjust=constrain
+        self._caller = StructuredCaller(
+            _ClassifierOutput,
+            name="classification",
+            adjust=constrain,
+            retries=settings.llm_max_retries,
+            deadline_seconds=settings.llm_timeout_seconds,
         )
+        self._echoes = EchoDetector(self._caller.json_schema)
 
     def _model(self) -> BaseChatModel:
         if self._chat_model is None:
-            self._chat_model = build_chat_model(self._settings, model=self.model_name)
+            self._chat_model = build_chat_model(
+                self._settings,
+                model=self.model_name,
+                max_tokens=self._settings.llm_classifier_max_tokens,
+            )
         return self._chat_model
 
     def classify(self, text: str) -> LLMClassification:
@@ -133,16 +147,19 @@ class LLMClassifier:
                 fallback=self._taxonomy.fallback_category,
                 text=neutralise(self._counter.truncate(text, _MAX_INPUT_TOKENS)),
             )
-            reply = invoke_structured(
-                self._model(), messages, _ClassifierOutput, response_format=self._response_format
-            )
+            reply = self._caller.invoke(self._model(), messages)
         except Exception as exc:  # the caller needs one exception type to fall back on
-            raise LLMClassificationError(describe_failure(exc), str(exc)[:300]) from exc
+            mode = exc.mode if isinstance(exc, StructuredCallFailed) else None
+            raise LLMClassificationError(describe_failure(exc), mode=mode) from exc
         output = reply.parsed
         if output.category not in self._taxonomy.categories:
             raise LLMClassificationError(
-                "invalid_category", f"{output.category[:80]!r} is not in the taxonomy"
+                "invalid_category",
+                f"{output.category[:80]!r} is not in the taxonomy",
+                mode=reply.mode,
             )
+        if self._echoes.copies_classification_example(output.reason):
+            raise LLMClassificationError("placeholder_echo", mode=reply.mode)
         return LLMClassification(
             category=output.category,
             confidence=output.confidence,
@@ -153,4 +170,5 @@ class LLMClassifier:
             model=self.model_name,
             prompt_id=self.template.id,
             prompt_version=self.template.version,
+            structured_mode=reply.mode,
         )

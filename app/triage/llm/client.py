@@ -3,6 +3,11 @@
 Everything the client needs comes from `Settings`; base URL and key are always passed
 explicitly so neither langchain nor the openai SDK falls back to reading the environment
 (or a LangSmith gateway variable) behind the settings' back.
+
+Every request carries an output token cap and a deadline: a model that never stops
+generating otherwise holds a one-slot server until it runs out of context.  The SDK's
+own retries are off because it retries timeouts too, which asks a stuck server for the
+same work twice; `structured` retries only transient server errors.
 """
 
 from __future__ import annotations
@@ -50,8 +55,15 @@ def is_loopback_url(url: str | None) -> bool:
         return False
 
 
-def build_chat_model(settings: Settings, *, model: str | None = None) -> ChatOpenAI:
-    """A deterministic (temperature 0) chat client; raises before any request is made."""
+def build_chat_model(
+    settings: Settings, *, model: str | None = None, max_tokens: int | None = None
+) -> ChatOpenAI:
+    """A deterministic (temperature 0) chat client; raises before any request is made.
+
+    `max_tokens` defaults to `settings.llm_max_tokens`.  OpenAI itself gets the cap as
+    `max_completion_tokens` (langchain's spelling); a compatible server gets the classic
+    `max_tokens`, the one vLLM, Ollama and llama.cpp all read.
+    """
     base_url = settings.openai_base_url
     if settings.block_remote_models and not is_loopback_url(base_url):
         where = base_url or DEFAULT_OPENAI_BASE_URL
@@ -61,12 +73,16 @@ def build_chat_model(settings: Settings, *, model: str | None = None) -> ChatOpe
     if not settings.llm_enabled:
         raise LLMNotConfigured("set OPENAI_API_KEY and/or OPENAI_BASE_URL to use an LLM")
     api_key = settings.openai_api_key or SecretStr(_PLACEHOLDER_KEY)
+    cap = max_tokens or settings.llm_max_tokens
+    compatible = base_url is not None and base_url.rstrip("/") != DEFAULT_OPENAI_BASE_URL
     return ChatOpenAI(
         model=model or settings.llm_model,
         api_key=api_key,
         base_url=base_url or DEFAULT_OPENAI_BASE_URL,
         timeout=settings.llm_timeout_seconds,
-        max_retries=settings.llm_max_retries,
+        max_retries=0,
+        max_tokens=None if compatible else cap,
+        extra_body={"max_tokens": cap} if compatible else None,
         temperature=0,
         # Chat Completions is the API every OpenAI-compatible server implements.
         use_responses_api=False,

@@ -6,6 +6,11 @@ checked against the chunks it was shown; an answer with none left is unsupported
 to a human.  `DraftOutput` has no field through which the model could request an action,
 and a message flagged as a prompt injection always gets a human, whatever the model says.
 
+Then the answer itself is checked, claim by claim (`verify`): a sentence its cited
+passage does not support is removed, and API names the OpenAPI specs do not have are
+listed (`api_names`); either keeps the draft from being sent without a person.  A schema
+echo ("Markdown reply to the customer") is no answer at all and becomes a handoff.
+
 `draft()` never raises: any failure (blocked endpoint, timeout, HTTP error, malformed or
 invalid output) becomes a holding reply with `needs_human=True` and the error recorded.
 """
@@ -23,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from app.settings import Settings
 from app.triage.drafting.base import DraftRequest
 from app.triage.drafting.citations import ProposedCitation, validate_citations
+from app.triage.llm.api_names import ApiIndex, load_api_index
 from app.triage.llm.client import build_chat_model
 from app.triage.llm.context import (
     SelectedContext,
@@ -32,14 +38,16 @@ from app.triage.llm.context import (
     render_triage,
     select_documents,
 )
+from app.triage.llm.echoes import EchoDetector
 from app.triage.llm.structured import (
+    StructuredCaller,
+    StructuredCallFailed,
     StructuredReply,
     describe_failure,
-    invoke_structured,
-    response_format_for,
 )
 from app.triage.llm.tokens import TokenCounter
-from app.triage.models import DraftReply, Provenance
+from app.triage.llm.verify import check_claims
+from app.triage.models import DraftChecks, DraftReply, Provenance
 from app.triage.prompts import PromptTemplate, load_prompt
 
 __all__ = ["DraftOutput", "LLMDrafter", "holding_reply"]
@@ -48,6 +56,9 @@ logger = logging.getLogger(__name__)
 
 PROMPT_NAME = "draft_reply"
 INJECTION_FLAG = "prompt_injection"
+SCHEMA_ECHO = "schema_echo"
+# The lexical support check compares words, so it needs the docs' language.
+_DOCS_LANGUAGE = "en"
 # An ungrounded answer must never look confident to a downstream auto-send threshold.
 _UNSUPPORTED_CONFIDENCE_CAP = 0.2
 _MAX_MODEL_REASON_CHARS = 200
@@ -97,12 +108,29 @@ class LLMDrafter:
         self.model_name = str(getattr(chat_model, "model_name", None) or settings.llm_model)
         self.template: PromptTemplate = load_prompt(PROMPT_NAME, prompts_dir)
         self._counter = TokenCounter(self.model_name)
-        self._response_format = response_format_for(DraftOutput, name="draft_reply")
+        self._caller = StructuredCaller(
+            DraftOutput,
+            name="draft_reply",
+            retries=settings.llm_max_retries,
+            deadline_seconds=settings.llm_timeout_seconds,
+        )
+        self._echoes = EchoDetector(self._caller.json_schema)
+        self._api_index: ApiIndex | None = None
+        self._api_index_loaded = False
 
     def _model(self) -> BaseChatModel:
         if self._chat_model is None:
-            self._chat_model = build_chat_model(self._settings)
+            self._chat_model = build_chat_model(
+                self._settings, max_tokens=self._settings.llm_max_tokens
+            )
         return self._chat_model
+
+    def _api(self) -> ApiIndex | None:
+        # Loaded on first draft (a large spec takes a second to parse), then kept.
+        if not self._api_index_loaded:
+            self._api_index = load_api_index(self._settings.openapi_specs)
+            self._api_index_loaded = True
+        return self._api_index
 
     def draft(self, request: DraftRequest) -> DraftReply:
         started = time.perf_counter()
@@ -111,9 +139,7 @@ class LLMDrafter:
             logger.info("draft context trimmed: %d lower-ranked chunks dropped", context.dropped)
         try:
             messages = self._render(request, context)
-            reply = invoke_structured(
-                self._model(), messages, DraftOutput, response_format=self._response_format
-            )
+            reply = self._caller.invoke(self._model(), messages)
         except Exception as exc:  # every failure is a handoff; the caller never sees it
             return self._handoff(request, context, exc, started)
         return self._finish(request, context, messages, reply, started)
@@ -148,6 +174,18 @@ class LLMDrafter:
         started: float,
     ) -> DraftReply:
         output = reply.parsed
+        provenance = self._provenance(context, started)
+        provenance.structured_mode = reply.mode
+        provenance.prompt_tokens = reply.prompt_tokens
+        if provenance.prompt_tokens is None:
+            provenance.prompt_tokens = sum(self._counter.count(str(m.content)) for m in messages)
+        provenance.completion_tokens = reply.completion_tokens
+        if provenance.completion_tokens is None:
+            provenance.completion_tokens = self._counter.count(reply.content)
+        if self._echoes.is_placeholder(output.answer):
+            logger.warning("LLM draft echoed the schema; handing off")
+            return self._rejected(request, provenance, SCHEMA_ECHO)
+
         citations, rejected = validate_citations(output.citations, context.hits)
         if rejected:
             logger.info(
@@ -155,36 +193,71 @@ class LLMDrafter:
                 len(rejected),
                 ", ".join(f"{r['chunk_id']}={r['reason']}" for r in rejected),
             )
-        answer = output.answer.strip()
+        raw_answer = output.answer.strip()
+        claims = check_claims(
+            raw_answer,
+            citations,
+            context.hits,
+            lexical=request.language.split("-")[0] == _DOCS_LANGUAGE,
+        )
+        api = self._api()
+        unknown = (
+            api.unknown_names(raw_answer, grounding=[h.text for h in context.hits])
+            if api is not None
+            else []
+        )
+        checks = DraftChecks(
+            sentences_checked=claims.checked,
+            unsupported_sentences=claims.unsupported,
+            unverifiable_sentences=claims.unverifiable,
+            unknown_api_names=unknown,
+        )
+        provenance.checks = checks
+        answer = claims.text
         confidence = output.confidence
         reasons: list[str] = []
         if any(flag.startswith(INJECTION_FLAG) for flag in request.triage.flags):
             reasons.append(INJECTION_FLAG)
-        if not answer:
+        if not raw_answer:
             reasons.append("empty_answer")
         elif not citations:
             reasons.append("unsupported_answer")
+        if claims.unsupported:
+            reasons.append(f"unsupported_claims: {len(claims.unsupported)} sentence(s) removed")
+        if claims.unverifiable:
+            reasons.append("unverified_claims")
+        if unknown:
+            reasons.append(f"unknown_api_names: {', '.join(unknown)}"[:_MAX_MODEL_REASON_CHARS])
         if not answer or not citations:
             confidence = min(confidence, _UNSUPPORTED_CONFIDENCE_CAP)
         if output.needs_human:
             detail = (output.reason or "").strip()[:_MAX_MODEL_REASON_CHARS]
+            if self._echoes.is_placeholder(detail):
+                detail = ""
             reasons.append(
                 f"model_requested_handoff: {detail}" if detail else "model_requested_handoff"
             )
-
-        provenance = self._provenance(context, started)
-        provenance.prompt_tokens = reply.prompt_tokens
-        if provenance.prompt_tokens is None:
-            provenance.prompt_tokens = sum(self._counter.count(str(m.content)) for m in messages)
-        provenance.completion_tokens = reply.completion_tokens
-        if provenance.completion_tokens is None:
-            provenance.completion_tokens = self._counter.count(reply.content)
         return DraftReply(
             text=answer or holding_reply(request.language),
             citations=citations,
             confidence=confidence,
             needs_human=bool(reasons),
             reason="; ".join(reasons) or None,
+            language=request.language,
+            provenance=provenance,
+        )
+
+    def _rejected(self, request: DraftRequest, provenance: Provenance, reason: str) -> DraftReply:
+        """A non-answer: the agent gets the holding reply, never the model's text."""
+        provenance.drafter = "handoff"
+        provenance.error = reason
+        provenance.checks = DraftChecks(rejected=reason)
+        return DraftReply(
+            text=holding_reply(request.language),
+            citations=[],
+            confidence=0.0,
+            needs_human=True,
+            reason=f"llm_error: {reason}",
             language=request.language,
             provenance=provenance,
         )
@@ -199,7 +272,10 @@ class LLMDrafter:
             logger.warning("LLM draft failed (%s); handing off", short)
         provenance = self._provenance(context, started)
         provenance.drafter = "handoff"
-        provenance.error = f"{short}: {exc}"[:300]
+        # The code only: a server's error text can carry its file paths and stack traces.
+        provenance.error = short
+        if isinstance(exc, StructuredCallFailed):
+            provenance.structured_mode = exc.mode
         return DraftReply(
             text=holding_reply(request.language),
             citations=[],

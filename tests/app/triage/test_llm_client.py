@@ -49,13 +49,17 @@ def test_openai_default_is_built_when_not_blocked() -> None:
 
 
 def test_client_takes_its_settings(fake_openai: FakeOpenAI) -> None:
-    settings = llm_settings(fake_openai, llm_timeout_seconds=7.5, llm_max_retries=3)
+    settings = llm_settings(
+        fake_openai, llm_timeout_seconds=7.5, llm_max_retries=3, llm_max_tokens=321
+    )
 
     model = build_chat_model(settings, model="my-model")
 
     assert model.model_name == "my-model"
     assert model.request_timeout == 7.5
-    assert model.max_retries == 3
+    # The SDK would retry a timeout too; retries of transient errors happen in
+    # `structured`, never of a timed-out request.
+    assert model.max_retries == 0
     assert model.temperature == 0
     assert model.openai_api_base == fake_openai.base_url
 
@@ -66,6 +70,7 @@ def test_base_url_without_key_gets_a_placeholder_and_works(fake_openai: FakeOpen
     reply = build_chat_model(llm_settings(fake_openai, openai_api_key=None)).invoke("ping")
 
     assert reply.content == "pong"
+    assert fake_openai.chat_requests[0].body["max_tokens"] == Settings().llm_max_tokens
     headers = {k.lower(): v for k, v in fake_openai.requests[0].headers.items()}
     assert headers["authorization"].startswith("Bearer ")
 

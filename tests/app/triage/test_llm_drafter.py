@@ -282,15 +282,16 @@ def test_valid_citations_survive_next_to_invented_ones(
     fake_openai.script(
         Reply.json(
             output(
+                "Verify the `X-Grid-Signature` header with your webhook public key.",
                 citations=[
                     {"chunk_id": "quotes-1", "quote": "Quotes are valid for fifteen minutes"},
                     {"chunk_id": "webhooks-1", "quote": "verify it with your webhook public key"},
-                ]
+                ],
             )
         )
     )
 
-    draft = drafter.draft(make_request())
+    draft = drafter.draft(make_request("How do I check a webhook is really from you?"))
 
     assert [c.chunk_id for c in draft.citations] == ["webhooks-1"]
     assert not draft.needs_human
