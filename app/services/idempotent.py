@@ -14,9 +14,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.services.field_screening import storable_key
 from app.store import idempotency
 from app.store.errors import StoreError
 
@@ -62,6 +64,11 @@ class IdempotencyRequest:
     key: str
     request_hash: str
 
+    @cached_property
+    def stored_key(self) -> str:
+        """The key as stored and echoed in errors: hashed if a secret was pasted into it."""
+        return storable_key(self.key)
+
 
 def claim(factory: sessionmaker[Session], request: IdempotencyRequest) -> Rendered | None:
     """Claim the key (None: go ahead) or return the stored response to replay.
@@ -70,7 +77,9 @@ def claim(factory: sessionmaker[Session], request: IdempotencyRequest) -> Render
     (same key, still running); nothing is stored for those.
     """
     with factory.begin() as session:
-        outcome = idempotency.begin(session, request.scope, request.key, request.request_hash)
+        outcome = idempotency.begin(
+            session, request.scope, request.stored_key, request.request_hash
+        )
     if isinstance(outcome, idempotency.Replay):
         return Rendered(outcome.status, outcome.body, outcome.content_type or "application/json")
     return None
@@ -128,7 +137,7 @@ def _finish(session: Session, request: IdempotencyRequest, rendered: Rendered) -
     idempotency.finish(
         session,
         request.scope,
-        request.key,
+        request.stored_key,
         rendered.status,
         rendered.body,
         content_type=rendered.content_type,
@@ -139,7 +148,7 @@ def release(factory: sessionmaker[Session], request: IdempotencyRequest) -> None
     """Release the key after an unexpected failure so a retry runs the action again."""
     try:
         with factory.begin() as session:
-            idempotency.abandon(session, request.scope, request.key)
+            idempotency.abandon(session, request.scope, request.stored_key)
     except Exception:
         # The key then stays in flight until IN_FLIGHT_TIMEOUT, after which a retry
         # takes it over; nothing was committed by the action, so that is still safe.

@@ -1,5 +1,8 @@
 """Agent review actions (approve, reject, escalate) with idempotency and metrics.
 
+An agent's edited text and reasons are stored, audited and (for edits) sent: secrets in
+them are redacted here first, like a customer's message.
+
 The store does the compare-and-set work; this layer runs each action under its
 Idempotency-Key, counts outcomes only for actions that really ran (never for replays),
 and wakes the outbox worker after an approval so the reply leaves at once.
@@ -12,6 +15,7 @@ from collections.abc import Callable
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.observability import Metrics
+from app.services.field_screening import screen_text
 from app.services.idempotent import (
     Action,
     IdempotencyRequest,
@@ -62,7 +66,7 @@ class ReviewService:
                 session,
                 draft_id,
                 reviewer=reviewer,
-                text=text,
+                text=screen_text(text),
                 expected_version=expected_version,
             )
             approved.append(draft)
@@ -91,7 +95,11 @@ class ReviewService:
 
         def action(session: Session) -> Rendered:
             draft = reviews.reject(
-                session, draft_id, reviewer=reviewer, reason_code=reason_code, reason=reason
+                session,
+                draft_id,
+                reviewer=reviewer,
+                reason_code=reason_code,
+                reason=screen_text(reason),
             )
             done.append(draft)
             return render(draft)
@@ -115,7 +123,9 @@ class ReviewService:
         done: list[Ticket] = []
 
         def action(session: Session) -> Rendered:
-            reviews.escalate(session, ticket_id, reviewer=reviewer, reason=reason, team=team)
+            reviews.escalate(
+                session, ticket_id, reviewer=reviewer, reason=screen_text(reason), team=team
+            )
             ticket = tickets.get_ticket(session, ticket_id)
             done.append(ticket)
             return render(ticket)

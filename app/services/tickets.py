@@ -24,6 +24,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from app.observability import Metrics, Stopwatch
+from app.services.field_screening import screen_fields
 from app.services.idempotent import (
     Action,
     IdempotencyRequest,
@@ -59,8 +60,6 @@ class NewTicket:
     reporter: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     external_ref: str | None = None
-    # The creating API token's id; an integration reads only the tickets it created.
-    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -181,19 +180,22 @@ class TicketService:
     def store(self, session: Session, new: NewTicket, screened: Screened, *, actor: str) -> Ticket:
         """Write the screened ticket (and its draft unless deferred) in the caller's tx."""
         result = screened.result
+        # The pipeline screened the message; the side fields are screened here.
+        fields = screen_fields(new.reporter, new.metadata, new.external_ref)
         ticket = tickets.create_ticket(
             session,
             channel=new.channel,
-            reporter=new.reporter,
+            reporter=fields.reporter,
             message=result.message,
-            metadata=new.metadata,
+            metadata=fields.metadata,
             triage=result.triage.model_dump(mode="json"),
             signals=result.signals.model_dump(mode="json"),
-            redactions=[r.model_dump(mode="json") for r in result.redactions],
+            redactions=[
+                r.model_dump(mode="json") for r in [*result.redactions, *fields.redactions]
+            ],
             status="drafting",
-            external_ref=new.external_ref,
+            external_ref=fields.external_ref,
             actor=actor,
-            created_by=new.created_by,
         )
         if not screened.deferred:
             add_pipeline_draft(
@@ -261,22 +263,11 @@ class TicketService:
             return run_action(self.factory, action)
         return complete(self.factory, idem, action, render_error)
 
-    def create_now(
-        self,
-        new: NewTicket,
-        *,
-        actor: str,
-        on_stored: Callable[[Session, Ticket], None] | None = None,
-    ) -> Ticket:
-        """Synchronous creation for callers already on a worker thread (e.g. Slack).
-
-        ``on_stored`` runs in the ticket's transaction (Slack records the event there, so
-        a duplicate delivery rolls the whole ticket back by raising)."""
+    def create_now(self, new: NewTicket, *, actor: str) -> Ticket:
+        """Synchronous creation for callers already on a worker thread (e.g. Slack)."""
         screened = self.screen(new.message)
         with self.factory.begin() as session:
             ticket = self.store(session, new, screened, actor=actor)
-            if on_stored is not None:
-                on_stored(session, ticket)
         self.created(ticket)
         return ticket
 
