@@ -60,6 +60,8 @@ class NewTicket:
     reporter: str | None = None
     metadata: Mapping[str, Any] = field(default_factory=dict)
     external_ref: str | None = None
+    # The creating API token's id; an integration reads only the tickets it created.
+    created_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -196,6 +198,7 @@ class TicketService:
             status="drafting",
             external_ref=fields.external_ref,
             actor=actor,
+            created_by=new.created_by,
         )
         if not screened.deferred:
             add_pipeline_draft(
@@ -263,11 +266,22 @@ class TicketService:
             return run_action(self.factory, action)
         return complete(self.factory, idem, action, render_error)
 
-    def create_now(self, new: NewTicket, *, actor: str) -> Ticket:
-        """Synchronous creation for callers already on a worker thread (e.g. Slack)."""
+    def create_now(
+        self,
+        new: NewTicket,
+        *,
+        actor: str,
+        on_stored: Callable[[Session, Ticket], None] | None = None,
+    ) -> Ticket:
+        """Synchronous creation for callers already on a worker thread (e.g. Slack).
+
+        ``on_stored`` runs in the ticket's transaction (Slack records the event there, so
+        a duplicate delivery rolls the whole ticket back by raising)."""
         screened = self.screen(new.message)
         with self.factory.begin() as session:
             ticket = self.store(session, new, screened, actor=actor)
+            if on_stored is not None:
+                on_stored(session, ticket)
         self.created(ticket)
         return ticket
 
