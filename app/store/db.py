@@ -50,6 +50,9 @@ def create_engine_for(
     """
     url = normalise_url(url)
     parsed = make_url(url)
+    # A failed statement's error (logged, or shown in a traceback) must not carry its bound
+    # values: a row holds customer text, and redaction can only ever be best effort.
+    engine_kwargs.setdefault("hide_parameters", True)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:" and not database.startswith("file:"):
