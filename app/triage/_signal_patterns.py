@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from functools import cache
 from http import HTTPStatus
 
+from app.triage import vocabulary
+
 
 @dataclass(frozen=True)
 class SignalPatterns:
@@ -48,30 +50,12 @@ _TARGET = (
     r"(?P<target>https?://[^\s\"'`<>\\]+|\$\{?\w+\}?/[^\s\"'`<>\\]*|/[A-Za-z{$][^\s\"'`<>\\]*)"
 )
 _TOKEN = r"(?P<value>[A-Za-z0-9][\w:.\-]{5,127})"
-_MONEY = (
-    r"(?:funds?|money|payments?|payouts?|transfers?|deposits?|withdrawals?|transactions?"
-    r"|settlements?|usdc|usdt|btc|bitcoin|sats|wires?|ach|pix|spei|remittances?|balance|fondos"
-    r"|dinero|pagos?|transferencias?|retiros?|depositos?|fundos|dinheiro|pagamentos?|saques?"
-    r"|remessas?)"
-)
-_STUCK = (
-    r"(?:stuck|still pending|pending (?:for|since)|been pending|remains? pending|lost|on hold"
-    r"|frozen|delayed|disappeared|vanished|in limbo|missing(?! (?:(?:a|an|the|required"
-    r"|mandatory) )*(?:fields?|param\w*|headers?|propert\w+|values?|keys?|arguments?|data|info\w*))"
-    r"|not (?:yet )?(?:arrived|received|credited|settled|showing|shown|reflected|landed|delivered)"
-    r"|(?:hasn't|has not|haven't|have not|didn't|did not|never|still hasn't"
-    r"|still has not) (?:arrived|been (?:received|credited|settled|delivered)|received|credited"
-    r"|settled|landed|shown up|showed up|come through|gone through|reached)|still (?:processing"
-    r"|in progress)|atascad[oa]s?|pendientes? desde|retenid[oa]s?|perdid[oa]s?|no (?:ha "
-    r"|han )?(?:llegado|llega|llegan|recibido|acreditado)|desaparec\w+|pres[oa]s?|travad[oa]s?"
-    r"|pendentes? (?:ha|desde)|retid[oa]s?|nao (?:chegou|chegaram|foi creditad[oa]|caiu|recebemos"
-    r"|recebi)|sumi(?:u|ram))"
-)
 
 
 @cache
 def patterns() -> SignalPatterns:
     c = re.compile
+    money, stuck = vocabulary.alternation("money"), vocabulary.alternation("stuck")
     phrases = "|".join(sorted({re.escape(s.phrase) for s in HTTPStatus}, key=len, reverse=True))
     languages: list[tuple[str, str, int]] = [
         ("python", r"(?i)\bpython\d?\b|Traceback \(most recent call last\)|File \"[^\"]+\.py\"", 3),
@@ -229,58 +213,9 @@ def patterns() -> SignalPatterns:
         prod_weak=c(r"\bprod(?:uction)?\b|\bmainnet\b|\bproduccion\b|\bproducao\b"),
         sandbox_weak=c(r"\bsandbox\b|\bstaging\b|\bpruebas\b|\btestes\b"),
         money_stuck=(
-            c(rf"\b{_MONEY}\b[^.!?\n]{{0,60}}?\b{_STUCK}"),
-            c(
-                rf"\b(?:stuck|missing|lost|delayed|frozen|atascad[oa]s?|retenid[oa]s?|pres[oa]s?"
-                rf"|travad[oa]s?)\s+(?:\w+\s+)?{_MONEY}\b"
-            ),
-            c(
-                r"\bwhere (?:is|are) (?:my|our|the) (?:money|funds|payment|payout|transfer)"
-                r"|\bcustomers? (?:didn't|did not|haven't|have not|never) (?:receive|get|got)"
-                r"|\bdonde esta (?:mi|el|nuestro) dinero|\bcade (?:o |meu |nosso )?dinheiro"
-            ),
+            # A money word, then within the sentence a word saying it is stuck or gone.
+            c(rf"\b{money}\b[^.!?\n]{{0,60}}?\b{stuck}"),
+            *vocabulary.patterns("money_missing"),
         ),
-        outage=(
-            c(
-                r"\b(?:api|grid|service|platform|system|endpoints?|everything|dashboard|servers?"
-                r"|lightspark|site|sandbox|production|prod)\s+(?:is|are|seems|looks|went|has gone"
-                r"|has been|was|appears)?\s*(?:to be\s+)?(?:completely |totally |entirely "
-                r"|fully )?(?:down|offline|unreachable|not responding|unresponsive)\b"
-            ),
-            c(
-                r"\b(?:outage|downtime|service disruption|degraded performance"
-                r"|down for (?:\w+ )?(?:minutes|hours|\d+))\b"
-            ),
-            c(
-                r"\b(?:all|every)(?: of)? (?:our |the |my )?(?:requests?|calls?|endpoints?"
-                r"|api calls?)\s+(?:are |is )?(?:failing|fail|failed|timing out|time out"
-                r"|returning 5\d\d|erroring)"
-            ),
-            c(r"\b5\d\ds? (?:everywhere|across the board|on (?:all|every)|for (?:all|every))"),
-            c(r"\b(?:everything is (?:failing|broken|down)|nothing (?:is )?work(?:s|ing))\b"),
-            # Webhook deliveries that stopped: a delivery incident, not a set-up question.
-            # "Stopped", a start time or "on your side" say it used to work; a bare
-            # "I haven't received any webhooks" is usually a first integration.
-            c(
-                r"\bstopped (?:receiving|getting) (?:any |all )?(?:webhooks?"
-                r"|webhook (?:events|calls|deliveries)|events|callbacks)\b"
-                r"|\b(?:webhooks?|webhook deliveries|deliveries|events|callbacks) (?:are |is )?"
-                r"(?:being )?(?:delayed|stuck|queued|not (?:arriving|being delivered)) on your"
-                r" (?:side|end)\b"
-                r"|\bsince (?:about |around |roughly )?\d{1,2}(?::\d\d)? ?(?:utc|am|pm|gmt)\b"
-                r"[^.?!\n]{0,80}\b(?:hasn't|has not|haven't|have not) (?:received|gotten|got)"
-                r" (?:any|a single)\b"
-                r"|\b(?:dejamos de|dejo de|dejaron de) recibir (?:los )?(?:webhooks?|eventos)\b"
-                r"|\b(?:paramos de|parou de|pararam de|deixamos de) receber (?:os )?"
-                r"(?:webhooks?|eventos)\b"
-            ),
-            c(
-                r"\b(?:api|grid|servicio|servico|sistema|plataforma|servidor|todo|tudo"
-                r"|sandbox)\s+(?:esta |ta )?(?:caid[oa]|caiu|fora do ar|indisponivel|no responde"
-                r"|nao responde)\b|\bfora do ar\b|\bcaida (?:del|de la|general)\b"
-                r"|\bfuera de servicio\b|\b(?:todas|todos) (?:las |los |as |os )?(?:solicitudes"
-                r"|peticiones|requisicoes|chamadas|llamadas) (?:fallan|estan fallando|falham"
-                r"|estao falhando)"
-            ),
-        ),
+        outage=vocabulary.patterns("outage"),
     )

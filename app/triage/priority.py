@@ -1,46 +1,33 @@
 """Priority from the category's default plus what the message says.
 
-Rules, in order (each one that fires is recorded as a reason):
+P1 means a production outage, money stuck or missing in production, or a security
+exposure, so a P1 needs one of those in the message (rules 1-5); the word lists live in
+vocabulary.yaml.  Rules, in order (each one that changes the priority is recorded):
 
 1. A pasted production credential or recovery phrase → P1 (security exposure).
-2. Outage language about production (or with no environment named) → P1.
+2. Outage language about production (or with no environment named) → P1; when the only
+   statuses quoted are 4xx the failures are the integration's own → P2.
 3. Money stuck or missing (or a question about one specific payment, account or
    deposit) in production → P1; money stuck in an unnamed environment → P2.
-4. Server errors (5xx) or error codes in production → at least P2.
-5. Words saying the integration is blocked or a launch is at stake, or an API error that
+4. A credential or account said to be leaked, exposed or used by someone else, outside
+   the sandbox → P1.
+5. A category whose default is P1 (incidents, security) with none of the above and no
+   production named → P2: a question about incidents is not an incident.
+6. Server errors (5xx) or error codes in production → at least P2.
+7. Words saying the integration is blocked or a launch is at stake, or an API error that
    keeps happening → at least P2.
-6. A sandbox-only question is never above P3 unless security is involved.
-7. Feature requests stay P4 unless one of rules 1-3 fired.
+8. A sandbox-only question is never above P3 unless security is involved.
+9. Feature requests stay P4 unless one of rules 1-4 fired.
 Otherwise the category's default applies.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
-from app.triage.signals import Signals
+from app.triage import vocabulary
+from app.triage.signals import Signals, fold
 from app.triage.taxonomy import PRIORITY_ORDER, Priority
-
-_RECURRING_FAILURE = re.compile(
-    r"\b(always|keeps?|every (?:call|request|time)|all (?:our )?(?:calls|requests)|"
-    r"still|again|consistently|intermittent\w*|for (?:our|all|some) \w+|siempre|sigue|"
-    r"todas? las|sempre|continua)\b",
-    re.IGNORECASE,
-)
-_MONEY = re.compile(
-    r"\b(payouts?|payments?|deposits?|transfers?|funds|money|wire|dinero|pagos?|dep[oó]sitos?|"
-    r"transferencias?|pagamentos?|dinheiro)\b",
-    re.IGNORECASE,
-)
-
-_BLOCKED = re.compile(
-    r"\b(blocked|blocking|can'?t go live|cannot go live|"
-    r"launch(?:ing)? (?:tomorrow|today|this week)|go-?live|deadline|all (?:our )?users|"
-    r"every (?:customer|user)|bloqueado|bloqueados|"
-    r"no podemos (?:salir|lanzar)|lan[çc]amento)\b",
-    re.IGNORECASE,
-)
 
 
 @dataclass
@@ -53,6 +40,13 @@ def _raise_to(current: Priority, target: Priority) -> Priority:
     return target if PRIORITY_ORDER[target] < PRIORITY_ORDER[current] else current
 
 
+def _exposure(text: str, category: str) -> bool:
+    """An exposure cue about a credential (or any exposure cue in a security message)."""
+    if not vocabulary.pattern("security_exposure").search(text):
+        return False
+    return category == "security" or bool(vocabulary.pattern("credential").search(text))
+
+
 def decide_priority(
     *,
     category: str,
@@ -63,6 +57,7 @@ def decide_priority(
     account_specific: bool = False,
 ) -> PriorityDecision:
     decision = PriorityDecision(priority=default, reasons=[f"default for {category}: {default}"])
+    folded = fold(text)
     production = signals.environment == "production"
     sandbox = signals.environment == "sandbox"
     urgent = False
@@ -76,25 +71,36 @@ def decide_priority(
     if production_secret:
         bump("P1", "production credential or recovery phrase pasted")
         urgent = True
+    failures = [s for s in signals.http_statuses if s >= 400]
+    client_errors_only = bool(failures) and all(s < 500 for s in failures)
     if signals.mentions_outage and not sandbox:
-        bump("P1", "outage reported in production")
-        urgent = True
+        if client_errors_only:
+            bump("P2", "requests failing with client errors")
+        else:
+            bump("P1", "outage reported in production")
+            urgent = True
     if signals.mentions_money_stuck:
         if production:
             bump("P1", "money stuck or missing in production")
             urgent = True
         elif not sandbox:
             bump("P2", "money stuck or missing")
-    if account_specific and production and _MONEY.search(text):
+    if account_specific and production and vocabulary.pattern("money").search(folded):
         bump("P1", "a specific payment or deposit in production")
         urgent = True
+    if not sandbox and _exposure(folded, category):
+        bump("P1", "credential or account exposed")
+        urgent = True
+    if decision.priority == "P1" and not urgent:
+        decision.priority = "P2"
+        decision.reasons.append("no outage, missing money or exposure named: P2")
     has_server_error = any(500 <= s <= 599 for s in signals.http_statuses)
     if production and (has_server_error or signals.error_codes):
         bump("P2", "production errors")
     api_error = bool(signals.error_codes) or any(s >= 400 for s in signals.http_statuses)
-    if api_error and _RECURRING_FAILURE.search(text):
+    if api_error and vocabulary.pattern("recurring_failure").search(folded):
         bump("P2", "an API error that keeps happening")
-    if _BLOCKED.search(text):
+    if vocabulary.pattern("blocked").search(folded):
         bump("P2", "integration blocked")
     capped = sandbox and not production_secret and category != "security"
     if capped and PRIORITY_ORDER[decision.priority] < PRIORITY_ORDER["P3"]:

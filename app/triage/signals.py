@@ -18,9 +18,10 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from app.triage import vocabulary
 from app.triage._signal_patterns import patterns
 
-__all__ = ["Endpoint", "Signals", "extract_signals"]
+__all__ = ["Endpoint", "Signals", "extract_signals", "fold"]
 
 Environment = Literal["production", "sandbox"]
 
@@ -52,7 +53,7 @@ class Signals(BaseModel):
 
 
 def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signals:
-    rx, folded = patterns(), _fold(text)
+    rx, folded = patterns(), fold(text)
     known, unknown = _error_codes(text, frozenset(known_error_codes))
     sdk = _sdk(folded)
     return Signals(
@@ -67,11 +68,13 @@ def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signa
         programming_language=_language(text, sdk),
         environment=_environment(folded),
         mentions_money_stuck=any(r.search(folded) for r in rx.money_stuck),
-        mentions_outage=any(r.search(folded) for r in rx.outage),
+        mentions_outage=any(
+            r.search(vocabulary.without("not_an_outage", folded)) for r in rx.outage
+        ),
     )
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower-case, accent-free copy so "caído"/"produção" match plain ASCII patterns."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
@@ -234,7 +237,9 @@ def _language(text: str, sdk: str | None) -> str | None:
 
 def _environment(folded: str) -> Environment | None:
     rx = patterns()
-    if rx.prod_strong.search(folded):
+    # "sandbox works fine" says where the problem is not.
+    folded = vocabulary.without("environment_unaffected", folded)
+    if rx.prod_strong.search(folded) or vocabulary.any_match("live_traffic", folded):
         return "production"
     if rx.sandbox_strong.search(folded):
         return "sandbox"
