@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from app.settings import Settings
+from app.triage.categorize import DISAGREEMENT_FLAG, CategoryClassifier
 from app.triage.llm.classifier import LLMClassificationError, LLMClassifier
 from app.triage.llm.drafter import LLMDrafter, holding_reply
 from app.triage.taxonomy import load_taxonomy
@@ -257,3 +258,74 @@ def test_a_chat_endpoint_does_not_switch_embeddings() -> None:
 @pytest.fixture
 def drafter(fake_openai: FakeOpenAI) -> LLMDrafter:
     return LLMDrafter(llm_settings(fake_openai))
+
+
+# -- the LLM against a confident offline classifier --------------------------------------
+
+
+@pytest.fixture
+def categorizer_parts(
+    fake_openai: FakeOpenAI, minilm: Any, tmp_path: Path
+) -> tuple[LLMClassifier, dict[str, Any]]:
+    taxonomy = load_taxonomy()
+    llm = LLMClassifier(llm_settings(fake_openai), taxonomy)
+    kwargs = {
+        "taxonomy": taxonomy,
+        "embeddings": minilm,
+        "cache_dir": tmp_path,
+        "model_name": "all-MiniLM-L6-v2",
+        "llm": llm,
+    }
+    return llm, kwargs
+
+
+def test_a_confident_offline_category_stands_against_a_disagreeing_llm(
+    fake_openai: FakeOpenAI, categorizer_parts: tuple[LLMClassifier, dict[str, Any]]
+) -> None:
+    _, kwargs = categorizer_parts
+    classifier = CategoryClassifier(**kwargs, min_offline_confidence=0.9)
+    fake_openai.script(
+        Reply.json(_classification(category="other", confidence=0.9, reason="not sure"))
+    )
+
+    decision = classifier.classify("How do I verify the webhook signature header?")
+
+    assert decision.category == "webhooks"
+    assert decision.source == "offline"
+    assert decision.confidence >= 0.9
+    assert DISAGREEMENT_FLAG in decision.flags
+    assert decision.llm is not None
+    assert decision.llm.category == "other"
+    assert decision.llm_mode == "json_schema"
+
+
+def test_the_llm_decides_when_it_agrees_or_the_offline_one_is_unsure(
+    fake_openai: FakeOpenAI, categorizer_parts: tuple[LLMClassifier, dict[str, Any]]
+) -> None:
+    _, kwargs = categorizer_parts
+    classifier = CategoryClassifier(**kwargs, min_offline_confidence=0.999)
+    fake_openai.script(
+        Reply.json(_classification(category="webhooks", confidence=0.8)),
+        Reply.json(_classification(category="sandbox_testing", confidence=0.7)),
+    )
+
+    agreeing = classifier.classify("How do I verify the webhook signature header?")
+    unsure = classifier.classify("the quote expired before I could execute it, QUOTE_EXPIRED")
+
+    assert (agreeing.category, agreeing.source, agreeing.flags) == ("webhooks", "llm", ())
+    assert (unsure.category, unsure.source, unsure.flags) == ("sandbox_testing", "llm", ())
+
+
+def test_a_placeholder_classification_does_not_reroute_a_ticket(
+    fake_openai: FakeOpenAI, categorizer_parts: tuple[LLMClassifier, dict[str, Any]]
+) -> None:
+    _, kwargs = categorizer_parts
+    classifier = CategoryClassifier(**kwargs)
+    fake_openai.script(Reply.json(_classification(category="other", reason="short explanation")))
+
+    decision = classifier.classify("every call returns 401 unauthorized, how do I authenticate?")
+
+    assert decision.category == "auth_api_access"
+    assert decision.source == "offline"
+    assert decision.fallback_error == "placeholder_echo"
+    assert decision.llm_mode == "json_schema"
