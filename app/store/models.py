@@ -37,6 +37,7 @@ OutboxStatus = Literal["pending", "sending", "sent", "failed"]
 IdempotencyState = Literal["in_flight", "done"]
 SlackEventOutcome = Literal["ticket", "refused"]
 Role = Literal["agent", "admin", "integration"]
+AnswerStatus = Literal["active", "retired"]
 
 TICKET_STATUSES: tuple[TicketStatus, ...] = get_args(TicketStatus)
 DRAFT_STATUSES: tuple[DraftStatus, ...] = get_args(DraftStatus)
@@ -46,6 +47,7 @@ OUTBOX_STATUSES: tuple[OutboxStatus, ...] = get_args(OutboxStatus)
 IDEMPOTENCY_STATES: tuple[IdempotencyState, ...] = get_args(IdempotencyState)
 SLACK_EVENT_OUTCOMES: tuple[SlackEventOutcome, ...] = get_args(SlackEventOutcome)
 ROLES: tuple[Role, ...] = get_args(Role)
+ANSWER_STATUSES: tuple[AnswerStatus, ...] = get_args(AnswerStatus)
 
 # Priorities sort as strings, so "P1" < "P2" < … is also the queue order.
 DEFAULT_PRIORITY = "P3"
@@ -273,3 +275,42 @@ class SlackEvent(Base):
     ticket_id: Mapped[str | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
     outcome: Mapped[SlackEventOutcome] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReusableAnswer(Base):
+    """An agent-approved reply kept for reuse on questions that paraphrase its own.
+
+    ``citations`` hold, per quote, the doc revision (``doc_hash``) it was checked
+    against; a sync that removes a quoted text retires the answer (app/answers/).
+    """
+
+    __tablename__ = "reusable_answers"
+    __table_args__ = (
+        CheckConstraint(one_of("status", ANSWER_STATUSES), name="status"),
+        # One reusable answer per approved draft, however often learning is retried.
+        UniqueConstraint("source_draft_id"),
+        Index("ix_reusable_answers_collection_status", "collection", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("ans"))
+    # The docs collection its citations quote (answers of another collection are never
+    # re-verified against it).
+    collection: Mapped[str] = mapped_column(String(200))
+    # The customer's message as stored: already redacted.
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(json_type())
+    language: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[AnswerStatus] = mapped_column(String(16))
+    edited: Mapped[bool] = mapped_column(Boolean)
+    approved_by: Mapped[str | None] = mapped_column(String(200))
+    source_ticket_id: Mapped[str | None] = mapped_column(
+        ForeignKey("tickets.id", ondelete="SET NULL")
+    )
+    source_draft_id: Mapped[str | None] = mapped_column(
+        ForeignKey("drafts.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    retired_reason: Mapped[str | None] = mapped_column(Text)
