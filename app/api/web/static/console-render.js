@@ -44,11 +44,25 @@ const HANDOFF_REASONS = {
   incident: "this looks like an outage report; incident communication is owned by the team.",
   account_specific: "it is about one specific payment or account, which the documentation cannot answer.",
   insufficient_documentation: "the documentation does not clearly cover this question.",
+  unsupported_claims: "sentences no cited passage supports",
+  unverified_claims: "some sentences could not be checked against the cited passages",
+  unknown_api_names: "names not in the API spec (check before sending)",
 };
 
+// A reason may join several "code" or "code: detail" parts with "; " (the LLM drafter's
+// checks); only the code is put into words, the detail (API names) stays verbatim.
 export function handoffText(reason) {
   if (!reason) return "the drafter was not confident enough to answer.";
-  return HANDOFF_REASONS[reason] || String(reason).replaceAll("_", " ");
+  if (HANDOFF_REASONS[reason]) return HANDOFF_REASONS[reason];
+  return String(reason)
+    .split("; ")
+    .map((part) => {
+      const at = part.indexOf(": ");
+      const code = at < 0 ? part : part.slice(0, at);
+      const words = HANDOFF_REASONS[code] || code.replaceAll("_", " ");
+      return at < 0 ? words : `${words}: ${part.slice(at + 2)}`;
+    })
+    .join("; ");
 }
 
 export function queueItem(ticket, index) {
