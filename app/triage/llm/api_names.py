@@ -44,7 +44,12 @@ class ApiIndex:
         self.operations = frozenset(operations)
         self.names = frozenset(names)
         self._patterns = [
-            (method, re.compile(r"(?:^|/)" + _TEMPLATE_PARAM.sub("[^/]+", re.escape(path)) + "/?$"))
+            (
+                method,
+                re.compile(
+                    r"(?:^|/)" + _TEMPLATE_PARAM.sub("[^/]+", re.escape(path.lstrip("/"))) + "/?$"
+                ),
+            )
             for method, path in self.operations
         ]
 

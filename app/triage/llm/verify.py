@@ -39,6 +39,7 @@ _UPPER_SNAKE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 _PATH = re.compile(r"(?<![\w/])/[A-Za-z0-9_{}\-]+(?:/[A-Za-z0-9_{}\-.]+)*")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _CHUNK_REF = re.compile(r"\[([^\[\]\s]+)\]")
+_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 
 
 @cache
@@ -96,6 +97,8 @@ def _identifier_present(identifier: str, passage: _Passage) -> bool:
 def _verdict(
     sentence: str, passages: Sequence[_Passage], *, lexical: bool, min_overlap: float
 ) -> str:
+    # A link is judged by its text, and an inline reference is no claim of its own.
+    sentence = _CHUNK_REF.sub(" ", _LINK.sub(r"\1", sentence))
     identifiers = identifiers_in(sentence)
     words = _content_words(sentence)
     if not identifiers and (len(words) < _MIN_CLAIM_WORDS):
