@@ -91,6 +91,7 @@ class KnowledgeBase:
             use_manifest=s.use_manifest,
             max_file_bytes=s.ingest_max_file_bytes,
             progress=progress,
+            allowed_domains=s.untrusted_allowed_domains,
         )
 
 
@@ -100,6 +101,10 @@ def build_knowledge_base(
     embeddings = build_embeddings(settings)
     store = build_store(settings, embeddings, collection=collection)
     retriever = HybridRetriever(
-        store, embeddings, rrf_k=settings.rrf_k, refresh_seconds=refresh_seconds
+        store,
+        embeddings,
+        rrf_k=settings.rrf_k,
+        refresh_seconds=refresh_seconds,
+        allowed_domains=settings.untrusted_allowed_domains,
     )
     return KnowledgeBase(settings, embeddings, store, retriever)

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
+from ingest.types import MetadataValue
 from ingest.untrusted import REASONS, PassageScreener, Screening, line_of, vocabulary
 from ingest.untrusted_links import derive_allowed_domains
 
@@ -31,6 +32,13 @@ META_REASONS = "untrusted_reasons"
 META_LINE = "untrusted_line"
 META_VERSION = "screened"
 META_KEYS = frozenset({META_FLAG, META_REASONS, META_LINE, META_VERSION})
+# Bumped when the screening logic (not its vocabulary) changes, so `triage ingest`
+# re-screens stored chunks.
+_LOGIC = "2"
+
+
+def screen_version(screener: PassageScreener) -> str:
+    return f"{screener.version}.{_LOGIC}"
 
 
 @dataclass(frozen=True)
@@ -67,26 +75,48 @@ def screener_for_files(
 def flag_chunks(
     screener: PassageScreener, raw: str, texts: Sequence[str]
 ) -> list[ChunkFlag | None]:
-    """One verdict per chunk text; hidden markup in the file distrusts all its chunks."""
+    """One verdict per chunk of one document.  A page is distrusted as a whole: once any
+    of its chunks (or hidden markup in its file) is flagged, its other chunks are too,
+    so a benign-looking paragraph of a phishing page cannot be quoted either."""
     page = screener.screen_source(raw)
+    own = [screener.screen(text) for text in texts]
+    reasons = _merge(page.reasons, *(s.reasons for s in own))
+    if not reasons:
+        return [None] * len(texts)
+    lines = [
+        line_of(raw, s.findings[0].evidence, text) if s.flagged else 0
+        for s, text in zip(own, texts, strict=True)
+    ]
     page_line = raw.count("\n", 0, page.findings[0].start) + 1 if page.flagged else 0
-    out: list[ChunkFlag | None] = []
-    for text in texts:
-        own = screener.screen(text)
-        if not own.flagged and not page.flagged:
-            out.append(None)
-            continue
-        reasons = _merge(own.reasons, page.reasons)
-        line = line_of(raw, own.findings[0].evidence, text) if own.flagged else page_line
-        out.append(ChunkFlag(reasons, line))
-    return out
+    first = next((line for line in lines if line), page_line)
+    return [
+        ChunkFlag(_merge(s.reasons, page.reasons), line)
+        if s.flagged
+        else ChunkFlag(reasons, page_line or first)
+        for s, line in zip(own, lines, strict=True)
+    ]
 
 
-def flag_metadata(flag: ChunkFlag | None, version: str) -> dict[str, str | int | bool]:
-    meta: dict[str, str | int | bool] = {META_VERSION: version}
-    if flag is not None:
-        meta.update({META_FLAG: True, META_REASONS: ",".join(flag.reasons), META_LINE: flag.line})
-    return meta
+def flag_metadata(flag: ChunkFlag | None, version: str) -> dict[str, MetadataValue]:
+    """Every key, every time: Chroma merges metadata on update, so a chunk that is no
+    longer flagged must have its old verdict overwritten, not left behind."""
+    return {
+        META_VERSION: version,
+        META_FLAG: flag is not None,
+        META_REASONS: ",".join(flag.reasons) if flag else "",
+        META_LINE: flag.line if flag else 0,
+    }
+
+
+def flag_row(meta: Mapping[str, Any], chunk_id: str) -> dict[str, Any]:
+    """How `triage ingest` and `triage search --flagged` report a flagged chunk."""
+    return {
+        "source": str(meta.get("source", "")),
+        "line": int(meta.get(META_LINE, 0) or 0),
+        "doc_id": str(meta.get("doc_id", "")),
+        "chunk_id": chunk_id,
+        "reasons": list(stored_reasons(meta)),
+    }
 
 
 def stored_reasons(meta: Mapping[str, Any]) -> tuple[str, ...]:
@@ -135,13 +165,16 @@ class HitScreen:
         texts: dict[str, list[str]] = defaultdict(list)
         doc_urls: set[str] = set()
         self._stored: dict[str, tuple[str, ...]] = {}
+        self._stored_docs: dict[str, tuple[str, ...]] = {}
         for chunk in chunks:
             meta = chunk.metadata
-            texts[str(meta.get("doc_id", chunk.chunk_id))].append(chunk.text)
+            doc_id = str(meta.get("doc_id", chunk.chunk_id))
+            texts[doc_id].append(chunk.text)
             if isinstance(meta.get("doc_url"), str):
                 doc_urls.add(str(meta["doc_url"]))
             if reasons := stored_reasons(meta):
                 self._stored[chunk.chunk_id] = reasons
+                self._stored_docs[doc_id] = _merge(self._stored_docs.get(doc_id, ()), reasons)
         vocab = vocabulary()
         judge = PassageScreener(frozenset(), vocab)
         allowed = derive_allowed_domains(doc_urls, texts, vocab.links, extras, judge.poisoned)
@@ -156,7 +189,11 @@ class HitScreen:
         if cached is not None:
             return cached
         screening: Screening = self.screener.screen(passage.text)
-        reasons = _merge(screening.reasons, self._stored.get(key, ()))
+        # A page flagged at ingest is distrusted as a whole (see flag_chunks).
+        doc_id = str(getattr(passage, "doc_id", "") or "")
+        reasons = _merge(
+            screening.reasons, self._stored.get(key, ()), self._stored_docs.get(doc_id, ())
+        )
         with self._lock:
             if len(self._cache) >= self._MAX_CACHE:
                 self._cache.clear()
@@ -177,3 +214,74 @@ class HitScreen:
             else:
                 usable.append(passage)
         return usable, flagged
+
+
+# -- a corpus without an index (bench/untrusted_docs.py, the corpus tests) ---------------
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    docs: int
+    chunks: int
+    flagged: list[dict[str, Any]]
+
+
+def scan_corpus(
+    root: Path,
+    *,
+    exclude: Sequence[str] = (),
+    use_manifest: bool = True,
+    max_tokens: int = 200,
+    overlap_tokens: int = 30,
+    min_tokens: int = 40,
+    extras: Iterable[str] = (),
+    max_bytes: int = 20 * 1024 * 1024,
+) -> ScanResult:
+    """What `triage ingest` would flag under `root`: same loaders, chunker and screener,
+    nothing embedded or stored."""
+    from ingest.chunking import chunk_markdown
+    from ingest.discovery import discover
+    from ingest.loaders import load_file
+    from ingest.types import LoadError
+
+    root = root.resolve()
+    found = discover(root, exclude=exclude, use_manifest=use_manifest)
+    screener = screener_for_files(found.files, found.manifest, extras, max_bytes=max_bytes)
+    docs = chunks = 0
+    flagged: list[dict[str, Any]] = []
+    for path in found.files:
+        rel = path.relative_to(root if root.is_dir() else root.parent).as_posix()
+        try:
+            loaded = load_file(
+                path, root, max_bytes=max_bytes, manifest_row=found.manifest.get(rel)
+            )
+            raw = path.read_text("utf-8", errors="replace")
+        except (LoadError, OSError):
+            continue
+        for doc in loaded:
+            docs += 1
+            pieces = chunk_markdown(
+                doc.doc_id,
+                doc.text,
+                max_tokens=max_tokens,
+                overlap_tokens=overlap_tokens,
+                min_tokens=min_tokens,
+            )
+            chunks += len(pieces)
+            for piece, flag in zip(
+                pieces, flag_chunks(screener, raw, [p.text for p in pieces]), strict=True
+            ):
+                if flag is not None:
+                    own = screener.screen(piece.text)
+                    evidence = own.findings[0].evidence if own.flagged else "(hidden markup)"
+                    flagged.append(
+                        {
+                            "source": doc.source,
+                            "line": flag.line,
+                            "doc_id": doc.doc_id,
+                            "chunk_index": piece.index,
+                            "reasons": list(flag.reasons),
+                            "evidence": evidence,
+                        }
+                    )
+    return ScanResult(docs, chunks, flagged)

@@ -34,7 +34,18 @@ from langchain_core.embeddings import Embeddings
 from ingest.chunking import chunk_markdown
 from ingest.discovery import discover
 from ingest.loaders import load_file
+from ingest.screening import (
+    META_KEYS,
+    META_VERSION,
+    ChunkFlag,
+    flag_chunks,
+    flag_metadata,
+    flag_row,
+    screen_version,
+    screener_for_files,
+)
 from ingest.types import Chunk, LoadError, MetadataValue, SourceDocument, sha256_hex
+from ingest.untrusted import PassageScreener
 from ingest.vectorstore import KnowledgeBaseStore
 
 ProgressCallback = Callable[["SyncProgress"], None]
@@ -78,6 +89,8 @@ class SyncReport:
     embeddings_computed: int = 0
     seconds: float = 0.0
     failures: list[dict[str, str]] = field(default_factory=list)
+    # Chunks the passage screener distrusts (never quoted, never put in a prompt).
+    flagged: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -92,6 +105,7 @@ class SyncReport:
             "embeddings_computed": self.embeddings_computed,
             "seconds": round(self.seconds, 3),
             "failures": self.failures,
+            "flagged": sorted(self.flagged, key=lambda r: (r["source"], r["line"], r["chunk_id"])),
         }
 
 
@@ -121,6 +135,7 @@ class _PendingDoc:
     file_docs: int
     chunks: list[Chunk]
     is_new: bool
+    flags: list[ChunkFlag | None]
 
 
 def chunk_id(doc_id: str, index: int, text_hash: str) -> str:
@@ -146,6 +161,7 @@ class Synchronizer:
         use_manifest: bool = True,
         max_file_bytes: int = 20 * 1024 * 1024,
         progress: ProgressCallback | None = None,
+        allowed_domains: Sequence[str] = (),
     ) -> None:
         self.store = store
         self.embeddings = embeddings
@@ -154,7 +170,9 @@ class Synchronizer:
         self.use_manifest = use_manifest
         self.max_file_bytes = max_file_bytes
         self.progress = progress
+        self.allowed_domains = list(allowed_domains)
         self._dirty = False
+        self._screener = PassageScreener()
 
     # -- public -------------------------------------------------------------------
     def sync(self, roots: Iterable[Path]) -> SyncReport:
@@ -177,6 +195,10 @@ class Synchronizer:
         base = root if root.is_dir() else root.parent
         root_key = str(root)
         found = discover(root, exclude=self.exclude, use_manifest=self.use_manifest)
+        # The doc set's own domains come from this root's pages, before any is judged.
+        self._screener = screener_for_files(
+            found.files, found.manifest, self.allowed_domains, max_bytes=self.max_file_bytes
+        )
         state = self._load_state(root_key)
         by_source: dict[str, set[str]] = defaultdict(set)
         for doc_id, doc_state in state.items():
@@ -236,6 +258,7 @@ class Synchronizer:
             self._record_failure(rel, exc.reason, report)
             return
         file_hash = sha256_hex(data)
+        raw = data.decode("utf-8", errors="replace")
         previous = [state[d] for d in previous_doc_ids]
         if (
             previous
@@ -244,6 +267,8 @@ class Synchronizer:
         ):
             report.docs_seen += len(previous)
             report.docs_unchanged += len(previous)
+            for doc_state in previous:
+                self._screen_stored(doc_state, raw, report)
             return
         try:
             docs = load_file(path, base, max_bytes=self.max_file_bytes, manifest_row=manifest_row)
@@ -260,6 +285,7 @@ class Synchronizer:
                 report.docs_unchanged += 1
                 if existing.file_hash != file_hash or existing.file_docs != len(docs):
                     self._refresh_file_fields(existing, file_hash, len(docs))
+                self._screen_stored(existing, raw, report)
                 continue
             chunks = chunk_markdown(
                 doc.doc_id,
@@ -273,8 +299,9 @@ class Synchronizer:
                 self._record_failure(doc.source, f"{doc.doc_id}: no text to index", report)
                 report.docs_seen -= 1
                 continue
+            flags = flag_chunks(self._screener, raw, [c.text for c in chunks])
             pending.append(
-                _PendingDoc(doc, doc_hash, file_hash, len(docs), chunks, existing is None)
+                _PendingDoc(doc, doc_hash, file_hash, len(docs), chunks, existing is None, flags)
             )
         for gone in previous_doc_ids - produced:
             self._delete_doc(state[gone], report)
@@ -339,7 +366,13 @@ class Synchronizer:
             ]
             metadatas = [
                 self._metadata(item, c, h, root_key)
-                for c, h in zip(item.chunks, text_hashes, strict=True)
+                | flag_metadata(f, screen_version(self._screener))
+                for c, h, f in zip(item.chunks, text_hashes, item.flags, strict=True)
+            ]
+            report.flagged += [
+                flag_row(m, i)
+                for i, m, f in zip(ids, metadatas, item.flags, strict=True)
+                if f is not None
             ]
             self.store.upsert(
                 ids, [vectors[h] for h in text_hashes], [c.text for c in item.chunks], metadatas
@@ -445,6 +478,25 @@ class Synchronizer:
                 index.setdefault(text_hash, cid)
         return index
 
+    def _screen_stored(self, state: _DocState, raw: str, report: SyncReport) -> None:
+        """Report an unchanged document's flagged chunks; re-screen them first (from the
+        stored text, no embedding) when the vocabulary changed or predates them."""
+        ids = sorted(state.metas)
+        version = screen_version(self._screener)
+        if any(state.metas[i].get(META_VERSION) != version for i in ids):
+            texts = self.store.texts_for(ids)
+            flags = flag_chunks(self._screener, raw, [texts.get(i, "") for i in ids])
+            updated = [
+                {**state.metas[i], **flag_metadata(f, version)}
+                for i, f in zip(ids, flags, strict=True)
+            ]
+            self.store.update_metadata(ids, updated)
+            state.metas.update({i: dict(m) for i, m in zip(ids, updated, strict=True)})
+            self._dirty = True
+        report.flagged += [
+            flag_row(state.metas[i], i) for i in ids if state.metas[i].get("untrusted")
+        ]
+
     def _notify(self, progress: SyncProgress) -> None:
         if self.progress is not None:
             self.progress(progress)
@@ -468,5 +520,6 @@ _RESERVED = frozenset(
         "url",
         "doc_url",
         "anchor",
+        *META_KEYS,
     }
 )

@@ -163,6 +163,14 @@ class KnowledgeBaseStore:
                 found[chunk_id] = [float(x) for x in vector]
         return found
 
+    def texts_for(self, ids: Sequence[str]) -> dict[str, str]:
+        found: dict[str, str] = {}
+        for batch in batched(list(ids), self.client.get_max_batch_size()):
+            got = self.collection.get(ids=list(batch), include=["documents"])
+            for chunk_id, text in zip(got["ids"], got["documents"] or [], strict=True):
+                found[chunk_id] = text or ""
+        return found
+
     def query(
         self, vector: Sequence[float], n: int, where: Mapping[str, Any] | None = None
     ) -> list[tuple[StoredChunk, float]]:

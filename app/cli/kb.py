@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -11,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.cli.common import CliError, load_settings, print_json, stderr_console
 from app.knowledge import build_knowledge_base
 from ingest.retrieval import Mode, SearchFilters
+from ingest.screening import flag_row
 from ingest.sync import SyncProgress, SyncReport
 from ingest.vectorstore import EmbeddingMismatchError
 
@@ -75,10 +76,23 @@ def _print_summary(report: SyncReport) -> None:
         f"{r.chunks_written} chunks written, {r.chunks_deleted} deleted, "
         f"{r.embeddings_computed} embeddings in {r.seconds:.1f}s"
     )
+    flagged = r.as_dict()["flagged"]
+    if flagged:
+        typer.echo(
+            f"{len(flagged)} chunks flagged as untrusted (never quoted, never sent to a model):"
+        )
+        _print_flagged(flagged)
+
+
+def _print_flagged(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        typer.echo(
+            f"  {row['source']}:{row['line']}  {','.join(row['reasons'])}  {row['chunk_id']}"
+        )
 
 
 def search(
-    query: Annotated[str, typer.Argument(help="What to look for.")],
+    query: Annotated[str, typer.Argument(help="What to look for.")] = "",
     k: Annotated[int, typer.Option("--k", min=1, max=100, help="Number of hits.")] = 5,
     collection: CollectionOpt = None,
     kind: Annotated[
@@ -89,8 +103,17 @@ def search(
     ] = None,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or lexical.")] = "hybrid",
     as_json: JsonOpt = False,
+    flagged: Annotated[
+        bool,
+        typer.Option(
+            "--flagged", help="List the chunks flagged as untrusted instead (no QUERY needed)."
+        ),
+    ] = False,
 ) -> None:
     """Hybrid retrieval over the knowledge base."""
+    if flagged:
+        _list_flagged(collection, as_json)
+        return
     if mode not in ("hybrid", "dense", "lexical"):
         raise CliError(f"--mode must be hybrid, dense or lexical, not {mode!r}")
     if not query.strip():
@@ -122,6 +145,32 @@ def search(
             typer.echo(f"   {hit.url}")
         snippet = " ".join(hit.text.split())[:240]
         typer.echo(f"   {snippet}")
+
+
+def _list_flagged(collection: str | None, as_json: bool) -> None:
+    """Every stored chunk the passage screener distrusts, judged now (so chunks indexed
+    before the screener existed are listed too), with the file and line ingest recorded."""
+    settings = load_settings(collection=collection)
+    try:
+        kb = build_knowledge_base(settings, refresh_seconds=0)
+        if not kb.store.exists():
+            raise CliError(
+                f"collection {kb.store.name!r} does not exist yet: run `triage ingest PATH` first"
+            )
+        screen = kb.retriever.hit_screen()
+        rows = []
+        for chunk in kb.retriever.lexical_index().chunks:
+            reasons = screen.reasons(chunk)
+            if reasons:
+                rows.append({**flag_row(chunk.metadata, chunk.chunk_id), "reasons": list(reasons)})
+    except EmbeddingMismatchError as exc:
+        raise CliError(str(exc)) from exc
+    rows.sort(key=lambda r: (r["source"], r["line"], r["chunk_id"]))
+    if as_json:
+        print_json(rows)
+    else:
+        typer.echo(f"{len(rows)} chunks flagged as untrusted")
+        _print_flagged(rows)
 
 
 def register(app: typer.Typer) -> None:
