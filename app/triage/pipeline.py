@@ -22,6 +22,7 @@ from app.triage.language import LanguageDetector
 from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
 from app.triage.priority import decide_priority
 from app.triage.screening.injection import detect_injection
+from app.triage.screening.passages import trusted_passages
 from app.triage.screening.secrets import redact_secrets
 from app.triage.sentiment import sentiment_of
 from app.triage.signals import Signals, extract_signals
@@ -159,7 +160,9 @@ class TriagePipeline:
         query = _ROTATION_QUERY if "secret" in triage.flags else text
         # Exact identifiers help BM25 find the page that documents an error or endpoint.
         extra = [*signals.error_codes, *(e.path for e in signals.endpoints)]
-        return self.retriever.search(query, self.options.k, extra_terms=extra)
+        hits = self.retriever.search(query, self.options.k, extra_terms=extra)
+        # Poisoned doc passages are withheld; one among the best hands the draft to a person.
+        return trusted_passages(hits, self.retriever, triage)
 
     def _draft(
         self,
