@@ -132,6 +132,13 @@ class Settings(BaseSettings):
         le=1.0,
         description="Below this best-passage similarity the draft hands off.",
     )
+    # Measured by bench/reusable_answers.py (see the README figures there).
+    reusable_answer_min_similarity: float = Field(
+        default=0.85,
+        ge=0.0,
+        le=1.0,
+        description="A reusable answer is served for a question at least this close (cosine).",
+    )
     prompts_dir: Path | None = Field(default=None, description="Override the prompts folder.")
 
     # --- service -------------------------------------------------------------

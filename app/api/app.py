@@ -21,6 +21,7 @@ import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
+from app.answers.build import build_reusable_answers
 from app.api.auth import TokenAuthenticator
 from app.api.deps import Services
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
@@ -108,7 +109,12 @@ def _lifespan(
                 runtime=runtime,
                 metrics=metrics,
                 tickets=tickets,
-                review=ReviewService(runtime.factory, metrics, wake_outbox=tickets.wake_outbox),
+                review=ReviewService(
+                    runtime.factory,
+                    metrics,
+                    wake_outbox=tickets.wake_outbox,
+                    answers=build_reusable_answers(settings, runtime.kb, runtime.factory),
+                ),
                 auth=TokenAuthenticator(runtime.factory, ttl=settings.auth_cache_seconds),
                 ask_limiter=TokenBucketLimiter(settings.public_ask_rate_per_minute),
                 workers=workers,

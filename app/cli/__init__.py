@@ -23,6 +23,7 @@ app = typer.Typer(
 
 
 def _register_commands() -> None:
+    from app.cli.answers import register as register_answers
     from app.cli.classifier import register as register_classifier
     from app.cli.eval_cmd import register as register_eval
     from app.cli.kb import register as register_kb
@@ -37,6 +38,7 @@ def _register_commands() -> None:
         register_tokens,
         register_classifier,
         register_eval,
+        register_answers,
     ):
         register(app)
 

@@ -11,6 +11,7 @@ and wakes the outbox worker after an approval so the reply leaves at once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,6 +28,10 @@ from app.services.idempotent import (
 from app.store import reviews, tickets
 from app.store.models import Draft, RejectReason, Ticket
 
+if TYPE_CHECKING:
+    from app.answers.index import IndexEntry
+    from app.answers.service import ReusableAnswers
+
 
 class ReviewService:
     def __init__(
@@ -35,10 +40,13 @@ class ReviewService:
         metrics: Metrics,
         *,
         wake_outbox: Callable[[], None] = lambda: None,
+        answers: ReusableAnswers | None = None,
     ) -> None:
         self.factory = factory
         self.metrics = metrics
         self.wake_outbox = wake_outbox
+        # An approved (or edited) cited reply becomes a reusable answer (app/answers/).
+        self.answers = answers
 
     def _run(
         self, idem: IdempotencyRequest | None, action: Action, render_error: RenderError
@@ -60,6 +68,7 @@ class ReviewService:
         render_error: RenderError,
     ) -> tuple[Rendered, bool]:
         approved: list[Draft] = []
+        learned: list[IndexEntry] = []
 
         def action(session: Session) -> Rendered:
             draft = reviews.approve(
@@ -70,6 +79,9 @@ class ReviewService:
                 expected_version=expected_version,
             )
             approved.append(draft)
+            if self.answers is not None:
+                entry = self.answers.record_approval(session, draft)
+                learned.extend([entry] if entry else [])
             return render(draft)
 
         rendered, replayed = self._run(idem, action, render_error)
@@ -78,6 +90,9 @@ class ReviewService:
             edited = draft.final_text is not None and draft.final_text != draft.text
             self.metrics.drafts_decided.labels(outcome="edited" if edited else "approved").inc()
             self.wake_outbox()
+            if self.answers is not None:
+                for entry in learned:
+                    self.answers.index_learned(entry)
         return rendered, replayed
 
     def reject(
