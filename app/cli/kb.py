@@ -8,6 +8,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from app.answers.build import reverify_after_ingest
+from app.cli.answers import print_reverified
 from app.cli.common import CliError, load_settings, print_json, stderr_console
 from app.knowledge import build_knowledge_base
 from ingest.retrieval import Mode, SearchFilters
@@ -58,14 +60,18 @@ def ingest(
                 )
 
             report = kb.synchronizer(progress=on_progress).sync(paths)
+        # Reusable answers whose quoted doc text is gone are retired for review.
+        answers = reverify_after_ingest(settings, kb)
     except EmbeddingMismatchError as exc:
         raise CliError(str(exc)) from exc
     for failure in report.failures:
         console.print(f"[yellow]skipped[/] {failure['source']}: {failure['reason']}")
     if as_json:
-        print_json(report.as_dict())
+        extra = {"reusable_answers": answers.as_dict()} if answers else {}
+        print_json({**report.as_dict(), **extra})
     else:
         _print_summary(report)
+        print_reverified(answers)
 
 
 def _print_summary(report: SyncReport) -> None:
