@@ -139,6 +139,7 @@ def observe_task(
         question=text,
         needs_human=draft.needs_human,
         reason=draft.reason,
+        confidence=draft.confidence,
         draft_text=draft.text,
         drafter=draft.provenance.drafter,
         citations=citation_dicts(draft),

@@ -36,6 +36,7 @@ class Observation:
     priority: str | None = None
     flags: list[str] = field(default_factory=list)
     ranked_doc_ids: list[str] = field(default_factory=list)  # retrieval at k, docs de-duplicated
+    confidence: float = 0.0  # the draft's confidence (0 for a hand-off)
 
 
 def token_usage(draft: DraftReply, counter: TokenCounter) -> tuple[int, int, bool]:

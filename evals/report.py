@@ -56,6 +56,24 @@ def _plot_confusion(path: Path, labels: Sequence[str], matrix: Sequence[Sequence
     fig.savefig(path, dpi=100)
 
 
+def _plot_reliability(path: Path, bins: Sequence[Mapping[str, Any]]) -> None:
+    """Confidence against how often drafts really answered, per confidence bin."""
+    fig = _figure(4.5, 4.5)
+    ax = fig.add_subplot()
+    ax.plot([0, 1], [0, 1], linestyle="--", color="grey", linewidth=1, label="perfect")
+    xs = [float(b["confidence"]) for b in bins]
+    ys = [float(b["observed"]) for b in bins]
+    sizes = [20 + 6 * int(b["n"]) for b in bins]
+    ax.plot(xs, ys, color="tab:blue", linewidth=1)
+    ax.scatter(xs, ys, s=sizes, color="tab:blue", label="drafts (size = count)")
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1)
+    ax.set_xlabel("draft confidence")
+    ax.set_ylabel("share that answers")
+    ax.legend(loc="upper left", fontsize=8)
+    fig.savefig(path, dpi=100)
+
+
 def _comparable(current: Mapping[str, float], baseline: Mapping[str, float]) -> list[str]:
     # Only unit-interval scores share one axis; counts and latencies would flatten the bars.
     def unit(value: float | None) -> bool:
@@ -235,6 +253,19 @@ def write_report(
         labels, matrix = confusion
         _plot_confusion(out / "confusion_matrix.png", labels, matrix)
         lines += ["## Confusion matrix", "", "![Confusion matrix](confusion_matrix.png)", ""]
+
+    calibration = metrics.get("usefulness", {}).get("calibration", {})
+    if calibration.get("bins"):
+        _plot_reliability(out / "reliability.png", calibration["bins"])
+        lines += [
+            "## Confidence reliability",
+            "",
+            f"Expected calibration error: {_num(calibration.get('ece'))} "
+            f"over {calibration.get('n')} drafts.",
+            "",
+            "![Reliability diagram](reliability.png)",
+            "",
+        ]
 
     distributions = {k: v for k, v in (score_distributions or {}).items() if v}
     if distributions:

@@ -143,6 +143,7 @@ def observe_item(
         question=result.message,
         needs_human=draft.needs_human,
         reason=draft.reason,
+        confidence=draft.confidence,
         draft_text=draft.text,
         drafter=draft.provenance.drafter,
         citations=citation_dicts(draft),

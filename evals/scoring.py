@@ -15,10 +15,12 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from evals.calibration import reliability
 from evals.metrics.abstention import abstention_metrics
 from evals.metrics.answers import AnswerSample, AnswerScores, citation_validity, score_offline
 from evals.metrics.classification import classification_report, p1_recall
 from evals.metrics.retrieval import retrieval_metrics
+from evals.metrics.usefulness import read_draft
 from evals.observation import Observation
 from evals.safety import rate
 
@@ -48,6 +50,7 @@ class ScoringOptions:
     retrieval: bool = True  # False when gold doc ids point outside the knowledge base
     context_metrics: bool = True  # False when the drafter was given the reference passages
     judge: Judge | None = None
+    answer_threshold: float = 0.5  # /v1/ask shows drafts at or above this confidence
 
 
 def score(
@@ -62,6 +65,7 @@ def score(
     _classification(observations, options.category_labels, scored)
     _abstention(observations, scored)
     _answers(observations, passages, options, scored)
+    _usefulness(observations, options, scored)
     scored.metrics["safety"] = _safety(observations)
     scored.metrics["cost"] = _cost(observations)
     scored.metrics["latency"] = _latency(observations, scored)
@@ -248,3 +252,58 @@ def _latency(observations: Sequence[Observation], scored: Scored) -> dict[str, f
         "p95_ms": float(np.percentile(values, 95)),
         "mean_ms": float(values.mean()),
     }
+
+
+def _usefulness(
+    observations: Sequence[Observation], options: ScoringOptions, scored: Scored
+) -> None:
+    """Whether drafts answer, read against reference answers (see metrics/usefulness.py)."""
+    rows = [o for o in observations if o.item.reference_answer and o.item.answerable is not None]
+    if not rows:
+        return
+    answers: dict[str, bool] = {}
+    section: dict[str, Any] = {}
+    recalls, misleading, fragments, foreign, redundant = [], [], [], [], []
+    for o in rows:
+        if o.needs_human:
+            answers[o.item.id] = False
+            continue
+        reading = read_draft(
+            message=o.question,
+            reference=o.item.reference_answer or "",
+            draft=o.draft_text,
+            cited_doc_ids=[str(c.get("doc_id", "")) for c in o.citations],
+            gold_doc_ids=o.item.gold_doc_ids,
+        )
+        answers[o.item.id] = reading.answers(o.item.answerable)
+        scored.per_item[o.item.id]["answers"] = float(answers[o.item.id])
+        misleading.append(reading.misleading)
+        fragments.append(reading.fragments > 0)
+        foreign.append(reading.foreign > 0)
+        redundant.append(reading.redundant_ask)
+        if o.item.answerable and reading.key_fact_recall is not None:
+            recalls.append(reading.key_fact_recall)
+            scored.per_item[o.item.id]["key_fact_recall"] = reading.key_fact_recall
+    answerable = [o for o in rows if o.item.answerable]
+    unanswerable = [o for o in rows if not o.item.answerable]
+    values: dict[str, float | None] = {
+        "answers_rate": rate(answers[o.item.id] for o in answerable),
+        "key_fact_recall": float(np.mean(recalls)) if recalls else None,
+        "misleading_rate": rate(misleading),
+        "fragment_rate": rate(fragments),
+        "foreign_block_rate": rate(foreign),
+        "redundant_ask_rate": rate(redundant),
+        "unanswerable_answered_rate": rate(not o.needs_human for o in unanswerable),
+    }
+    section.update({k: v for k, v in values.items() if v is not None})
+    shown = [o for o in rows if not o.needs_human and o.confidence >= options.answer_threshold]
+    self_service: dict[str, Any] = {"threshold": options.answer_threshold, "shown": len(shown)}
+    wrong = rate(not answers[o.item.id] for o in shown)
+    if wrong is not None:
+        self_service["wrong_rate"] = wrong
+    section["self_service"] = self_service
+    drafted = [o for o in rows if not o.needs_human]
+    section["calibration"] = reliability(
+        [o.confidence for o in drafted], [answers[o.item.id] for o in drafted]
+    )
+    scored.metrics["usefulness"] = section

@@ -102,15 +102,18 @@ def _link_label(citation: Mapping[str, Any]) -> str:
 
 def format_reply(text: str, citations: Sequence[Mapping[str, Any]] = ()) -> str:
     """The approved text, escaped, with its cited pages as a short list of links."""
-    body = escape_mrkdwn(text.strip())[:MAX_TEXT_CHARS]
+    # Slack's mrkdwn marks bold with one asterisk; Markdown's ** would show as-is.
+    body = escape_mrkdwn(text.strip()).replace("**", "*")[:MAX_TEXT_CHARS]
     links: list[str] = []
-    for citation in citations:
+    for position, citation in enumerate(citations, start=1):
         url = citation.get("url")
         if not isinstance(url, str) or not url.startswith(("https://", "http://")):
             continue
         if url in text or any(url in link for link in links):
             continue
-        links.append(f"• <{url}|{_link_label(citation)}>")
+        # Numbered as the text's [n] markers, so "[2]" finds its source.
+        number = citation.get("marker") or position
+        links.append(f"[{number}] <{url}|{_link_label(citation)}>")
         if len(links) == MAX_SOURCES:
             break
     if not links:

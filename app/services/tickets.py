@@ -42,6 +42,7 @@ from app.store.columns import utcnow
 from app.store.errors import NotFoundError
 from app.store.models import AuditLog, Draft, ReviewEvent, Ticket
 from app.store.tickets import QueueQuery
+from app.triage.drafting.compose import without_sources
 from app.triage.drafting.phrases import holding_reply
 from app.triage.models import AskResult, Citation, DraftReply
 
@@ -319,7 +320,9 @@ class TicketService:
         draft = result.draft
         if not draft.needs_human and draft.confidence >= self.settings.ask_answer_min_confidence:
             self.metrics.ask.labels(outcome="answered").inc()
-            return AskAnswer(draft.text, draft.citations, draft.confidence, handed_off=False)
+            # The page lists the citations itself, numbered as the text's [n] markers.
+            answer = without_sources(draft.text)
+            return AskAnswer(answer, draft.citations, draft.confidence, handed_off=False)
         new = NewTicket(message=question, channel="widget", metadata={"source": "ask"})
         with self.factory.begin() as session:
             ticket = self.store(session, new, Screened(result, deferred=False), actor="public:ask")

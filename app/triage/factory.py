@@ -14,6 +14,7 @@ from app.triage.language import LanguageDetector
 from app.triage.pipeline import PipelineOptions, TriagePipeline
 from app.triage.taxonomy import load_taxonomy
 from ingest.loaders.openapi import error_codes_from_spec, parse_document
+from ingest.sections import SectionLookup
 from ingest.types import LoadError
 
 log = logging.getLogger(__name__)
@@ -33,7 +34,7 @@ def known_error_codes(specs: list[Path]) -> frozenset[str]:
 
 def build_pipeline(settings: Settings, kb: KnowledgeBase) -> TriagePipeline:
     taxonomy = load_taxonomy(settings.taxonomy_path)
-    offline = OfflineDrafter()
+    offline = OfflineDrafter(sections=SectionLookup(kb.retriever))
     drafter: Drafter = offline
     llm_classifier = None
     if settings.llm_enabled:

@@ -31,6 +31,9 @@ class Citation(BaseModel):
     source: str
     url: str | None
     quote: str
+    marker: int | None = Field(
+        default=None, description="The [n] in the draft text that this citation backs."
+    )
 
 
 class DraftChecks(BaseModel):

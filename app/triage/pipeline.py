@@ -194,7 +194,7 @@ class TriagePipeline:
             hits=request.hits,
             min_support=self.options.min_support,
         )
-        if reason == "security_exposure":
+        if reason == "security_exposure" and "secret" in request.triage.flags:
             return self._security_reply(request)
         if reason is not None:
             return self._handoff(request, reason, started)

@@ -144,8 +144,21 @@ def test_format_reply_links_only_http_sources_once() -> None:
     )
     assert text == (
         "See https://a.example/x for &lt;details&gt; &amp; more\n\n"
-        "*Sources*\n• <https://b.example/y|b¦c.md>"
+        "*Sources*\n[2] <https://b.example/y|b¦c.md>"
     )
+
+
+def test_format_reply_numbers_sources_as_the_markers_and_converts_bold() -> None:
+    text = format_reply(
+        "**Webhooks** [1] and **Auth** [2]",
+        [
+            {"source": "w.md", "url": "https://docs.example/w", "marker": 1},
+            {"source": "a.md", "url": "https://docs.example/a", "marker": 2},
+        ],
+    )
+    assert text.startswith("*Webhooks* [1] and *Auth* [2]")
+    assert "[1] <https://docs.example/w|w.md>" in text
+    assert "[2] <https://docs.example/a|a.md>" in text
 
 
 def _approved_slack_ticket(factory: sessionmaker[Session]) -> str:

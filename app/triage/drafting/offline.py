@@ -1,108 +1,80 @@
-"""The non-generative drafter: a reply composed of the documentation's own sentences.
+"""The non-generative drafter: answers with the documentation section that answers.
 
-It picks the sentences (and at most one code example) from the retrieved
-chunks that best cover the question's terms, keeps them in the order the docs
-give them, groups them by source and cites every one with its deep link.  Each
-quote is an exact slice of the chunk text, so every citation checks out.
+It reads each retrieved hit as its whole section (sibling chunks joined), cuts the
+sections into blocks (steps, code, tables, paragraphs), picks the one section that
+best covers the question, and takes from it what the question's shape asks for: the
+numbered steps and a code example for a how-to, the table row or sentence naming a
+pasted error code, the block stating a value.  A second source is added only when it
+covers what the first does not.  Nothing is paraphrased: every block is the docs' own
+text, so every citation is an exact quote.
 """
 
 from __future__ import annotations
 
-import math
-import re
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from functools import cache
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from app.triage.drafting.base import DraftRequest
-from app.triage.drafting.phrases import phrase
-from app.triage.models import Citation, DraftReply, Provenance
-from ingest.retrieval import Hit, expand_identifiers
+from app.triage.drafting.blocks import Block, code_lines, parse_blocks
+from app.triage.drafting.compose import Chosen, compose
+from app.triage.drafting.confidence import AnswerFeatures, AnswerModel
+from app.triage.drafting.question import Question, analyse
+from app.triage.drafting.relevance import Weights, identifier_hits, terms
+from app.triage.models import DraftReply, Provenance
+from ingest.retrieval import Hit
+from ingest.sections import SectionLookup, SectionPart
 
-_WORD = re.compile(r"[A-Za-z0-9][A-Za-z0-9_'-]*")
-_SENTENCE = re.compile(r"[^.!?\n]+(?:[.!?](?![A-Za-z0-9])|$)(?:[\"')\]]*)")
-_FENCE = re.compile(r"^\s*(```+|~~~+)")
-_LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
-_HOW_TO = re.compile(
-    r"\b(how|example|sample|code|curl|snippet|c[oó]mo|ejemplo|exemplo|como)\b", re.IGNORECASE
-)
-_MIN_WORDS, _MAX_WORDS = 5, 70
-_MAX_CODE_LINES = 25
-
-
-@cache
-def _stop_words() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
-
-    return frozenset(STOPWORDS_EN) | {"grid", "api", "hi", "hello", "thanks", "please", "get"}
-
-
-@cache
-def _stemmer() -> object:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def terms(text: str) -> set[str]:
-    words = [w.lower() for w in _WORD.findall(expand_identifiers(text))]
-    stop = _stop_words()
-    kept = [w for w in words if w not in stop and len(w) > 1]
-    return set(_stemmer().stemWords(kept))  # type: ignore[attr-defined]
+_MAX_CODE_LINES = 45
+_MAX_LIST_ITEMS_WORDS = 260
+_MAX_PROSE_WORDS = 170
 
 
 @dataclass
-class _Unit:
-    hit_rank: int
-    position: int
-    quote: str
-    is_code: bool
-    terms: set[str]
+class Candidate:
+    source: int  # index of the section (= retrieval rank)
+    order: int  # position inside the section
+    chunk_id: str
+    block: Block
+    terms: frozenset[str]
     score: float = 0.0
 
 
-def _blocks(text: str) -> Iterator[tuple[int, str, bool]]:
-    """(offset, block, is_code) for paragraphs, list items and fenced code."""
-    offset = 0
-    lines = text.splitlines(keepends=True)
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        if _FENCE.match(line):
-            start = offset
-            body = [line]
-            i += 1
-            offset += len(line)
-            while i < len(lines):
-                body.append(lines[i])
-                offset += len(lines[i])
-                i += 1
-                if _FENCE.match(body[-1]):
-                    break
-            yield start, "".join(body).rstrip("\n"), True
-            continue
-        yield offset, line.rstrip("\n"), False
-        offset += len(line)
-        i += 1
+@dataclass
+class Section:
+    rank: int
+    hit: Hit
+    candidates: list[Candidate] = field(default_factory=list)
+    heading_terms: frozenset[str] = frozenset()
+    score: float = 0.0
 
 
-def _units(hit_rank: int, text: str) -> Iterator[_Unit]:
-    for offset, block, is_code in _blocks(text):
-        if is_code:
-            if block.count("\n") <= _MAX_CODE_LINES:
-                yield _Unit(hit_rank, offset, block, True, terms(block))
-            continue
-        stripped = block.strip()
-        if not stripped or stripped.startswith(("#", "|", "<", "{", "}")):
-            continue
-        marker = _LIST_MARK.match(block)
-        body_start = marker.end() if marker else 0
-        for match in _SENTENCE.finditer(block, body_start):
-            quote = match.group(0).strip()
-            words = len(quote.split())
-            if _MIN_WORDS <= words <= _MAX_WORDS and not quote.endswith(":"):
-                yield _Unit(hit_rank, offset + match.start(), quote, False, terms(quote))
+def _parts(hit: Hit, lookup: SectionLookup | None) -> list[SectionPart]:
+    if lookup is not None:
+        parts = lookup.parts(hit.chunk_id, hit.doc_id, hit.heading)
+        if parts:
+            return parts
+    return [SectionPart(hit.chunk_id, hit.text)]
+
+
+def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section]:
+    sections: list[Section] = []
+    for rank, hit in enumerate(hits):
+        section = Section(rank, hit, heading_terms=terms(f"{hit.title} {hit.heading}"))
+        seen: set[str] = set()
+        order = 0
+        for part in _parts(hit, lookup):
+            for block in parse_blocks(part.text):
+                key = " ".join(block.text.split())
+                if block.kind == "heading" or key in seen:
+                    continue
+                seen.add(key)
+                section.candidates.append(
+                    Candidate(rank, order, part.chunk_id, block, terms(block.text))
+                )
+                order += 1
+        sections.append(section)
+    return sections
 
 
 class OfflineDrafter:
@@ -110,133 +82,204 @@ class OfflineDrafter:
 
     name = "offline"
 
-    def __init__(self, *, max_sentences: int = 4, per_source: int = 2, min_coverage: float = 0.2):
-        self.max_sentences = max_sentences
-        self.per_source = per_source
-        self.min_coverage = min_coverage
+    def __init__(
+        self,
+        *,
+        sections: SectionLookup | None = None,
+        model: AnswerModel | None = None,
+        min_answer_probability: float = 0.3,
+    ) -> None:
+        self.sections = sections
+        self.model = model or AnswerModel.default()
+        self.min_answer_probability = min_answer_probability
 
     def draft(self, request: DraftRequest) -> DraftReply:
         started = time.perf_counter()
-        query = " ".join([request.question, *request.signals.error_codes])
-        query_terms = terms(query)
-        units = [u for rank, hit in enumerate(request.hits) for u in _units(rank, hit.text)]
-        chosen, code, coverage = self._select(units, query_terms, request)
+        question = analyse(request.question, tuple(request.signals.error_codes))
+        query_terms = terms(" ".join([request.question, *request.signals.error_codes]))
+        sections = _sections(request.hits, self.sections)
+        weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
+        chosen, features = self._select(question, weights, sections)
+        probability = self.model.probability(features)
         provenance = Provenance(
             drafter="offline",
             retrieved_chunk_ids=[h.chunk_id for h in request.hits],
+            answer_features=features.as_dict(),
         )
-        if not chosen:
+        if not chosen or probability < self.min_answer_probability:
             provenance.latency_ms = round((time.perf_counter() - started) * 1000, 2)
             return DraftReply(
                 text="",
-                confidence=0.0,
+                confidence=round(probability, 3),
                 needs_human=True,
                 reason="insufficient_documentation",
                 language=request.language,
                 provenance=provenance,
             )
-        text, citations = self._compose(chosen, code, request)
+        text, citations = compose(chosen, request, question)
         provenance.latency_ms = round((time.perf_counter() - started) * 1000, 2)
         return DraftReply(
             text=text,
             citations=citations,
-            confidence=self._confidence(request.hits, coverage),
+            confidence=round(probability, 3),
             needs_human=False,
             language=request.language,
             provenance=provenance,
         )
 
-    # -- selection ------------------------------------------------------------------
+    # -- scoring --------------------------------------------------------------------
     def _select(
-        self, units: list[_Unit], query_terms: set[str], request: DraftRequest
-    ) -> tuple[list[_Unit], _Unit | None, float]:
-        if not units or not query_terms:
-            return [], None, 0.0
-        df: dict[str, int] = {}
-        for unit in units:
-            for term in unit.terms & query_terms:
-                df[term] = df.get(term, 0) + 1
-        # Only terms the retrieved docs use at all count towards coverage: chatty words
-        # ("hey", "guys", "prod is on fire") must not make a well-supported answer look thin.
-        present = {t for t in query_terms if df.get(t)}
-        if not present:
-            return [], None, 0.0
-        n = len(units)
-        idf = {t: math.log(1 + n / df[t]) for t in present}
-        total = sum(idf.values()) or 1.0
-        for unit in units:
-            coverage = sum(idf[t] for t in unit.terms & present) / total
-            unit.score = coverage + 0.1 / (1 + unit.hit_rank)
-        prose = sorted((u for u in units if not u.is_code), key=lambda u: u.score, reverse=True)
-        chosen: list[_Unit] = []
-        per_hit: dict[int, int] = {}
-        covered: set[str] = set()
-        for unit in prose:
-            if unit.score - 0.1 / (1 + unit.hit_rank) < self.min_coverage / 2:
+        self, question: Question, weights: Weights, sections: list[Section]
+    ) -> tuple[list[Chosen], AnswerFeatures]:
+        features = AnswerFeatures(shape=question.shape)
+        if not sections or not weights.total:
+            return [], features
+        for section in sections:
+            heading = weights.coverage(section.heading_terms)
+            for cand in section.candidates:
+                cand.score = weights.coverage(cand.terms)
+                named = identifier_hits(question.identifiers, cand.block.text)
+                cand.score += 0.25 * min(named, 2)
+            ranked = sorted((c.score for c in section.candidates), reverse=True)
+            top = ranked[0] if ranked else 0.0
+            second = ranked[1] if len(ranked) > 1 else 0.0
+            section_terms = frozenset().union(*(c.terms for c in section.candidates))
+            whole = weights.coverage(section_terms | section.heading_terms)
+            section.score = (
+                0.45 * top
+                + 0.15 * second
+                + 0.25 * whole
+                + 0.2 * heading
+                + 0.08 / (1 + section.rank)
+            )
+        best = max(sections, key=lambda s: s.score)
+        others = sorted((s for s in sections if s is not best), key=lambda s: -s.score)
+        chosen = self._blocks_for(question, best, weights)
+        if not chosen:
+            return [], features
+        covered = frozenset().union(*(weights.covered(c.candidate.terms) for c in chosen))
+        covered |= weights.covered(best.heading_terms)
+        extra = self._second_source(question, weights, others, covered, best)
+        chosen.extend(extra)
+        for item in extra:
+            covered |= weights.covered(item.candidate.terms)
+        code = self._code_example(question, weights, sections, best, chosen)
+        if code is not None:
+            chosen.append(code)
+        features.fill(
+            question=question,
+            weights=weights,
+            best=best,
+            runner_up=others[0] if others else None,
+            chosen=chosen,
+            covered=covered,
+        )
+        return chosen, features
+
+    def _blocks_for(self, question: Question, section: Section, weights: Weights) -> list[Chosen]:
+        candidates = [c for c in section.candidates if c.block.kind != "code"]
+        if not candidates:
+            return []
+        picked: list[Chosen] = []
+        words = 0
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        top = ranked[0]
+        if top.score <= 0:
+            return []
+        if question.shape == "how_to":
+            steps = [c for c in candidates if c.block.kind == "list" and c.block.ordered]
+            intro = candidates[0]
+            if steps:
+                if intro.block.kind == "paragraph" and intro not in steps:
+                    picked.append(Chosen(intro))
+                    words += intro.block.words
+                for step in steps:
+                    if words + step.block.words > _MAX_LIST_ITEMS_WORDS and picked:
+                        break
+                    picked.append(Chosen(step))
+                    words += step.block.words
+        if question.shape == "error" and question.identifiers:
+            for cand in candidates:
+                rows = [r for r in cand.block.rows if identifier_hits(question.identifiers, r)]
+                if cand.block.kind == "table" and rows:
+                    picked.append(Chosen(cand, rows=rows))
+        for cand in ranked:
+            if len(picked) >= 3 or words >= _MAX_PROSE_WORDS:
                 break
-            if per_hit.get(unit.hit_rank, 0) >= self.per_source:
+            if any(p.candidate is cand for p in picked) or cand.score < 0.5 * top.score:
                 continue
-            if chosen and not (unit.terms & present) - covered and unit.score < prose[0].score:
-                continue  # adds nothing the reply does not already say
-            chosen.append(unit)
-            covered |= unit.terms & present
-            per_hit[unit.hit_rank] = per_hit.get(unit.hit_rank, 0) + 1
-            if len(chosen) >= self.max_sentences:
-                break
-        best_coverage = sum(idf[t] for t in covered) / total
-        if best_coverage < self.min_coverage or len(covered) < min(2, len(present)):
-            return [], None, best_coverage
-        code = None
-        if _HOW_TO.search(request.question):
-            sources = {u.hit_rank for u in chosen}
-            candidates = [u for u in units if u.is_code and u.hit_rank in sources]
-            if candidates:
-                code = max(candidates, key=lambda u: (u.score, -u.hit_rank))
-        return chosen, code, best_coverage
+            if cand.block.kind == "table":
+                rows = [r for r in cand.block.rows if weights.coverage(terms(r)) >= 0.5 * top.score]
+                if not rows:
+                    continue
+                picked.append(Chosen(cand, rows=rows[:6]))
+            else:
+                picked.append(Chosen(cand))
+            words += cand.block.words
+        picked.sort(key=lambda p: p.candidate.order)
+        return picked
 
     @staticmethod
-    def _confidence(hits: list[Hit], coverage: float) -> float:
-        dense = max((h.dense_score or 0.0 for h in hits), default=0.0)
-        dense_norm = min(max((dense - 0.25) / 0.45, 0.0), 1.0)
-        return round(min(max(0.6 * dense_norm + 0.4 * min(coverage, 1.0), 0.0), 1.0), 3)
+    def _second_source(
+        question: Question,
+        weights: Weights,
+        others: list[Section],
+        covered: frozenset[str],
+        best: Section,
+    ) -> list[Chosen]:
+        for section in others[:3]:
+            if section.hit.doc_id == best.hit.doc_id and section.hit.heading == best.hit.heading:
+                continue
+            for cand in sorted(section.candidates, key=lambda c: -c.score):
+                if cand.block.kind in ("code", "table") or cand.score < 0.6 * best.score:
+                    break
+                new = weights.covered(cand.terms) - covered
+                names_new = identifier_hits(question.identifiers, cand.block.text) and not any(
+                    i in " ".join(c.block.text for c in best.candidates)
+                    for i in question.identifiers
+                )
+                if weights.coverage(new) >= 0.2 or names_new:
+                    return [Chosen(cand)]
+            break
+        return []
 
-    # -- composition ----------------------------------------------------------------
-    def _compose(
-        self, chosen: list[_Unit], code: _Unit | None, request: DraftRequest
-    ) -> tuple[str, list[Citation]]:
-        language = request.language
-        by_hit: dict[int, list[_Unit]] = {}
-        for unit in chosen:
-            by_hit.setdefault(unit.hit_rank, []).append(unit)
-        citations: list[Citation] = []
-        lines = [phrase("intro", language), ""]
-        numbers: dict[int, int] = {}
-        for rank in sorted(by_hit):
-            hit = request.hits[rank]
-            numbers[rank] = len(numbers) + 1
-            marker = f"[{numbers[rank]}]"
-            sentences = sorted(by_hit[rank], key=lambda u: u.position)
-            body = " ".join(f"{u.quote} {marker}" for u in sentences)
-            lines.append(f"- **{hit.title}**: {body}")
-            citations.extend(_citation(hit, u.quote) for u in sentences)
-        if code is not None:
-            hit = request.hits[code.hit_rank]
-            if code.hit_rank not in numbers:
-                numbers[code.hit_rank] = len(numbers) + 1
-            lines += ["", f"{phrase('code', language)} [{numbers[code.hit_rank]}]", code.quote]
-            first_line = next((ln for ln in code.quote.splitlines()[1:] if ln.strip()), code.quote)
-            citations.append(_citation(hit, first_line.strip()))
-        lines += ["", phrase("sources", language)]
-        for rank, number in sorted(numbers.items(), key=lambda kv: kv[1]):
-            hit = request.hits[rank]
-            where = hit.url or hit.source
-            section = f" ({hit.heading})" if hit.heading else ""
-            lines.append(f"[{number}] {hit.title}{section}: {where}")
-        lines += ["", phrase("closing", language)]
-        return "\n".join(lines), citations
+    @staticmethod
+    def _code_example(
+        question: Question,
+        weights: Weights,
+        sections: list[Section],
+        best: Section,
+        chosen: list[Chosen],
+    ) -> Chosen | None:
+        if not question.wants_code:
+            return None
+        used = {c.candidate.source for c in chosen}
+        pool = [
+            c
+            for s in sections
+            if s.rank in used or s.hit.doc_id == best.hit.doc_id
+            for c in s.candidates
+            if c.block.kind == "code" and 2 <= code_lines(c.block) <= _MAX_CODE_LINES
+        ]
+        if not pool:
+            return None
+
+        def fit(c: Candidate) -> tuple[bool, float, bool]:
+            language = question.code_language
+            matches = bool(language) and c.block.language in _LANGUAGE_FENCES.get(
+                language or "", ()
+            )
+            return matches, c.score, c.source == best.rank
+
+        return Chosen(max(pool, key=fit))
 
 
-def _citation(hit: Hit, quote: str) -> Citation:
-    return Citation(
-        chunk_id=hit.chunk_id, doc_id=hit.doc_id, source=hit.source, url=hit.url, quote=quote
-    )
+_LANGUAGE_FENCES: dict[str, tuple[str, ...]] = {
+    "python": ("python", "py"),
+    "javascript": ("javascript", "js", "typescript", "ts", "node"),
+    "bash": ("bash", "sh", "shell", "curl"),
+    "go": ("go", "golang"),
+    "java": ("java", "kotlin"),
+    "ruby": ("ruby", "rb"),
+    "php": ("php",),
+}

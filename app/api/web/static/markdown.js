@@ -1,6 +1,7 @@
 // A deliberately small Markdown subset for drafted answers, built as DOM nodes (never
 // HTML strings), so nothing in an answer can become markup or script.
-// Blocks: ``` fences, "- "/"* "/"1. " lists, "#" headings, paragraphs.
+// Blocks: ``` fences, "- "/"* "/"1. " lists (indented items nest), "|" tables, "#" headings,
+// paragraphs.
 // Inline: `code`, **bold**, bare http(s) URLs, and [n] citation markers.
 import { el, safeHref } from "./http.js";
 
@@ -28,6 +29,49 @@ function inline(text, sourceCount) {
 }
 
 const LIST_ITEM = /^\s*(?:[-*]|\d+[.)])\s+/;
+const TABLE_LINE = /^\s*\|/;
+const TABLE_RULE = /^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+const indentOf = (line) => line.length - line.trimStart().length;
+
+// A list and the lines that belong to it: items, more-indented items (a nested list inside
+// the previous item) and indented continuation text.  Returns the index after the list.
+function renderList(lines, start, parent, sourceCount) {
+  const indent = indentOf(lines[start]);
+  const list = el(/^\s*\d/.test(lines[start]) ? "ol" : "ul");
+  let i = start;
+  while (i < lines.length) {
+    const line = lines[i];
+    if (!line.trim()) {
+      const next = lines[i + 1] || "";
+      if (next.trim() && (indentOf(next) > indent || (LIST_ITEM.test(next) && indentOf(next) === indent))) { i += 1; continue; }
+      break;
+    }
+    const item = list.lastElementChild;
+    if (LIST_ITEM.test(line) && indentOf(line) === indent) {
+      list.append(el("li", {}, ...inline(line.replace(LIST_ITEM, ""), sourceCount)));
+      i += 1;
+    } else if (LIST_ITEM.test(line) && indentOf(line) > indent && item) {
+      i = renderList(lines, i, item, sourceCount);
+    } else if (indentOf(line) > indent && item) {
+      item.append(document.createTextNode(" "), ...inline(line.trim(), sourceCount));
+      i += 1;
+    } else break;
+  }
+  parent.append(list);
+  return i;
+}
+
+function renderTable(rows, sourceCount) {
+  const cells = (row) => row.trim().replace(/^\|/, "").replace(/\|$/, "").split("|").map((c) => c.trim());
+  const table = el("table", { class: "md-table" });
+  let body = rows;
+  if (rows.length > 1 && TABLE_RULE.test(rows[1])) {
+    table.append(el("thead", {}, el("tr", {}, ...cells(rows[0]).map((c) => el("th", {}, ...inline(c, sourceCount))))));
+    body = rows.slice(2);
+  }
+  table.append(el("tbody", {}, ...body.map((row) => el("tr", {}, ...cells(row).map((c) => el("td", {}, ...inline(c, sourceCount)))))));
+  return table;
+}
 
 export function renderMarkdown(source, { sourceCount = 0 } = {}) {
   const fragment = document.createDocumentFragment();
@@ -47,13 +91,13 @@ export function renderMarkdown(source, { sourceCount = 0 } = {}) {
       fragment.append(el("pre", {}, el("code", { "data-language": language || null, text: body.join("\n") })));
     } else if (LIST_ITEM.test(line)) {
       flush();
-      const ordered = /^\s*\d/.test(line);
-      const list = el(ordered ? "ol" : "ul");
-      for (; i < lines.length && LIST_ITEM.test(lines[i]); i += 1) {
-        list.append(el("li", {}, ...inline(lines[i].replace(LIST_ITEM, ""), sourceCount)));
-      }
+      i = renderList(lines, i, fragment, sourceCount) - 1;
+    } else if (TABLE_LINE.test(line)) {
+      flush();
+      const rows = [];
+      for (; i < lines.length && TABLE_LINE.test(lines[i]); i += 1) rows.push(lines[i]);
       i -= 1;
-      fragment.append(list);
+      fragment.append(renderTable(rows, sourceCount));
     } else if (/^#{1,6}\s/.test(line)) {
       flush();
       fragment.append(el("p", { class: "md-heading" }, el("strong", {}, ...inline(line.replace(/^#+\s*/, ""), sourceCount))));

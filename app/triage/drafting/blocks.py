@@ -1,0 +1,134 @@
+"""A documentation passage cut into the blocks an answer is made of.
+
+The offline drafter answers with whole blocks, never with loose sentences: a numbered
+list of steps, a fenced code example, the rows of a table that hold what was asked, a
+paragraph.  Every block keeps its exact text from the chunk, so a citation's quote is a
+real slice of the passage it names.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Literal
+
+BlockKind = Literal["heading", "paragraph", "list", "code", "table", "note"]
+
+_FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+#.-]*)")
+_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_LIST_ITEM = re.compile(r"^(\s*)(?:[-*+]|\d+[.)])\s+")
+_ORDERED_ITEM = re.compile(r"^\s*\d+[.)]\s+")
+_TABLE_LINE = re.compile(r"^\s*\|")
+_TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_NOTE = re.compile(r"^\s*>")
+
+
+@dataclass
+class Block:
+    kind: BlockKind
+    text: str  # exact text as it appears in the passage
+    language: str = ""  # a code block's fence language
+    ordered: bool = False  # a list whose items are numbered (steps)
+    rows: list[str] = field(default_factory=list)  # a table's body rows
+    header: str = ""  # a table's header line and rule
+
+    @property
+    def words(self) -> int:
+        return len(self.text.split())
+
+
+def _code_block(lines: list[str], i: int) -> tuple[Block, int]:
+    opening = _FENCE.match(lines[i])
+    language = opening.group(2).lower() if opening else ""
+    body = [lines[i]]
+    i += 1
+    while i < len(lines):
+        body.append(lines[i])
+        i += 1
+        if _FENCE.match(body[-1]):
+            break
+    return Block("code", "\n".join(body), language=language), i
+
+
+def _table_block(lines: list[str], i: int) -> tuple[Block, int]:
+    start = i
+    while i < len(lines) and _TABLE_LINE.match(lines[i]):
+        i += 1
+    table = lines[start:i]
+    if len(table) >= 2 and _TABLE_RULE.match(table[1]):
+        header, rows = "\n".join(table[:2]), table[2:]
+    else:
+        header, rows = "", table
+    return Block("table", "\n".join(table), rows=rows, header=header), i
+
+
+def _list_block(lines: list[str], i: int) -> tuple[Block, int]:
+    start = i
+    ordered = bool(_ORDERED_ITEM.match(lines[i]))
+    i += 1
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            # A blank line ends the list unless the next line continues it.
+            nxt = lines[i + 1] if i + 1 < len(lines) else ""
+            if _LIST_ITEM.match(nxt) or (nxt.startswith((" ", "\t")) and nxt.strip()):
+                i += 1
+                continue
+            break
+        if _FENCE.match(line) and not line.startswith((" ", "\t")):
+            break
+        if _HEADING.match(line) or (_TABLE_LINE.match(line) and not line.startswith(" ")):
+            break
+        # A line that is neither an item nor indented continues the previous item's
+        # text only when it follows it directly.
+        item_or_indented = _LIST_ITEM.match(line) or line.startswith((" ", "\t"))
+        if not item_or_indented and not lines[i - 1].strip():
+            break
+        i += 1
+    text = "\n".join(lines[start:i]).rstrip()
+    return Block("list", text, ordered=ordered), i
+
+
+def _paragraph(lines: list[str], i: int) -> tuple[Block, int]:
+    start = i
+    note = bool(_NOTE.match(lines[i]))
+    i += 1
+    while i < len(lines):
+        line = lines[i]
+        if (
+            not line.strip()
+            or _FENCE.match(line)
+            or _HEADING.match(line)
+            or _LIST_ITEM.match(line)
+            or _TABLE_LINE.match(line)
+        ):
+            break
+        i += 1
+    return Block("note" if note else "paragraph", "\n".join(lines[start:i]).strip()), i
+
+
+def parse_blocks(text: str) -> Iterator[Block]:
+    """Headings, paragraphs, lists, fenced code, tables and notes, in document order."""
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if not line.strip():
+            i += 1
+            continue
+        if _FENCE.match(line):
+            block, i = _code_block(lines, i)
+        elif heading := _HEADING.match(line):
+            block, i = Block("heading", heading.group(2).strip()), i + 1
+        elif _TABLE_LINE.match(line):
+            block, i = _table_block(lines, i)
+        elif _LIST_ITEM.match(line):
+            block, i = _list_block(lines, i)
+        else:
+            block, i = _paragraph(lines, i)
+        yield block
+
+
+def code_lines(block: Block) -> int:
+    return max(block.text.count("\n") - 1, 0)

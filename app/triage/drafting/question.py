@@ -1,0 +1,113 @@
+"""What a support message asks for, as far as shaping an answer needs to know.
+
+A how-to question wants steps and code; "what does X mean / why do I get X" wants the
+cause and the fix; "what is the limit / format / value of X" wants the sentence or the
+table row that states it.  The cues are data (`question_cues.yaml`), one list per shape
+and language, read once.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+Shape = Literal["how_to", "error", "value", "yes_no", "general"]
+
+_CUES_FILE = Path(__file__).with_name("question_cues.yaml")
+_IDENTIFIER = re.compile(
+    r"`([^`\n]{2,60})`"  # anything in backticks
+    r"|\b([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)\b"  # UPPER_SNAKE codes and enum values
+    r"|\b([a-z]+(?:[A-Z][a-z0-9]+)+)\b"  # camelCase fields
+    r"|(?<![\w.])(/[a-z][\w-]*(?:/[\w{}:.-]+)*)"  # API paths
+    r"|\b([A-Z][A-Z]+(?:\.[A-Z_]+)+)\b"  # webhook event types
+)
+_PATH_ID = re.compile(r"/[A-Z][A-Za-z]+:[0-9a-f-]{6,}")
+
+
+@dataclass(frozen=True)
+class Cues:
+    how_to: re.Pattern[str]
+    error: re.Pattern[str]
+    value: re.Pattern[str]
+    yes_no: re.Pattern[str]
+    code_languages: dict[str, tuple[str, ...]]
+
+
+@cache
+def cues() -> Cues:
+    data = yaml.safe_load(_CUES_FILE.read_text("utf-8"))
+
+    def pattern(name: str) -> re.Pattern[str]:
+        words = [w for lang in data[name].values() for w in lang]
+        return re.compile(r"(?<!\w)(?:" + "|".join(words) + r")(?!\w)", re.IGNORECASE)
+
+    languages = {k: tuple(v) for k, v in data["code_languages"].items()}
+    return Cues(
+        how_to=pattern("how_to"),
+        error=pattern("error"),
+        value=pattern("value"),
+        yes_no=pattern("yes_no"),
+        code_languages=languages,
+    )
+
+
+@dataclass(frozen=True)
+class Question:
+    text: str
+    shape: Shape
+    identifiers: tuple[str, ...] = ()
+    error_codes: tuple[str, ...] = ()
+    code_language: str | None = None  # the language a code example should be in
+    wants_code: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _identifiers(text: str) -> tuple[str, ...]:
+    text = _PATH_ID.sub("/{id}", text)
+    found: list[str] = []
+    for match in _IDENTIFIER.finditer(text):
+        value = next(g for g in match.groups() if g)
+        value = value.strip().strip(".,:;")
+        if len(value) >= 3 and value not in found:
+            found.append(value)
+    return tuple(found)
+
+
+def analyse(text: str, error_codes: tuple[str, ...] = ()) -> Question:
+    c = cues()
+    lowered = text.lower()
+    code_language = next(
+        (
+            name
+            for name, words in c.code_languages.items()
+            if any(re.search(rf"(?<!\w){re.escape(w)}(?!\w)", lowered) for w in words)
+        ),
+        None,
+    )
+    how_to = bool(c.how_to.search(text))
+    error = bool(error_codes) or bool(c.error.search(text))
+    if how_to and not error:
+        shape: Shape = "how_to"
+    elif error:
+        shape = "error"
+    elif c.value.search(text):
+        shape = "value"
+    elif c.yes_no.search(text):
+        shape = "yes_no"
+    elif how_to:
+        shape = "how_to"
+    else:
+        shape = "general"
+    return Question(
+        text=text,
+        shape=shape,
+        identifiers=_identifiers(text),
+        error_codes=tuple(error_codes),
+        code_language=code_language,
+        wants_code=how_to or code_language is not None,
+    )

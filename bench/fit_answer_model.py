@@ -1,0 +1,101 @@
+"""Fit draft confidence to graded drafts: P(the draft answers the question).
+
+Reads graded drafts (`evals/datasets/*_graded.jsonl`: `id`, `grade` in answers /
+partial / no / wrong, and the `answer_features` the drafter recorded for that draft),
+fits a logistic regression on the rows of the --fit datasets, and measures it on the
+rows of the --measure datasets, which it never fits on: ECE, and the share of drafts
+that answer among those shown at each candidate /v1/ask threshold.  --write stores the
+coefficients in app/triage/drafting/answer_model.json.
+
+    python bench/fit_answer_model.py --graded evals/datasets/grid_graded.jsonl \
+        --fit grid_dev,grid_dev_b --measure grid_holdout [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from app.triage.drafting.confidence import FEATURE_NAMES, AnswerFeatures
+from evals.calibration import reliability
+
+MODEL_PATH = Path("app/triage/drafting/answer_model.json")
+
+
+def _rows(path: Path, datasets: set[str]) -> list[dict[str, object]]:
+    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+    return [r for r in rows if r.get("dataset") in datasets and r.get("answer_features")]
+
+
+def _matrix(rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarray]:
+    x, y = [], []
+    for row in rows:
+        raw = dict(row["answer_features"])  # type: ignore[call-overload]
+        features = AnswerFeatures(**{k: raw[k] for k in AnswerFeatures.__dataclass_fields__})
+        x.append(features.vector())
+        y.append(row["grade"] == "answers")
+    return np.array(x, dtype=float), np.array(y, dtype=bool)
+
+
+def _summary(name: str, p: np.ndarray, y: np.ndarray) -> None:
+    calib = reliability(p.tolist(), y.tolist())
+    print(f"{name}: n={len(y)} answers={int(y.sum())} ECE={calib['ece']}")
+    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+        shown = p >= threshold
+        if shown.any():
+            precision = y[shown].mean()
+            print(
+                f"  threshold {threshold:.1f}: shown {int(shown.sum()):3d}, "
+                f"answer {precision:.3f}, wrong {1 - precision:.3f}"
+            )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--graded", type=Path, required=True)
+    parser.add_argument("--fit", required=True, help="comma-separated dataset names")
+    parser.add_argument("--measure", default="", help="comma-separated dataset names")
+    parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation")
+    parser.add_argument("--write", action="store_true")
+    args = parser.parse_args(argv)
+
+    fit_rows = _rows(args.graded, set(args.fit.split(",")))
+    if len(fit_rows) < 20:
+        print(f"only {len(fit_rows)} graded rows to fit on; need 20", file=sys.stderr)
+        return 2
+    x, y = _matrix(fit_rows)
+    model = LogisticRegression(C=args.c, max_iter=2000, class_weight=None)
+    model.fit(x, y)
+    _summary("fit rows (in-sample)", model.predict_proba(x)[:, 1], y)
+    if args.measure:
+        measure_rows = _rows(args.graded, set(args.measure.split(",")))
+        if measure_rows:
+            mx, my = _matrix(measure_rows)
+            _summary("measured rows (never fitted)", model.predict_proba(mx)[:, 1], my)
+    coefficients = [round(float(c), 5) for c in model.coef_[0]]
+    print(json.dumps(dict(zip(FEATURE_NAMES, coefficients, strict=True)), indent=1))
+    if args.write:
+        MODEL_PATH.write_text(
+            json.dumps(
+                {
+                    "fitted_on": f"{args.graded.name}: {args.fit} ({len(fit_rows)} graded drafts)",
+                    "features": list(FEATURE_NAMES),
+                    "coefficients": coefficients,
+                    "intercept": round(float(model.intercept_[0]), 5),
+                },
+                indent=2,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
+        print(f"wrote {MODEL_PATH}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,98 @@
+"""The whole documentation section a retrieved chunk belongs to.
+
+Retrieval returns chunks of at most a few hundred tokens, so a section's numbered steps
+can sit in one chunk and its code example in the next.  An answer needs the section,
+so this looks up a hit's sibling chunks (same document, same heading) in chunk order.
+The lookup is built from the chunks the lexical index already holds in memory and is
+rebuilt only when the collection's revision changes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingest.vectorstore import StoredChunk
+
+
+class ChunkSource(Protocol):
+    """What the lookup needs from a retriever: every chunk and the revision they are at."""
+
+    def lexical_index(self) -> _IndexLike: ...
+
+
+class _IndexLike(Protocol):
+    @property
+    def chunks(self) -> list[StoredChunk]: ...
+
+    @property
+    def revision(self) -> int: ...
+
+
+@dataclass(frozen=True)
+class SectionPart:
+    chunk_id: str
+    text: str
+
+
+def _key(meta: object) -> tuple[str, str]:
+    get = getattr(meta, "get", None)
+    if get is None:
+        return "", ""
+    return str(get("doc_id", "")), str(get("heading", ""))
+
+
+def _order(chunk: StoredChunk) -> int:
+    value = chunk.metadata.get("chunk_index", 0)
+    return int(value) if isinstance(value, int | float | str) and str(value).isdigit() else 0
+
+
+def _strip_overlap(previous: str, text: str, longest: int = 600) -> str:
+    """Consecutive chunks of one section repeat the previous chunk's last sentences."""
+    window = previous[-longest:]
+    for size in range(min(len(window), len(text)), 20, -1):
+        if text.startswith(window[-size:]):
+            return text[size:].lstrip()
+    return text
+
+
+class SectionLookup:
+    def __init__(self, source: ChunkSource) -> None:
+        self._source = source
+        self._lock = threading.Lock()
+        self._revision: int | None = None
+        self._sections: dict[tuple[str, str], list[StoredChunk]] = {}
+
+    def _table(self) -> dict[tuple[str, str], list[StoredChunk]]:
+        index = self._source.lexical_index()
+        with self._lock:
+            if self._revision != index.revision:
+                grouped: dict[tuple[str, str], list[StoredChunk]] = defaultdict(list)
+                for chunk in index.chunks:
+                    grouped[_key(chunk.metadata)].append(chunk)
+                for chunks in grouped.values():
+                    chunks.sort(key=_order)
+                self._sections = dict(grouped)
+                self._revision = index.revision
+            return self._sections
+
+    def parts(
+        self, chunk_id: str, doc_id: str, heading: str, *, max_parts: int = 4
+    ) -> list[SectionPart]:
+        """The section's chunks around `chunk_id`, at most `max_parts`, overlaps removed."""
+        chunks: Sequence[StoredChunk] = self._table().get((doc_id, heading), [])
+        position = next((i for i, c in enumerate(chunks) if c.chunk_id == chunk_id), None)
+        if position is None:
+            return []
+        start = max(0, min(position - 1, len(chunks) - max_parts))
+        window = chunks[start : start + max_parts]
+        parts: list[SectionPart] = []
+        for chunk in window:
+            text = chunk.text
+            if parts:
+                text = _strip_overlap(window[len(parts) - 1].text, text)
+            parts.append(SectionPart(chunk.chunk_id, text))
+        return parts
