@@ -19,7 +19,7 @@ from app.api.auth import TokenAuthenticator
 from app.api.problems import ProblemError
 from app.api.ratelimit import TokenBucketLimiter
 from app.observability import Metrics
-from app.services.idempotent import IdempotencyRequest, scope_for
+from app.services.idempotent import DEFAULT_LEASE_SECONDS, IdempotencyRequest, scope_for
 from app.services.review import ReviewService
 from app.services.runtime import Runtime
 from app.services.tickets import TicketService
@@ -181,8 +181,11 @@ def idempotency_request(
         return None
     route = request.scope.get("route")
     template = getattr(route, "path", request.url.path)
+    services: Services | None = getattr(request.app.state, "services", None)
+    lease = services.settings.idempotency_lease_seconds if services else DEFAULT_LEASE_SECONDS
     return IdempotencyRequest(
         scope=scope_for(f"{request.method} {template}", principal.token_id),
         key=key,
         request_hash=fingerprint(request.method, request.url.path, body),
+        lease_seconds=lease,
     )

@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
+from starlette.routing import Match
 
 from app.services.idempotent import Rendered
 from app.store.errors import (
@@ -29,6 +30,7 @@ from app.store.errors import (
     StoreError,
 )
 from app.store.idempotency import IdempotencyInFlight, IdempotencyMismatch
+from app.store.tokens import TokenNameError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:triage:problem:"
@@ -125,6 +127,7 @@ def problem_response(
 # Most specific first: IdempotencyMismatch is a StoreError too.
 _STORE_ERRORS: Sequence[tuple[type[StoreError], int, str, str]] = (
     (IdempotencyMismatch, 422, "idempotency-key-reused", "Idempotency-Key reused"),
+    (TokenNameError, 422, "invalid-token-name", "Invalid token name"),
     (IdempotencyInFlight, 409, "idempotency-key-in-flight", "Request in progress"),
     (NotFoundError, 404, "not-found", "Not Found"),
     (ConflictError, 409, "conflict", "Conflict"),
@@ -217,17 +220,54 @@ async def _validation_handler(request: Request, exc: Exception) -> Response:
     )
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path: Starlette's 405 names only those of
+    the first route matching the path (GET /v1/tokens and POST /v1/tokens are two).
+    Asked of the router itself, method by method, so included routers count too."""
+    routes = request.app.router.routes
+    allowed = {
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    }
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return sorted(allowed)
+
+
 async def _http_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and isinstance(exc.__cause__, RecursionError):
+        # FastAPI's body parser gave up on a document nested past the interpreter's
+        # limit: valid JSON, refused like any other over-deep input.
+        message = "the JSON body is nested too deeply"
+        return problem_response(
+            422,
+            f"body: {message}",
+            instance=request.url.path,
+            title="Invalid request",
+            extensions={"errors": [{"loc": ["body"], "type": "json_too_deep", "message": message}]},
+        )
     phrase = _title(exc.status_code)
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail else phrase
+    headers = dict(exc.headers or {})
     if exc.status_code == 404 and detail == phrase:
         detail = f"No route matches {request.url.path}."
-    elif exc.status_code == 405 and detail == phrase:
-        allow = (exc.headers or {}).get("Allow") or (exc.headers or {}).get("allow")
-        detail = f"{request.method} is not allowed here" + (f"; use {allow}." if allow else ".")
+    elif exc.status_code == 405:
+        allowed = _allowed_methods(request)
+        if allowed:
+            headers = {k: v for k, v in headers.items() if k.lower() != "allow"}
+            headers["Allow"] = ", ".join(allowed)
+        if detail == phrase:
+            allow = headers.get("Allow")
+            detail = f"{request.method} is not allowed here" + (f"; use {allow}." if allow else ".")
     return problem_response(
-        exc.status_code, detail, instance=request.url.path, headers=exc.headers or None
+        exc.status_code, detail, instance=request.url.path, headers=headers or None
     )
 
 

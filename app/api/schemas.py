@@ -8,6 +8,7 @@ older or newer pipeline.
 
 from __future__ import annotations
 
+import math
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
@@ -21,9 +22,14 @@ from pydantic import (
 )
 
 from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
+from app.store.tokens import MAX_NAME_CHARS, TokenNameError, check_name
 
 Channel = Literal["api", "widget", "slack"]
 MAX_METADATA_KEYS = 50
+# Draft states whose text is the reply itself (an integration may read those).
+REPLY_STATUSES = frozenset({"approved", "sent"})
+# Deep enough for any real context object; far from the serialisers' recursion limits.
+MAX_METADATA_DEPTH = 32
 
 
 def _no_nul(value: str) -> str:
@@ -34,16 +40,29 @@ def _no_nul(value: str) -> str:
     return value
 
 
-def _no_nul_json(value: Any) -> Any:
-    if isinstance(value, str):
-        _no_nul(value)
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            _no_nul(str(key))
-            _no_nul_json(item)
-    elif isinstance(value, list):
-        for item in value:
-            _no_nul_json(item)
+def _storable_json(value: Any, max_depth: int) -> Any:
+    """Refuse what JSON columns cannot hold: NUL in strings or keys, NaN/Infinity (and
+    numbers such as 1e400 that overflow to infinity), nesting deeper than ``max_depth``.
+
+    Iterative on purpose: a recursive walk (or serialiser) fails on the deep documents
+    this check exists to refuse.
+    """
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, str):
+            _no_nul(item)
+        elif isinstance(item, float) and not math.isfinite(item):
+            raise ValueError("numbers must be finite (no NaN, Infinity or overflowing values)")
+        elif isinstance(item, dict | list):
+            if depth > max_depth:
+                raise ValueError(f"nested deeper than {max_depth} levels")
+            if isinstance(item, dict):
+                for key in item:
+                    _no_nul(str(key))
+                stack.extend((child, depth + 1) for child in item.values())
+            else:
+                stack.extend((child, depth + 1) for child in item)
     return value
 
 
@@ -115,7 +134,9 @@ class TicketCreate(BaseModel):
     channel: Channel = Field(default="api", description="Where the reply goes back to.")
     reporter: Text | None = Field(default=None, max_length=320, description="Who asked.")
     metadata: dict[str, Any] = Field(
-        default_factory=dict, description=f"Free-form context, at most {MAX_METADATA_KEYS} keys."
+        default_factory=dict,
+        description=f"Free-form context: at most {MAX_METADATA_KEYS} keys, nested at most "
+        f"{MAX_METADATA_DEPTH} levels, finite numbers only.",
     )
     external_ref: Text | None = Field(
         default=None, max_length=255, description="The caller's own id for the conversation."
@@ -133,7 +154,7 @@ class TicketCreate(BaseModel):
     def _few_keys(cls, value: dict[str, Any]) -> dict[str, Any]:
         if len(value) > MAX_METADATA_KEYS:
             raise ValueError(f"metadata has {len(value)} keys; the limit is {MAX_METADATA_KEYS}")
-        return dict(_no_nul_json(value))
+        return dict(_storable_json(value, MAX_METADATA_DEPTH))
 
 
 class DraftPublic(_Public):
@@ -179,8 +200,8 @@ class TicketPublic(_Public):
         return cls(**_ticket_fields(ticket))
 
 
-def _ticket_fields(ticket: Ticket) -> dict[str, Any]:
-    current = ticket.pending_draft or ticket.latest_draft
+def _ticket_fields(ticket: Ticket, current: Draft | None = None) -> dict[str, Any]:
+    current = current or ticket.pending_draft or ticket.latest_draft
     return {
         "id": ticket.id,
         "status": ticket.status,
@@ -225,6 +246,16 @@ class TicketDetail(TicketPublic):
             drafts=[DraftPublic.model_validate(d) for d in ticket.drafts],
             review=[ReviewEventPublic.model_validate(e) for e in events],
         )
+
+    @classmethod
+    def for_creator(cls, ticket: Ticket) -> TicketDetail:
+        """What the integration that created the ticket may read: the reply once an agent
+        approved it, never unreviewed drafts or who decided what."""
+        replies = [d for d in ticket.drafts if d.status in REPLY_STATUSES]
+        fields = _ticket_fields(ticket, replies[-1] if replies else None)
+        if not replies:
+            fields["draft"] = None
+        return cls(**fields, drafts=[DraftPublic.model_validate(d) for d in replies], review=[])
 
 
 class QueuePage(BaseModel):
@@ -345,7 +376,19 @@ class TokenCreate(BaseModel):
     )
 
     role: Role
-    name: Text = Field(min_length=1, max_length=200)
+    name: str = Field(
+        min_length=1,
+        max_length=MAX_NAME_CHARS,
+        description="Unique; one printable line without markup, not starting with 'system:'.",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _fit_for_the_audit_trail(cls, value: str) -> str:
+        try:
+            return check_name(value)
+        except TokenNameError as exc:
+            raise ValueError(str(exc)) from exc
 
 
 class TokenPublic(_Public):

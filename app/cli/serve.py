@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from app.cli.common import CliError, load_settings
+from app.settings import Settings
 
 APP_FACTORY = "app.api:create_app"
 
@@ -29,6 +30,8 @@ def serve(
     import uvicorn
 
     settings = load_settings()
+    check_database(settings)
+    trusted_proxies = settings.forwarded_allow_ips
     uvicorn.run(
         APP_FACTORY,
         factory=True,
@@ -38,9 +41,38 @@ def serve(
         # The app installs JSON logging itself; uvicorn's access log is replaced by ours.
         log_config=None,
         access_log=False,
-        proxy_headers=True,
+        # X-Forwarded-For names the client (the rate limit's key) only when it comes from
+        # a configured proxy; uvicorn would otherwise trust 127.0.0.1 (or its own
+        # FORWARDED_ALLOW_IPS variable), letting any local caller pick its address.
+        proxy_headers=trusted_proxies is not None,
+        forwarded_allow_ips=trusted_proxies or "",
         server_header=False,
     )
+
+
+def check_database(settings: Settings) -> None:
+    """Fail with one line, before uvicorn starts, when the database cannot be reached.
+
+    SQLite is created on start, so only a server database is tried."""
+    from sqlalchemy.engine import make_url
+
+    from app.store import create_engine_for
+
+    url = make_url(settings.resolved_database_url)
+    if url.get_backend_name() == "sqlite":
+        return
+    engine = create_engine_for(str(url.render_as_string(hide_password=False)))
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:
+        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        where = url.render_as_string(hide_password=True)
+        raise CliError(
+            f"cannot reach the database at {where}: {reason[0] if reason else type(exc).__name__}"
+        ) from exc
+    finally:
+        engine.dispose()
 
 
 def worker() -> None:

@@ -23,9 +23,11 @@ def create(
 
     if role not in ROLES:
         raise CliError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
-    label = (name or role).strip()
-    if not label or len(label) > 200:
-        raise CliError("--name must be 1 to 200 characters")
+    if name is not None:
+        try:
+            tokens.check_name(name)
+        except tokens.TokenNameError as exc:
+            raise CliError(f"--name: {exc}") from exc
     settings = load_settings()
     try:
         engine, factory = prepare_database(settings)
@@ -33,6 +35,8 @@ def create(
         raise CliError(f"cannot open the database: {exc}") from exc
     try:
         with factory.begin() as session:
+            # Names are unique: without --name the role is the name, numbered if taken.
+            label = name if name is not None else tokens.unused_name(session, role)
             plaintext, token = tokens.create_token(
                 session,
                 role,  # narrowed to Role by the check above
@@ -40,6 +44,8 @@ def create(
                 actor="cli",
             )
             token_id = token.id
+    except tokens.TokenNameError as exc:
+        raise CliError(f"--name: {exc}") from exc
     finally:
         engine.dispose()
     document = {"token": plaintext, "role": role, "name": label, "id": token_id}

@@ -70,7 +70,7 @@ class DraftingWorker:
                     SCOPE,
                     ticket_id,
                     idempotency.fingerprint(SCOPE, ticket_id),
-                    in_flight_timeout=self.lease,
+                    lease=self.lease,
                 )
         except idempotency.IdempotencyInFlight:
             return False  # another worker holds the lease

@@ -12,8 +12,10 @@ must see what the first attempt saw.
 from __future__ import annotations
 
 import logging
+import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import cached_property
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +25,8 @@ from app.store import idempotency
 from app.store.errors import StoreError
 
 log = logging.getLogger(__name__)
+
+DEFAULT_LEASE_SECONDS = idempotency.DEFAULT_LEASE.total_seconds()
 
 
 @dataclass(frozen=True)
@@ -63,6 +67,11 @@ class IdempotencyRequest:
     scope: str
     key: str
     request_hash: str
+    # How long a claim stays this attempt's if its process dies (TRIAGE_IDEMPOTENCY_LEASE_SECONDS).
+    lease_seconds: float = DEFAULT_LEASE_SECONDS
+    # This attempt, as the key's holder: a retry that took over after the lease makes
+    # this attempt's finish fail, so its action rolls back instead of committing twice.
+    holder: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     @cached_property
     def stored_key(self) -> str:
@@ -78,7 +87,12 @@ def claim(factory: sessionmaker[Session], request: IdempotencyRequest) -> Render
     """
     with factory.begin() as session:
         outcome = idempotency.begin(
-            session, request.scope, request.stored_key, request.request_hash
+            session,
+            request.scope,
+            request.stored_key,
+            request.request_hash,
+            lease=timedelta(seconds=request.lease_seconds),
+            holder=request.holder,
         )
     if isinstance(outcome, idempotency.Replay):
         return Rendered(outcome.status, outcome.body, outcome.content_type or "application/json")
@@ -141,6 +155,7 @@ def _finish(session: Session, request: IdempotencyRequest, rendered: Rendered) -
         rendered.status,
         rendered.body,
         content_type=rendered.content_type,
+        holder=request.holder,
     )
 
 
@@ -148,8 +163,8 @@ def release(factory: sessionmaker[Session], request: IdempotencyRequest) -> None
     """Release the key after an unexpected failure so a retry runs the action again."""
     try:
         with factory.begin() as session:
-            idempotency.abandon(session, request.scope, request.stored_key)
+            idempotency.abandon(session, request.scope, request.stored_key, holder=request.holder)
     except Exception:
-        # The key then stays in flight until IN_FLIGHT_TIMEOUT, after which a retry
-        # takes it over; nothing was committed by the action, so that is still safe.
+        # The key then stays in flight until its lease ends, after which a retry takes
+        # it over; nothing was committed by the action, so that is still safe.
         log.warning("could not release an idempotency key after a failure", exc_info=True)

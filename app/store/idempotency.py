@@ -18,8 +18,12 @@ Usage by a route (``scope`` = route + principal, so keys never collide across to
   such as a 409 included: a retry must see what the first attempt saw).
 - Same key, different request → ``IdempotencyMismatch`` (422).
 - Same key while the first request is still running → ``IdempotencyInFlight`` (409).
-  An in-flight record older than ``in_flight_timeout`` belonged to a process that died
-  mid-request (it never reached finish or abandon) and is taken over.
+  An in-flight key is leased to one attempt (``holder``) until ``lease_until``
+  (TRIAGE_IDEMPOTENCY_LEASE_SECONDS, 30 s); after that it belonged to a process that
+  died mid-request (it never reached finish or abandon) and a retry takes it over.
+  ``finish`` and ``abandon`` only act for the current holder, so an attempt that was
+  merely slow, not dead, cannot store its response (nor commit its action, which shares
+  the transaction) once it lost the key.
 - Keys live for ``reuse_after`` (24 h, as Stripe): after that the same key starts a new
   request.  Expired rows are reused in place, so no sweeper is needed for correctness.
 """
@@ -41,7 +45,7 @@ from app.store.ids import new_id
 from app.store.models import IdempotencyRecord
 
 REUSE_AFTER = timedelta(hours=24)
-IN_FLIGHT_TIMEOUT = timedelta(minutes=5)
+DEFAULT_LEASE = timedelta(seconds=30)
 MAX_KEY_LENGTH = 255
 
 
@@ -85,7 +89,15 @@ def _read(session: Session, scope: str, key: str) -> IdempotencyRecord | None:
     return session.scalars(stmt).one_or_none()
 
 
-def _insert(session: Session, scope: str, key: str, request_hash: str, now: datetime) -> str | None:
+@dataclass(frozen=True)
+class _Lease:
+    holder: str | None
+    until: datetime
+
+
+def _insert(
+    session: Session, scope: str, key: str, request_hash: str, now: datetime, lease: _Lease
+) -> str | None:
     """Insert an in-flight record unless the key exists; a unique-constraint race is a no-op
     instead of an error, so the caller's transaction stays usable without a savepoint."""
     values: dict[str, Any] = {
@@ -95,6 +107,8 @@ def _insert(session: Session, scope: str, key: str, request_hash: str, now: date
         "request_hash": request_hash,
         "state": "in_flight",
         "created_at": now,
+        "holder": lease.holder,
+        "lease_until": lease.until,
     }
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -109,7 +123,7 @@ def _insert(session: Session, scope: str, key: str, request_hash: str, now: date
 
 
 def _take_over(
-    session: Session, record: IdempotencyRecord, request_hash: str, now: datetime
+    session: Session, record: IdempotencyRecord, request_hash: str, now: datetime, lease: _Lease
 ) -> bool:
     """Restart an expired or abandoned record, unless another request just did."""
     stmt = (
@@ -127,10 +141,18 @@ def _take_over(
             response_content_type=None,
             created_at=now,
             completed_at=None,
+            holder=lease.holder,
+            lease_until=lease.until,
         )
         .returning(IdempotencyRecord.id)
     )
     return session.execute(stmt).first() is not None
+
+
+def _lease_over(record: IdempotencyRecord, now: datetime, lease: timedelta) -> bool:
+    # Rows written before leases existed have none: their start time plus a lease.
+    until = record.lease_until or record.created_at + lease
+    return until <= now
 
 
 def begin(
@@ -141,22 +163,27 @@ def begin(
     *,
     now: datetime | None = None,
     reuse_after: timedelta = REUSE_AFTER,
-    in_flight_timeout: timedelta = IN_FLIGHT_TIMEOUT,
+    lease: timedelta = DEFAULT_LEASE,
+    holder: str | None = None,
 ) -> Replay | Started:
-    """Claim ``key`` for this request, or say how the earlier use of it ended."""
+    """Claim ``key`` for this request, or say how the earlier use of it ended.
+
+    ``holder`` names this attempt (pass the same to ``finish``/``abandon``); the claim
+    is leased to it for ``lease``."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise InvalidInputError(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters")
     now = now or utcnow()
+    mine = _Lease(holder, now + lease)
     # A few rounds at most: each miss means another request changed the row in between.
     for _ in range(3):
         record = _read(session, scope, key)
         if record is None:
-            inserted = _insert(session, scope, key, request_hash, now)
+            inserted = _insert(session, scope, key, request_hash, now, mine)
             if inserted is not None:
                 return Started(inserted)
             continue
         if record.created_at <= now - reuse_after:
-            if _take_over(session, record, request_hash, now):
+            if _take_over(session, record, request_hash, now, mine):
                 return Started(record.id)
             continue
         if record.request_hash != request_hash:
@@ -169,8 +196,8 @@ def begin(
             return Replay(
                 record.response_status, record.response_body, record.response_content_type
             )
-        if record.created_at <= now - in_flight_timeout:
-            if _take_over(session, record, request_hash, now):
+        if _lease_over(record, now, lease):
+            if _take_over(session, record, request_hash, now, mine):
                 return Started(record.id)
             continue
         raise IdempotencyInFlight(
@@ -190,34 +217,50 @@ def finish(
     *,
     content_type: str | None = None,
     now: datetime | None = None,
+    holder: str | None = None,
 ) -> None:
-    """Store the response of the request that ``begin`` started, for later replays."""
+    """Store the response of the request that ``begin`` started, for later replays.
+
+    With ``holder``, only while that attempt still holds the key; otherwise (its lease
+    ran out and a retry took the key over) ``IdempotencyInFlight`` is raised and the
+    caller's transaction, the action included, must roll back."""
+    where = [
+        IdempotencyRecord.scope == scope,
+        IdempotencyRecord.key == key,
+        IdempotencyRecord.state == "in_flight",
+    ]
+    if holder is not None:
+        where.append(IdempotencyRecord.holder == holder)
     stmt = (
         update(IdempotencyRecord)
-        .where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.state == "in_flight",
-        )
+        .where(*where)
         .values(
             state="done",
             response_status=status,
             response_body=bytes(body),
             response_content_type=content_type,
             completed_at=now or utcnow(),
+            lease_until=None,
         )
         .returning(IdempotencyRecord.id)
     )
     if session.execute(stmt).first() is None:
+        if holder is not None:
+            raise IdempotencyInFlight(
+                f"the request with Idempotency-Key {key!r} outlived its lease and a retry "
+                "took it over; nothing was changed by this attempt"
+            )
         raise InvalidStateError(f"Idempotency-Key {key!r} is not in flight in scope {scope!r}")
 
 
-def abandon(session: Session, scope: str, key: str) -> None:
-    """Forget an in-flight key whose request failed unexpectedly, so a retry can run it."""
-    session.execute(
-        delete(IdempotencyRecord).where(
-            IdempotencyRecord.scope == scope,
-            IdempotencyRecord.key == key,
-            IdempotencyRecord.state == "in_flight",
-        )
-    )
+def abandon(session: Session, scope: str, key: str, *, holder: str | None = None) -> None:
+    """Forget an in-flight key whose request failed unexpectedly, so a retry can run it
+    (with ``holder``: only if this attempt still holds it)."""
+    where = [
+        IdempotencyRecord.scope == scope,
+        IdempotencyRecord.key == key,
+        IdempotencyRecord.state == "in_flight",
+    ]
+    if holder is not None:
+        where.append(IdempotencyRecord.holder == holder)
+    session.execute(delete(IdempotencyRecord).where(*where))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.store import audit
@@ -32,11 +33,56 @@ DISPLAY_PREFIX_CHARS = 8
 MAX_TOKEN_CHARS = 128
 
 
+# The name is half of the audit actor and shows in the console: short, one printable
+# line, no markup, never posing as an internal actor ("system:drafting", …).
+MAX_NAME_CHARS = 100
+_MARKUP = frozenset("<>&\"'`")
+RESERVED_NAME_PREFIXES = ("system:",)
+
+
+class TokenNameError(InvalidInputError):
+    """The token name is malformed or already taken (422)."""
+
+
 @dataclass(frozen=True)
 class Principal:
     name: str
     role: Role
     token_id: str
+
+    @property
+    def actor(self) -> str:
+        """Who did it, in the audit trail and on decisions: the token id (unique, never
+        reused) with its name for people to read."""
+        return f"{self.token_id}:{self.name}"
+
+
+def check_name(name: str) -> str:
+    """The name if it is fit to identify a token; raises TokenNameError otherwise."""
+    if not name or len(name) > MAX_NAME_CHARS:
+        raise TokenNameError(f"a token name is 1 to {MAX_NAME_CHARS} characters")
+    if name != name.strip():
+        raise TokenNameError("a token name cannot start or end with whitespace")
+    if not name.isprintable():
+        raise TokenNameError("a token name must be printable, on one line")
+    if _MARKUP.intersection(name):
+        raise TokenNameError("a token name cannot contain markup characters < > & \" ' `")
+    if name.casefold().startswith(RESERVED_NAME_PREFIXES):
+        raise TokenNameError("token names starting with 'system:' are reserved")
+    return name
+
+
+def name_taken(session: Session, name: str) -> bool:
+    return session.scalar(select(ApiToken.id).where(ApiToken.name == name)) is not None
+
+
+def unused_name(session: Session, base: str) -> str:
+    """``base``, or ``base-2``, ``base-3``… whichever is free (the CLI's default names)."""
+    candidate, n = base, 1
+    while name_taken(session, candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
 
 
 def hash_token(plaintext: str) -> str:
@@ -54,8 +100,9 @@ def create_token(
     """Issue a token; the plaintext is returned here once and never stored."""
     if role not in ROLES:
         raise InvalidInputError(f"unknown role {role!r}; use one of {', '.join(ROLES)}")
-    if not name.strip():
-        raise InvalidInputError("a token needs a name")
+    check_name(name)
+    if name_taken(session, name):
+        raise TokenNameError(f"a token named {name!r} already exists; names are unique")
     now = now or utcnow()
     plaintext = TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
@@ -65,8 +112,14 @@ def create_token(
         prefix=plaintext[:DISPLAY_PREFIX_CHARS],
         created_at=now,
     )
-    session.add(token)
-    session.flush()
+    try:
+        # In a savepoint: a concurrent creation of the same name fails this insert only,
+        # not the caller's transaction.
+        with session.begin_nested():
+            session.add(token)
+            session.flush()
+    except IntegrityError as exc:
+        raise TokenNameError(f"a token named {name!r} already exists; names are unique") from exc
     audit.record(
         session,
         ticket_id=None,

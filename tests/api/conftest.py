@@ -281,7 +281,8 @@ def create_token_in(database_url: str, role: str) -> str:
     engine, factory = prepare_database(Settings(database_url=database_url))
     try:
         with factory.begin() as session:
-            plaintext, _ = tokens.create_token(session, role, f"{role}-test")  # type: ignore[arg-type]
+            name = tokens.unused_name(session, f"{role}-test")  # names are unique
+            plaintext, _ = tokens.create_token(session, role, name)  # type: ignore[arg-type]
     finally:
         engine.dispose()
     return plaintext

@@ -116,7 +116,7 @@ def test_happy_path_on_a_real_server(
         detail = client.get(f"/v1/tickets/{ticket['id']}", headers=tokens["agent"]).json()
         assert detail["draft"]["final_text"] == edited
         assert detail["review"][0]["action"] == "edit"
-        assert detail["review"][0]["reviewer"] == "agent-e2e"
+        assert detail["review"][0]["reviewer"].endswith(":agent-e2e")  # token id:name
         audit = client.get(f"/v1/tickets/{ticket['id']}/audit", headers=tokens["agent"]).json()
         assert [(a["action"], a["to_status"]) for a in audit] == [
             ("ticket_created", "drafting"),

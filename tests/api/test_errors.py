@@ -57,6 +57,9 @@ def test_role_matrix(
         response = api.client.request(method, path, json=body, headers=headers)
         if role in allowed:
             assert response.status_code < 400, (role, path, response.text)
+        elif template == "/v1/tickets/{ticket}":
+            # An integration reads only its own tickets; others do not exist for it.
+            assert_problem(response, 404)
         else:
             problem = assert_problem(response, 403)
             assert role in str(problem["detail"])
@@ -77,6 +80,10 @@ def test_unknown_route_and_wrong_method(api: Api) -> None:
     wrong = api.client.delete("/v1/review/queue", headers=api.auth())
     assert_problem(wrong, 405)
     assert "GET" in wrong.headers["allow"]
+    # GET and POST /v1/tokens are two routes; the 405 names both.
+    tokens = api.client.put("/v1/tokens", headers=api.auth("admin"))
+    assert_problem(tokens, 405)
+    assert {m.strip() for m in tokens.headers["allow"].split(",")} >= {"GET", "POST"}
 
 
 def test_validation_errors_name_the_field_and_never_echo_input(api: Api) -> None:

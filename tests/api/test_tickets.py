@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -103,7 +104,8 @@ def test_edited_approval_is_sent_once_with_a_full_audit_trail(api: Api) -> None:
     assert approved.status_code == 200, approved.text
     body = approved.json()
     assert body["final_text"] == edited
-    assert body["approved_by"] == "agent-1", "the reviewer comes from the token"
+    # The reviewer comes from the token: its id, then its (unique) name.
+    assert re.fullmatch(r"tok_\w+:agent-1", body["approved_by"]), body["approved_by"]
     assert body["status"] == "approved"
 
     def sent() -> bool:
@@ -115,7 +117,7 @@ def test_edited_approval_is_sent_once_with_a_full_audit_trail(api: Api) -> None:
     assert detail["draft"]["status"] == "sent"
     assert detail["draft"]["final_text"] == edited
     assert [e["action"] for e in detail["review"]] == ["edit"]
-    assert detail["review"][0]["reviewer"] == "agent-1"
+    assert detail["review"][0]["reviewer"] == body["approved_by"]
 
     audit = api.client.get(f"/v1/tickets/{ticket_id}/audit", headers=api.auth()).json()
     assert [a["action"] for a in audit] == [
@@ -124,7 +126,7 @@ def test_edited_approval_is_sent_once_with_a_full_audit_trail(api: Api) -> None:
         "draft_approved",
         "reply_sent",
     ]
-    assert audit[2]["actor"] == "agent-1"
+    assert audit[2]["actor"] == body["approved_by"]
     assert (audit[2]["from_status"], audit[2]["to_status"]) == ("pending_review", "approved")
     assert all(entry["created_at"] for entry in audit)
 
@@ -159,7 +161,7 @@ def test_reject_with_the_contract_shape_and_escalate_to_a_team(api: Api) -> None
     detail = api.client.get(f"/v1/tickets/{ticket_id}", headers=api.auth()).json()
     assert [e["action"] for e in detail["review"]] == ["reject", "escalate"]
     assert detail["review"][0]["reason_code"] == "other"
-    assert detail["review"][1]["reviewer"] == "admin-1"
+    assert detail["review"][1]["reviewer"].endswith(":admin-1")
     queue = api.client.get(
         "/v1/review/queue", params={"status": "escalated", "team": "payments"}, headers=api.auth()
     ).json()

@@ -124,7 +124,7 @@ def approve_draft(
     check_max_chars(body.text, settings.max_message_chars, ("body", "text"))
     rendered, replayed = review.approve(
         draft_id,
-        reviewer=principal.name,
+        reviewer=principal.actor,
         text=body.text,
         expected_version=body.expected_version,
         idem=idempotency_request(request, principal, idempotency_key, raw),
@@ -151,7 +151,7 @@ def reject_draft(
 ) -> Response:
     rendered, replayed = review.reject(
         draft_id,
-        reviewer=principal.name,
+        reviewer=principal.actor,
         reason_code=body.reason_code,
         reason=body.reason,
         idem=idempotency_request(request, principal, idempotency_key, raw),

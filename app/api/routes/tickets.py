@@ -18,6 +18,7 @@ from app.api.deps import (
     TicketServiceDep,
     idempotency_request,
 )
+from app.api.problems import ProblemError
 from app.api.routes.common import (
     check_max_chars,
     error_renderer,
@@ -35,6 +36,7 @@ from app.api.schemas import (
     TicketPublic,
 )
 from app.services.tickets import NewTicket
+from app.store.errors import NotFoundError
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
@@ -76,17 +78,27 @@ async def create_ticket(
     idempotency_key: OptionalKey = None,
 ) -> Response:
     check_max_chars(body.message, settings.max_message_chars, ("body", "message"))
+    if body.channel == "slack" and principal.role == "integration":
+        # A slack ticket's external_ref is where the bot posts the approved reply; only
+        # the Slack endpoint (and people) may choose that.
+        raise ProblemError(
+            403,
+            "Integration tokens cannot create 'slack' tickets: a Slack reply goes only to "
+            "the thread a Slack message came from.",
+            slug="forbidden-destination",
+        )
     new = NewTicket(
         message=body.message,
         channel=body.channel,
         reporter=body.reporter,
         metadata=body.metadata,
         external_ref=body.external_ref,
+        created_by=principal.token_id,
     )
 
     rendered, replayed = await service.create(
         new,
-        actor=principal.name,
+        actor=principal.actor,
         render=lambda ticket: render(TicketPublic.of(ticket), 201),
         render_error=error_renderer(request),
         idem=idempotency_request(request, principal, idempotency_key, raw),
@@ -98,11 +110,21 @@ async def create_ticket(
     "/{ticket_id}",
     response_model=TicketDetail,
     summary="A ticket with every draft version and review decision",
+    description=(
+        "Agents and admins see every ticket. An integration token sees only the tickets "
+        "it created (any other is a 404), with the approved reply only: `draft` and "
+        "`drafts` hold approved or sent versions, `review` is empty."
+    ),
     responses=problems(401, 403, 404),
 )
-def get_ticket(ticket_id: TicketId, _: Reviewer, service: TicketServiceDep) -> Response:
+def get_ticket(ticket_id: TicketId, principal: Creator, service: TicketServiceDep) -> Response:
     view = service.get(ticket_id)
-    return json_response(TicketDetail.of_view(view.ticket, view.events))
+    if principal.role != "integration":
+        return json_response(TicketDetail.of_view(view.ticket, view.events))
+    if view.ticket.created_by != principal.token_id:
+        # The same answer as for a ticket that does not exist: ids are not probeable.
+        raise NotFoundError(f"ticket {ticket_id} not found")
+    return json_response(TicketDetail.for_creator(view.ticket))
 
 
 @router.get(
@@ -138,7 +160,7 @@ def escalate_ticket(
 ) -> Response:
     rendered, replayed = review.escalate(
         ticket_id,
-        reviewer=principal.name,
+        reviewer=principal.actor,
         reason=body.reason,
         team=body.team,
         idem=idempotency_request(request, principal, idempotency_key, raw),

@@ -22,7 +22,7 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 )
 def create_token(body: TokenCreate, principal: Admin, session: SessionDep) -> Response:
     with session.begin():
-        plaintext, token = tokens.create_token(session, body.role, body.name, actor=principal.name)
+        plaintext, token = tokens.create_token(session, body.role, body.name, actor=principal.actor)
         public = TokenCreated(token=plaintext, **TokenPublic.model_validate(token).model_dump())
     return json_response(public, 201)
 
@@ -47,7 +47,7 @@ def revoke_token(
     token_id: TokenId, principal: Admin, session: SessionDep, services: ServicesDep
 ) -> TokenPublic:
     with session.begin():
-        token = tokens.revoke(session, token_id, actor=principal.name)
+        token = tokens.revoke(session, token_id, actor=principal.actor)
         public = TokenPublic.model_validate(token)
     services.auth.forget()
     return public

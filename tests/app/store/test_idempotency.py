@@ -118,3 +118,39 @@ def test_racing_first_uses_start_exactly_once(factory: sessionmaker[Session]) ->
     for w in workers:
         w.join()
     assert sorted(outcomes) == ["Started"] + ["in_flight"] * (threads - 1)
+
+
+def test_an_orphaned_key_is_taken_over_after_its_lease_not_five_minutes(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory.begin() as s:
+        idempotency.begin(s, SCOPE, "k6", "h", now=T0, holder="dead")
+    with factory.begin() as s, pytest.raises(IdempotencyInFlight):
+        idempotency.begin(s, SCOPE, "k6", "h", now=T0 + timedelta(seconds=29), holder="retry")
+    with factory.begin() as s:
+        later = T0 + timedelta(seconds=31)
+        assert isinstance(
+            idempotency.begin(s, SCOPE, "k6", "h", now=later, holder="retry"), Started
+        )
+    assert timedelta(minutes=5) > idempotency.DEFAULT_LEASE
+
+
+def test_an_attempt_that_lost_its_key_cannot_store_a_response_or_abandon_it(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory.begin() as s:
+        idempotency.begin(s, SCOPE, "k7", "h", now=T0, holder="slow")
+    with factory.begin() as s:
+        later = T0 + timedelta(seconds=31)
+        idempotency.begin(s, SCOPE, "k7", "h", now=later, holder="retry")
+    with factory.begin() as s, pytest.raises(IdempotencyInFlight, match="took it over"):
+        idempotency.finish(s, SCOPE, "k7", 200, b"slow", holder="slow")
+    with factory.begin() as s:
+        idempotency.abandon(s, SCOPE, "k7", holder="slow")  # not its key any more: no-op
+    with factory.begin() as s:
+        idempotency.finish(
+            s, SCOPE, "k7", 201, b"retry", content_type="application/json", holder="retry"
+        )
+    assert _begin(factory, "k7", "h", T0 + timedelta(minutes=1)) == Replay(
+        201, b"retry", "application/json"
+    )

@@ -63,5 +63,57 @@ def test_revoke_unknown_and_invalid_roles(session: Session) -> None:
         tokens.revoke(session, "tok_nope")
     with pytest.raises(InvalidInputError, match="unknown role 'root'"):
         tokens.create_token(session, "root", "x")  # type: ignore[arg-type]
-    with pytest.raises(InvalidInputError, match="needs a name"):
+    with pytest.raises(InvalidInputError, match="whitespace"):
         tokens.create_token(session, "agent", " ")
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("", "1 to 100"),
+        ("x" * 101, "1 to 100"),
+        ("alice\nsystem:auto-send", "printable"),
+        ("tab\there", "printable"),
+        ("<script>alert(1)</script>", "markup"),
+        ("bob & co", "markup"),
+        ("system:drafting", "reserved"),
+        ("SYSTEM:outbox", "reserved"),
+        (" padded", "whitespace"),
+    ],
+)
+def test_token_names_that_could_mislead_an_audit_reader_are_refused(
+    session: Session, name: str, why: str
+) -> None:
+    with pytest.raises(tokens.TokenNameError, match=why):
+        tokens.create_token(session, "agent", name)
+
+
+def test_token_names_are_unique_and_the_actor_carries_the_token_id(
+    factory: sessionmaker[Session],
+) -> None:
+    with factory.begin() as s:
+        plaintext, token = tokens.create_token(s, "agent", "alice")
+    with factory.begin() as s, pytest.raises(tokens.TokenNameError, match="already exists"):
+        tokens.create_token(s, "agent", "alice")
+    with factory.begin() as s:
+        assert tokens.unused_name(s, "alice") == "alice-2"
+        assert tokens.unused_name(s, "bob") == "bob"
+    with factory() as s:
+        principal = tokens.authenticate(s, plaintext)
+    assert principal is not None
+    assert principal.actor == f"{token.id}:alice"
+
+
+def test_a_name_lost_to_a_race_keeps_the_callers_transaction_usable(
+    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with factory.begin() as s:
+        tokens.create_token(s, "agent", "carol")
+    # Slip past the friendly check, as a concurrent creation of the name would.
+    monkeypatch.setattr(tokens, "name_taken", lambda session, name: False)
+    with factory.begin() as s:
+        with pytest.raises(tokens.TokenNameError):
+            tokens.create_token(s, "agent", "carol")
+        tokens.create_token(s, "agent", "dave")
+    with factory() as s:
+        assert [t.name for t in tokens.list_tokens(s)] == ["carol", "dave"]
