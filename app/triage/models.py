@@ -78,6 +78,10 @@ class Provenance(BaseModel):
         default=None, description="json_schema, json_object or tool_call: how the LLM answered."
     )
     checks: DraftChecks | None = None
+    answer_features: dict[str, float | str] = Field(
+        default_factory=dict,
+        description="What the offline drafter measured of its answer (confidence's inputs).",
+    )
 
 
 class DraftReply(BaseModel):
