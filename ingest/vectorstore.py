@@ -186,9 +186,12 @@ class KnowledgeBaseStore:
         docs = (got["documents"] or [[]])[0]
         metas = (got["metadatas"] or [[]])[0]
         dists = (got["distances"] or [[]])[0]
+        # A chunk deleted by another process can still come back from this process's
+        # vector index, with no document and no metadata: a ghost, skipped.
         return [
-            (StoredChunk(i, d or "", m or {}), 1.0 - float(dist))
+            (StoredChunk(i, d, m), 1.0 - float(dist))
             for i, d, m, dist in zip(ids, docs, metas, dists, strict=True)
+            if d is not None and m is not None
         ]
 
     # -- writes ---------------------------------------------------------------------
