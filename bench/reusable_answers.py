@@ -28,6 +28,7 @@ import json
 import re
 import statistics
 import tempfile
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,6 +48,8 @@ DATASETS = REPO / "evals" / "datasets"
 THRESHOLDS = (0.70, 0.75, 0.78, 0.80, 0.82, 0.85, 0.88, 0.90)
 _SENTENCE = re.compile(r"(?<=[.!?])\s+|\n+")
 _WORD = re.compile(r"[a-z0-9_]{3,}")
+# Wall time of each match() call (embedding the question + the Chroma query).
+MATCH_MS: list[float] = []
 
 
 def _rows(name: str) -> list[dict[str, Any]]:
@@ -120,7 +123,10 @@ def nearest(index: AnswerIndex, learnt: Learnt, rows: list[dict[str, Any]]) -> l
     index.min_similarity = -1.0
     out = []
     for row in rows:
-        hit = index.match(redact_secrets(row["message"]).text, language=row.get("language"))
+        question = redact_secrets(row["message"]).text
+        started = time.perf_counter()
+        hit = index.match(question, language=row.get("language"))
+        MATCH_MS.append((time.perf_counter() - started) * 1000)
         if hit is None:
             out.append(Nearest(row, None, 0.0))
         else:
@@ -268,6 +274,16 @@ def main() -> None:
         paraphrases = nearest(index, learnt, paraphrase_rows)
         others = nearest(index, learnt, other_rows)
         report_thresholds(paraphrases, others)
+        ms = sorted(MATCH_MS)
+        print_table(
+            "match() latency (embed + query, 74 answers stored)",
+            [
+                (
+                    "p50 / p99",
+                    f"{statistics.median(ms):.1f} ms / {ms[int(0.99 * (len(ms) - 1))]:.1f} ms",
+                )
+            ],
+        )
         list_cases(
             f"paraphrases not matched right at {threshold:.2f}",
             [
