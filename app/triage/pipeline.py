@@ -23,7 +23,7 @@ from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
 from app.triage.priority import decide_priority
 from app.triage.screening.injection import detect_injection
 from app.triage.screening.passages import trusted_passages
-from app.triage.screening.secrets import redact_secrets
+from app.triage.screening.secrets import Redaction, redact_secrets
 from app.triage.sentiment import sentiment_of
 from app.triage.signals import Signals, extract_signals
 from app.triage.taxonomy import Taxonomy
@@ -46,6 +46,12 @@ def prose_for_classification(text: str) -> str:
     prose = _URL.sub(" ", _JSON_OBJECT.sub(" ", _CODE_BLOCK.sub(" ", text)))
     prose = " ".join(prose.split())
     return prose if len(prose) >= 12 else text
+
+
+@dataclass
+class _Screened:
+    request: DraftRequest
+    redactions: list[Redaction]
 
 
 @dataclass
@@ -78,6 +84,20 @@ class TriagePipeline:
         self.options = options or PipelineOptions()
 
     def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
+        screened = self._screen(message, history)
+        return AskResult(
+            triage=screened.request.triage,
+            signals=screened.request.signals,
+            redactions=screened.redactions,
+            draft=self.draft_for(screened.request),
+            message=screened.request.question,
+        )
+
+    def draft_request(self, message: str, *, history: Sequence[Turn] = ()) -> DraftRequest:
+        """Everything up to drafting: screening, triage and retrieval (for tuning drafters)."""
+        return self._screen(message, history).request
+
+    def _screen(self, message: str, history: Sequence[Turn]) -> _Screened:
         redaction = redact_secrets(message)
         text = redaction.text
         injection = detect_injection(text)
@@ -91,14 +111,15 @@ class TriagePipeline:
             redaction.recovery_phrase,
         )
         hits = self._retrieve(text, signals, triage)
-        draft = self._draft(text, list(history), hits, triage, signals)
-        return AskResult(
+        request = DraftRequest(
+            question=text,
+            history=list(history),
+            hits=hits,
             triage=triage,
             signals=signals,
-            redactions=list(redaction.redactions),
-            draft=draft,
-            message=text,
+            language=triage.language,
         )
+        return _Screened(request, list(redaction.redactions))
 
     # -- triage ---------------------------------------------------------------------
     def _triage(
@@ -163,24 +184,6 @@ class TriagePipeline:
         hits = self.retriever.search(query, self.options.k, extra_terms=extra)
         # Poisoned doc passages are withheld; one among the best hands the draft to a person.
         return trusted_passages(hits, self.retriever, triage)
-
-    def _draft(
-        self,
-        text: str,
-        history: list[Turn],
-        hits: list[Hit],
-        triage: TriageResult,
-        signals: Signals,
-    ) -> DraftReply:
-        request = DraftRequest(
-            question=text,
-            history=history,
-            hits=hits,
-            triage=triage,
-            signals=signals,
-            language=triage.language,
-        )
-        return self.draft_for(request)
 
     def draft_for(self, request: DraftRequest) -> DraftReply:
         """The decision sequence once the passages are known: policy hand-off, else a

@@ -132,3 +132,32 @@ def parse_blocks(text: str) -> Iterator[Block]:
 
 def code_lines(block: Block) -> int:
     return max(block.text.count("\n") - 1, 0)
+
+
+def list_items(block: Block) -> list[str]:
+    """A list's top-level items, each with its nested lines, as exact slices."""
+    lines = block.text.splitlines()
+    if not lines:
+        return []
+    base = len(lines[0]) - len(lines[0].lstrip())
+    items: list[list[str]] = []
+    for line in lines:
+        indent = len(line) - len(line.lstrip())
+        if (_LIST_ITEM.match(line) and indent == base) or not items:
+            items.append([line])
+        else:
+            items[-1].append(line)
+    return ["\n".join(item).rstrip() for item in items]
+
+
+_FIELD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+`[\w.\[\]-]+`\s*\(")
+
+
+def is_field_list(block: Block) -> bool:
+    """A schema's field-by-field list ("- `amount` (integer, required): ..."), as generated
+    API-reference pages have: it names fields but rarely says how or why."""
+    if block.kind != "list":
+        return False
+    items = list_items(block)
+    fields = sum(1 for item in items if _FIELD_ITEM.match(item))
+    return bool(items) and fields / len(items) >= 0.5

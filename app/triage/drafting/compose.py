@@ -29,6 +29,11 @@ _MAX_QUOTE = 240
 class Chosen:
     candidate: Candidate
     rows: list[str] = field(default_factory=list)  # a table's matching rows only
+    items: list[str] = field(default_factory=list)  # a long list's matching items only
+
+    @property
+    def words(self) -> int:
+        return len(self.rendered().split())
 
     @property
     def kind(self) -> str:
@@ -39,6 +44,8 @@ class Chosen:
         if block.kind == "table" and self.rows:
             head = f"{block.header}\n" if block.header else ""
             return head + "\n".join(self.rows)
+        if block.kind == "list" and self.items:
+            return "\n".join(self.items)
         return block.text
 
     def quote(self) -> str:
@@ -51,7 +58,8 @@ class Chosen:
         if block.kind == "table":
             rows = self.rows or block.rows
             return (rows[0] if rows else block.text.splitlines()[0]).strip()[:_MAX_QUOTE]
-        first_line = next((ln.strip() for ln in block.text.splitlines() if ln.strip()), "")
+        source = self.items[0] if self.items else block.text
+        first_line = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
         sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
         return (sentence if len(sentence) >= _MIN_QUOTE else first_line)[:_MAX_QUOTE]
 

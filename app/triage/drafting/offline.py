@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.triage.drafting.base import DraftRequest
-from app.triage.drafting.blocks import Block, code_lines, parse_blocks
+from app.triage.drafting.blocks import Block, code_lines, list_items, parse_blocks
 from app.triage.drafting.compose import Chosen, compose
 from app.triage.drafting.confidence import AnswerFeatures, AnswerModel
 from app.triage.drafting.question import Question, analyse
@@ -28,6 +28,21 @@ from ingest.sections import SectionLookup, SectionPart
 _MAX_CODE_LINES = 45
 _MAX_LIST_ITEMS_WORDS = 260
 _MAX_PROSE_WORDS = 170
+_SMALL_TABLE_ROWS = 8
+_LONG_LIST_WORDS = 90
+_LONG_LIST_ITEMS = 4
+
+
+@dataclass(frozen=True)
+class SectionWeights:
+    """How a section's score is made (tuned on grid_dev + grid_dev_b, bench/tune_drafter.py)."""
+
+    top: float = 0.45  # the best block's coverage of the question
+    second: float = 0.15  # the second-best block's
+    whole: float = 0.25  # everything in the section, headings included
+    heading: float = 0.2  # the title and heading alone
+    rank: float = 0.08  # retrieval's own ranking: rank / (1 + position)
+    reference: float = 0.0  # subtracted in proportion to the section's field-by-field lists
 
 
 @dataclass
@@ -88,8 +103,10 @@ class OfflineDrafter:
         sections: SectionLookup | None = None,
         model: AnswerModel | None = None,
         min_answer_probability: float = 0.3,
+        weights: SectionWeights | None = None,
     ) -> None:
         self.sections = sections
+        self.section_weights = weights or SectionWeights()
         self.model = model or AnswerModel.default()
         self.min_answer_probability = min_answer_probability
 
@@ -180,44 +197,69 @@ class OfflineDrafter:
         candidates = [c for c in section.candidates if c.block.kind != "code"]
         if not candidates:
             return []
-        picked: list[Chosen] = []
-        words = 0
         ranked = sorted(candidates, key=lambda c: -c.score)
         top = ranked[0]
         if top.score <= 0:
             return []
+        picked: list[Chosen] = []
         if question.shape == "how_to":
             steps = [c for c in candidates if c.block.kind == "list" and c.block.ordered]
             intro = candidates[0]
-            if steps:
-                if intro.block.kind == "paragraph" and intro not in steps:
-                    picked.append(Chosen(intro))
-                    words += intro.block.words
-                for step in steps:
-                    if words + step.block.words > _MAX_LIST_ITEMS_WORDS and picked:
-                        break
-                    picked.append(Chosen(step))
-                    words += step.block.words
-        if question.shape == "error" and question.identifiers:
-            for cand in candidates:
-                rows = [r for r in cand.block.rows if identifier_hits(question.identifiers, r)]
-                if cand.block.kind == "table" and rows:
-                    picked.append(Chosen(cand, rows=rows))
+            if steps and intro.block.kind == "paragraph" and intro not in steps:
+                picked.append(Chosen(intro))
+            words = 0
+            for step in steps:
+                if words + step.block.words > _MAX_LIST_ITEMS_WORDS and picked:
+                    break
+                picked.append(Chosen(step))
+                words += step.block.words
         for cand in ranked:
-            if len(picked) >= 3 or words >= _MAX_PROSE_WORDS:
+            if len(picked) >= 3 or sum(p.words for p in picked) >= _MAX_PROSE_WORDS:
                 break
             if any(p.candidate is cand for p in picked) or cand.score < 0.5 * top.score:
                 continue
-            if cand.block.kind == "table":
-                rows = [r for r in cand.block.rows if weights.coverage(terms(r)) >= 0.5 * top.score]
-                if not rows:
+            item = self._take(question, weights, cand, top.score)
+            if item is not None:
+                picked.append(item)
+        # A lead-in that ends with a colon ("You can list them with:") needs what follows.
+        for item in list(picked):
+            if item.kind == "paragraph" and item.rendered().rstrip().endswith(":"):
+                following = next(
+                    (c for c in section.candidates if c.order == item.candidate.order + 1), None
+                )
+                if following is None or any(p.candidate is following for p in picked):
                     continue
-                picked.append(Chosen(cand, rows=rows[:6]))
-            else:
-                picked.append(Chosen(cand))
-            words += cand.block.words
+                if following.block.kind == "code" and code_lines(following.block) > _MAX_CODE_LINES:
+                    picked.remove(item)
+                    continue
+                picked.append(self._take(question, weights, following, 0.0) or Chosen(following))
         picked.sort(key=lambda p: p.candidate.order)
         return picked
+
+    @staticmethod
+    def _take(question: Question, weights: Weights, cand: Candidate, top: float) -> Chosen | None:
+        """The block, or only its rows or items that hold what was asked when it is long."""
+        block = cand.block
+        if block.kind == "table":
+            if len(block.rows) <= _SMALL_TABLE_ROWS:
+                return Chosen(cand)
+            rows = [
+                r
+                for r in block.rows
+                if identifier_hits(question.identifiers, r)
+                or weights.coverage(terms(r)) >= 0.5 * top
+            ]
+            return Chosen(cand, rows=rows[:_SMALL_TABLE_ROWS]) if rows else None
+        if block.kind == "list" and block.words > _LONG_LIST_WORDS:
+            items = list_items(block)
+            scored = [
+                (weights.coverage(terms(i)) + 0.25 * identifier_hits(question.identifiers, i), i)
+                for i in items
+            ]
+            best = max((score for score, _ in scored), default=0.0)
+            kept = [i for score, i in scored if score > 0 and score >= 0.6 * best]
+            return Chosen(cand, items=kept[:_LONG_LIST_ITEMS]) if kept else None
+        return Chosen(cand)
 
     @staticmethod
     def _second_source(

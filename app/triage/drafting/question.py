@@ -9,7 +9,7 @@ and language, read once.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Literal
@@ -25,6 +25,7 @@ _IDENTIFIER = re.compile(
     r"|\b([a-z]+(?:[A-Z][a-z0-9]+)+)\b"  # camelCase fields
     r"|(?<![\w.])(/[a-z][\w-]*(?:/[\w{}:.-]+)*)"  # API paths
     r"|\b([A-Z][A-Z]+(?:\.[A-Z_]+)+)\b"  # webhook event types
+    r"|(?<![\w.$,])([45]\d\d)(?![\w.,])"  # HTTP error statuses
 )
 _PATH_ID = re.compile(r"/[A-Z][A-Za-z]+:[0-9a-f-]{6,}")
 
@@ -64,7 +65,6 @@ class Question:
     error_codes: tuple[str, ...] = ()
     code_language: str | None = None  # the language a code example should be in
     wants_code: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
 
 
 def _identifiers(text: str) -> tuple[str, ...]:
