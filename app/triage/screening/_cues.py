@@ -17,10 +17,23 @@ import yaml
 _VALUE = r"(?P<q>[\"'`]?)(?P<secret>[^\s\"'`,;<>()\[\]{}]{4,256})"
 
 
+_BLANKS = re.compile(r"[\s\-]+")
+
+
 @dataclass(frozen=True)
 class CredentialCue:
     kind: str
     regex: re.Pattern[str]
+    # Cheap substring checks on ``plain(text)``: the regex runs only when one is present.
+    anchors: tuple[str, ...]
+
+    def may_match(self, plain_text: str) -> bool:
+        return any(anchor in plain_text for anchor in self.anchors)
+
+
+def plain(text: str) -> str:
+    """Lower case, every run of blanks and hyphens one space: what anchors are checked on."""
+    return _BLANKS.sub(" ", text.lower())
 
 
 @cache
@@ -50,12 +63,27 @@ def credential_cues() -> tuple[CredentialCue, ...]:
     cues = []
     for entry in _data()["credentials"]:
         required = entry["connector"] == "required"
+        # "password for the dashboard is …": a link and up to two words, then a connector.
+        linked = rf"\s+(?:{_alternation(_data()['links'].split())})(?:\s+[^\W\d]{{1,20}}){{1,2}}"
         pattern = (
             rf"(?i)(?<![\w\-])(?:{_alternation(entry['cues'])})(?![\w\-])"
-            rf"{_connector(required)}{_VALUE}"
+            rf"(?:{linked}{_connector(True)}|{_connector(required)}){_VALUE}"
         )
-        cues.append(CredentialCue(str(entry["kind"]), re.compile(pattern)))
+        anchors = tuple(plain(cue) for cue in entry["cues"])
+        cues.append(CredentialCue(str(entry["kind"]), re.compile(pattern), anchors))
     return tuple(cues)
+
+
+@cache
+def phrase_anchors() -> tuple[str, ...]:
+    """Words one of which every recovery-phrase cue contains (see ``CredentialCue``)."""
+    cues = [plain(c).replace("{n}", " ").split() for c in _data()["recovery_phrase_cues"]]
+    return tuple({max(words, key=len) for words in cues})
+
+
+@cache
+def phrase_anchor_regex() -> re.Pattern[str]:
+    return re.compile("(?i)" + "|".join(re.escape(a) for a in phrase_anchors()))
 
 
 @cache
@@ -64,7 +92,7 @@ def phrase_cue() -> re.Pattern[str]:
     data = _data()
     number = _alternation([str(n) for n in data["phrase_lengths"]])
     cues = _alternation(data["recovery_phrase_cues"]).replace(re.escape("{n}"), f"(?:{number})")
-    verbs = _alternation([c for c in data["connectors"] if c[0].isalpha()] + ["were", "son"])
+    verbs = _alternation([c for c in data["connectors"] if c[0].isalpha()])
     return re.compile(
         rf"(?i)(?<![\w\-])(?P<cue>{cues})(?![\w\-])(?:\s*\([^)\n]{{0,40}}\))?"
         rf"(?:\s*(?:[:=]|->|=>)|\s+(?:{verbs})(?![\w\-]))*\s*:?"

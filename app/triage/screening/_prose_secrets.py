@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from app.triage.screening._cues import credential_cues, phrase_cue, phrase_length, stop_words
+from app.triage.screening._cues import (
+    credential_cues,
+    phrase_anchor_regex,
+    phrase_anchors,
+    phrase_cue,
+    phrase_length,
+    plain,
+    stop_words,
+)
 from app.triage.screening._secret_patterns import rx
 
 Span = tuple[int, int, str]
@@ -28,12 +36,16 @@ _MAX_PHRASE = 24
 
 
 def prose_hits(text: str) -> Iterator[Span]:
-    yield from _credential_hits(text)
-    yield from _announced_phrases(text)
+    plain_text = plain(text)
+    yield from _credential_hits(text, plain_text)
+    if any(anchor in plain_text for anchor in phrase_anchors()):
+        yield from _announced_phrases(text)
 
 
-def _credential_hits(text: str) -> Iterator[Span]:
+def _credential_hits(text: str, plain_text: str) -> Iterator[Span]:
     for cue in credential_cues():
+        if not cue.may_match(plain_text):
+            continue
         for m in cue.regex.finditer(text):
             value = m.group("secret")
             if not m.group("q"):
@@ -62,7 +74,7 @@ def _secret_like(value: str, kind: str) -> bool:
 
 def _announced_phrases(text: str) -> Iterator[Span]:
     cue = phrase_cue()
-    for m in cue.finditer(text):
+    for m in _cue_matches(cue, text):
         words = _words_after(text, m.end())
         wanted = phrase_length(m.group("cue"))
         if wanted is not None and len(words) >= wanted:
@@ -71,6 +83,31 @@ def _announced_phrases(text: str) -> Iterator[Span]:
             words = words[:_MAX_PHRASE]
         if _phrase_shaped([w.group().lower() for w in words]):
             yield words[0].start(), words[-1].end(), "recovery_phrase"
+
+
+def _cue_matches(cue: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
+    """The cue regex is long; run it only around its anchor words, not over every char."""
+    pos = 0
+    for start, end in _anchor_spans(text):
+        if end <= pos:
+            continue
+        m = cue.search(text, max(pos, start - 40), end + 80)
+        if m is not None:
+            pos = m.end()
+            yield m
+
+
+def _anchor_spans(text: str) -> list[tuple[int, int]]:
+    low = text.lower()
+    if len(low) != len(text):  # a few characters lengthen when lowered: use the regex
+        return [m.span() for m in phrase_anchor_regex().finditer(text)]
+    spans = []
+    for anchor in phrase_anchors():
+        at = low.find(anchor)
+        while at >= 0:
+            spans.append((at, at + len(anchor)))
+            at = low.find(anchor, at + 1)
+    return sorted(spans)
 
 
 def _words_after(text: str, pos: int) -> list[re.Match[str]]:

@@ -131,6 +131,7 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
         "openai_key",
     ),
     (r"\b(?P<secret>AIza[0-9A-Za-z_\-]{35})", "google_api_key"),
+    (r"\b(?P<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])", "npm_token"),
     (
         r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{10,})",
         "jwt",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -20,6 +21,7 @@ import yaml
 
 __all__ = ["View", "joined_view", "normalised_view"]
 
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _TOKEN = re.compile(r"\S+")
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 # A line that ends in a long token, continued by a token at the start of the next line.
@@ -34,7 +36,7 @@ class View:
     """``text`` plus where each of its characters sits in the original (None: same place)."""
 
     text: str
-    origin: tuple[int, ...] | None = None
+    origin: Sequence[int] | None = None
     # Positions in ``text`` where a line break between two halves of a token was removed.
     joins: tuple[int, ...] = ()
 
@@ -46,6 +48,16 @@ class View:
 
     def crosses_join(self, start: int, end: int) -> bool:
         return any(start < j < end for j in self.joins)
+
+    def join_windows(self) -> list[tuple[int, int]]:
+        """For each join, the joined line and the one before it (where a key name sits)."""
+        windows: list[tuple[int, int]] = []
+        for j in self.joins:
+            line_start = self.text.rfind("\n", 0, j) + 1
+            start = self.text.rfind("\n", 0, max(0, line_start - 1)) + 1
+            end = self.text.find("\n", j)
+            windows.append((start, len(self.text) if end < 0 else end))
+        return windows
 
 
 @dataclass(frozen=True)
@@ -68,30 +80,61 @@ def normalised_view(text: str) -> View:
     """NFKC, invisible characters dropped, homoglyphs folded in mixed-script tokens."""
     if text.isascii():
         return View(text)  # NFKC, invisible and homoglyph rules all leave ASCII unchanged
-    tables = _tables()
-    chars: list[str] = []
+    pieces: list[str] = []
     origin: list[int] = []
-    for i, ch in enumerate(text):
-        if ch in tables.invisible:
+    cursor = 0
+    for m in _NON_ASCII.finditer(text):
+        out = _normalised_char(m.group())
+        if out == m.group():
             continue
-        # Per character, so every output character knows its source; NFKC across
-        # characters only recombines accents, which no secret pattern relies on.
-        for out in ch if ch.isascii() else unicodedata.normalize("NFKC", ch):
-            if out not in tables.invisible:
-                chars.append(out)
-                origin.append(i)
-    _fold_homoglyphs(chars, tables.homoglyphs)
-    return View("".join(chars), tuple(origin))
+        at = m.start()
+        pieces += [text[cursor:at], out]
+        origin += range(cursor, at)
+        origin += [at] * len(out)
+        cursor = at + 1
+    if cursor:
+        pieces.append(text[cursor:])
+        origin += range(cursor, len(text))
+        base = "".join(pieces)
+    else:
+        base = text
+    folded = _fold_homoglyphs(base)
+    if folded is text:
+        return View(text)
+    return View(folded, origin if cursor else range(len(text)))
 
 
-def _fold_homoglyphs(chars: list[str], homoglyphs: dict[str, str]) -> None:
-    folded = "".join(chars)
-    for m in _TOKEN.finditer(folded):
+@cache
+def _normalised_char(ch: str) -> str:
+    # Per character, so every output character knows its source; NFKC across characters
+    # only recombines accents, which no secret pattern relies on.
+    invisible = _tables().invisible
+    if ch in invisible:
+        return ""
+    return "".join(c for c in unicodedata.normalize("NFKC", ch) if c not in invisible)
+
+
+@cache
+def _homoglyph_chars() -> re.Pattern[str]:
+    return re.compile("[" + "".join(re.escape(c) for c in _tables().homoglyphs) + "]")
+
+
+def _fold_homoglyphs(text: str) -> str:
+    """Fold lookalikes in tokens that also hold ASCII letters or digits; pure Cyrillic or
+    Greek words are real words and stay as they are."""
+    lookalike = _homoglyph_chars()
+    if not lookalike.search(text):
+        return text
+    table = str.maketrans(_tables().homoglyphs)
+    pieces: list[str] = []
+    cursor = 0
+    for m in _TOKEN.finditer(text):
         token = m.group()
-        if token.isascii() or not _ASCII_ALNUM.search(token):
-            continue  # pure ASCII needs nothing; pure Cyrillic/Greek words are real words
-        for k, ch in enumerate(token, start=m.start()):
-            chars[k] = homoglyphs.get(ch, ch)
+        if lookalike.search(token) and _ASCII_ALNUM.search(token):
+            pieces += [text[cursor : m.start()], token.translate(table)]
+            cursor = m.end()
+    pieces.append(text[cursor:])
+    return "".join(pieces) if cursor else text
 
 
 def joined_view(view: View) -> View | None:
@@ -116,7 +159,7 @@ def joined_view(view: View) -> View | None:
         cursor = gap_end
     chars.append(text[cursor:])
     origin.extend(base[cursor:])
-    return View("".join(chars), tuple(origin), tuple(joins))
+    return View("".join(chars), origin, tuple(joins))
 
 
 def _looks_wrapped(head: str, tail: str) -> bool:

@@ -134,10 +134,17 @@ def _hits_in(view: View) -> list[_Hit]:
     hits += [_moved(hit, view) for hit in _encoded_hits(view.text)]
     joined = joined_view(view)
     if joined is not None:
-        # Only what the join revealed: a token whose halves sit on two lines.
-        found = _find_all(joined.text)
-        hits += [_moved(h, joined) for h in found if joined.crosses_join(h.start, h.end)]
+        hits += _wrapped_hits(joined)
     return hits
+
+
+def _wrapped_hits(joined: View) -> Iterator[_Hit]:
+    """Only what the join revealed: a token whose halves sit on two lines."""
+    for start, end in joined.join_windows():
+        for hit in _find_all(joined.text[start:end]):
+            moved = _Hit(hit.start + start, hit.end + start, hit.kind, hit.pair)
+            if joined.crosses_join(moved.start, moved.end):
+                yield _moved(moved, joined)
 
 
 def _moved(hit: _Hit, view: View) -> _Hit:
