@@ -13,7 +13,8 @@ vocabulary.yaml.  Rules, in order (each one that changes the priority is recorde
    the sandbox → P1.
 5. A category whose default is P1 (incidents, security) with none of the above and no
    production named → P2: a question about incidents is not an incident.
-6. Server errors (5xx) or error codes in production → at least P2.
+6. Server errors (5xx), error codes or failures in production, or money sent by
+   mistake in production → at least P2.
 7. Words saying the integration is blocked or a launch is at stake, or an API error that
    keeps happening → at least P2.
 8. A sandbox-only question is never above P3 unless security is involved.
@@ -95,8 +96,11 @@ def decide_priority(
         decision.priority = "P2"
         decision.reasons.append("no outage, missing money or exposure named: P2")
     has_server_error = any(500 <= s <= 599 for s in signals.http_statuses)
-    if production and (has_server_error or signals.error_codes):
+    failing = vocabulary.pattern("failure").search(folded)
+    if production and (has_server_error or signals.error_codes or failing):
         bump("P2", "production errors")
+    if production and vocabulary.pattern("money_mistake").search(folded):
+        bump("P2", "money sent by mistake in production")
     api_error = bool(signals.error_codes) or any(s >= 400 for s in signals.http_statuses)
     if api_error and vocabulary.pattern("recurring_failure").search(folded):
         bump("P2", "an API error that keeps happening")
