@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
@@ -88,9 +88,14 @@ class AnswerIndex:
             model_name=model_name,
             dimension=dimension,
         )
+        self._exists = False
 
     def exists(self) -> bool:
-        return self.store.exists()
+        # Once created the collection stays: remembering that spares match() a listing
+        # of every collection on each call.
+        if not self._exists:
+            self._exists = self.store.exists()
+        return self._exists
 
     def ids(self) -> set[str]:
         if not self.store.exists():
@@ -132,20 +137,30 @@ class AnswerIndex:
         ``language`` keeps an English answer from being served to a Spanish question;
         ``vector`` lets a caller that already embedded the question skip a second pass.
         """
-        if not question.strip() or not self.store.exists():
+        if not question.strip() or not self.exists():
             return None
         stored = self.store.count()
         if stored == 0:
             return None
         query = list(vector) if vector is not None else self.embeddings.embed_query(question)
-        where = {"language": language} if language else None
-        for chunk, similarity in self.store.query(query, min(_NEIGHBOURS, stored), where):
-            if similarity < self.min_similarity:
+        got = self.store.collection.query(
+            query_embeddings=cast(Any, [query]),
+            n_results=min(_NEIGHBOURS, stored),
+            where=cast(Any, {"language": language} if language else None),
+            include=["documents", "metadatas", "distances"],
+        )
+        documents = (got["documents"] or [[]])[0]
+        metadatas = (got["metadatas"] or [[]])[0]
+        distances = (got["distances"] or [[]])[0]
+        for answer_id, question_text, meta, distance in zip(
+            got["ids"][0], documents, metadatas, distances, strict=True
+        ):
+            similarity = 1.0 - float(distance)
+            if similarity < self.min_similarity or meta is None:
                 break
-            meta = chunk.metadata
             return MatchedAnswer(
-                id=chunk.chunk_id,
-                question=chunk.text,
+                id=answer_id,
+                question=question_text or "",
                 text=str(meta.get("answer", "")),
                 citations=[_citation(c) for c in json.loads(str(meta.get("citations", "[]")))],
                 similarity=round(similarity, 4),
