@@ -9,7 +9,7 @@ renderings in grid_dev_es_pt.jsonl are scored beside their English originals.
 
 BTCPay is indexed without its FAQ pages (`docs/FAQ/**`); `--exclude NAME=GLOB`
 adds exclusions.  Indexes are cached under --cache-dir, keyed by the files, the
-chunk settings and the ingest code, so reruns only re-query.
+chunk settings and bench/_corpora.py's INDEX_VERSION, so reruns only re-query.
 
 Goals (holdout rows): hybrid hit@5 >= 0.92 on Grid, >= baseline + 10 points on
 BTCPay and Stellar; es/pt hit@5 within 10 points of English.
@@ -42,10 +42,13 @@ from _corpora import (
 from app.settings import Settings
 from evals.datasets import EvalItem
 from evals.metrics.retrieval import retrieval_metrics
-from ingest.retrieval import Mode
+from ingest.retrieval import Fusion, Mode
 
 K = 10
 METRICS = ("hit@1", "hit@5", "mrr@10")
+# The retriever as it was before the three-corpus tuning: equal RRF weights, no document
+# evidence, title/heading once in BM25, Spanish/Portuguese searched as written.
+LEGACY_FUSION = Fusion(dense_weight=1.0, lexical_weight=1.0, doc_weight=0.0, heading_repeats=1)
 Ranker = Callable[[list[str]], list[list[str]]]
 
 
@@ -114,12 +117,16 @@ def run_corpus(name: str, args: argparse.Namespace, cache: Path) -> dict[str, An
     corpus = CORPORA[name]
     items = questions(corpus, args.subset)
     extra = tuple(g for n, g in (e.split("=", 1) for e in args.exclude) if n == name)
-    keep = {d for i in items for d in i.gold_doc_ids} if args.subset else None
+    # A smoke run indexes each question's first gold page plus a few others.
+    keep = {i.gold_doc_ids[0] for i in items} if args.subset else None
     prepared = prepare(
         corpus, cache, extra_exclude=extra, keep_docs=keep, distractors=args.subset or 0
     )
     settings = settings_for(prepared, cache)
     kb, index = hybrid_index(prepared, settings)
+    if args.retriever == "legacy":
+        kb.retriever.fusion = LEGACY_FUSION
+        kb.retriever.translate = None
     texts = [i.message for i in items]
 
     result: dict[str, Any] = {"index": index, "systems": {}}
@@ -200,6 +207,12 @@ def main() -> None:
         type=Path,
         default=Path(tempfile.gettempdir()) / "triage-bench-retrieval",
         help="where index builds are kept between runs",
+    )
+    parser.add_argument(
+        "--retriever",
+        choices=("default", "legacy"),
+        default="default",
+        help="legacy: the fusion settings before the three-corpus tuning, no es/pt gloss",
     )
     parser.add_argument("--subset", type=int, help="smoke run: N questions per split")
     parser.add_argument("--no-baseline", action="store_true")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any, Literal
@@ -22,6 +22,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
+from ingest.multilingual import english_query
 from ingest.screening import HitScreen
 from ingest.vectorstore import KnowledgeBaseStore, StoredChunk
 
@@ -69,23 +70,36 @@ def _tokenize(texts: list[str]) -> Any:
     )
 
 
-def lexical_text(chunk: StoredChunk) -> str:
+def lexical_text(chunk: StoredChunk, heading_repeats: int = 1) -> str:
+    """What BM25 sees: title and heading path (repeated to weigh them up) then the text."""
     meta = chunk.metadata
-    return " ".join(
-        str(part) for part in (meta.get("title", ""), meta.get("heading", ""), chunk.text) if part
-    )
+    labels = " ".join(str(p) for p in (meta.get("title", ""), meta.get("heading", "")) if p)
+    return " ".join(part for part in ([labels] * heading_repeats + [chunk.text]) if part)
+
+
+@dataclass(frozen=True)
+class Fusion:
+    """How the dense and lexical rankings become one (bench/retrieval.py measures it)."""
+
+    dense_weight: float = 1.0
+    lexical_weight: float = 1.0
+    # Each chunk also gets this share of the best fused score of the other chunks of its
+    # document: a page matching the question in several places outranks a lone snippet.
+    doc_weight: float = 0.0
+    heading_repeats: int = 1
 
 
 class LexicalIndex:
     """BM25 over every chunk of the collection at one revision."""
 
-    def __init__(self, chunks: list[StoredChunk], revision: int) -> None:
+    def __init__(self, chunks: list[StoredChunk], revision: int, heading_repeats: int = 1) -> None:
         self.chunks = chunks
         self.revision = revision
         self._model: Any = None
         if chunks:
             self._model = bm25s.BM25()
-            self._model.index(_tokenize([lexical_text(c) for c in chunks]), show_progress=False)
+            texts = [lexical_text(c, heading_repeats) for c in chunks]
+            self._model.index(_tokenize(texts), show_progress=False)
 
     def search(
         self, query: str, n: int, mask: np.ndarray[Any, Any] | None = None
@@ -136,8 +150,14 @@ class HybridRetriever:
         candidates: int = 30,
         refresh_seconds: float = 2.0,
         allowed_domains: Sequence[str] = (),
+        translate: Callable[[str], str | None] | None = english_query,
+        fusion: Fusion | None = None,
     ) -> None:
+        self.fusion = fusion or Fusion()
         self.store = store
+        # Spanish/Portuguese questions are searched as their English gloss: the model,
+        # the stemmer and the docs are English (ingest/multilingual.py).
+        self.translate = translate
         self.embeddings = embeddings
         self.rrf_k = rrf_k
         self.candidates = candidates
@@ -159,7 +179,7 @@ class HybridRetriever:
             self._checked_at = now
             if current is None or current.revision != revision:
                 chunks = self.store.all_chunks() if revision >= 0 else []
-                current = LexicalIndex(chunks, revision)
+                current = LexicalIndex(chunks, revision, self.fusion.heading_repeats)
                 self._lexical = current
             return current
 
@@ -192,6 +212,8 @@ class HybridRetriever:
         if not self.store.exists():
             return []
         pool = self.candidates * (3 if filters.source_prefix else 1)
+        english = self.translate(query) if self.translate else None
+        query = english or query
         dense: list[tuple[StoredChunk, float]] = []
         lexical: list[tuple[StoredChunk, float]] = []
         if mode in ("hybrid", "dense"):
@@ -220,13 +242,19 @@ class HybridRetriever:
         chunks: dict[str, StoredChunk] = {}
         dense_scores: dict[str, float] = {}
         lexical_scores: dict[str, float] = {}
-        for ranking, store_into in ((dense, dense_scores), (lexical, lexical_scores)):
+        weighted = (
+            (dense, dense_scores, self.fusion.dense_weight),
+            (lexical, lexical_scores, self.fusion.lexical_weight),
+        )
+        for ranking, store_into, weight in weighted:
             for rank, (chunk, raw) in enumerate(ranking):
-                scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + 1.0 / (
+                scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + weight / (
                     self.rrf_k + rank + 1
                 )
                 chunks[chunk.chunk_id] = chunk
                 store_into[chunk.chunk_id] = raw
+        if self.fusion.doc_weight:
+            scores = self._with_doc_evidence(scores, chunks)
         ordered = sorted(scores, key=lambda cid: scores[cid], reverse=True)
         hits: list[Hit] = []
         seen_sections: set[tuple[str, str]] = set()
@@ -261,3 +289,16 @@ class HybridRetriever:
             if len(hits) >= k:
                 break
         return hits
+
+    def _with_doc_evidence(
+        self, scores: dict[str, float], chunks: dict[str, StoredChunk]
+    ) -> dict[str, float]:
+        by_doc: dict[str, list[float]] = {}
+        for cid, score in scores.items():
+            by_doc.setdefault(str(chunks[cid].metadata.get("doc_id", "")), []).append(score)
+        boosted: dict[str, float] = {}
+        for cid, score in scores.items():
+            doc_scores = sorted(by_doc[str(chunks[cid].metadata.get("doc_id", ""))], reverse=True)
+            others = doc_scores[1:] if doc_scores[0] == score else doc_scores[:1]
+            boosted[cid] = score + self.fusion.doc_weight * (others[0] if others else 0.0)
+        return boosted
