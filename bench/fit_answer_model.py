@@ -18,6 +18,7 @@ import json
 import sys
 from pathlib import Path
 
+import _common  # noqa: F401  (puts the repo first on sys.path)
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 

@@ -18,10 +18,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import _common  # noqa: F401  (puts the repo first on sys.path)
+
 from app.knowledge import build_knowledge_base
 from app.settings import Settings
 from app.triage.drafting.base import DraftRequest
 from app.triage.drafting.offline import OfflineDrafter, SectionWeights
+from app.triage.drafting.phrases import all_phrases
 from app.triage.factory import build_pipeline
 from app.triage.pipeline import TriagePipeline
 from evals.metrics.usefulness import read_draft
@@ -54,6 +57,7 @@ def _score(
             draft=draft.text,
             cited_doc_ids=[c.doc_id for c in draft.citations],
             gold_doc_ids=row["gold_doc_ids"],
+            framing=all_phrases(),
         )
         answers += reading.answers(True)
         misleading += reading.misleading

@@ -15,6 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from app.triage.drafting.phrases import all_phrases
 from evals.calibration import reliability
 from evals.metrics.abstention import abstention_metrics
 from evals.metrics.answers import AnswerSample, AnswerScores, citation_validity, score_offline
@@ -274,6 +275,7 @@ def _usefulness(
             draft=o.draft_text,
             cited_doc_ids=[str(c.get("doc_id", "")) for c in o.citations],
             gold_doc_ids=o.item.gold_doc_ids,
+            framing=all_phrases(),
         )
         answers[o.item.id] = reading.answers(o.item.answerable)
         scored.per_item[o.item.id]["answers"] = float(answers[o.item.id])

@@ -81,13 +81,19 @@ def _content_words(text: str) -> set[str]:
     return {w.lower()[:6] for w in _WORD.findall(text)}
 
 
-def foreign_blocks(draft: str, message: str, reference: str) -> int:
-    """Quoted paragraphs that share no content word with the question or its answer."""
+def foreign_blocks(draft: str, message: str, reference: str, framing: Sequence[str] = ()) -> int:
+    """Quoted paragraphs that share no content word with the question or its answer.
+
+    `framing` lists the reply's own fixed sentences (greeting, closing), which are not
+    quoted documentation and are skipped."""
     anchor = _content_words(message) | _content_words(reference)
+    fixed = {" ".join(f.split()) for f in framing}
     count = 0
     for paragraph in re.split(r"\n\s*\n", draft):
         body = paragraph.strip()
         if not body or body.startswith(("```", "[", "**")) or len(body.split()) < 8:
+            continue
+        if " ".join(body.split()) in fixed:
             continue
         if not _content_words(body) & anchor:
             count += 1
@@ -125,11 +131,12 @@ def read_draft(
     draft: str,
     cited_doc_ids: Sequence[str],
     gold_doc_ids: Sequence[str],
+    framing: Sequence[str] = (),
 ) -> DraftReading:
     return DraftReading(
         key_fact_recall=key_fact_recall(reference, draft, message),
         gold_cited=bool(set(cited_doc_ids) & set(gold_doc_ids)),
         fragments=fragment_lines(draft),
-        foreign=foreign_blocks(draft, message, reference),
+        foreign=foreign_blocks(draft, message, reference, framing),
         redundant_ask=asks_for_what_was_given(draft, message),
     )

@@ -16,7 +16,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from app.triage.drafting.base import DraftRequest
-from app.triage.drafting.blocks import Block, code_lines, list_items, parse_blocks
+from app.triage.drafting.blocks import (
+    Block,
+    code_lines,
+    is_field_list,
+    list_items,
+    parse_blocks,
+)
 from app.triage.drafting.compose import Chosen, compose
 from app.triage.drafting.confidence import AnswerFeatures, AnswerModel
 from app.triage.drafting.question import Question, analyse
@@ -162,12 +168,16 @@ class OfflineDrafter:
             second = ranked[1] if len(ranked) > 1 else 0.0
             section_terms = frozenset().union(*(c.terms for c in section.candidates))
             whole = weights.coverage(section_terms | section.heading_terms)
+            w = self.section_weights
+            words = sum(c.block.words for c in section.candidates) or 1
+            dump = sum(c.block.words for c in section.candidates if is_field_list(c.block))
             section.score = (
-                0.45 * top
-                + 0.15 * second
-                + 0.25 * whole
-                + 0.2 * heading
-                + 0.08 / (1 + section.rank)
+                w.top * top
+                + w.second * second
+                + w.whole * whole
+                + w.heading * heading
+                + w.rank / (1 + section.rank)
+                - w.reference * dump / words
             )
         best = max(sections, key=lambda s: s.score)
         others = sorted((s for s in sections if s is not best), key=lambda s: -s.score)

@@ -127,3 +127,8 @@ def holding_reply(reason: str | None, language: str) -> str:
         "security_exposure": "holding_security",
     }.get(reason or "", "holding")
     return phrase(key, language)
+
+
+def all_phrases() -> list[str]:
+    """Every fixed sentence in every language (evals skip them when reading a draft)."""
+    return [text for table in _PHRASES.values() for text in table.values()]
