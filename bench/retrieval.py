@@ -30,7 +30,9 @@ from _common import print_table
 from _corpora import (
     CORPORA,
     Prepared,
+    SeededEmbeddings,
     baseline_dir,
+    harvest_vectors,
     hybrid_index,
     prepare,
     questions,
@@ -56,12 +58,15 @@ def _doc_ranking(doc_ids: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(doc_ids))
 
 
-def naive_baseline(prepared: Prepared, settings: Settings, path: Path) -> Ranker:
+def naive_baseline(
+    prepared: Prepared, settings: Settings, path: Path, seeds: dict[str, list[float]] | None
+) -> Ranker:
     """Chunks of 1000 characters, dense similarity only: what a first RAG demo does."""
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
+    from langchain_core.embeddings import Embeddings
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
     from app.knowledge import build_embeddings
@@ -69,9 +74,10 @@ def naive_baseline(prepared: Prepared, settings: Settings, path: Path) -> Ranker
     client = chromadb.PersistentClient(
         path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
     )
-    store = Chroma(
-        client=client, collection_name="baseline", embedding_function=build_embeddings(settings)
-    )
+    embeddings: Embeddings = build_embeddings(settings)
+    if seeds:
+        embeddings = SeededEmbeddings(embeddings, seeds)
+    store = Chroma(client=client, collection_name="baseline", embedding_function=embeddings)
     done = path / "complete"
     if not done.is_file():
         docs = [
@@ -119,11 +125,21 @@ def run_corpus(name: str, args: argparse.Namespace, cache: Path) -> dict[str, An
     extra = tuple(g for n, g in (e.split("=", 1) for e in args.exclude) if n == name)
     # A smoke run indexes each question's first gold page plus a few others.
     keep = {i.gold_doc_ids[0] for i in items} if args.subset else None
-    prepared = prepare(
-        corpus, cache, extra_exclude=extra, keep_docs=keep, distractors=args.subset or 0
-    )
+    distractors = args.subset or 0
+    sample = dict(e.split("=", 1) for e in args.sample)
+    if name in sample and not args.subset:
+        # Every gold page of every question plus N other pages (a time-boxed measurement).
+        keep, distractors = {d for i in items for d in i.gold_doc_ids}, int(sample[name])
+    prepared = prepare(corpus, cache, extra_exclude=extra, keep_docs=keep, distractors=distractors)
     settings = settings_for(prepared, cache)
-    kb, index = hybrid_index(prepared, settings)
+    built = (settings.data_dir / "synced.json").is_file() and (
+        args.no_baseline or (baseline_dir(prepared, cache) / "complete").is_file()
+    )
+    seeds = None
+    if args.seed_dir is not None and not built:
+        seeds = harvest_vectors([*args.seed_dir, cache])
+    kb, index = hybrid_index(prepared, settings, seeds)
+    index["pages_indexed"] = len(prepared.files)
     if args.retriever == "legacy":
         kb.retriever.fusion = LEGACY_FUSION
         kb.retriever.translate = None
@@ -134,7 +150,9 @@ def run_corpus(name: str, args: argparse.Namespace, cache: Path) -> dict[str, An
     for mode in args.modes:
         rankers[mode] = _retriever_ranker(kb, mode)
     if not args.no_baseline:
-        rankers["baseline"] = naive_baseline(prepared, settings, baseline_dir(prepared, cache))
+        rankers["baseline"] = naive_baseline(
+            prepared, settings, baseline_dir(prepared, cache), seeds
+        )
     rankings: dict[str, list[list[str]]] = {}
     for system, ranker in rankers.items():
         started = time.perf_counter()
@@ -215,6 +233,20 @@ def main() -> None:
         help="legacy: the fusion settings before the three-corpus tuning, no es/pt gloss",
     )
     parser.add_argument("--subset", type=int, help="smoke run: N questions per split")
+    parser.add_argument(
+        "--sample",
+        action="append",
+        default=[],
+        metavar="NAME=N",
+        help="index only the gold pages of corpus NAME's questions plus N other pages",
+    )
+    parser.add_argument(
+        "--seed-dir",
+        action="append",
+        type=Path,
+        help="reuse MiniLM vectors of identical texts from Chroma stores under this dir "
+        "(and the cache); only unseen texts are embedded",
+    )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--misses", action="store_true", help="print tune-row misses")
     parser.add_argument("--json-out", type=Path)
