@@ -4,7 +4,7 @@ OpenAI-compatible servers differ in how they take a schema: OpenAI and vLLM hono
 `response_format: json_schema`, llama-cpp-python answers it with an HTTP error but
 grammar-constrains `json_object` and forced tool calls.  `StructuredCaller` tries
 `json_schema`, then `json_object`, then a forced tool call, moving on only when the
-server refuses a mode (an HTTP 4xx, or any error that names the format), and remembers
+server refuses a mode (an HTTP error that names the format), and remembers
 the mode that worked so later calls go straight to it.
 
 The reply is parsed here, strictly, rather than by the SDK or langchain's lenient
@@ -53,8 +53,8 @@ _FENCE = re.compile(r"\A```(?:json)?\s*\n(.*)\n```\s*\Z", re.DOTALL)
 # An error that names the structured-output parameters is a refusal of the mode, whatever
 # its status: llama-cpp-python answers `json_schema` with a 500.
 _MODE_WORDS = re.compile(r"response_format|json_schema|json_object|schema|grammar|tool", re.I)
-# Statuses that say "not this request" rather than "not now" or "not you".
-_REFUSAL_STATUSES = {400, 405, 415, 422, 501}
+# Statuses that say "not this kind of request" whatever the message.
+_REFUSAL_STATUSES = {415, 501}
 _TRANSIENT_STATUSES = {429, 500, 502, 503, 504}
 
 
@@ -129,7 +129,11 @@ def _refused_mode(exc: BaseException) -> bool:
         return False
     if exc.status_code in _REFUSAL_STATUSES:
         return True
-    return exc.status_code >= 500 and bool(_MODE_WORDS.search(str(exc.message)))
+    # 401, 404 or 429 are about the caller, not the mode; a 400 for an over-long prompt
+    # would fail the same way in every mode.
+    if exc.status_code in (401, 403, 404, 408, 409, 429):
+        return False
+    return bool(_MODE_WORDS.search(str(exc.message)))
 
 
 def _transient(exc: BaseException) -> bool:

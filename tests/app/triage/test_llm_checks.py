@@ -329,3 +329,30 @@ def test_a_placeholder_classification_does_not_reroute_a_ticket(
     assert decision.source == "offline"
     assert decision.fallback_error == "placeholder_echo"
     assert decision.llm_mode == "json_schema"
+
+
+@pytest.mark.parametrize(
+    ("first", "modes"),
+    [
+        pytest.param(
+            Reply.status(400, "Invalid parameter: 'response_format' of type 'json_schema'"),
+            ["json_schema", "json_object"],
+            id="400-naming-the-format",
+        ),
+        pytest.param(
+            Reply.status(400, "Requested tokens exceed context window of 2048"),
+            ["json_schema"],
+            id="400-about-the-prompt",
+        ),
+        pytest.param(Reply.status(429, "rate limited"), ["json_schema"], id="429"),
+    ],
+)
+def test_only_a_refusal_of_the_format_moves_to_the_next_mode(
+    fake_openai: FakeOpenAI, drafter: LLMDrafter, first: Reply, modes: list[str]
+) -> None:
+    fake_openai.script(first, Reply.json(output()))
+
+    drafter.draft(make_request())
+
+    sent = [r.body["response_format"]["type"] for r in fake_openai.chat_requests]
+    assert sent == modes
