@@ -223,13 +223,17 @@ class Server:
         self.workers = workers
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 120.0) -> Server:
+    def command(self) -> list[str]:
         args = [
             PYTHON, "-m", "uvicorn", "app.api:create_app", "--factory",
             "--host", "127.0.0.1", "--port", str(self.port), "--no-access-log",
         ]  # fmt: skip
         if self.workers > 1:
             args += ["--workers", str(self.workers)]
+        return args
+
+    def start(self, timeout: float = 120.0) -> Server:
+        args = self.command()
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
                 args, env=self.env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT
