@@ -99,7 +99,7 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
     # A bare "<uuid>:<secret>" pair, as Grid credentials are pasted; the secret half must
     # look random (letters and digits) and not be another uuid.
     (
-        r"(?<![\w:\-])(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
+        r"(?<![\w:])(?P<id>[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}"
         r"-[0-9a-fA-F]{12}):(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-)"
         r"(?P<secret>(?=[\w\-+/=.~]*\d)(?=[\w\-+/=.~]*[A-Za-z])[\w\-+/=~]{16,256}+)",
         "api_secret",
