@@ -111,3 +111,26 @@ def phrase_length(cue: str) -> int | None:
 @cache
 def stop_words() -> frozenset[str]:
     return frozenset(w.lower() for words in _data()["stop_words"].values() for w in words.split())
+
+
+@cache
+def prefixed_tokens() -> tuple[tuple[re.Pattern[str], str], ...]:
+    """(regex, kind) for each vendor in ``token_prefixes``; the token is group 0."""
+    out = []
+    for kind, prefixes in _data()["token_prefixes"].items():
+        alternation = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
+        pattern = (
+            rf"(?<![\w\-.])(?:{alternation})(?=[\w\-.]*\d)[A-Za-z0-9_\-.]{{16,}}"
+            rf"(?<![.\-])(?![\w\-])"
+        )
+        out.append((re.compile(pattern), str(kind)))
+    return tuple(out)
+
+
+@cache
+def auth_scheme_header() -> re.Pattern[str]:
+    schemes = _alternation(_data()["auth_schemes"])
+    return re.compile(
+        rf"(?i)\bauthorization\b[\"']?\s*[:=]\s*[\"']?(?:{schemes})\s+"
+        r"(?P<secret>[A-Za-z0-9\-._~+/:=]{12,})"
+    )

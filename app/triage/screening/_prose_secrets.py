@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterator
 
 from app.triage.screening._cues import (
+    auth_scheme_header,
     credential_cues,
     phrase_anchor_regex,
     phrase_anchors,
     phrase_cue,
     phrase_length,
     plain,
+    prefixed_tokens,
     stop_words,
 )
 from app.triage.screening._secret_patterns import rx
@@ -36,10 +38,22 @@ _MAX_PHRASE = 24
 
 
 def prose_hits(text: str) -> Iterator[Span]:
+    yield from _listed_tokens(text)
     plain_text = plain(text)
     yield from _credential_hits(text, plain_text)
     if any(anchor in plain_text for anchor in phrase_anchors()):
         yield from _announced_phrases(text)
+
+
+def _listed_tokens(text: str) -> Iterator[Span]:
+    """Vendor prefixes and Authorization schemes listed in ``secret_cues.yaml``."""
+    for regex, kind in prefixed_tokens():
+        for m in regex.finditer(text):
+            yield m.start(), m.end(), kind
+    for m in auth_scheme_header().finditer(text):
+        value = m.group("secret").rstrip(_TRAILING)
+        if _secret_like(value, "api_secret"):
+            yield m.start("secret"), m.start("secret") + len(value), "api_secret"
 
 
 def _credential_hits(text: str, plain_text: str) -> Iterator[Span]:

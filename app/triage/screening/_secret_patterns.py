@@ -45,6 +45,8 @@ PATTERNS: dict[str, str] = {
         r"|secret)|(?:access|refresh|auth|bearer|oidc|id|session)_?token|token"
         r"|webhook_?(?:signing_?)?secret|signing_?(?:secret|key)|priv(?:ate)?_?key|password|passwd"
         r"|pwd|passphrase|contrase[ñn]a|senha|macaroon)$"
+        # PGPASSWORD, MYSQL_ROOTPASSWORD, DBPASS: a password however the key is glued.
+        r"|[a-z](?:password|passwd|passphrase)$"
     ),
     "placeholder": (
         r"[{<\[%].*|\$[{(A-Za-z_].*|[x*.•…_#\-]{3,}|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+"
