@@ -50,7 +50,8 @@ class AnswerFeatures:
         covered: frozenset[str],
     ) -> None:
         text = " ".join(c.rendered() for c in chosen)
-        self.top_block = max((c.candidate.score for c in chosen if c.kind != "code"), default=0.0)
+        prose = [c.candidate.score for c in chosen if c.kind != "code"]
+        self.top_block = max(prose or [c.candidate.score for c in chosen] or [0.0])
         self.section_coverage = sum(weights.idf[t] for t in covered) / (weights.total or 1.0)
         self.heading = weights.coverage(best.heading_terms)
         if question.identifiers:

@@ -31,7 +31,7 @@ from app.triage.models import DraftReply, Provenance
 from ingest.retrieval import Hit
 from ingest.sections import SectionLookup, SectionPart
 
-_MAX_CODE_LINES = 45
+_MAX_CODE_LINES = 70
 _MAX_LIST_ITEMS_WORDS = 260
 _MAX_PROSE_WORDS = 170
 _SMALL_TABLE_ROWS = 8
@@ -85,17 +85,38 @@ def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section
         seen: set[str] = set()
         order = 0
         for part in _parts(hit, lookup):
-            for block in parse_blocks(part.text):
+            for index, block in enumerate(parse_blocks(part.text)):
                 key = " ".join(block.text.split())
                 if block.kind == "heading" or key in seen:
                     continue
                 seen.add(key)
+                previous = section.candidates[-1] if section.candidates else None
+                if (
+                    index == 0
+                    and previous is not None
+                    and previous.chunk_id != part.chunk_id
+                    and _continues(previous.block, block)
+                ):
+                    # A code example the chunker split at a chunk boundary: one block again.
+                    previous.block = _joined(previous.block, block)
+                    previous.terms = terms(previous.block.text)
+                    continue
                 section.candidates.append(
                     Candidate(rank, order, part.chunk_id, block, terms(block.text))
                 )
                 order += 1
         sections.append(section)
     return sections
+
+
+def _continues(previous: Block, block: Block) -> bool:
+    return previous.kind == block.kind == "code" and previous.language == block.language
+
+
+def _joined(first: Block, second: Block) -> Block:
+    head = first.text.splitlines()[:-1]  # without its closing fence
+    tail = second.text.splitlines()[1:]  # without its opening fence
+    return Block("code", "\n".join([*head, *tail]), language=first.language)
 
 
 class OfflineDrafter:
@@ -182,11 +203,20 @@ class OfflineDrafter:
         best = max(sections, key=lambda s: s.score)
         others = sorted((s for s in sections if s is not best), key=lambda s: -s.score)
         chosen = self._blocks_for(question, best, weights)
-        if not chosen:
+        code_only = (
+            not chosen
+            and question.wants_code
+            and any(c.block.kind == "code" for c in best.candidates)
+        )
+        if not chosen and not code_only:
             return [], features
-        covered = frozenset().union(*(weights.covered(c.candidate.terms) for c in chosen))
+        if question.shape == "how_to" and not any(c.kind == "list" for c in chosen):
+            chosen.extend(self._steps_elsewhere(weights, sections, best))
+        covered = frozenset().union(
+            *(weights.covered(c.candidate.terms) for c in chosen), frozenset()
+        )
         covered |= weights.covered(best.heading_terms)
-        extra = self._second_source(question, weights, others, covered, best)
+        extra = [] if code_only else self._second_source(question, weights, others, covered, best)
         chosen.extend(extra)
         for item in extra:
             covered |= weights.covered(item.candidate.terms)
@@ -270,6 +300,21 @@ class OfflineDrafter:
             kept = [i for score, i in scored if score > 0 and score >= 0.6 * best]
             return Chosen(cand, items=kept[:_LONG_LIST_ITEMS]) if kept else None
         return Chosen(cand)
+
+    @staticmethod
+    def _steps_elsewhere(weights: Weights, sections: list[Section], best: Section) -> list[Chosen]:
+        """A how-to whose best section has no steps: the numbered steps of another section
+        of the same page (a guide's "process" section beside its "examples" section)."""
+        lists = [
+            c
+            for s in sections
+            if s is not best and s.hit.doc_id == best.hit.doc_id
+            for c in s.candidates
+            if c.block.kind == "list" and c.block.ordered and c.score > 0
+        ]
+        if not lists:
+            return []
+        return [Chosen(max(lists, key=lambda c: c.score))]
 
     @staticmethod
     def _second_source(
