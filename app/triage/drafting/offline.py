@@ -46,8 +46,8 @@ class SectionWeights:
     top: float = 0.45  # the best block's coverage of the question
     second: float = 0.15  # the second-best block's
     whole: float = 0.25  # everything in the section, headings included
-    heading: float = 0.2  # the title and heading alone
-    rank: float = 0.08  # retrieval's own ranking: rank / (1 + position)
+    heading: float = 0.35  # the title and heading alone
+    rank: float = 0.35  # retrieval's own ranking: rank / (1 + position)
     reference: float = 0.0  # subtracted in proportion to the section's field-by-field lists
 
 
