@@ -101,12 +101,15 @@ def idempotency_recovery(factory: Any, a: subprocess.Popen[bytes], a_url: str, b
     a.wait(timeout=10)
     conflicts = 0
     while True:
+        sent = time.monotonic()
         response = httpx.post(f"{b_url}/v1/tickets", json=body, headers=headers, timeout=60)
         if response.status_code == 201:
             recovered = time.monotonic() - killed
             print(
-                f"idempotency key: killed mid-request, retried via B: 201 after "
-                f"{recovered:.1f} s ({conflicts} retries answered 409 meanwhile)"
+                f"idempotency key: killed mid-request; B took the key over "
+                f"{sent - killed:.1f} s after the kill ({conflicts} retries answered 409 "
+                f"before) and answered 201 {recovered:.1f} s after it (the rest is B "
+                "running the request)"
             )
             return recovered
         if response.status_code != 409:
