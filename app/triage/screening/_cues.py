@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 # What a value after a cue is made of; quotes, brackets and separators end it.
-_VALUE = r"(?P<q>[\"'`]?)(?P<secret>[^\s\"'`,;<>()\[\]{}]{4,256})"
+# Not starting with ":" or "=": "token::Client" is a path and "token == x" a comparison.
+_VALUE = r"(?P<q>[\"'`]?)(?P<secret>(?![:=])[^\s\"'`,;<>()\[\]{}]{4,256})"
 
 
 _BLANKS = re.compile(r"[\s\-]+")

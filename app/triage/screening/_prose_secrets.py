@@ -72,7 +72,7 @@ def _credential_hits(text: str, plain_text: str) -> Iterator[Span]:
 def _secret_like(value: str, kind: str) -> bool:
     if rx("placeholder").fullmatch(value) or rx("code_reference").fullmatch(value):
         return False
-    if value.lower() in stop_words() or "://" in value:
+    if value.lower() in stop_words() or "://" in value or "::" in value:
         return False
     letters = any(c.isalpha() for c in value)
     digits = any(c.isdigit() for c in value)

@@ -52,7 +52,7 @@ PATTERNS: dict[str, str] = {
         r"[{<\[%].*|\$[{(A-Za-z_].*|[x*.•…_#\-]{3,}|[a-z]+(?:_[a-z]+)+|[A-Z]+(?:_[A-Z]+)+"
         r"|[a-z]+(?:[A-Z][a-z]+)+|[A-Z](?=[A-Za-z]*[a-z])[A-Za-z]*|(?i:(?:your|my|the|example"
         r"|sample|dummy|fake|redacted|placeholder)[_\-][\w\-]*|(?:your|example|sample|dummy"
-        r"|placeholder)\w*|\w*[_\-](?:here|placeholder)|changeme|password|secret|token|required"
+        r"|placeholder)\w*|[\w\-]*[_\-](?:here|placeholder|password|secret|token)|changeme|password|secret|token|required"
         r"|invalid|missing|incorrect|wrong|expired|empty|null|none|nil|true|false|undefined|string"
         r"|hidden|masked|omitted|removed|must|should|reset|changed|sandbox-valid-signature)"
     ),

@@ -118,6 +118,8 @@ def test_a_repeated_word_is_not_a_recovery_phrase() -> None:
         "Пароль не работает",  # Cyrillic words are words, not homoglyph tricks
         f"Transaction:{UUID} is still pending, request id req_01J9ZK3W6V8Q2M4N5P7R",
         "the client secret is rotated every 90 days, right?",
+        "let token_client = token::TokenClient::new(&env, &token);",
+        "      NBXPLORER_BTCRPCPASSWORD: 'rpc-password'",
     ],
 )
 def test_sentences_about_secrets_are_not_secrets(message: str) -> None:
