@@ -146,11 +146,6 @@ def test_a_poisoned_page_among_the_best_hits_is_recorded(poisoned_pipeline: Pipe
     )
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the one-line hand-off in app/triage/drafting/policy.py "
-    "(untrusted_source flag -> reason untrusted_source); remove this marker with it",
-)
 def test_a_draft_that_would_rely_on_a_poisoned_page_goes_to_a_person(
     poisoned_pipeline: Pipeline,
 ) -> None:

@@ -3,6 +3,8 @@
 A draft is handed off when any of these holds, checked in this order:
 
 * ``prompt_injection``: the message tries to steer the assistant;
+* ``untrusted_source``: a retrieved doc passage was withheld as poisoned (instructions
+  to the reader or model, credential phishing, links off the doc set's domains);
 * ``security_exposure``: a secret was pasted or the category is security;
 * ``incident``: outage language about production, or classified as an outage
   (agents own incident comms);
@@ -86,6 +88,10 @@ def handoff_reason(
     flags = set(triage.flags)
     if "prompt_injection" in flags:
         return "prompt_injection"
+    # A poisoned doc page was among the best passages: the rest may answer, but a person
+    # checks before anything goes out (the page itself never reaches the draft).
+    if "untrusted_source" in flags:
+        return "untrusted_source"
     if "secret" in flags or triage.category == "security":
         return "security_exposure"
     outage = signals.mentions_outage and (
