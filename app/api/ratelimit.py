@@ -5,9 +5,9 @@ case, which is acceptable for abuse protection of a help widget.  A deployment t
 needs one global limit would keep the buckets in Redis (one ``EVAL`` of the same
 arithmetic per request); the interface here is what it would implement.
 
-The client is ``request.client.host``: behind a proxy, run uvicorn with
-``--proxy-headers --forwarded-allow-ips=<proxy>`` so that is the real caller, rather
-than trusting a header any caller can set.
+The client is ``request.client.host``, the TCP peer: ``triage serve`` believes
+``X-Forwarded-For`` only from the proxies in ``TRIAGE_FORWARDED_ALLOW_IPS`` (default
+none), so a caller cannot rotate a header to get a fresh bucket per request.
 """
 
 from __future__ import annotations

@@ -174,3 +174,24 @@ def test_serve_against_an_unreachable_database_says_so_in_one_line(
     assert "cannot reach the database" in lines[0]
     assert "triage_no_such_database" in lines[0]
     assert "Traceback" not in proc.stderr
+
+
+def test_serve_trusts_forwarded_headers_only_from_configured_proxies(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    import uvicorn
+
+    from app.cli.serve import serve
+
+    calls: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    monkeypatch.setenv("TRIAGE_DATA_DIR", str(tmp_path))
+    serve(host="127.0.0.1", port=8123, workers=1)
+    monkeypatch.setenv("TRIAGE_FORWARDED_ALLOW_IPS", "10.0.0.7,10.1.0.0/16")
+    serve(host="127.0.0.1", port=8123, workers=1)
+    default, configured = calls
+    assert (default["proxy_headers"], default["forwarded_allow_ips"]) == (False, "")
+    assert (configured["proxy_headers"], configured["forwarded_allow_ips"]) == (
+        True,
+        "10.0.0.7,10.1.0.0/16",
+    )
