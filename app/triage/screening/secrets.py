@@ -2,14 +2,23 @@
 
 Nothing downstream (LLM prompt, embedding, log line, database row) may see a credential a
 developer pasted, so each one is replaced in place by a typed placeholder
-``[REDACTED:<kind>]``.  Kinds:
+``[REDACTED:<kind>]``.
+
+Detection runs on a normalised view of the text (normalise.py: NFKC, zero-width and bidi
+characters removed, Cyrillic/Greek lookalikes folded in mixed tokens), on tokens wrapped
+over two lines joined back, and inside base64 segments that decode to text (_encoded.py);
+spans are mapped back so the original characters are what gets replaced.  Secrets written
+as sentences ("my client secret is …", "mi contraseña es …", "the 12 words are …") come
+from cue words in ``secret_cues.yaml`` (_prose_secrets.py).  Kinds:
 
 - ``private_key``: PEM/OpenSSH/PGP/PuTTY blocks (BEGIN..END, or to the end of a truncated
   body), WIF/xprv/nsec keys, values of ``private_key``/``signing_key`` fields
-- ``recovery_phrase``: >= 12 consecutive English BIP-39 words (seed / mnemonic)
+- ``recovery_phrase``: >= 12 consecutive, mostly distinct English BIP-39 words, or 12-24
+  words of phrase shape after a cue ("seed words:", "frase de recuperación")
 - ``api_secret``: the secret of ``curl -u id:secret`` / ``auth=(id, secret)``, and
   ``client_secret``/``api_key``/``secret`` style assignments (text, JSON, env, headers)
-- ``client_id``: the id half of those pairs, ``client_id``/``token_id`` assignments
+- ``client_id``: the id half of those pairs (also a bare ``<uuid>:<secret>`` and
+  ``Bearer id:secret``), ``client_id``/``token_id`` assignments
 - ``access_token``: ``access_token``/``refresh_token``/``token`` assignments
 - ``bearer_token``: ``Authorization: Bearer <token>``; ``jwt``: three-part JSON Web Tokens
 - ``basic_auth``: ``scheme://user:PASS@host`` and ``Authorization: Basic <base64>``
@@ -19,7 +28,8 @@ developer pasted, so each one is replaced in place by a typed placeholder
 - vendor tokens: ``aws_access_key``, ``aws_secret_key``, ``github_token``, ``gitlab_token``,
   ``stripe_key``, ``slack_token``, ``openai_key``, ``anthropic_key``, ``google_api_key``,
   ``sendgrid_key``, ``npm_token``, ``pypi_token``, ``twilio_key``, ``discord_token``,
-  ``telegram_token``, ``mailchimp_key``, ``square_secret``, ``azure_storage_key``
+  ``telegram_token``, ``mailchimp_key``, ``square_secret``, ``azure_storage_key``, and the
+  prefixed tokens listed in ``secret_cues.yaml`` (``huggingface_token``, ``vault_token``…)
 - ``generic_high_entropy``: a random-looking *quoted* string whose key is not id-like
 
 ``production_credential`` (raises priority to P1 / category security) is true when a
@@ -46,13 +56,12 @@ from app.triage.screening._secret_patterns import (
     PAIR_PRIORITY,
     PRIORITY,
     VENDOR_PRIORITY,
-    bip39_words,
-    english_mnemonic,
     generic_plugins,
     rx,
     value_patterns,
     vendor_plugins,
 )
+from app.triage.screening._shapes import bip39_phrase_spans, card_spans
 from app.triage.screening.normalise import View, joined_view, normalised_view
 
 __all__ = ["Redaction", "RedactionResult", "placeholder_for", "redact_secrets"]
@@ -99,9 +108,6 @@ class _Hit:
 
 
 _NOT_CREDENTIALS = frozenset({"client_id", "card_number", "generic_high_entropy"})
-_MIN_PHRASE_WORDS = 12
-_PHRASE_LENGTHS = (12, 15, 18, 21, 24)
-_MAX_PHRASE_WORDS = _PHRASE_LENGTHS[-1]
 
 
 def redact_secrets(text: str) -> RedactionResult:
@@ -364,64 +370,13 @@ def _looks_random(plugin: Any, value: str) -> bool:
 
 
 def _card_numbers(text: str) -> Iterator[_Hit]:
-    for m in rx("card_candidate").finditer(text):
-        groups = re.split(r"[ \-]", m.group())
-        digits = "".join(groups)
-        if len(groups) > 1 and not _card_grouping([len(g) for g in groups]):
-            continue  # phone numbers, dates and the like are grouped differently
-        if 13 <= len(digits) <= 19 and digits[0] in "23456" and _luhn_ok(digits):
-            yield _Hit(m.start(), m.end(), "card_number")
-
-
-def _card_grouping(lengths: list[int]) -> bool:
-    fours = len(lengths) >= 4 and all(n == 4 for n in lengths[:-1]) and 1 <= lengths[-1] <= 4
-    return fours or lengths in ([4, 6, 5], [4, 6, 4])
-
-
-def _luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
+    for start, end in card_spans(text):
+        yield _Hit(start, end, "card_number")
 
 
 def _recovery_phrases(text: str) -> Iterator[_Hit]:
-    words = bip39_words()
-    run: list[re.Match[str]] = []
-    for m in rx("word").finditer(text):
-        in_list = m.group().lower() in words
-        if run and (not in_list or not rx("phrase_gap").fullmatch(text, run[-1].end(), m.start())):
-            yield from _phrase_hit(run)
-            run = []
-        if in_list:
-            run.append(m)
-    yield from _phrase_hit(run)
-
-
-def _phrase_hit(run: list[re.Match[str]]) -> Iterator[_Hit]:
-    # Prose never strings 12 list words together without a stop word or punctuation.
-    if len(run) < _MIN_PHRASE_WORDS:
-        return
-    # A real phrase is random words: "word word word …" or a chant of three words is not.
-    window = [w.group().lower() for w in run[:_MAX_PHRASE_WORDS]]
-    if len(set(window)) < 0.75 * len(window):
-        return
-    first, last = 0, len(run)
-    if len(run) not in _PHRASE_LENGTHS:
-        # A list word or two of prose may touch the phrase ("… zoo What now?"): trim them only
-        # when a checksum-valid phrase remains; otherwise redact the whole run.
-        for length in sorted(_PHRASE_LENGTHS, reverse=True):
-            starts = range(max(0, len(run) - length - 3), min(len(run) - length, 3) + 1)
-            valid = [i for i in starts if _checksum_ok(run[i : i + length])]
-            if valid:
-                first, last = valid[0], valid[0] + length
-                break
-    yield _Hit(run[first].start(), run[last - 1].end(), "recovery_phrase")
-
-
-def _checksum_ok(words: list[re.Match[str]]) -> bool:
-    return bool(english_mnemonic().check(" ".join(w.group().lower() for w in words)))
+    for start, end in bip39_phrase_spans(text):
+        yield _Hit(start, end, "recovery_phrase")
 
 
 def _is_production_credential(text: str, kinds: set[str]) -> bool:
