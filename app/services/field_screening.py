@@ -51,7 +51,8 @@ class _Found:
         if depth >= _MAX_DEPTH:
             return self.deep(value)
         if isinstance(value, Mapping):
-            return {k: self.value(v, str(k), depth + 1) for k, v in value.items()}
+            # Keys are screened too: a pasted token can just as well be a key.
+            return {self.text(str(k)): self.value(v, str(k), depth + 1) for k, v in value.items()}
         if isinstance(value, list | tuple):
             return [self.value(v, key, depth + 1) for v in value]
         return value

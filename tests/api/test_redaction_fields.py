@@ -91,6 +91,7 @@ def test_secrets_in_metadata_reporter_and_external_ref_are_redacted(
         "env": {"AWS_SECRET_ACCESS_KEY": AWS, "notes": [f"my client secret is {GRID_SECRET}"]},
         "pairs": [f"{UUID}:{GRID_SECRET}", {"deep": {"deeper": ENCODED}}],
         "order": "ord_123",
+        f"sk_live_{STRIPE_TAIL}": True,
         "count": 3,
     }
     ticket = _create(
@@ -102,7 +103,7 @@ def test_secrets_in_metadata_reporter_and_external_ref_are_redacted(
             "external_ref": f"thread-{UUID}:{GRID_SECRET}",
         },
     )
-    secrets = [AWS, GRID_SECRET, ENCODED, PASSWORD, "hunter2-x"]
+    secrets = [AWS, GRID_SECRET, ENCODED, PASSWORD, "hunter2-x", STRIPE_TAIL]
     _assert_absent(repr(ticket), secrets, "the ticket")
     _assert_absent(_stored(api), secrets, "the database")
     # What is not a secret survives as sent; the ticket records what was removed.
