@@ -344,6 +344,9 @@ def seed_ticket(
         return ticket.id, draft.id
 
 
+PG_SERVER_SLACK_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
 @dataclass
 class LiveServer:
     server: Server
@@ -369,6 +372,8 @@ def pg_server(
         TRIAGE_WORKER_POLL_SECONDS="0.2",
         TRIAGE_LOG_LEVEL="WARNING",
         TRIAGE_PUBLIC_ASK_RATE_PER_MINUTE="1000",
+        TRIAGE_SLACK_SIGNING_SECRET=PG_SERVER_SLACK_SECRET,
+        TRIAGE_SLACK_SUPPORT_CHANNELS="C0SUPPORT",
     )
     server = Server(env, workdir / "server.log")
     server.start()  # migrates the empty database at start-up
