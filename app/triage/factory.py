@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from app.answers.build import build_reusable_answers
 from app.knowledge import KnowledgeBase
 from app.settings import Settings
 from app.triage.categorize import CategoryClassifier
@@ -61,4 +62,5 @@ def build_pipeline(settings: Settings, kb: KnowledgeBase) -> TriagePipeline:
         language=LanguageDetector(),
         known_error_codes=known_error_codes(settings.openapi_specs),
         options=PipelineOptions(k=settings.search_k, min_support=settings.answer_min_support),
+        answers=build_reusable_answers(settings, kb),
     )

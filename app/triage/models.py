@@ -64,7 +64,10 @@ class DraftChecks(BaseModel):
 
 
 class Provenance(BaseModel):
-    drafter: Literal["offline", "llm", "handoff"]
+    drafter: Literal["offline", "llm", "handoff", "reusable"]
+    reusable_answer_id: str | None = Field(
+        default=None, description="The agent-approved answer served instead of a new draft."
+    )
     model: str | None = None
     prompt_id: str | None = None
     prompt_version: str | None = None

@@ -12,6 +12,7 @@ import re
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 from app.triage.categorize import CategoryClassifier
 from app.triage.drafting.base import Drafter, DraftRequest, Turn
@@ -19,7 +20,7 @@ from app.triage.drafting.offline import OfflineDrafter
 from app.triage.drafting.phrases import holding_reply
 from app.triage.drafting.policy import handoff_reason, is_account_specific
 from app.triage.language import LanguageDetector
-from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
+from app.triage.models import AskResult, Citation, DraftReply, Provenance, TriageResult
 from app.triage.priority import decide_priority
 from app.triage.screening.injection import detect_injection
 from app.triage.screening.passages import trusted_passages
@@ -48,6 +49,23 @@ def prose_for_classification(text: str) -> str:
     return prose if len(prose) >= 12 else text
 
 
+class _ReusableAnswer(Protocol):
+    @property
+    def id(self) -> str: ...
+    @property
+    def text(self) -> str: ...
+    @property
+    def citations(self) -> list[Citation]: ...
+    @property
+    def similarity(self) -> float: ...
+
+
+class ReusableAnswerLookup(Protocol):
+    """Agent-approved answers to earlier questions (app/answers)."""
+
+    def match(self, question: str, *, language: str | None = None) -> _ReusableAnswer | None: ...
+
+
 @dataclass
 class _Screened:
     request: DraftRequest
@@ -73,7 +91,9 @@ class TriagePipeline:
         language: LanguageDetector,
         known_error_codes: frozenset[str] = frozenset(),
         options: PipelineOptions | None = None,
+        answers: ReusableAnswerLookup | None = None,
     ) -> None:
+        self.answers = answers
         self.taxonomy = taxonomy
         self.retriever = retriever
         self.classifier = classifier
@@ -201,12 +221,38 @@ class TriagePipeline:
             return self._security_reply(request)
         if reason is not None:
             return self._handoff(request, reason, started)
+        reused = self._reusable(request, started)
+        if reused is not None:
+            return reused
         draft = self.drafter.draft(request)
         if not draft.citations and not draft.needs_human:
             draft.needs_human, draft.reason = True, "unsupported_answer"
         if draft.needs_human and not draft.text:
             draft.text = holding_reply(draft.reason, request.language)
         return draft
+
+    def _reusable(self, request: DraftRequest, started: float) -> DraftReply | None:
+        """An agent-approved answer to a question this one paraphrases, preferred to the docs.
+
+        Not for P1: an emergency that reads like an old how-to still needs a person."""
+        if self.answers is None or request.triage.priority == "P1":
+            return None
+        match = self.answers.match(request.question, language=request.language)
+        if match is None:
+            return None
+        return DraftReply(
+            text=match.text,
+            citations=match.citations,
+            confidence=round(min(match.similarity, 1.0), 3),
+            needs_human=False,
+            language=request.language,
+            provenance=Provenance(
+                drafter="reusable",
+                reusable_answer_id=match.id,
+                retrieved_chunk_ids=[h.chunk_id for h in request.hits],
+                latency_ms=round((time.perf_counter() - started) * 1000, 2),
+            ),
+        )
 
     def _security_reply(self, request: DraftRequest) -> DraftReply:
         from app.triage.drafting.phrases import phrase

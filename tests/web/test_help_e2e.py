@@ -31,6 +31,15 @@ def test_a_grid_question_is_answered_with_cited_links_then_rate_limited(
     hrefs = links.evaluate_all("(as) => as.map((a) => a.href)")
     assert any("/core-concepts/quote-system" in h for h in hrefs), hrefs
     assert all(h.startswith("https://") for h in hrefs), hrefs
+    # One numbering: every [n] in the answer links to the n-th listed source, and the
+    # sources are listed once (under the answer), not again inside it.
+    markers = page.locator("#answer a.cite").evaluate_all(
+        "(as) => as.map((a) => a.getAttribute('href'))"
+    )
+    sources = page.locator("#sources > li").count()
+    assert markers, "the answer cites nothing"
+    assert set(markers) <= {f"#source-{n}" for n in range(1, sources + 1)}
+    assert "Sources:" not in (answer.text_content() or "")
     page.screenshot(path=tmp_path / "help-answer.png", full_page=True)
 
     # One question per minute in this app: the next one is refused, and says so.

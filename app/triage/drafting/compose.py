@@ -108,6 +108,7 @@ def compose(
     prose = [c for c in chosen if c.kind != "code"]
     code = [c for c in chosen if c.kind == "code"]
     current_source: int | None = None
+    current_sub = ""
     for item in prose:
         source = item.candidate.source
         if source != current_source:
@@ -115,6 +116,12 @@ def compose(
                 lines.append("")
             lines.append(f"**{_label(request, source)}** {marker(item)}")
             current_source = source
+            current_sub = _label(request, source).rsplit(" › ", 1)[-1]
+        sub = item.candidate.subheading
+        if sub and sub != current_sub:
+            # Steps under "Successful payout" and under "Returned payout" mean different things.
+            lines.append(f"*{sub}*")
+            current_sub = sub
         lines += [item.rendered(), ""]
     for item in code:
         language_label = item.candidate.block.language or ""

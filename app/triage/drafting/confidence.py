@@ -16,6 +16,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from app.triage.drafting.blocks import is_field_list
+
 if TYPE_CHECKING:
     from app.triage.drafting.compose import Chosen
     from app.triage.drafting.offline import Section
@@ -38,6 +40,8 @@ class AnswerFeatures:
     rank: float = 0.0  # the chosen section's retrieval rank (0 = first)
     shape_fit: float = 0.0  # steps or code for a how-to, the code's row for an error
     question_terms: float = 0.0  # how many content terms the question has (log)
+    field_dump: float = 0.0  # share of the quoted words that come from schema field lists
+    sources: float = 0.0  # how many doc sections the reply quotes
 
     def fill(
         self,
@@ -68,6 +72,9 @@ class AnswerFeatures:
         else:
             self.shape_fit = 1.0
         self.question_terms = math.log1p(len(weights.idf))
+        words = sum(c.words for c in chosen) or 1
+        self.field_dump = sum(c.words for c in chosen if is_field_list(c.candidate.block)) / words
+        self.sources = float(len({c.candidate.source for c in chosen}))
 
     def vector(self) -> list[float]:
         values = [
@@ -80,6 +87,8 @@ class AnswerFeatures:
             self.rank,
             self.shape_fit,
             self.question_terms,
+            self.field_dump,
+            self.sources,
         ]
         return values + [float(self.shape == s) for s in SHAPES]
 
@@ -97,6 +106,8 @@ FEATURE_NAMES = (
     "rank",
     "shape_fit",
     "question_terms",
+    "field_dump",
+    "sources",
     *(f"shape_{s}" for s in SHAPES),
 )
 

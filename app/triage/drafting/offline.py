@@ -59,6 +59,7 @@ class Candidate:
     block: Block
     terms: frozenset[str]
     score: float = 0.0
+    subheading: str = ""  # the heading inside the section that this block sits under
 
 
 @dataclass
@@ -84,10 +85,14 @@ def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section
         section = Section(rank, hit, heading_terms=terms(f"{hit.title} {hit.heading}"))
         seen: set[str] = set()
         order = 0
+        subheading = ""
         for part in _parts(hit, lookup):
             for index, block in enumerate(parse_blocks(part.text)):
+                if block.kind == "heading":
+                    subheading = block.text
+                    continue
                 key = " ".join(block.text.split())
-                if block.kind == "heading" or key in seen:
+                if key in seen:
                     continue
                 seen.add(key)
                 previous = section.candidates[-1] if section.candidates else None
@@ -102,7 +107,9 @@ def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section
                     previous.terms = terms(previous.block.text)
                     continue
                 section.candidates.append(
-                    Candidate(rank, order, part.chunk_id, block, terms(block.text))
+                    Candidate(
+                        rank, order, part.chunk_id, block, terms(block.text), subheading=subheading
+                    )
                 )
                 order += 1
         sections.append(section)
@@ -290,6 +297,15 @@ class OfflineDrafter:
                 or weights.coverage(terms(r)) >= 0.5 * top
             ]
             return Chosen(cand, rows=rows[:_SMALL_TABLE_ROWS]) if rows else None
+        if is_field_list(block):
+            # A schema dump helps only where it names a field the developer asked about,
+            # and then only that field's own line.
+            named = [
+                item.splitlines()[0]
+                for item in list_items(block)
+                if identifier_hits(question.identifiers, item.splitlines()[0])
+            ]
+            return Chosen(cand, items=named[:3]) if named else None
         if block.kind == "list" and block.words > _LONG_LIST_WORDS:
             items = list_items(block)
             scored = [

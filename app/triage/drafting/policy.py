@@ -41,7 +41,8 @@ _STATUS_QUESTION = re.compile(
 _ACTION_REQUEST = re.compile(
     r"\b(refund|reverse|reversal|cancel (?:the|this|our) (?:payment|payout|transfer)|"
     r"manually (?:approve|verify|review)|override|expedite|"
-    r"(?:increase|raise|bump|lift) (?:our|my|the) (?:\w+ )?limits?|"
+    r"(?:increase|raise|bump|lift) (?:our|my|the) (?:[\w-]+ ){0,3}(?:limits?|max(?:imum)?|cap)|"
+    r"l[ií]mite\w* .{0,60}(?:da nossa conta|de nuestra cuenta|de nuestro)|"
     r"unblock|unfreeze our|whitelist|approve our|reembols\w*|devoluci[oó]n|aprobar manualmente|"
     r"estorn\w*|aprovar manualmente|reverter|revertir)\b",
     re.IGNORECASE,
