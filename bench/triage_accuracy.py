@@ -28,11 +28,11 @@ from app.settings import Settings
 from app.triage.categorize import CategoryClassifier
 from app.triage.language import LanguageDetector
 from app.triage.models import TriageResult
-from app.triage.pipeline import TriagePipeline
+from app.triage.pipeline import TriagePipeline, prose_for_classification
 from app.triage.screening.injection import detect_injection
 from app.triage.screening.secrets import redact_secrets
 from app.triage.signals import extract_signals
-from app.triage.taxonomy import load_taxonomy
+from app.triage.taxonomy import Taxonomy, load_taxonomy
 from evals.datasets import EvalItem, load_jsonl
 from evals.metrics.classification import classification_report
 
@@ -102,10 +102,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--errors", action="store_true", help="list every wrong row")
+    parser.add_argument("--taxonomy", type=Path, default=None, help="instead of the built-in")
+    parser.add_argument(
+        "--train-on",
+        type=Path,
+        action="append",
+        default=[],
+        help="labelled file whose messages join the taxonomy's examples (repeatable); "
+        "for cross-file checks: never score a file that is also trained on",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        settings = Settings(data_dir=Path(tmp))
-        taxonomy = load_taxonomy(settings.taxonomy_path)
+        settings = Settings(data_dir=Path(tmp), taxonomy_path=args.taxonomy)
+        taxonomy = _with_examples(load_taxonomy(settings.taxonomy_path), args.train_on)
         embeddings = build_embeddings(settings)
         classifier = CategoryClassifier(
             taxonomy,
@@ -129,6 +138,17 @@ def main() -> None:
             print_table(
                 f"bench/triage_accuracy.py {path.name}", [(k, str(v)) for k, v in figures.items()]
             )
+
+
+def _with_examples(taxonomy: Taxonomy, files: list[Path]) -> Taxonomy:
+    data = taxonomy.model_dump()
+    for path in files:
+        for item in load_jsonl(path):
+            if item.category in data["categories"]:
+                data["categories"][item.category]["examples"].append(
+                    prose_for_classification(item.message)
+                )
+    return Taxonomy.model_validate(data)
 
 
 def _known_codes(settings: Settings) -> frozenset[str]:

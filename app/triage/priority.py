@@ -92,7 +92,8 @@ def decide_priority(
     if not sandbox and _exposure(folded, category):
         bump("P1", "credential or account exposed")
         urgent = True
-    if decision.priority == "P1" and not urgent:
+    # Recall first: a P1 category about production keeps its P1 even with no cue found.
+    if decision.priority == "P1" and not urgent and not production:
         decision.priority = "P2"
         decision.reasons.append("no outage, missing money or exposure named: P2")
     has_server_error = any(500 <= s <= 599 for s in signals.http_statuses)

@@ -187,6 +187,13 @@ def test_no_inflation(text: str, category: str, expected: str) -> None:
     assert _priority(text, category) == expected
 
 
+def test_an_incident_in_production_keeps_p1_without_a_cue() -> None:
+    # The category model's "incident" about production is trusted: missing a P1 costs most.
+    text = "Our production checkout broke twenty minutes ago and the errors point at Grid."
+    assert _priority(text, "incident_outage") == "P1"
+    assert _priority(text.replace("production ", ""), "incident_outage") == "P2"
+
+
 def test_money_stuck_with_no_environment_named_is_p2() -> None:
     text = "The payout to our supplier hasn't arrived after 3 days, can you check?"
     assert _priority(text, "transfers_payments") == "P2"
