@@ -102,20 +102,7 @@ def _row(question_id: str, decision: Any, draft: Any, seconds: float) -> dict[st
     }
 
 
-def run(args: argparse.Namespace) -> None:
-    from _common import REPO, SHARED_DATA
-
-    from app.knowledge import build_knowledge_base
-    from app.settings import Settings
-    from app.triage.drafting.base import DraftRequest
-    from app.triage.factory import build_pipeline
-    from app.triage.llm.client import build_chat_model
-    from app.triage.llm.drafter import LLMDrafter
-    from app.triage.screening.secrets import redact_secrets
-    from app.triage.signals import extract_signals
-    from evals.datasets import load_jsonl
-
-    base = f"http://127.0.0.1:{args.port}/v1"
+def _start_server(args: argparse.Namespace) -> subprocess.Popen[bytes]:
     server_cmd = [
         str(args.server_python),
         str(Path(__file__).resolve()),
@@ -137,8 +124,27 @@ def run(args: argparse.Namespace) -> None:
     print(f"model server log: {log_path}", flush=True)
     with log_path.open("wb") as log:
         proc = subprocess.Popen(server_cmd, stdout=log, stderr=subprocess.STDOUT)
+    return proc
+
+
+def run(args: argparse.Namespace) -> None:
+    from _common import REPO, SHARED_DATA
+
+    from app.knowledge import build_knowledge_base
+    from app.settings import Settings
+    from app.triage.drafting.base import DraftRequest
+    from app.triage.factory import build_pipeline
+    from app.triage.llm.client import build_chat_model
+    from app.triage.llm.drafter import LLMDrafter
+    from app.triage.screening.secrets import redact_secrets
+    from app.triage.signals import extract_signals
+    from evals.datasets import load_jsonl
+
+    base = args.base_url or f"http://127.0.0.1:{args.port}/v1"
+    proc = None if args.base_url else _start_server(args)
     try:
-        _wait_ready(base, proc, timeout=300)
+        if proc is not None:
+            _wait_ready(base, proc, timeout=300)
         data_dir = args.data_dir
         settings = Settings(
             data_dir=data_dir,
@@ -152,7 +158,8 @@ def run(args: argparse.Namespace) -> None:
             openapi_specs=[SHARED_DATA / "corpus_grid/openapi.yaml"],
         )
         kb = build_knowledge_base(settings, refresh_seconds=3600)
-        kb.synchronizer().sync([SHARED_DATA / "corpus_grid"])
+        synced = kb.synchronizer().sync([SHARED_DATA / "corpus_grid"])
+        print(f"index: {kb.store.count()} chunks ({synced.seconds:.0f} s to sync)", flush=True)
         pipeline = build_pipeline(settings, kb)
         drafter = pipeline.drafter
         assert isinstance(drafter, LLMDrafter)
@@ -183,11 +190,12 @@ def run(args: argparse.Namespace) -> None:
         runaway_seconds = time.perf_counter() - started
         models_seconds = _models_answer_seconds(base)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        if proc is not None:
+            proc.terminate()
+            try:
+                proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
     _report(rows, draft, runaway_seconds, models_seconds, args)
 
 
@@ -259,9 +267,10 @@ def main() -> None:
         serve(sys.argv[2:])
         return
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--model", type=Path, required=True, help="A GGUF file.")
+    parser.add_argument("--model", type=Path, default=None, help="A GGUF file.")
     parser.add_argument("--server-python", type=Path, default=Path("/tmp/llama-venv/bin/python"))
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument("--base-url", default=None, help="Use a server already running here.")
     parser.add_argument("--limit", type=int, default=10, help="First N grid_dev questions.")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/llm-local-kb"))
     parser.add_argument("--n-ctx", type=int, default=8192)
@@ -270,7 +279,10 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--context-tokens", type=int, default=1500)
     parser.add_argument("--runaway-max-tokens", type=int, default=256)
-    run(parser.parse_args())
+    args = parser.parse_args()
+    if args.model is None and args.base_url is None:
+        parser.error("give --model (a GGUF file to serve) or --base-url (a running server)")
+    run(args)
 
 
 if __name__ == "__main__":
