@@ -32,9 +32,6 @@ from ingest.retrieval import Hit, HybridRetriever
 
 log = logging.getLogger(__name__)
 
-# What to look up when a developer pasted a credential: the reply must tell them to rotate it.
-_ROTATION_QUERY = "rotate API credentials client secret key compromised authentication"
-
 
 _CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
 _JSON_OBJECT = re.compile(r"\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}")
@@ -198,7 +195,7 @@ class TriagePipeline:
 
     # -- retrieval and drafting -------------------------------------------------------
     def _retrieve(self, text: str, signals: Signals, triage: TriageResult) -> list[Hit]:
-        query = _ROTATION_QUERY if "secret" in triage.flags else text
+        query = text  # secrets are already replaced by placeholders
         # Exact identifiers help BM25 find the page that documents an error or endpoint.
         extra = [*signals.error_codes, *(e.path for e in signals.endpoints)]
         hits = self.retriever.search(query, self.options.k, extra_terms=extra)
@@ -257,10 +254,9 @@ class TriagePipeline:
     def _security_reply(self, request: DraftRequest) -> DraftReply:
         from app.triage.drafting.phrases import phrase
 
-        # The advice answers "how do I rotate credentials", not the message that leaked one.
-        advice = self.offline_drafter.draft(
-            request.model_copy(update={"question": _ROTATION_QUERY})
-        )
+        # The warning first, then the question the developer actually asked, answered
+        # from the docs when they answer it; a person reviews before anything is sent.
+        advice = self.offline_drafter.draft(request)
         text = phrase("secret_intro", request.language)
         if advice.text:
             text = f"{text}\n\n{advice.text}"

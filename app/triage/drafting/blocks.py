@@ -151,13 +151,34 @@ def list_items(block: Block) -> list[str]:
 
 
 _FIELD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+`[\w.\[\]-]+`\s*\(")
+_SCHEMA_LINE = re.compile(
+    r"`[\w.\[\]-]+`\s*\((?:string|integer|number|boolean|object|array|oneOf)|\*\*Variant \d+"
+)
 
 
 def is_field_list(block: Block) -> bool:
     """A schema's field-by-field list ("- `amount` (integer, required): ..."), as generated
     API-reference pages have: it names fields but rarely says how or why."""
-    if block.kind != "list":
+    if block.kind not in ("list", "paragraph"):
         return False
-    items = list_items(block)
+    if len(_SCHEMA_LINE.findall(block.text)) >= 2:
+        return True
+    items = list_items(block) if block.kind == "list" else []
     fields = sum(1 for item in items if _FIELD_ITEM.match(item))
     return bool(items) and fields / len(items) >= 0.5
+
+
+_FIELD_START = re.compile(r"(?:^|(?<=\s))-\s+`([\w.\[\]-]+)`\s*\(")
+
+
+def schema_fields(block: Block) -> list[tuple[str, str]]:
+    """(field name, its exact "- `name` (type): description" text) in a schema dump,
+    which generated pages sometimes run together on one line."""
+    starts = list(_FIELD_START.finditer(block.text))
+    fields = []
+    for index, match in enumerate(starts):
+        end = starts[index + 1].start() if index + 1 < len(starts) else len(block.text)
+        text = block.text[match.start() : end].strip().split("\n")[0]
+        text = text.split(" - **Variant")[0].strip()  # the next variant's label, run on
+        fields.append((match.group(1), text))
+    return fields

@@ -44,7 +44,7 @@ class Chosen:
         if block.kind == "table" and self.rows:
             head = f"{block.header}\n" if block.header else ""
             return head + "\n".join(self.rows)
-        if block.kind == "list" and self.items:
+        if block.kind in ("list", "paragraph") and self.items:
             return "\n".join(self.items)
         return block.text
 

@@ -22,6 +22,7 @@ from app.triage.drafting.blocks import (
     is_field_list,
     list_items,
     parse_blocks,
+    schema_fields,
 )
 from app.triage.drafting.compose import Chosen, compose
 from app.triage.drafting.confidence import AnswerFeatures, AnswerModel
@@ -116,6 +117,11 @@ def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section
     return sections
 
 
+def _balanced(code: str) -> bool:
+    """False for an example cut off mid-way (an unclosed brace or bracket)."""
+    return code.count("{") == code.count("}") and code.count("[") == code.count("]")
+
+
 def _continues(previous: Block, block: Block) -> bool:
     return previous.kind == block.kind == "code" and previous.language == block.language
 
@@ -207,16 +213,21 @@ class OfflineDrafter:
                 + w.rank / (1 + section.rank)
                 - w.reference * dump / words
             )
-        best = max(sections, key=lambda s: s.score)
-        others = sorted((s for s in sections if s is not best), key=lambda s: -s.score)
-        chosen = self._blocks_for(question, best, weights)
-        code_only = (
-            not chosen
-            and question.wants_code
-            and any(c.block.kind == "code" for c in best.candidates)
-        )
-        if not chosen and not code_only:
+        ordered = sorted(sections, key=lambda s: -s.score)
+        # The best-scoring section may hold nothing quotable (a schema dump naming none of
+        # the asked fields): the next one that does answers instead.
+        for best in ordered[:3]:
+            chosen = self._blocks_for(question, best, weights)
+            code_only = (
+                not chosen
+                and question.wants_code
+                and any(c.block.kind == "code" for c in best.candidates)
+            )
+            if chosen or code_only:
+                break
+        else:
             return [], features
+        others = [s for s in ordered if s is not best]
         if question.shape == "how_to" and not any(c.kind == "list" for c in chosen):
             chosen.extend(self._steps_elsewhere(weights, sections, best))
         covered = frozenset().union(
@@ -301,11 +312,11 @@ class OfflineDrafter:
             # A schema dump helps only where it names a field the developer asked about,
             # and then only that field's own line.
             named = [
-                item.splitlines()[0]
-                for item in list_items(block)
-                if identifier_hits(question.identifiers, item.splitlines()[0])
+                text
+                for name, text in schema_fields(block)
+                if name in question.identifiers or identifier_hits(question.identifiers, text)
             ]
-            return Chosen(cand, items=named[:3]) if named else None
+            return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
         if block.kind == "list" and block.words > _LONG_LIST_WORDS:
             items = list_items(block)
             scored = [
@@ -346,12 +357,16 @@ class OfflineDrafter:
             for cand in sorted(section.candidates, key=lambda c: -c.score):
                 if cand.block.kind in ("code", "table") or cand.score < 0.6 * best.score:
                     break
+                if is_field_list(cand.block):
+                    continue
                 new = weights.covered(cand.terms) - covered
-                names_new = identifier_hits(question.identifiers, cand.block.text) and not any(
-                    i in " ".join(c.block.text for c in best.candidates)
-                    for i in question.identifiers
+                best_text = " ".join(c.block.text for c in best.candidates)
+                names_new = any(
+                    i in cand.block.text and i not in best_text for i in question.identifiers
                 )
-                if weights.coverage(new) >= 0.2 or names_new:
+                # Only what the first section lacks and the question asks for by name or
+                # in substance: a loosely related passage reads as a wrong answer.
+                if names_new or weights.coverage(new) >= 0.35:
                     return [Chosen(cand)]
             break
         return []
@@ -372,7 +387,9 @@ class OfflineDrafter:
             for s in sections
             if s.rank in used or s.hit.doc_id == best.hit.doc_id
             for c in s.candidates
-            if c.block.kind == "code" and 2 <= code_lines(c.block) <= _MAX_CODE_LINES
+            if c.block.kind == "code"
+            and 2 <= code_lines(c.block) <= _MAX_CODE_LINES
+            and _balanced(c.block.text)
         ]
         if not pool:
             return None

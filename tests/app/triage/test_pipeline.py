@@ -95,7 +95,8 @@ def test_pasted_production_secret_is_redacted_and_raises_priority(pipeline: Tria
     assert result.draft.needs_human
     assert result.draft.reason == "security_exposure"
     assert "rotate" in result.draft.text.lower()
-    assert result.draft.citations, "the rotation advice cites the docs on credentials"
+    # What follows the warning answers the question asked (authentication), from the docs.
+    assert all(c.doc_id.startswith("docs/") for c in result.draft.citations)
 
 
 def test_injection_is_flagged_and_always_needs_a_human(pipeline: TriagePipeline) -> None:
