@@ -15,10 +15,11 @@ import yaml
 
 # What a value after a cue is made of; quotes, brackets and separators end it.
 # Not starting with ":" or "=": "token::Client" is a path and "token == x" a comparison.
-_VALUE = r"(?P<q>[\"'`]?)(?P<secret>(?![:=])[^\s\"'`,;<>()\[\]{}]{4,256})"
+# Nor running into the next query parameter ("client_secret=…&x=1").
+_VALUE = r"(?P<q>[\"'`]?)(?P<secret>(?![:=])(?:(?!&[\w.\-]+=)[^\s\"'`,;<>()\[\]{}]){4,256})"
 
 
-_BLANKS = re.compile(r"[\s\-]+")
+_BLANKS = re.compile(r"[\s\-_]+")
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class CredentialCue:
 
 
 def plain(text: str) -> str:
-    """Lower case, every run of blanks and hyphens one space: what anchors are checked on."""
+    """Lower case, runs of blanks, hyphens, underscores one space: what anchors are checked on."""
     return _BLANKS.sub(" ", text.lower())
 
 
@@ -46,9 +47,9 @@ def _data() -> dict[str, Any]:
 
 def _alternation(phrases: list[str]) -> str:
     # Longest first, so "secret access key" wins over "secret key"; inner spaces match any
-    # run of blanks or hyphens ("client-secret", "client  secret").
+    # run of blanks, hyphens or underscores ("client-secret", "api_key").
     ordered = sorted({p.lower() for p in phrases}, key=len, reverse=True)
-    return "|".join(re.escape(p).replace(r"\ ", r"[\s\-]+") for p in ordered)
+    return "|".join(re.escape(p).replace(r"\ ", r"[\s\-_]+") for p in ordered)
 
 
 def _connector(required: bool) -> str:

@@ -33,6 +33,7 @@ _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}
 _PHRASE_WORD = re.compile(r"[^\W\d_]{3,12}(?![\w\-])")
 # Between the words of a phrase: blanks, commas, quotes, list numbers, one line break.
 _PHRASE_GAP = re.compile(r"(?:[ \t,;\"'\[\]]|\r?\n(?![ \t]*\r?\n)|\d{1,2}[.):\-](?=\s))*")
+_CODE_PATH = re.compile(r"[A-Za-z_$][\w$]*(?:\??\.[A-Za-z_$][\w$]*)+\??")
 _MIN_PHRASE = 12
 _MAX_PHRASE = 24
 
@@ -74,6 +75,8 @@ def _secret_like(value: str, kind: str) -> bool:
         return False
     if value.lower() in stop_words() or "://" in value or "::" in value:
         return False
+    if _CODE_PATH.fullmatch(value):
+        return False  # env.STELLAR_SECRET?.trim, config.client.secret: code, not a value
     letters = any(c.isalpha() for c in value)
     digits = any(c.isdigit() for c in value)
     if kind == "client_id":

@@ -36,6 +36,8 @@ PATTERNS: dict[str, str] = {
     "kv_unquoted": (
         r"(?<![\w.\-])" + _KEY + r"(?P<secret>(?![:=])[^\s\"'`,;&(){}\[\]<>]{1,512}+)(?![(.\w])"
     ),
+    # <ClientSecret>…</ClientSecret>: the element name is the key.
+    "xml_element": r"<(?P<key>[A-Za-z][\w.\-]{0,60})>(?P<secret>[^<>\s]{4,512})</(?P=key)>",
     "key_before": (
         r"(?P<key>[^\W\d][\w.\-]{0,80})[\"'\]]{0,2}\s*(?:=|:|=>|:=|!==?|===?|\(|\+=)\s*@?[\"'`]?$"
     ),
@@ -134,6 +136,10 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (r"\b(?P<secret>AIza[0-9A-Za-z_\-]{35})", "google_api_key"),
     (r"\b(?P<secret>npm_[A-Za-z0-9]{36})(?![A-Za-z0-9])", "npm_token"),
+    (
+        r"(?P<secret>https://(?:ptb\.|canary\.)?discord(?:app)?\.com/api/webhooks/\d+/[\w\-]{20,})",
+        "discord_webhook",
+    ),
     (
         r"\b(?P<secret>eyJ[A-Za-z0-9_\-]{5,}\.eyJ[A-Za-z0-9_\-]{5,}\.[A-Za-z0-9_\-]{10,})",
         "jwt",

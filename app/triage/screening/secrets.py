@@ -274,7 +274,7 @@ def _pattern_hits(text: str) -> Iterator[_Hit]:
             yield _Hit(m.start("secret"), m.end("secret"), kind, pair)
             if pair and _plausible(m.group("id"), "client_id"):
                 yield _Hit(m.start("id"), m.end("id"), "client_id", pair)
-    for regex in (rx("kv_quoted"), rx("kv_unquoted")):
+    for regex in (rx("kv_quoted"), rx("kv_unquoted"), rx("xml_element")):
         yield from _assignment_hits(regex, text)
 
 
