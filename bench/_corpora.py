@@ -254,7 +254,7 @@ def hybrid_index(
     report = kb.synchronizer().sync([prepared.root])
     info = {
         "docs": report.docs_seen,
-        "chunks": report.chunks_written,
+        "chunks": kb.store.count(),
         "seconds": round(report.seconds, 1),
     }
     done.write_text(json.dumps(info))

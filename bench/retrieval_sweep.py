@@ -44,11 +44,13 @@ def main() -> None:
     parser.add_argument(
         "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-retrieval"
     )
+    parser.add_argument("--sample", action="append", default=[], metavar="NAME=N")
     parser.add_argument("--dense-weights", default="1.0")
     parser.add_argument("--doc-weights", default="0.0")
     parser.add_argument("--heading-repeats", default="1")
     parser.add_argument("--rrf-ks", default="60")
     parser.add_argument("--candidates", default="30")
+    parser.add_argument("--dense-without-ids", default="0", help="0, 1 or 0,1")
     args = parser.parse_args()
 
     def floats(text: str) -> list[float]:
@@ -61,22 +63,37 @@ def main() -> None:
             [int(x) for x in args.heading_repeats.split(",")],
             [int(x) for x in args.rrf_ks.split(",")],
             [int(x) for x in args.candidates.split(",")],
+            [bool(int(x)) for x in args.dense_without_ids.split(",")],
         )
     )
     corpora = []
     for name in args.corpora.split(","):
         corpus = CORPORA[name]
-        items = [i for i in questions(corpus) if split_of(i) == "tune"]
-        prepared = prepare(corpus, args.cache_dir)
+        every = questions(corpus)
+        items = [i for i in every if split_of(i) == "tune"]
+        sample = dict(e.split("=", 1) for e in args.sample)
+        if name in sample:  # the same page selection bench/retrieval.py --sample indexed
+            gold = {d for i in every for d in i.gold_doc_ids}
+            prepared = prepare(
+                corpus, args.cache_dir, keep_docs=gold, distractors=int(sample[name])
+            )
+        else:
+            prepared = prepare(corpus, args.cache_dir)
         kb, _ = hybrid_index(prepared, settings_for(prepared, args.cache_dir))
         _memoised_query(kb.store)
         chunks = kb.store.all_chunks()
         corpora.append((name, kb, items, chunks, kb.store.revision()))
 
     lexical: dict[tuple[str, int], LexicalIndex] = {}
-    print("dense_w doc_w heads rrf_k cands | " + " | ".join(n for n, *_ in corpora) + " | mean")
-    for dense_w, doc_w, heads, rrf_k, cands in grid:
-        fusion = Fusion(dense_weight=dense_w, doc_weight=doc_w, heading_repeats=heads)
+    names = " | ".join(n for n, *_ in corpora)
+    print(f"dense_w doc_w heads rrf_k cands no_ids | {names} | mean")
+    for dense_w, doc_w, heads, rrf_k, cands, no_ids in grid:
+        fusion = Fusion(
+            dense_weight=dense_w,
+            doc_weight=doc_w,
+            heading_repeats=heads,
+            dense_without_ids=no_ids,
+        )
         cells, hit5s = [], []
         for name, kb, items, chunks, revision in corpora:
             retriever = HybridRetriever(
@@ -96,7 +113,7 @@ def main() -> None:
             hit5s.append(means["hit@5"])
             cells.append(f"{means['hit@1']:.2f} {means['hit@5']:.3f} {means['mrr@10']:.3f}")
         print(
-            f"{dense_w:7.2f} {doc_w:5.2f} {heads:5d} {rrf_k:5d} {cands:5d} | "
+            f"{dense_w:7.2f} {doc_w:5.2f} {heads:5d} {rrf_k:5d} {cands:5d} {no_ids:d} | "
             + " | ".join(cells)
             + f" | {sum(hit5s) / len(hit5s):.3f}",
             flush=True,

@@ -87,6 +87,21 @@ class Fusion:
     # document: a page matching the question in several places outranks a lone snippet.
     doc_weight: float = 0.0
     heading_repeats: int = 1
+    # Ids, hashes and URLs pasted into a message mean nothing to the embedding model and
+    # dilute the question; BM25 still sees them.
+    dense_without_ids: bool = False
+
+
+_OPAQUE = re.compile(
+    r"https?://\S+|\b[A-Za-z]+:[0-9a-f]{8}-[0-9a-f-]{8,}\b|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f-]{14,}\b"
+    r"|\b(?=[A-Za-z0-9]*\d)[A-Za-z0-9]{24,}\b"
+)
+
+
+def dense_query(text: str) -> str:
+    """The message without opaque ids and URLs, unless nothing else is left."""
+    cleaned = " ".join(_OPAQUE.sub(" ", text).split())
+    return cleaned if len(cleaned) >= 12 else text
 
 
 class LexicalIndex:
@@ -217,7 +232,9 @@ class HybridRetriever:
         dense: list[tuple[StoredChunk, float]] = []
         lexical: list[tuple[StoredChunk, float]] = []
         if mode in ("hybrid", "dense"):
-            vector = self.embeddings.embed_query(query)
+            vector = self.embeddings.embed_query(
+                dense_query(query) if self.fusion.dense_without_ids else query
+            )
             dense = [
                 (c, s)
                 for c, s in self.store.query(vector, pool, filters.chroma_where())
