@@ -28,6 +28,8 @@ class CredentialCue:
     regex: re.Pattern[str]
     # Cheap substring checks on ``plain(text)``: the regex runs only when one is present.
     anchors: tuple[str, ...]
+    # The first word of every cue, lower case: where in a text the regex is tried.
+    first_words: tuple[str, ...]
 
     def may_match(self, plain_text: str) -> bool:
         return any(anchor in plain_text for anchor in self.anchors)
@@ -72,7 +74,8 @@ def credential_cues() -> tuple[CredentialCue, ...]:
             rf"(?:{linked}{_connector(True)}|{_connector(required)}){_VALUE}"
         )
         anchors = tuple(plain(cue) for cue in entry["cues"])
-        cues.append(CredentialCue(str(entry["kind"]), re.compile(pattern), anchors))
+        first = tuple({_BLANKS.split(cue.lower())[0] for cue in entry["cues"]})
+        cues.append(CredentialCue(str(entry["kind"]), re.compile(pattern), anchors, first))
     return tuple(cues)
 
 
@@ -115,18 +118,21 @@ def stop_words() -> frozenset[str]:
     return frozenset(w.lower() for words in _data()["stop_words"].values() for w in words.split())
 
 
+@dataclass(frozen=True)
+class PrefixedTokens:
+    """Every vendor prefix of ``token_prefixes`` in one regex; the prefix names the kind."""
+
+    regex: re.Pattern[str]
+    kinds: dict[str, str]
+
+
 @cache
-def prefixed_tokens() -> tuple[tuple[re.Pattern[str], str], ...]:
-    """(regex, kind) for each vendor in ``token_prefixes``; the token is group 0."""
-    out = []
-    for kind, prefixes in _data()["token_prefixes"].items():
-        alternation = "|".join(re.escape(p) for p in sorted(prefixes, key=len, reverse=True))
-        pattern = (
-            rf"(?<![\w\-.])(?:{alternation})(?=[\w\-.]*\d)[A-Za-z0-9_\-.]{{16,}}"
-            rf"(?<![.\-])(?![\w\-])"
-        )
-        out.append((re.compile(pattern), str(kind)))
-    return tuple(out)
+def prefixed_tokens() -> PrefixedTokens:
+    kinds = {p: str(kind) for kind, prefixes in _data()["token_prefixes"].items() for p in prefixes}
+    alternation = "|".join(re.escape(p) for p in sorted(kinds, key=len, reverse=True))
+    # Literal prefixes first, so the regex engine skips ahead; boundaries checked by caller.
+    pattern = rf"(?P<prefix>{alternation})(?=[\w\-.]*\d)[A-Za-z0-9_\-.]{{16,}}(?<![.\-])(?![\w\-])"
+    return PrefixedTokens(re.compile(pattern), kinds)
 
 
 @cache

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 
 from app.triage.screening._cues import (
+    CredentialCue,
     auth_scheme_header,
     credential_cues,
     phrase_anchor_regex,
@@ -48,9 +49,13 @@ def prose_hits(text: str) -> Iterator[Span]:
 
 def _listed_tokens(text: str) -> Iterator[Span]:
     """Vendor prefixes and Authorization schemes listed in ``secret_cues.yaml``."""
-    for regex, kind in prefixed_tokens():
-        for m in regex.finditer(text):
-            yield m.start(), m.end(), kind
+    tokens = prefixed_tokens()
+    for m in tokens.regex.finditer(text):
+        before = text[m.start() - 1] if m.start() else " "
+        if not (before.isalnum() or before in "_-."):
+            yield m.start(), m.end(), tokens.kinds[m.group("prefix")]
+    if "uthorization" not in text and "UTHORIZATION" not in text:
+        return
     for m in auth_scheme_header().finditer(text):
         value = m.group("secret").rstrip(_TRAILING)
         if _secret_like(value, "api_secret"):
@@ -58,16 +63,39 @@ def _listed_tokens(text: str) -> Iterator[Span]:
 
 
 def _credential_hits(text: str, plain_text: str) -> Iterator[Span]:
+    low = text.lower()
     for cue in credential_cues():
-        if not cue.may_match(plain_text):
-            continue
-        for m in cue.regex.finditer(text):
-            value = m.group("secret")
-            if not m.group("q"):
-                value = value.rstrip(_PASSWORD_TRAILING if cue.kind == "password" else _TRAILING)
-            if _secret_like(value, cue.kind):
-                start = m.start("secret")
-                yield start, start + len(value), cue.kind
+        if cue.may_match(plain_text):
+            yield from _cue_hits(cue, text, low)
+
+
+def _cue_hits(cue: CredentialCue, text: str, low: str) -> Iterator[Span]:
+    for m in _tried_at_first_words(cue, text, low):
+        value = m.group("secret")
+        if not m.group("q"):
+            value = value.rstrip(_PASSWORD_TRAILING if cue.kind == "password" else _TRAILING)
+        if _secret_like(value, cue.kind):
+            start = m.start("secret")
+            yield start, start + len(value), cue.kind
+
+
+def _tried_at_first_words(cue: CredentialCue, text: str, low: str) -> Iterator[re.Match[str]]:
+    """The cue regex matched only where a cue's first word starts, not at every character
+    (the regex's alternation is slow to try everywhere)."""
+    if len(low) != len(text):  # a few characters lengthen when lowered: plain search
+        yield from cue.regex.finditer(text)
+        return
+    starts: set[int] = set()
+    for word in cue.first_words:
+        at = low.find(word)
+        while at >= 0:
+            starts.add(at)
+            at = low.find(word, at + 1)
+    end = 0
+    for at in sorted(starts):
+        if at >= end and (m := cue.regex.match(text, at)) is not None:
+            end = m.end()
+            yield m
 
 
 def _secret_like(value: str, kind: str) -> bool:

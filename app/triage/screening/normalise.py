@@ -26,7 +26,7 @@ _TOKEN = re.compile(r"\S+")
 _ASCII_ALNUM = re.compile(r"[A-Za-z0-9]")
 # A line that ends in a long token, continued by a token at the start of the next line.
 _WRAP = re.compile(
-    r"(?P<a>[A-Za-z0-9_\-+/=]{12,})[ \t]*\\?\r?\n[ \t>]*"
+    r"(?<![A-Za-z0-9_\-+/=])(?P<a>[A-Za-z0-9_\-+/=]{12,})[ \t]*\\?\r?\n[ \t>]*"
     r"(?P<b>[A-Za-z0-9_\-+/=]{6,})(?=[\s\"'`,;.)\]}]|$)"
 )
 
