@@ -50,7 +50,6 @@ def main() -> None:
     parser.add_argument("--heading-repeats", default="1")
     parser.add_argument("--rrf-ks", default="60")
     parser.add_argument("--candidates", default="30")
-    parser.add_argument("--dense-without-ids", default="0", help="0, 1 or 0,1")
     args = parser.parse_args()
 
     def floats(text: str) -> list[float]:
@@ -63,7 +62,6 @@ def main() -> None:
             [int(x) for x in args.heading_repeats.split(",")],
             [int(x) for x in args.rrf_ks.split(",")],
             [int(x) for x in args.candidates.split(",")],
-            [bool(int(x)) for x in args.dense_without_ids.split(",")],
         )
     )
     corpora = []
@@ -86,13 +84,12 @@ def main() -> None:
 
     lexical: dict[tuple[str, int], LexicalIndex] = {}
     names = " | ".join(n for n, *_ in corpora)
-    print(f"dense_w doc_w heads rrf_k cands no_ids | {names} | mean")
-    for dense_w, doc_w, heads, rrf_k, cands, no_ids in grid:
+    print(f"dense_w doc_w heads rrf_k cands | {names} | mean")
+    for dense_w, doc_w, heads, rrf_k, cands in grid:
         fusion = Fusion(
             dense_weight=dense_w,
             doc_weight=doc_w,
             heading_repeats=heads,
-            dense_without_ids=no_ids,
         )
         cells, hit5s = [], []
         for name, kb, items, chunks, revision in corpora:
@@ -113,7 +110,7 @@ def main() -> None:
             hit5s.append(means["hit@5"])
             cells.append(f"{means['hit@1']:.2f} {means['hit@5']:.3f} {means['mrr@10']:.3f}")
         print(
-            f"{dense_w:7.2f} {doc_w:5.2f} {heads:5d} {rrf_k:5d} {cands:5d} {no_ids:d} | "
+            f"{dense_w:7.2f} {doc_w:5.2f} {heads:5d} {rrf_k:5d} {cands:5d} | "
             + " | ".join(cells)
             + f" | {sum(hit5s) / len(hit5s):.3f}",
             flush=True,
