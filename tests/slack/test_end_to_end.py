@@ -21,7 +21,7 @@ CHANNEL = "C0SUPPORT"
 TS = "1712345678.000200"
 
 
-def eventually(probe: Callable[[], T | None], timeout: float = 20.0) -> T:
+def eventually(probe: Callable[[], T | None], timeout: float = 120.0) -> T:
     deadline = time.monotonic() + timeout
     while True:
         value = probe()

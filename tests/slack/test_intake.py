@@ -4,6 +4,8 @@ permanent errors acknowledged, support channels only.  SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
@@ -179,3 +181,27 @@ def _writer(factory: sessionmaker[Session]) -> TicketWriter:
             return ticket.id
 
     return write
+
+
+def test_a_retry_while_this_process_still_creates_the_ticket_is_a_duplicate(
+    db: sessionmaker[Session],
+) -> None:
+    release = threading.Event()
+    calls = 0
+
+    def slow(message: SlackMessage, claim: Claim) -> str:
+        nonlocal calls
+        calls += 1
+        release.wait(10)
+        return _writer(db)(message, claim)
+
+    with make_client(db, slow, ack_budget=0.2) as client:
+        assert post_signed(client, message_event()).json()["status"] == "accepted"
+        retry = post_signed(client, message_event(), headers={"X-Slack-Retry-Num": "1"})
+        assert retry.json()["status"] == "duplicate"
+        release.set()
+        deadline = time.monotonic() + 5
+        while not slack_tickets(db) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    assert calls == 1
+    assert len(slack_tickets(db)) == 1

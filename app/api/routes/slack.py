@@ -58,6 +58,10 @@ class SlackEvents:
     ack_budget: float = ACK_BUDGET_SECONDS
     # Strong references: the event loop only keeps weak ones to running tasks.
     pending: set[asyncio.Future[object]] = field(default_factory=set)
+    # Messages this process is turning into tickets right now (event id, channel + ts):
+    # a retry that arrives meanwhile is a duplicate at once, without a second triage run.
+    # Across processes the database decides (see app.services.slack_intake).
+    in_flight: set[str] = field(default_factory=set)
 
 
 def install(
@@ -184,6 +188,9 @@ async def _create(
     )
     config.pending.add(future)
     future.add_done_callback(config.pending.discard)
+    keys = _keys(message)
+    config.in_flight.update(keys)
+    future.add_done_callback(lambda _: config.in_flight.difference_update(keys))
     try:
         ticket_id = await asyncio.wait_for(asyncio.shield(future), timeout=config.ack_budget)
     except TimeoutError:
@@ -219,6 +226,10 @@ def _config(request: Request) -> SlackEvents | None:
         support_channels=settings.slack_support_channels,
     )
     return install(request.app, settings, inbox, limiter=service.limiter)
+
+
+def _keys(message: SlackMessage) -> tuple[str, str]:
+    return (f"event:{message.event_id}", f"msg:{message.channel}:{message.ts}")
 
 
 def _safe(value: str) -> str:
@@ -283,7 +294,8 @@ async def slack_events(request: Request) -> Response:
             message.channel,
         )
         return _acknowledged("ignored")
-    if await anyio.to_thread.run_sync(inbox.seen, message):
+    in_flight_here = bool(config.in_flight.intersection(_keys(message)))
+    if in_flight_here or await anyio.to_thread.run_sync(inbox.seen, message):
         retry = request.headers.get("x-slack-retry-num")
         log.info("slack event %s is a duplicate (retry %s)", message.event_id, retry or "-")
         return _acknowledged("duplicate")
