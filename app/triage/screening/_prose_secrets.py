@@ -173,4 +173,5 @@ def _phrase_shaped(words: list[str]) -> bool:
     if len(words) < _MIN_PHRASE:
         return False
     stops = sum(w in stop_words() for w in words)
-    return len(set(words)) >= 0.75 * len(words) and stops * 6 <= len(words)
+    # Mostly distinct: at least three quarters of the shortest phrase (pasted twice is fine).
+    return len(set(words)) >= 0.75 * _MIN_PHRASE and stops * 6 <= len(words)

@@ -124,7 +124,10 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
         "api_secret",
     ),
     (
-        r"[a-z][a-z0-9+.\-]*://(?P<id>[^\s:/?#@\"'<>]+):(?P<secret>[^\s/?#@\"'<>]+)@",
+        # Scheme tried only where a run of scheme characters starts, and bounded: an
+        # unbounded scheme made a long run of letters quadratic (50,000 "a" took seconds).
+        r"(?<![a-z0-9+.\-])[a-z][a-z0-9+.\-]{0,30}://"
+        r"(?P<id>[^\s:/?#@\"'<>]+):(?P<secret>[^\s/?#@\"'<>]+)@",
         "basic_auth",
     ),
     (r"\b(?P<secret>whsec_[A-Za-z0-9+/=_\-]{16,})", "webhook_secret"),

@@ -12,7 +12,8 @@ from app.triage.screening._secret_patterns import bip39_words, english_mnemonic,
 
 _MIN_PHRASE_WORDS = 12
 _PHRASE_LENGTHS = (12, 15, 18, 21, 24)
-_MAX_PHRASE_WORDS = _PHRASE_LENGTHS[-1]
+# Three quarters of the shortest phrase: BIP-39 allows repeats, but not many.
+_MIN_DISTINCT_WORDS = 9
 
 
 def card_spans(text: str) -> Iterator[tuple[int, int]]:
@@ -55,9 +56,9 @@ def _phrase_hit(run: list[re.Match[str]]) -> Iterator[tuple[int, int]]:
     # Prose never strings 12 list words together without a stop word or punctuation.
     if len(run) < _MIN_PHRASE_WORDS:
         return
-    # A real phrase is random words: "word word word …" or a chant of three words is not.
-    window = [w.group().lower() for w in run[:_MAX_PHRASE_WORDS]]
-    if len(set(window)) < 0.75 * len(window):
+    # A real phrase is random words: "word word word …" or a chant of three words is not
+    # (a phrase pasted twice still is).
+    if len({w.group().lower() for w in run}) < _MIN_DISTINCT_WORDS:
         return
     first, last = 0, len(run)
     if len(run) not in _PHRASE_LENGTHS:

@@ -56,7 +56,12 @@ class View:
             line_start = self.text.rfind("\n", 0, j) + 1
             start = self.text.rfind("\n", 0, max(0, line_start - 1)) + 1
             end = self.text.find("\n", j)
-            windows.append((start, len(self.text) if end < 0 else end))
+            end = len(self.text) if end < 0 else end
+            if windows and start <= windows[-1][1]:
+                # Overlapping windows merge: a column of wrapped lines is screened once.
+                windows[-1] = (windows[-1][0], end)
+            else:
+                windows.append((start, end))
         return windows
 
 

@@ -11,6 +11,7 @@ import base64
 from pathlib import Path
 
 import pytest
+from mnemonic import Mnemonic
 
 from app.triage.screening.secrets import redact_secrets
 from tests.fixtures.redaction.corpus import clean_rows, secret_rows
@@ -106,6 +107,12 @@ def test_a_repeated_word_is_not_a_recovery_phrase() -> None:
     assert not result.redacted
     assert result.text == message
     assert not result.recovery_phrase
+
+
+def test_a_phrase_pasted_twice_is_still_a_phrase_but_a_chant_is_not() -> None:
+    phrase = Mnemonic("english").to_mnemonic(bytes(range(16)))
+    assert redact_secrets(f"seed: {phrase} {phrase}").text == "seed: [REDACTED:recovery_phrase]"
+    assert not redact_secrets("abandon ability able " * 10).redacted
 
 
 @pytest.mark.parametrize(
