@@ -150,9 +150,11 @@ def _take_over(
 
 
 def _lease_over(record: IdempotencyRecord, now: datetime, lease: timedelta) -> bool:
-    # Rows written before leases existed have none: their start time plus a lease.
-    until = record.lease_until or record.created_at + lease
-    return until <= now
+    """Over when the holder's lease ended, or when the claim is older than the lease this
+    caller would grant (rows written before leases existed have only the claim time)."""
+    if record.lease_until is not None and record.lease_until <= now:
+        return True
+    return record.created_at + lease <= now
 
 
 def begin(
