@@ -215,11 +215,13 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="How long a checked bearer token is trusted in-process."
     )
     ask_answer_min_confidence: float = Field(
-        default=0.5,
+        default=0.6,
         ge=0.0,
         le=1.0,
-        description="/v1/ask answers directly at or above this draft confidence; "
-        "below it the question becomes a ticket for an agent.",
+        description="/v1/ask answers directly at or above this draft confidence (the "
+        "probability that the draft answers, fitted on graded drafts); below it the question "
+        "becomes a ticket for an agent. 0.6 is the lowest threshold at which every shown "
+        "draft of the graded dev rows answered (bench/fit_answer_model.py).",
     )
 
     @field_validator("slack_support_channels", mode="before")
