@@ -142,7 +142,7 @@ class OfflineDrafter:
         *,
         sections: SectionLookup | None = None,
         model: AnswerModel | None = None,
-        min_answer_probability: float = 0.3,
+        min_answer_probability: float = 0.2,
         weights: SectionWeights | None = None,
     ) -> None:
         self.sections = sections
