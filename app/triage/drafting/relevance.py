@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Iterable
-from functools import cache
+from functools import cache, lru_cache
 
 from ingest.retrieval import expand_identifiers
 
@@ -56,7 +56,9 @@ def _stem(word: str) -> str:
     return str(_stemmer().stemWord(word))  # type: ignore[attr-defined]
 
 
+@lru_cache(maxsize=65_536)
 def terms(text: str) -> frozenset[str]:
+    """Stemmed content words; cached, since the same doc blocks come back query after query."""
     words = (w.lower().strip("'-") for w in _WORD.findall(expand_identifiers(text)))
     stop = _stop_words()
     return frozenset(_stem(w) for w in words if len(w) > 1 and w not in stop)
