@@ -166,7 +166,13 @@ def test_llm_prompt_holds_none_of_the_poisoned_text(
         embedding_provider="local",
     )
     llm_pipeline = build_pipeline(settings, poisoned_kb.kb)
-    for question in QUESTIONS:
+    # A poisoned page among the best hits hands off before any draft prompt; these
+    # questions are answered by real pages, with poisoned ones at most lower down.
+    controls = [
+        "What are the sandbox and production base URLs?",
+        "How do I simulate a failed payment in sandbox testing?",
+    ]
+    for question in [*QUESTIONS, *controls]:
         llm_pipeline.run(question)
     prompts = [
         "\n".join(str(m.get("content", "")) for m in r.body.get("messages", []))
