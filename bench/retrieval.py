@@ -167,6 +167,10 @@ def run_corpus(name: str, args: argparse.Namespace, cache: Path) -> dict[str, An
         result["languages"] = _languages(rankers["hybrid"], items, translated)
     if args.misses and "hybrid" in rankings:
         _print_misses(name, items, rankings["hybrid"])
+        if translated:
+            _print_misses(
+                f"{name} es/pt", translated, rankers["hybrid"]([t.message for t in translated])
+            )
     return result
 
 
@@ -189,8 +193,17 @@ def _languages(
     for lang in sorted({t.language or "" for t in translated}):
         rows = [t for t in translated if t.language == lang]
         originals = [by_id[str((t.model_extra or {})["source_id"])] for t in rows]
-        out[f"en ({lang} rows)"] = _score(ranker([o.message for o in originals]), originals)
-        out[lang] = _score(ranker([t.message for t in rows]), rows)
+        english = ranker([o.message for o in originals])
+        translated_ranks = ranker([t.message for t in rows])
+        for split in ("tune", "holdout", "all"):
+            keep = [n for n, o in enumerate(originals) if split in ("all", split_of(o))]
+            suffix = "" if split == "all" else f" {split}"
+            out[f"en ({lang} rows){suffix}"] = _score(
+                [english[n] for n in keep], [originals[n] for n in keep]
+            )
+            out[f"{lang}{suffix}"] = _score(
+                [translated_ranks[n] for n in keep], [rows[n] for n in keep]
+            )
     return out
 
 

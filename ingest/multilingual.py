@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -24,6 +24,16 @@ _TOKEN = re.compile(r"\S+")
 _EDGE = re.compile(r"^([¿¡\"'(\[{<*`]*)(.*?)([\"')\]}>.,;:!?*`]*)$", re.DOTALL)
 _WORD = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
 _MIN_VOTES = 2
+_STEM = 5
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
 
 
 def fold(text: str) -> str:
@@ -64,7 +74,32 @@ class Glossary:
             for suffix in ("es", "s"):  # plurals of a listed singular
                 if word.endswith(suffix) and (word[: -len(suffix)],) in self.terms:
                     return self.terms[(word[: -len(suffix)],)]
+            return self._inflection_of(word)
         return found
+
+    def _inflection_of(self, word: str) -> str | None:
+        """A listed word differing only in its ending ('reintentan' -> 'reintentar').
+
+        Verbs and adjectives inflect at the end; a listed key sharing all but its last two
+        letters (and at least its first _STEM letters) is taken as the same word.
+        """
+        if len(word) < _STEM:
+            return None
+        best: tuple[int, str] | None = None
+        for key in self._by_stem.get(word[:_STEM], ()):
+            shared = _shared_prefix(key, word)
+            close = shared >= len(key) - 2 and len(word) - shared <= 4
+            if close and (best is None or shared > best[0]):
+                best = (shared, self.terms[(key,)])
+        return best[1] if best else None
+
+    @cached_property
+    def _by_stem(self) -> dict[str, list[str]]:
+        stems: dict[str, list[str]] = {}
+        for key in self.terms:
+            if len(key) == 1 and len(key[0]) >= _STEM:
+                stems.setdefault(key[0][:_STEM], []).append(key[0])
+        return stems
 
     def gloss(self, text: str) -> str | None:
         """The English rendering of a Spanish/Portuguese message, or None for English."""

@@ -81,3 +81,9 @@ def test_language_votes_tell_spanish_from_portuguese() -> None:
     assert _language("no sé por qué la cuenta está bloqueada") == "es"
     assert _language("não sei por que a conta está bloqueada") == "pt"
     assert _language("the account is blocked and we do not know why") == "en"
+
+
+def test_inflected_forms_of_listed_words_are_glossed() -> None:
+    gloss = english_query("¿ustedes reintentan los eventos si el endpoint está caído?")
+    assert gloss is not None
+    assert {"retry", "events"} <= set(gloss.split())
