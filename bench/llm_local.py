@@ -158,7 +158,7 @@ def run(args: argparse.Namespace) -> None:
             openapi_specs=[SHARED_DATA / "corpus_grid/openapi.yaml"],
         )
         kb = build_knowledge_base(settings, refresh_seconds=3600)
-        synced = kb.synchronizer().sync([SHARED_DATA / "corpus_grid"])
+        synced = kb.synchronizer().sync([args.corpus or SHARED_DATA / "corpus_grid"])
         print(f"index: {kb.store.count()} chunks ({synced.seconds:.0f} s to sync)", flush=True)
         pipeline = build_pipeline(settings, kb)
         drafter = pipeline.drafter
@@ -273,6 +273,7 @@ def main() -> None:
     parser.add_argument("--base-url", default=None, help="Use a server already running here.")
     parser.add_argument("--limit", type=int, default=10, help="First N grid_dev questions.")
     parser.add_argument("--data-dir", type=Path, default=Path("/tmp/llm-local-kb"))
+    parser.add_argument("--corpus", type=Path, default=None, help="Default: corpus_grid.")
     parser.add_argument("--n-ctx", type=int, default=8192)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--timeout", type=float, default=180.0)
