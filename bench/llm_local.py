@@ -165,7 +165,11 @@ def run(args: argparse.Namespace) -> None:
         assert isinstance(drafter, LLMDrafter)
         items = load_jsonl(REPO / "evals/datasets/grid_dev.jsonl")[: args.limit]
         rows = []
+        started_all = time.monotonic()
         for item in items:
+            if time.monotonic() - started_all > args.budget_seconds:
+                print(f"budget of {args.budget_seconds:.0f} s spent: stopping", flush=True)
+                break
             text = redact_secrets(item.message).text
             started = time.perf_counter()
             decision = pipeline.classifier.classify(text)
@@ -280,6 +284,9 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=512)
     parser.add_argument("--context-tokens", type=int, default=1500)
     parser.add_argument("--runaway-max-tokens", type=int, default=256)
+    parser.add_argument(
+        "--budget-seconds", type=float, default=3600, help="Ask no new question after this."
+    )
     args = parser.parse_args()
     if args.model is None and args.base_url is None:
         parser.error("give --model (a GGUF file to serve) or --base-url (a running server)")
