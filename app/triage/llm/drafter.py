@@ -276,6 +276,8 @@ class LLMDrafter:
         provenance.error = short
         if isinstance(exc, StructuredCallFailed):
             provenance.structured_mode = exc.mode
+            provenance.prompt_tokens = exc.prompt_tokens
+            provenance.completion_tokens = exc.completion_tokens
         return DraftReply(
             text=holding_reply(request.language),
             citations=[],

@@ -69,10 +69,20 @@ class LLMOutputError(ValueError):
 class StructuredCallFailed(RuntimeError):
     """No mode produced a valid answer; `reason` is a short code, `mode` the last tried."""
 
-    def __init__(self, reason: str, mode: StructuredMode | None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        mode: StructuredMode | None,
+        *,
+        prompt_tokens: int | None = None,
+        completion_tokens: int | None = None,
+    ) -> None:
         super().__init__(reason)
         self.reason = reason
         self.mode = mode
+        # Set when the server answered: an unusable answer still cost these tokens.
+        self.prompt_tokens = prompt_tokens
+        self.completion_tokens = completion_tokens
 
 
 @dataclass(frozen=True)
@@ -222,6 +232,16 @@ class StructuredCaller(Generic[T]):
                 options["timeout"] = remaining
             try:
                 message = model.bind(**options).invoke(messages)
+            except openai.LengthFinishReasonError as exc:  # the SDK's own parser hit the cap
+                with self._lock:
+                    self._working = mode
+                cost = exc.completion.usage
+                raise StructuredCallFailed(
+                    "truncated",
+                    mode,
+                    prompt_tokens=cost.prompt_tokens if cost else None,
+                    completion_tokens=cost.completion_tokens if cost else None,
+                ) from exc
             except Exception as exc:
                 if _transient(exc) and not _refused_mode(exc) and attempt < self.retries:
                     attempt += 1
@@ -234,7 +254,13 @@ class StructuredCaller(Generic[T]):
             try:
                 return self._parse(message, mode)
             except LLMOutputError as exc:
-                raise StructuredCallFailed(exc.problem, mode) from exc
+                usage = message.usage_metadata if isinstance(message, AIMessage) else None
+                raise StructuredCallFailed(
+                    exc.problem,
+                    mode,
+                    prompt_tokens=usage["input_tokens"] if usage else None,
+                    completion_tokens=usage["output_tokens"] if usage else None,
+                ) from exc
 
     def _parse(self, message: object, mode: StructuredMode) -> StructuredReply[T]:
         if not isinstance(message, AIMessage):

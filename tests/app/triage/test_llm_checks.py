@@ -187,6 +187,7 @@ def test_a_model_that_never_stops_is_cut_by_the_token_cap(fake_openai: FakeOpenA
     assert draft.reason == "llm_error: truncated"
     assert draft.provenance.error == "truncated"
     assert draft.provenance.structured_mode == "json_schema"
+    assert draft.provenance.completion_tokens is not None, "what the cut answer cost"
 
 
 def test_a_timed_out_request_is_not_retried(fake_openai: FakeOpenAI) -> None:
