@@ -40,6 +40,7 @@ class RunOptions:
     judge: Judge | None = None
     judge_model: str | None = None
     token_model: str = "gpt-4o-mini"  # whose tokenizer counts offline drafts
+    answer_threshold: float = 0.5  # /v1/ask's threshold, for the self-service figures
 
 
 @dataclass
@@ -81,7 +82,9 @@ def run_eval(
         observations = _observe_all(items, pipeline, counter, options)
         passages = _passages(pipeline)
         labels = list(pipeline.taxonomy.categories)
-        scoring = ScoringOptions(category_labels=labels, judge=options.judge)
+        scoring = ScoringOptions(
+            category_labels=labels, judge=options.judge, answer_threshold=options.answer_threshold
+        )
     scored = score(observations, passages, scoring)
     metrics = scored.metrics
     if mode == "mtrag_reference":

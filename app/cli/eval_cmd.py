@@ -129,7 +129,11 @@ def run(
     if settings.llm_enabled and not no_judge:
         judge, judge_name = _judge(settings, kb, judge_model)
     options = RunOptions(
-        dataset=dataset.name, judge=judge, judge_model=judge_name, token_model=settings.llm_model
+        dataset=dataset.name,
+        judge=judge,
+        judge_model=judge_name,
+        token_model=settings.llm_model,
+        answer_threshold=settings.ask_answer_min_confidence,
     )
     result = run_eval(items, pipeline, options)
 
