@@ -109,7 +109,8 @@ def test_markers_sources_and_citations_share_one_numbering(pipeline: TriagePipel
     assert listed == [c.marker for c in draft.citations]
     texts = _chunk_texts(pipeline)
     for citation in draft.citations:
-        assert citation.url is not None and citation.url in sources
+        assert citation.url is not None
+        assert citation.url in sources
         assert " ".join(citation.quote.split()) in " ".join(texts[citation.chunk_id].split())
 
 
@@ -130,7 +131,8 @@ def test_security_question_without_a_secret_never_claims_one_was_removed(
     request = pipeline.draft_request("how do I verify webhook signatures?")
     triage = request.triage.model_copy(update={"category": "security", "flags": []})
     draft = pipeline.draft_for(request.model_copy(update={"triage": triage}))
-    assert draft.needs_human and draft.reason == "security_exposure"
+    assert draft.needs_human
+    assert draft.reason == "security_exposure"
     assert phrase("secret_intro", "en") not in draft.text
 
 
