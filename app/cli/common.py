@@ -38,6 +38,15 @@ def load_settings(**overrides: Any) -> Settings:
     return settings
 
 
+def storage_lines(settings: Settings) -> list[str]:
+    """The data directory and database this command uses, as absolute paths: the
+    default `.triage/` follows the working directory."""
+    from sqlalchemy.engine import make_url
+
+    database = make_url(settings.resolved_database_url).render_as_string(hide_password=True)
+    return [f"data directory: {settings.data_dir.resolve()}", f"database: {database}"]
+
+
 def print_json(document: Any) -> None:
     sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2, default=str))
     sys.stdout.write("\n")

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import CliError, load_settings
+from app.cli.common import CliError, load_settings, storage_lines
 from app.settings import Settings
 
 APP_FACTORY = "app.api:create_app"
@@ -31,12 +31,16 @@ def serve(
 
     settings = load_settings()
     check_database(settings)
+    host = host or settings.host
+    port = port or settings.port
+    for line in start_lines(settings, host, port):
+        typer.echo(line, err=True)
     trusted_proxies = settings.forwarded_allow_ips
     uvicorn.run(
         APP_FACTORY,
         factory=True,
-        host=host or settings.host,
-        port=port or settings.port,
+        host=host,
+        port=port,
         workers=workers,
         # The app installs JSON logging itself; uvicorn's access log is replaced by ours.
         log_config=None,
@@ -48,6 +52,19 @@ def serve(
         forwarded_allow_ips=trusted_proxies or "",
         server_header=False,
     )
+
+
+def start_lines(settings: Settings, host: str, port: int) -> list[str]:
+    """What a first-time user needs before the JSON logs start: where to click, which
+    data directory (so a token made from another directory is not a mystery) and how
+    to get a token."""
+    base = f"http://{f'[{host}]' if ':' in host else host}:{port}"
+    return [
+        f"console:   {base}/console",
+        f"help page: {base}/help",
+        *storage_lines(settings),
+        "an agent token: triage tokens create --role agent --name NAME",
+    ]
 
 
 def check_database(settings: Settings) -> None:
