@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import CliError, load_settings, print_json
+from app.cli.common import CliError, load_settings, print_json, storage_lines
 from app.store.models import ROLES
 
 
@@ -48,6 +48,10 @@ def create(
         raise CliError(f"--name: {exc}") from exc
     finally:
         engine.dispose()
+    # The default data directory follows the working directory: say which one holds the
+    # token, so one made elsewhere than where `triage serve` runs is visible (stderr only).
+    for line in storage_lines(settings):
+        typer.echo(line, err=True)
     document = {"token": plaintext, "role": role, "name": label, "id": token_id}
     if as_json:
         print_json(document)

@@ -44,3 +44,10 @@ def test_serve_prints_the_urls_the_data_directory_and_the_token_command(
     assert str((elsewhere / ".triage").resolve()) in result.stderr
     assert "triage tokens create --role agent --name" in result.stderr
     assert result.stdout == ""
+
+
+def test_tokens_create_prints_the_absolute_data_directory(elsewhere: Path) -> None:
+    result = CliRunner().invoke(_cli(), ["tokens", "create", "--role", "agent", "--name", "a"])
+    assert result.exit_code == 0, result.output
+    assert str((elsewhere / ".triage").resolve()) in result.stderr
+    assert str((elsewhere / ".triage").resolve()) not in result.stdout
