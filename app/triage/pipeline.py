@@ -169,6 +169,8 @@ class TriagePipeline:
             flags.append(signals.environment)
         if decision.fallback_error:
             flags.append("llm_fallback")
+        # The classifier's own findings (e.g. an LLM overruled by a confident offline model).
+        flags.extend(f for f in decision.flags if f not in flags)
         default = self.taxonomy.categories[category].default_priority
         priority = decide_priority(
             category=category,
