@@ -57,7 +57,9 @@ class Chosen:
             return line[:_MAX_QUOTE]
         if block.kind == "table":
             rows = self.rows or block.rows
-            return (rows[0] if rows else block.text.splitlines()[0]).strip()[:_MAX_QUOTE]
+            row = rows[0] if rows else block.text.splitlines()[0]
+            # The row's cells without the outer pipes: still an exact slice of the table.
+            return row.strip().strip("|").strip()[:_MAX_QUOTE]
         source = self.items[0] if self.items else block.text
         first_line = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
         sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
@@ -139,8 +141,11 @@ def compose(
 
 
 def without_sources(text: str) -> str:
-    """The reply without its "Sources:" list, for pages that list the citations themselves."""
-    headings = {phrase("sources", language) for language in ("en", "es", "pt")}
+    """The reply for a page that lists the citations itself and has no reply box: without
+    its "Sources:" list and without the closing invitation to reply."""
+    languages = ("en", "es", "pt")
+    headings = {phrase("sources", language) for language in languages}
+    closings = {phrase(key, lang) for key in ("closing", "closing_error") for lang in languages}
     kept: list[str] = []
     skipping = False
     for line in text.splitlines():
@@ -150,6 +155,6 @@ def without_sources(text: str) -> str:
         if skipping and not line.strip():
             skipping = False
             continue
-        if not skipping:
+        if not skipping and line.strip() not in closings:
             kept.append(line)
     return "\n".join(kept).strip()
