@@ -6,15 +6,15 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from app.answers.build import reverify_after_ingest
 from app.cli.answers import print_reverified
 from app.cli.common import CliError, load_settings, print_json, stderr_console
+from app.cli.progress import ingest_progress
 from app.knowledge import build_knowledge_base
 from ingest.retrieval import Mode, SearchFilters
 from ingest.screening import flag_row
-from ingest.sync import SyncProgress, SyncReport
+from ingest.sync import SyncReport
 from ingest.vectorstore import EmbeddingMismatchError
 
 CollectionOpt = Annotated[
@@ -39,26 +39,7 @@ def ingest(
     console = stderr_console()
     try:
         kb = build_knowledge_base(settings)
-        with Progress(
-            TextColumn("[bold]ingest[/]"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TextColumn("files  {task.fields[chunks]} chunks  {task.fields[rate]:.0f} emb/s"),
-            TimeElapsedColumn(),
-            console=console,
-            transient=as_json,
-        ) as bar:
-            task = bar.add_task("ingest", total=None, chunks=0, rate=0.0)
-
-            def on_progress(p: SyncProgress) -> None:
-                bar.update(
-                    task,
-                    total=p.files_total,
-                    completed=p.files_done,
-                    chunks=p.chunks_written,
-                    rate=p.embeddings_per_second,
-                )
-
+        with ingest_progress(console, transient=as_json) as on_progress:
             report = kb.synchronizer(progress=on_progress).sync(paths)
         # Reusable answers whose quoted doc text is gone are retired for review.
         answers = reverify_after_ingest(settings, kb)
