@@ -246,3 +246,26 @@ def test_llm_answer_obeying_an_injection_cannot_skip_review(
     assert "prompt_injection" in result.triage.flags
     assert result.draft.needs_human
     assert result.draft.reason == "prompt_injection"
+
+
+def test_llm_disagreeing_with_a_confident_offline_category_is_flagged_on_the_ticket(
+    fake_openai: FakeOpenAI, kb: KnowledgeBase, offline_settings: Settings
+) -> None:
+    pipeline = _llm_pipeline(fake_openai, kb, offline_settings)
+    fake_openai.script(
+        Reply.json(
+            {
+                "category": "other",
+                "confidence": 0.9,
+                "priority": "P4",
+                "language": "en",
+                "sentiment": "neutral",
+                "reason": "unsure which product area",
+            }
+        ),
+        Reply.status(500),
+    )
+    result = pipeline.run("How do I verify the webhook signature header?")
+    assert result.triage.category == "webhooks"
+    assert result.triage.classifier == "offline"
+    assert "classifier_disagreement" in result.triage.flags
