@@ -88,6 +88,11 @@ def build_runtime(
         screening = (
             build_pipeline(offline_settings(settings), kb) if settings.llm_enabled else pipeline
         )
+        from app.triage.pipeline import TriagePipeline
+
+        for each in dict.fromkeys((screening, pipeline)):
+            if isinstance(each, TriagePipeline):
+                each.warm()  # trained at start-up, never on the first ticket
     except BaseException:
         engine.dispose()
         raise

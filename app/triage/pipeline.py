@@ -100,6 +100,12 @@ class TriagePipeline:
         self.known_error_codes = known_error_codes
         self.options = options or PipelineOptions()
 
+    def warm(self) -> None:
+        """Load (or train, on a new taxonomy) the models a first message would otherwise
+        wait for, so no ticket pays for the classifier's training."""
+        self.classifier.offline_model()
+        self.language.detect("warming up the language identifier")
+
     def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
         screened = self._screen(message, history)
         return AskResult(
