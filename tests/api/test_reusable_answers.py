@@ -197,3 +197,18 @@ def test_changed_doc_text_retires_the_answer_on_ingest_and_lists_it_for_review(
     # A second ingest finds nothing left to retire: the answer is out of the index too.
     again = json.loads(run_cli(["ingest", str(env.corpus), "--json"], cli_env))
     assert again["reusable_answers"] == {"checked": 0, "updated": 0, "retired": []}
+
+
+def test_a_paraphrase_is_drafted_with_the_approved_answer(env: Env) -> None:
+    ticket = env.ticket_with_draft(AUTH_QUESTION)
+    edited = ticket["draft"]["text"] + "\n\nSandbox and production use different API tokens."
+    _approve(env, ticket["draft"]["id"], edited)
+
+    created = env.client.post(
+        "/v1/tickets", json={"message": PARAPHRASE}, headers=env.auth("integration")
+    )
+    assert created.status_code == 201, created.text
+    draft = created.json()["draft"]
+    assert draft["text"] == edited  # the agent's answer, not a new extract of the docs
+    assert draft["citations"]
+    assert not draft["needs_human"]
