@@ -300,9 +300,11 @@ class HybridRetriever:
         by_doc: dict[str, list[float]] = {}
         for cid, score in scores.items():
             by_doc.setdefault(str(chunks[cid].metadata.get("doc_id", "")), []).append(score)
+        for doc_scores in by_doc.values():
+            doc_scores.sort(reverse=True)  # once per document, not once per chunk
         boosted: dict[str, float] = {}
         for cid, score in scores.items():
-            doc_scores = sorted(by_doc[str(chunks[cid].metadata.get("doc_id", ""))], reverse=True)
+            doc_scores = by_doc[str(chunks[cid].metadata.get("doc_id", ""))]
             others = doc_scores[1:] if doc_scores[0] == score else doc_scores[:1]
             boosted[cid] = score + self.fusion.doc_weight * (others[0] if others else 0.0)
         return boosted

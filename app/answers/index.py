@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, cast
 
 from chromadb.api import ClientAPI
@@ -52,7 +52,6 @@ class IndexEntry:
     citations: list[Mapping[str, Any]]
     language: str
     category: str | None = None
-    extra: Mapping[str, MetadataValue] = field(default_factory=dict)
 
 
 def _citation(raw: Mapping[str, Any]) -> Citation:
@@ -98,7 +97,7 @@ class AnswerIndex:
         return self._exists
 
     def ids(self) -> set[str]:
-        if not self.store.exists():
+        if not self.exists():
             return set()
         return {answer_id for answer_id, _ in self.store.all_metadata()}
 
@@ -115,14 +114,13 @@ class AnswerIndex:
             }
             if e.category:
                 meta["category"] = e.category
-            meta.update(e.extra)
             metadatas.append(meta)
         self.store.upsert(
             [e.id for e in entries], vectors, [e.question for e in entries], metadatas
         )
 
     def remove(self, ids: Sequence[str]) -> None:
-        if ids and self.store.exists():
+        if ids and self.exists():
             self.store.delete(ids)
 
     def match(

@@ -9,31 +9,23 @@ chunk and revision; not found, or the doc is gone, the answer no longer stands.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.triage.drafting.citations import normalise_for_match
+from app.triage.drafting.citations import (
+    found_in_order,
+    normalise_for_match,
+    quote_fragments,
+)
 from ingest.vectorstore import KnowledgeBaseStore
-
-_ELLIPSIS = re.compile(r"\s*(?:…|\.{3,})\s*")
-_EDGE = " \t\n\"'.,;:"
 
 
 def quote_found(quote: str, text: str) -> bool:
-    """True when every ellipsis-separated fragment of ``quote`` occurs in ``text`` in order."""
-    haystack = normalise_for_match(text)
-    fragments = [normalise_for_match(p).strip(_EDGE) for p in _ELLIPSIS.split(quote)]
-    position = 0
-    found_any = False
-    for fragment in filter(None, fragments):
-        index = haystack.find(fragment, position)
-        if index < 0:
-            return False
-        position = index + len(fragment)
-        found_any = True
-    return found_any
+    """True when every ellipsis-separated fragment of ``quote`` occurs in ``text`` in order
+    (the drafter's own citation matching, app/triage/drafting/citations.py)."""
+    fragments = quote_fragments(quote)
+    return bool(fragments) and found_in_order(fragments, normalise_for_match(text))
 
 
 @dataclass(frozen=True)

@@ -54,6 +54,8 @@ class Signals(BaseModel):
 
 def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signals:
     rx, folded = patterns(), fold(text)
+    # Outage wording once "not an outage" phrasing is taken out (computed once, not per pattern).
+    outage_text = vocabulary.without("not_an_outage", folded)
     known, unknown = _error_codes(text, frozenset(known_error_codes))
     sdk = _sdk(folded)
     return Signals(
@@ -68,9 +70,7 @@ def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signa
         programming_language=_language(text, sdk),
         environment=_environment(folded),
         mentions_money_stuck=any(r.search(folded) for r in rx.money_stuck),
-        mentions_outage=any(
-            r.search(vocabulary.without("not_an_outage", folded)) for r in rx.outage
-        ),
+        mentions_outage=any(r.search(outage_text) for r in rx.outage),
     )
 
 

@@ -25,7 +25,9 @@ __all__ = [
     "MIN_QUOTE_CHARS",
     "ProposedCitation",
     "RejectedCitation",
+    "found_in_order",
     "normalise_for_match",
+    "quote_fragments",
     "validate_citations",
 ]
 
@@ -78,12 +80,12 @@ def normalise_for_match(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def _fragments(quote: str) -> list[str]:
+def quote_fragments(quote: str) -> list[str]:
     parts = (normalise_for_match(p).strip(_EDGE_PUNCTUATION) for p in _ELLIPSIS.split(quote))
     return [p for p in parts if p]
 
 
-def _found_in_order(fragments: list[str], haystack: str) -> bool:
+def found_in_order(fragments: list[str], haystack: str) -> bool:
     position = 0
     for fragment in fragments:
         index = haystack.find(fragment, position)
@@ -126,7 +128,7 @@ def validate_citations(
         if hit is None:
             reject(chunk_id, quote, "unknown_chunk")
             continue
-        fragments = _fragments(quote)
+        fragments = quote_fragments(quote)
         if sum(len(f) for f in fragments) < min_quote_chars or any(
             len(f) < MIN_FRAGMENT_CHARS for f in fragments
         ):
@@ -134,7 +136,7 @@ def validate_citations(
             continue
         if chunk_id not in haystacks:
             haystacks[chunk_id] = normalise_for_match(hit.text)
-        if not _found_in_order(fragments, haystacks[chunk_id]):
+        if not found_in_order(fragments, haystacks[chunk_id]):
             reject(chunk_id, quote, "not_found")
             continue
         key = (chunk_id, tuple(fragments))

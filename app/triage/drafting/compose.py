@@ -10,7 +10,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from app.triage.drafting.phrases import phrase
+from app.triage.drafting.phrases import phrase, variants
 from app.triage.models import Citation
 
 if TYPE_CHECKING:
@@ -143,9 +143,8 @@ def compose(
 def without_sources(text: str) -> str:
     """The reply for a page that lists the citations itself and has no reply box: without
     its "Sources:" list and without the closing invitation to reply."""
-    languages = ("en", "es", "pt")
-    headings = {phrase("sources", language) for language in languages}
-    closings = {phrase(key, lang) for key in ("closing", "closing_error") for lang in languages}
+    headings = variants("sources")
+    closings = variants("closing", "closing_error")
     kept: list[str] = []
     skipping = False
     for line in text.splitlines():

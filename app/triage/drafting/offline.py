@@ -351,6 +351,7 @@ class OfflineDrafter:
         covered: frozenset[str],
         best: Section,
     ) -> list[Chosen]:
+        best_text = " ".join(c.block.text for c in best.candidates)
         for section in others[:3]:
             if section.hit.doc_id == best.hit.doc_id and section.hit.heading == best.hit.heading:
                 continue
@@ -360,7 +361,6 @@ class OfflineDrafter:
                 if is_field_list(cand.block):
                     continue
                 new = weights.covered(cand.terms) - covered
-                best_text = " ".join(c.block.text for c in best.candidates)
                 names_new = any(
                     i in cand.block.text and i not in best_text for i in question.identifiers
                 )

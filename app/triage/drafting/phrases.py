@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 _PHRASES: dict[str, dict[str, str]] = {
     "en": {
         "intro": "Thanks for reaching out! Here is what our documentation says:",
@@ -132,3 +134,9 @@ def holding_reply(reason: str | None, language: str) -> str:
 def all_phrases() -> list[str]:
     """Every fixed sentence in every language (evals skip them when reading a draft)."""
     return [text for table in _PHRASES.values() for text in table.values()]
+
+
+@cache
+def variants(*keys: str) -> frozenset[str]:
+    """Every language's text for these phrase keys."""
+    return frozenset(table[key] for table in _PHRASES.values() for key in keys)
