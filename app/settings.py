@@ -119,6 +119,10 @@ class Settings(BaseSettings):
 
     # --- triage --------------------------------------------------------------
     taxonomy_path: Path | None = Field(default=None, description="Replace the built-in taxonomy.")
+    sla_policy_path: Path | None = Field(
+        default=None,
+        description="Replace the built-in SLA policy (app/conversations/sla_policy.yaml).",
+    )
     classifier_path: Path | None = Field(default=None, description="Trained offline classifier.")
     openapi_specs: list[Path] = Field(
         default_factory=list,

@@ -29,7 +29,18 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from app.store.columns import UTCDateTime, json_type, utcnow
 from app.store.ids import new_id
 
-TicketStatus = Literal["drafting", "pending_review", "approved", "sent", "rejected", "escalated"]
+TicketStatus = Literal[
+    "drafting",
+    "pending_review",
+    "approved",
+    "sent",
+    "rejected",
+    "escalated",
+    # The conversation's own states (app/conversations): closed by an agent, or waiting
+    # on the developer (SLA clocks paused).  A customer follow-up reopens either.
+    "solved",
+    "awaiting_customer",
+]
 DraftStatus = Literal["pending", "approved", "sent", "rejected", "superseded"]
 ReviewAction = Literal["approve", "edit", "reject", "escalate", "reassign"]
 RejectReason = Literal["inaccurate", "incomplete", "wrong_tone", "policy", "duplicate", "other"]

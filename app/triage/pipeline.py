@@ -46,6 +46,40 @@ def prose_for_classification(text: str) -> str:
     return prose if len(prose) >= 12 else text
 
 
+# A follow-up this short, or opening like this, leans on what the developer said before.
+MAX_FOLLOW_UP_WORDS = 8
+_REFERENTIAL = re.compile(
+    r"^\W*(?:and|also|or|but|so|then|what about|how about|same|still|ok(?:ay)?|"
+    r"it|that|this|those|these|there)\b",
+    re.IGNORECASE,
+)
+# Roles a turn of `history` has when the developer wrote it (evals say "user").
+CUSTOMER_ROLES = frozenset({"user", "customer"})
+_MAX_CONTEXT_TURNS = 3
+
+
+def is_referential(text: str) -> bool:
+    return len(text.split()) <= MAX_FOLLOW_UP_WORDS or bool(_REFERENTIAL.match(text))
+
+
+def in_context(text: str, history: Sequence[Turn]) -> str:
+    """What a follow-up is about: "and in Python?" after a webhook-signature question is
+    read together with that question, so classification, retrieval and drafting see the
+    topic.  A self-contained message is read alone.  Internal notes never reach here:
+    callers pass only the developer's and the agents' sent messages."""
+    if not is_referential(text):
+        return text
+    earlier: list[str] = []
+    for turn in reversed(history):
+        if turn.role not in CUSTOMER_ROLES or not turn.content.strip():
+            continue
+        earlier.insert(0, turn.content)
+        # Back to the message that set the topic, or a few turns at most.
+        if not is_referential(turn.content) or len(earlier) >= _MAX_CONTEXT_TURNS:
+            break
+    return "\n\n".join([*earlier, text]) if earlier else text
+
+
 class _ReusableAnswer(Protocol):
     @property
     def id(self) -> str: ...
@@ -67,6 +101,8 @@ class ReusableAnswerLookup(Protocol):
 class _Screened:
     request: DraftRequest
     redactions: list[Redaction]
+    # The message itself, redacted (the request's question may add its context).
+    message: str
 
 
 @dataclass
@@ -113,7 +149,7 @@ class TriagePipeline:
             signals=screened.request.signals,
             redactions=screened.redactions,
             draft=self.draft_for(screened.request),
-            message=screened.request.question,
+            message=screened.message,
         )
 
     def draft_request(self, message: str, *, history: Sequence[Turn] = ()) -> DraftRequest:
@@ -122,7 +158,7 @@ class TriagePipeline:
 
     def _screen(self, message: str, history: Sequence[Turn]) -> _Screened:
         redaction = redact_secrets(message)
-        text = redaction.text
+        text = in_context(redaction.text, history)
         injection = detect_injection(text)
         signals = extract_signals(text, self.known_error_codes)
         triage = self._triage(
@@ -142,7 +178,7 @@ class TriagePipeline:
             signals=signals,
             language=triage.language,
         )
-        return _Screened(request, list(redaction.redactions))
+        return _Screened(request, list(redaction.redactions), redaction.text)
 
     # -- triage ---------------------------------------------------------------------
     def _triage(

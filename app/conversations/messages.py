@@ -1,0 +1,228 @@
+"""Messages on a ticket, each in the caller's transaction: a customer follow-up, an
+agent's handwritten reply, an internal note, and a new draft on request.
+
+Texts are screened for secrets here with the same redaction the pipeline applies to a
+ticket's message: the original of a secret is never stored.  A reply goes out through
+the outbox like an approved draft (it is stored as a draft the agent wrote and approved
+at once), so it is delivered exactly once by the same machinery.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.conversations.actions import REOPENABLE, Context, begin, event, finish, move
+from app.services.tickets import add_pipeline_draft
+from app.store import conversations as store
+from app.store import reviews, tickets
+from app.store.conversations import TicketMessage, TicketState
+from app.store.errors import InvalidInputError, InvalidStateError
+from app.store.models import Draft, Ticket
+from app.triage.models import AskResult
+from app.triage.screening.secrets import redact_secrets
+
+AGENT_DRAFTER = "agent"
+
+
+@dataclass(frozen=True)
+class Screened:
+    text: str
+    redactions: list[dict[str, Any]]
+
+
+def screen(text: str) -> Screened:
+    """A message as it may be stored: secrets replaced by placeholders."""
+    if not text.strip():
+        raise InvalidInputError("the message is blank")
+    result = redact_secrets(text)
+    return Screened(result.text, [r.model_dump(mode="json") for r in result.redactions])
+
+
+@dataclass(frozen=True)
+class FollowUpOutcome:
+    message: TicketMessage
+    # True: this external id was stored before (a redelivery); nothing else happened.
+    duplicate: bool
+    draft: Draft | None = None
+
+
+def _pending(session: Session, ticket_id: str) -> list[str]:
+    return list(
+        session.scalars(
+            select(Draft.id).where(Draft.ticket_id == ticket_id, Draft.status == "pending")
+        )
+    )
+
+
+def _ensure_open(session: Session, ticket: Ticket, state: TicketState, ctx: Context) -> str | None:
+    """Put a solved, waiting or answered ticket back before an agent; the event name."""
+    if state.merged_into is not None:
+        raise InvalidStateError(
+            f"ticket {ticket.id} was merged into {state.merged_into}; act on that ticket"
+        )
+    if ticket.status not in REOPENABLE:
+        return None
+    name = "reopened" if ticket.status == "solved" else "resumed"
+    move(session, ticket, state, "pending_review", ctx)
+    event(session, ticket.id, name, name, ctx)
+    return name
+
+
+def follow_up(
+    session: Session,
+    ticket_id: str,
+    text: str,
+    result: AskResult,
+    ctx: Context,
+    *,
+    external_id: str | None,
+    auto_send_min_confidence: float | None,
+    meta: Mapping[str, Any] | None = None,
+) -> FollowUpOutcome:
+    """Attach a customer follow-up and the new draft the pipeline wrote for it.
+
+    ``result`` is the pipeline's run on the follow-up with the conversation as history;
+    its redaction of the message is what is stored.  A redelivered ``external_id``
+    returns the stored message and changes nothing.
+    """
+    ticket, state = begin(session, ticket_id, ctx)
+    if external_id is not None:
+        existing = store.by_external_id(session, ticket_id, external_id)
+        if existing is not None:
+            return FollowUpOutcome(existing, duplicate=True)
+    from_status = ticket.status
+    reopened = _ensure_open(session, ticket, state, ctx)
+    message = store.append(
+        session,
+        ticket_id,
+        kind="customer",
+        text=result.message,
+        author=ticket.reporter,
+        redactions=[r.model_dump(mode="json") for r in result.redactions],
+        external_id=external_id,
+        meta={**(meta or {}), "triage": result.triage.model_dump(mode="json")},
+        now=ctx.now,
+    )
+    superseded = _pending(session, ticket_id)
+    draft = add_pipeline_draft(
+        session,
+        ticket_id,
+        result.draft,
+        auto_send_min_confidence=auto_send_min_confidence,
+        actor="system:drafting",
+    )
+    session.refresh(ticket)
+    finish(
+        session,
+        ticket,
+        state,
+        ctx,
+        action="follow_up_received",
+        detail={
+            "message_id": message.id,
+            "draft_id": draft.id,
+            "superseded": superseded,
+            "reopened": reopened is not None,
+        },
+        from_status=from_status,
+        to_status=ticket.status,
+    )
+    return FollowUpOutcome(message, duplicate=False, draft=draft)
+
+
+def note(session: Session, ticket_id: str, text: str, ctx: Context) -> TicketMessage:
+    """An internal note: never sent, never shown to the developer, never drafted from."""
+    ticket, state = begin(session, ticket_id, ctx)
+    screened = screen(text)
+    message = store.append(
+        session,
+        ticket_id,
+        kind="note",
+        text=screened.text,
+        author=ctx.actor,
+        redactions=screened.redactions,
+        now=ctx.now,
+    )
+    finish(session, ticket, state, ctx, action="note_added", detail={"message_id": message.id})
+    return message
+
+
+def reply(session: Session, ticket_id: str, text: str, ctx: Context) -> TicketMessage:
+    """An agent's own reply (after a reject, or instead of the draft), sent once.
+
+    Stored as a draft written by the agent and approved by them at once: the approval
+    enqueues it in the outbox in this transaction, so it is delivered exactly as an
+    approved draft is.  A pending draft is superseded by it.
+    """
+    ticket, state = begin(session, ticket_id, ctx)
+    screened = screen(text)
+    from_status = ticket.status
+    _ensure_open(session, ticket, state, ctx)
+    written = tickets.add_draft(
+        session,
+        ticket_id,
+        text=screened.text,
+        confidence=1.0,
+        needs_human=False,
+        provenance={"drafter": AGENT_DRAFTER, "author": ctx.actor},
+        actor=ctx.actor,
+        now=ctx.now,
+    )
+    approved = reviews.approve(session, written.id, reviewer=ctx.actor, now=ctx.now)
+    message = store.append(
+        session,
+        ticket_id,
+        kind="agent",
+        text=screened.text,
+        author=ctx.actor,
+        redactions=screened.redactions,
+        draft_id=approved.id,
+        now=ctx.now,
+    )
+    session.refresh(ticket)
+    finish(
+        session,
+        ticket,
+        state,
+        ctx,
+        action="reply_written",
+        detail={"message_id": message.id, "draft_id": approved.id},
+        from_status=from_status,
+        to_status=ticket.status,
+    )
+    return message
+
+
+def redraft(
+    session: Session,
+    ticket_id: str,
+    result: AskResult,
+    ctx: Context,
+    *,
+    auto_send_min_confidence: float | None,
+) -> Draft:
+    """Store a new draft the agent asked for (the pending one is superseded)."""
+    ticket, state = begin(session, ticket_id, ctx)
+    from_status = ticket.status
+    _ensure_open(session, ticket, state, ctx)
+    superseded = _pending(session, ticket_id)
+    draft = add_pipeline_draft(
+        session, ticket_id, result.draft, auto_send_min_confidence=auto_send_min_confidence
+    )
+    session.refresh(ticket)
+    finish(
+        session,
+        ticket,
+        state,
+        ctx,
+        action="redraft_requested",
+        detail={"draft_id": draft.id, "superseded": superseded},
+        from_status=from_status,
+        to_status=ticket.status,
+    )
+    return draft

@@ -1,0 +1,310 @@
+"""The conversation service: transactions, the pipeline and the outbox around the
+actions of actions.py / messages.py.  Speaks the domain (tickets, messages, agents);
+the HTTP edge is app/api/routes/conversations.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.conversations import actions, messages, view
+from app.conversations.actions import Context, StatusAction
+from app.conversations.policy import SlaPolicy
+from app.conversations.view import Conversation
+from app.services.idempotent import (
+    IdempotencyRequest,
+    Rendered,
+    RenderError,
+    run_action,
+    run_once,
+)
+from app.store import conversations as store
+from app.store import tickets
+from app.store.columns import utcnow
+from app.store.conversations import LinkKind
+from app.store.errors import InvalidInputError, NotFoundError
+from app.store.models import ApiToken
+from app.triage.drafting.base import Turn
+from app.triage.models import AskResult
+
+log = logging.getLogger(__name__)
+
+# Who may be assigned a ticket: a person's token, not an integration's.
+ASSIGNABLE_ROLES = ("agent", "admin")
+
+
+class ConversationalPipeline(Protocol):
+    def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult: ...
+
+
+class ConversationService:
+    def __init__(
+        self,
+        factory: sessionmaker[Session],
+        pipelines: Sequence[ConversationalPipeline],
+        *,
+        policy: SlaPolicy,
+        team_for: Callable[[str], str | None],
+        categories: frozenset[str] | None = None,
+        auto_send_min_confidence: float | None = None,
+        wake_outbox: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if not pipelines:
+            raise ValueError("at least one pipeline is needed to draft follow-ups")
+        self.factory = factory
+        # The configured pipeline first; the offline one takes over if it fails.
+        self.pipelines = list(dict.fromkeys(pipelines))
+        self.policy = policy
+        self.team_for = team_for
+        self.categories = categories
+        self.auto_send = auto_send_min_confidence
+        self.wake_outbox = wake_outbox
+        self.clock = clock
+
+    def _ctx(self, actor: str, expected_version: int | None = None) -> Context:
+        return Context(actor, self.clock(), self.policy, expected_version)
+
+    def _load(self, session: Session, ticket_id: str) -> Conversation:
+        ticket = tickets.get_ticket(session, ticket_id)
+        return view.load(session, ticket, self.policy, self.clock())
+
+    def _act(self, ticket_id: str, act: Callable[[Session], object]) -> Conversation:
+        """Run one action in a transaction; return the ticket's view as it left it."""
+        with self.factory.begin() as session:
+            act(session)
+            return self._load(session, ticket_id)
+
+    # -- reads ------------------------------------------------------------------------
+    def view(self, ticket_id: str, *, owner: str | None = None) -> Conversation:
+        """The conversation; with ``owner`` (an integration's token id) only its own tickets."""
+        with self.factory() as session:
+            conversation = self._load(session, ticket_id)
+        if owner is not None and conversation.ticket.created_by != owner:
+            # The same answer as for a ticket that does not exist: ids are not probeable.
+            raise NotFoundError(f"ticket {ticket_id} not found")
+        return conversation
+
+    # -- messages ---------------------------------------------------------------------
+    def follow_up(
+        self,
+        ticket_id: str,
+        text: str,
+        *,
+        actor: str,
+        owner: str | None = None,
+        external_id: str | None = None,
+    ) -> tuple[Conversation, bool]:
+        """Attach a customer follow-up and re-draft with the whole conversation.
+
+        A ticket merged into another attaches to that one.  Returns the conversation
+        and whether this was a redelivery of an already stored ``external_id``.
+        """
+        messages.screen(text)  # a blank message is refused before any work
+        with self.factory() as session:
+            source = tickets.get_ticket(session, ticket_id)
+            if owner is not None and source.created_by != owner:
+                raise NotFoundError(f"ticket {ticket_id} not found")
+            target = actions.root_of(session, ticket_id)
+            if external_id is not None and store.by_external_id(session, target, external_id):
+                return self._load(session, target), True
+            history = view.history_of(self._load(session, target).messages)
+        result = self._run_pipeline(text, history)
+        try:
+            with self.factory.begin() as session:
+                outcome = messages.follow_up(
+                    session,
+                    target,
+                    text,
+                    result,
+                    self._ctx(actor),
+                    external_id=external_id,
+                    auto_send_min_confidence=self.auto_send,
+                )
+                conversation = self._load(session, target)
+        except IntegrityError:
+            # Two deliveries of one external id raced past the check: the unique
+            # constraint let one through; this one is the duplicate.
+            if external_id is None:
+                raise
+            with self.factory() as session:
+                if store.by_external_id(session, target, external_id) is None:
+                    raise
+                return self._load(session, target), True
+        if outcome.draft is not None and outcome.draft.status == "approved":
+            self.wake_outbox()
+        return conversation, outcome.duplicate
+
+    def _run_pipeline(self, text: str, history: list[Turn]) -> AskResult:
+        failure: Exception | None = None
+        for pipeline in self.pipelines:
+            try:
+                return pipeline.run(text, history=history)
+            except Exception as exc:  # an LLM outage: the offline pipeline drafts instead
+                log.exception("pipeline failed on a follow-up; trying the next one")
+                failure = exc
+        assert failure is not None
+        raise failure
+
+    def reply(
+        self,
+        ticket_id: str,
+        text: str,
+        *,
+        actor: str,
+        expected_version: int | None,
+        idem: IdempotencyRequest | None,
+        render: Callable[[Conversation], Rendered],
+        render_error: RenderError,
+    ) -> tuple[Rendered, bool]:
+        """An agent's handwritten reply, stored and sent once per Idempotency-Key."""
+        sent: list[bool] = []
+
+        def action(session: Session) -> Rendered:
+            messages.reply(session, ticket_id, text, self._ctx(actor, expected_version))
+            sent.append(True)
+            return render(self._load(session, ticket_id))
+
+        if idem is None:
+            rendered, replayed = run_action(self.factory, action), False
+        else:
+            outcome = run_once(self.factory, idem, action, render_error)
+            rendered, replayed = outcome.response, outcome.replayed
+        if sent and 200 <= rendered.status < 300:
+            self.wake_outbox()
+        return rendered, replayed
+
+    def note(
+        self, ticket_id: str, text: str, *, actor: str, expected_version: int | None = None
+    ) -> Conversation:
+        return self._act(
+            ticket_id,
+            lambda s: messages.note(s, ticket_id, text, self._ctx(actor, expected_version)),
+        )
+
+    def redraft(
+        self, ticket_id: str, *, actor: str, expected_version: int | None = None
+    ) -> Conversation:
+        """A new draft for the latest customer message, with the conversation before it."""
+        with self.factory() as session:
+            entries = self._load(session, ticket_id).messages
+        customer = [i for i, m in enumerate(entries) if m.kind == "customer"]
+        if not customer:
+            raise InvalidInputError(f"ticket {ticket_id} has no customer message to draft for")
+        last = customer[-1]
+        result = self._run_pipeline(entries[last].text, view.history_of(entries[:last]))
+        conversation = self._act(
+            ticket_id,
+            lambda s: messages.redraft(
+                s,
+                ticket_id,
+                result,
+                self._ctx(actor, expected_version),
+                auto_send_min_confidence=self.auto_send,
+            ),
+        )
+        if conversation.ticket.status == "approved":
+            self.wake_outbox()
+        return conversation
+
+    # -- workflow -------------------------------------------------------------------
+    def assign(
+        self,
+        ticket_id: str,
+        *,
+        actor: str,
+        me: str,
+        assignee: str | None,
+        take: bool = False,
+        expected_version: int | None = None,
+    ) -> Conversation:
+        """``take``: to ``me`` unless someone has it; else to ``assignee`` (None: nobody)."""
+        who = me if take else assignee
+
+        def act(session: Session) -> None:
+            if who is not None and who != me:
+                self._check_assignable(session, who)
+            actions.assign(session, ticket_id, who, self._ctx(actor, expected_version), take=take)
+
+        return self._act(ticket_id, act)
+
+    @staticmethod
+    def _check_assignable(session: Session, name: str) -> None:
+        found = session.scalar(
+            select(ApiToken.id).where(
+                ApiToken.name == name,
+                ApiToken.revoked_at.is_(None),
+                ApiToken.role.in_(ASSIGNABLE_ROLES),
+            )
+        )
+        if found is None:
+            raise InvalidInputError(f"no agent named {name!r} can be assigned tickets")
+
+    def recategorize(
+        self,
+        ticket_id: str,
+        *,
+        actor: str,
+        category: str | None,
+        priority: str | None,
+        expected_version: int | None = None,
+    ) -> Conversation:
+        if category is not None and self.categories is not None and category not in self.categories:
+            raise InvalidInputError(
+                f"unknown category {category!r}; use one of {', '.join(sorted(self.categories))}"
+            )
+        return self._act(
+            ticket_id,
+            lambda s: actions.recategorize(
+                s,
+                ticket_id,
+                self._ctx(actor, expected_version),
+                category=category,
+                priority=priority,
+                team_for=self.team_for,
+            ),
+        )
+
+    def change_status(
+        self,
+        ticket_id: str,
+        action: StatusAction,
+        *,
+        actor: str,
+        expected_version: int | None = None,
+    ) -> Conversation:
+        return self._act(
+            ticket_id,
+            lambda s: actions.change_status(
+                s, ticket_id, action, self._ctx(actor, expected_version)
+            ),
+        )
+
+    def merge(
+        self, ticket_id: str, into: str, *, actor: str, expected_version: int | None = None
+    ) -> Conversation:
+        """Merge ``ticket_id`` into ``into``; returns the target's conversation."""
+        with self.factory.begin() as session:
+            target = actions.merge(session, ticket_id, into, self._ctx(actor, expected_version))
+            return self._load(session, target)
+
+    def link(
+        self,
+        ticket_id: str,
+        other: str,
+        *,
+        actor: str,
+        kind: LinkKind = "incident",
+        expected_version: int | None = None,
+    ) -> Conversation:
+        return self._act(
+            ticket_id,
+            lambda s: actions.link(s, ticket_id, other, kind, self._ctx(actor, expected_version)),
+        )
