@@ -28,6 +28,7 @@ from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.api.problems import PROBLEM_JSON, install_problem_handlers
 from app.api.ratelimit import TokenBucketLimiter
 from app.api.schemas import Problem
+from app.conversations.build import build_conversations
 from app.knowledge import KnowledgeBase
 from app.observability import Metrics, configure_logging
 from app.services.delivery import build_sender
@@ -59,6 +60,10 @@ retry while the first request still runs is a 409.
 TAGS = [
     {"name": "tickets", "description": "Create tickets and read them with their drafts."},
     {"name": "review", "description": "The agent's queue and decisions on drafts."},
+    {
+        "name": "conversations",
+        "description": "Follow-ups, replies, notes and the agent's workflow on a ticket.",
+    },
     {"name": "knowledge", "description": "Search the documentation the drafts cite."},
     {"name": "public", "description": "The self-service widget (no token, rate-limited)."},
     {"name": "tokens", "description": "API tokens (admin)."},
@@ -67,7 +72,12 @@ TAGS = [
 
 # Fields whose upper bound is a setting (TRIAGE_MAX_MESSAGE_CHARS), patched into the
 # generated schema so clients and schemathesis see the real limit.
-_MESSAGE_FIELDS = {"TicketCreate": "message", "AskRequest": "question", "ApproveRequest": "text"}
+_MESSAGE_FIELDS = {
+    "TicketCreate": "message",
+    "AskRequest": "question",
+    "ApproveRequest": "text",
+    "MessageCreate": "text",
+}
 
 
 def _request_threads(settings: Settings, dialect: str) -> int:
@@ -118,6 +128,7 @@ def _lifespan(
                 auth=TokenAuthenticator(runtime.factory, ttl=settings.auth_cache_seconds),
                 ask_limiter=TokenBucketLimiter(settings.public_ask_rate_per_minute),
                 workers=workers,
+                conversations=build_conversations(settings, runtime, tickets.wake_outbox),
             )
             metrics.watch_queue(runtime.queue_depth)
             if workers is not None:
@@ -146,7 +157,16 @@ def create_app(
     """The review service.  ``kb``/``pipeline`` let tests and benchmarks share one
     loaded model between apps; a server leaves them out and builds its own."""
     from app.api import web
-    from app.api.routes import ask, knowledge, review, slack, system, tickets, tokens
+    from app.api.routes import (
+        ask,
+        conversations,
+        knowledge,
+        review,
+        slack,
+        system,
+        tickets,
+        tokens,
+    )
 
     settings = settings or get_settings()
     configure_logging(json_logs=settings.log_json, level=settings.log_level)
@@ -165,7 +185,7 @@ def create_app(
     # Added last = outermost: the request id and access log cover the 413 too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    for module in (tickets, review, knowledge, ask, tokens, system, slack, web):
+    for module in (tickets, conversations, review, knowledge, ask, tokens, system, slack, web):
         app.include_router(module.router)
     app.openapi = partial(_openapi, app, settings)  # type: ignore[method-assign]
     return app

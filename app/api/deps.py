@@ -18,6 +18,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.auth import TokenAuthenticator
 from app.api.problems import ProblemError
 from app.api.ratelimit import TokenBucketLimiter
+from app.conversations.service import ConversationService
 from app.observability import Metrics
 from app.services.idempotent import DEFAULT_LEASE_SECONDS, IdempotencyRequest, scope_for
 from app.services.review import ReviewService
@@ -42,6 +43,7 @@ class Services:
     auth: TokenAuthenticator
     ask_limiter: TokenBucketLimiter
     workers: BackgroundWorkers | None
+    conversations: ConversationService
 
 
 # Trivial dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency
@@ -66,6 +68,10 @@ async def get_review_service(services: ServicesDep) -> ReviewService:
     return services.review
 
 
+async def get_conversation_service(services: ServicesDep) -> ConversationService:
+    return services.conversations
+
+
 async def get_settings(services: ServicesDep) -> Settings:
     return services.settings
 
@@ -77,6 +83,7 @@ def get_session(services: ServicesDep) -> Iterator[Session]:
 
 TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
 ReviewServiceDep = Annotated[ReviewService, Depends(get_review_service)]
+ConversationServiceDep = Annotated[ConversationService, Depends(get_conversation_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
 

@@ -146,9 +146,13 @@ def classify_store_error(exc: StoreError) -> tuple[int, str, str]:
 def render_store_error(exc: StoreError, instance: str) -> Rendered:
     """The problem document for a domain error, as bytes (stored for idempotent replays)."""
     status, slug, title = classify_store_error(exc)
+    # Extension members an error carries (e.g. a lost race's current state).
+    extensions = getattr(exc, "extensions", None)
     return Rendered(
         status,
-        problem_body(status, str(exc), instance=instance, slug=slug, title=title),
+        problem_body(
+            status, str(exc), instance=instance, slug=slug, title=title, extensions=extensions
+        ),
         PROBLEM_JSON,
     )
 

@@ -21,6 +21,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.api.conversation_schemas import LinkPublic, MessagePublic, SlaPublic
 from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
 from app.store.tokens import MAX_NAME_CHARS, TokenNameError, check_name
 
@@ -234,10 +235,20 @@ class ReviewEventPublic(_Public):
 
 
 class TicketDetail(TicketPublic):
-    """The ticket, every draft version and every review decision on it."""
+    """The ticket, every draft version and every review decision on it, and its
+    conversation (app/api/routes/conversations.py fills those fields)."""
 
     drafts: list[DraftPublic]
     review: list[ReviewEventPublic]
+    messages: list[MessagePublic] = Field(
+        default_factory=list, description="The conversation in order (notes: agents only)."
+    )
+    assignee: str | None = None
+    sla: SlaPublic | None = None
+    version: int = Field(default=0, description="Pass as expected_version to act on this state.")
+    merged_into: str | None = None
+    merged_from: list[str] = Field(default_factory=list)
+    links: list[LinkPublic] = Field(default_factory=list)
 
     @classmethod
     def of_view(cls, ticket: Ticket, events: list[ReviewEvent]) -> TicketDetail:

@@ -19,9 +19,13 @@ from app.conversations.actions import Context, StatusAction
 from app.conversations.policy import SlaPolicy
 from app.conversations.view import Conversation
 from app.services.idempotent import (
+    Action,
     IdempotencyRequest,
     Rendered,
     RenderError,
+    claim,
+    complete,
+    release,
     run_action,
     run_once,
 )
@@ -30,7 +34,7 @@ from app.store import tickets
 from app.store.columns import utcnow
 from app.store.conversations import LinkKind
 from app.store.errors import InvalidInputError, NotFoundError
-from app.store.models import ApiToken
+from app.store.models import ApiToken, Draft
 from app.triage.drafting.base import Turn
 from app.triage.models import AskResult
 
@@ -99,36 +103,53 @@ class ConversationService:
         text: str,
         *,
         actor: str,
+        render: Callable[[Conversation, bool], Rendered],
+        render_error: RenderError,
         owner: str | None = None,
         external_id: str | None = None,
-    ) -> tuple[Conversation, bool]:
+        idem: IdempotencyRequest | None = None,
+    ) -> tuple[Rendered, bool]:
         """Attach a customer follow-up and re-draft with the whole conversation.
 
-        A ticket merged into another attaches to that one.  Returns the conversation
-        and whether this was a redelivery of an already stored ``external_id``.
+        A ticket merged into another attaches to that one.  ``render`` gets the
+        conversation and whether the message is new (False: a redelivery of a stored
+        ``external_id``, which changes nothing).  Returns the response and ``replayed``
+        (an Idempotency-Key's stored response).
         """
         messages.screen(text)  # a blank message is refused before any work
-        with self.factory() as session:
-            source = tickets.get_ticket(session, ticket_id)
-            if owner is not None and source.created_by != owner:
-                raise NotFoundError(f"ticket {ticket_id} not found")
-            target = actions.root_of(session, ticket_id)
-            if external_id is not None and store.by_external_id(session, target, external_id):
-                return self._load(session, target), True
-            history = view.history_of(self._load(session, target).messages)
-        result = self._run_pipeline(text, history)
+        if idem is not None:
+            replay = claim(self.factory, idem)
+            if replay is not None:
+                return replay, True
         try:
-            with self.factory.begin() as session:
-                outcome = messages.follow_up(
-                    session,
-                    target,
-                    text,
-                    result,
-                    self._ctx(actor),
-                    external_id=external_id,
-                    auto_send_min_confidence=self.auto_send,
-                )
-                conversation = self._load(session, target)
+            target, known, history = self._prepare_follow_up(ticket_id, owner, external_id)
+            result = None if known else self._run_pipeline(text, history)
+        except BaseException:
+            if idem is not None:
+                release(self.factory, idem)
+            raise
+        drafted: list[Draft] = []
+
+        def action(session: Session) -> Rendered:
+            if result is None:
+                return render(self._load(session, target), False)
+            outcome = messages.follow_up(
+                session,
+                target,
+                text,
+                result,
+                self._ctx(actor),
+                external_id=external_id,
+                auto_send_min_confidence=self.auto_send,
+            )
+            drafted.extend([outcome.draft] if outcome.draft else [])
+            return render(self._load(session, target), not outcome.duplicate)
+
+        try:
+            if idem is None:
+                rendered = run_action(self.factory, action)
+            else:
+                rendered = complete(self.factory, idem, action, render_error)
         except IntegrityError:
             # Two deliveries of one external id raced past the check: the unique
             # constraint let one through; this one is the duplicate.
@@ -137,10 +158,23 @@ class ConversationService:
             with self.factory() as session:
                 if store.by_external_id(session, target, external_id) is None:
                     raise
-                return self._load(session, target), True
-        if outcome.draft is not None and outcome.draft.status == "approved":
+                return render(self._load(session, target), False), False
+        if any(d.status == "approved" for d in drafted):
             self.wake_outbox()
-        return conversation, outcome.duplicate
+        return rendered, False
+
+    def _prepare_follow_up(
+        self, ticket_id: str, owner: str | None, external_id: str | None
+    ) -> tuple[str, bool, list[Turn]]:
+        """The ticket to attach to, whether the message is already stored, the history."""
+        with self.factory() as session:
+            source = tickets.get_ticket(session, ticket_id)
+            if owner is not None and source.created_by != owner:
+                raise NotFoundError(f"ticket {ticket_id} not found")
+            target = actions.root_of(session, ticket_id)
+            if external_id is not None and store.by_external_id(session, target, external_id):
+                return target, True, []
+            return target, False, view.history_of(self._load(session, target).messages)
 
     def _run_pipeline(self, text: str, history: list[Turn]) -> AskResult:
         failure: Exception | None = None
@@ -152,6 +186,14 @@ class ConversationService:
                 failure = exc
         assert failure is not None
         raise failure
+
+    def _keyed(
+        self, idem: IdempotencyRequest | None, action: Action, render_error: RenderError
+    ) -> tuple[Rendered, bool]:
+        if idem is None:
+            return run_action(self.factory, action), False
+        outcome = run_once(self.factory, idem, action, render_error)
+        return outcome.response, outcome.replayed
 
     def reply(
         self,
@@ -172,22 +214,29 @@ class ConversationService:
             sent.append(True)
             return render(self._load(session, ticket_id))
 
-        if idem is None:
-            rendered, replayed = run_action(self.factory, action), False
-        else:
-            outcome = run_once(self.factory, idem, action, render_error)
-            rendered, replayed = outcome.response, outcome.replayed
+        rendered, replayed = self._keyed(idem, action, render_error)
         if sent and 200 <= rendered.status < 300:
             self.wake_outbox()
         return rendered, replayed
 
     def note(
-        self, ticket_id: str, text: str, *, actor: str, expected_version: int | None = None
-    ) -> Conversation:
-        return self._act(
-            ticket_id,
-            lambda s: messages.note(s, ticket_id, text, self._ctx(actor, expected_version)),
-        )
+        self,
+        ticket_id: str,
+        text: str,
+        *,
+        actor: str,
+        expected_version: int | None,
+        idem: IdempotencyRequest | None,
+        render: Callable[[Conversation], Rendered],
+        render_error: RenderError,
+    ) -> tuple[Rendered, bool]:
+        """An internal note (never sent, never shown to the customer or drafted from)."""
+
+        def action(session: Session) -> Rendered:
+            messages.note(session, ticket_id, text, self._ctx(actor, expected_version))
+            return render(self._load(session, ticket_id))
+
+        return self._keyed(idem, action, render_error)
 
     def redraft(
         self, ticket_id: str, *, actor: str, expected_version: int | None = None

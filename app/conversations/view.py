@@ -72,8 +72,9 @@ class Conversation:
         return self.state.merged_into if self.state is not None else None
 
     def customer_visible(self) -> list[Entry]:
-        """What the developer may see: never an internal note."""
-        return [m for m in self.messages if not m.internal]
+        """What the developer may see: their messages and the replies sent to them,
+        never an internal note or the agents' workflow events."""
+        return [m for m in self.messages if m.kind in ("customer", "agent")]
 
 
 def history_of(messages: Sequence[Entry]) -> list[Turn]:

@@ -8,6 +8,7 @@ number of processes may start at once against the same database (services/databa
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -19,6 +20,7 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.database import prepare_database
 from app.settings import Settings
 from app.store.models import Ticket
+from app.triage.drafting.base import Turn
 from app.triage.models import AskResult
 
 log = logging.getLogger(__name__)
@@ -32,7 +34,8 @@ def offline_settings(settings: Settings) -> Settings:
 class Pipeline(Protocol):
     """What the service needs of the triage pipeline (``app.triage.pipeline``)."""
 
-    def run(self, message: str) -> AskResult: ...
+    # ``history``: the conversation before the message (follow-ups, app/conversations).
+    def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult: ...
 
 
 @dataclass

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Body, Request
 from starlette.responses import Response
 
 from app.api.deps import (
+    ConversationServiceDep,
     Creator,
     OptionalKey,
     RawBody,
@@ -27,6 +28,7 @@ from app.api.routes.common import (
     render,
     respond,
 )
+from app.api.routes.conversations import ticket_detail
 from app.api.schemas import (
     QUESTION_EXAMPLE,
     AuditEntry,
@@ -36,7 +38,6 @@ from app.api.schemas import (
     TicketPublic,
 )
 from app.services.tickets import NewTicket
-from app.store.errors import NotFoundError
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
@@ -109,22 +110,23 @@ async def create_ticket(
 @router.get(
     "/{ticket_id}",
     response_model=TicketDetail,
-    summary="A ticket with every draft version and review decision",
+    summary="A ticket with its conversation, every draft version and review decision",
     description=(
-        "Agents and admins see every ticket. An integration token sees only the tickets "
-        "it created (any other is a 404), with the approved reply only: `draft` and "
-        "`drafts` hold approved or sent versions, `review` is empty."
+        "Agents and admins see every ticket, its `messages[]` in order (internal notes "
+        "and system events included), `assignee` and `sla`. An integration token sees "
+        "only the tickets it created (any other is a 404), with the approved reply only: "
+        "`draft` and `drafts` hold approved or sent versions, `review` is empty, and "
+        "`messages[]` holds the customer's messages and the replies sent."
     ),
     responses=problems(401, 403, 404),
 )
-def get_ticket(ticket_id: TicketId, principal: Creator, service: TicketServiceDep) -> Response:
-    view = service.get(ticket_id)
-    if principal.role != "integration":
-        return json_response(TicketDetail.of_view(view.ticket, view.events))
-    if view.ticket.created_by != principal.token_id:
-        # The same answer as for a ticket that does not exist: ids are not probeable.
-        raise NotFoundError(f"ticket {ticket_id} not found")
-    return json_response(TicketDetail.for_creator(view.ticket))
+def get_ticket(
+    ticket_id: TicketId, principal: Creator, conversations: ConversationServiceDep
+) -> Response:
+    # An integration reads only the tickets it created (any other is a 404).
+    creator = principal.role == "integration"
+    conversation = conversations.view(ticket_id, owner=principal.token_id if creator else None)
+    return json_response(ticket_detail(conversation, for_creator=creator))
 
 
 @router.get(

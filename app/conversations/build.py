@@ -1,0 +1,27 @@
+"""Build the conversation service from the runtime (the API's start-up calls this)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from app.conversations.policy import load_sla_policy
+from app.conversations.service import ConversationService
+from app.services.runtime import Runtime
+from app.settings import Settings
+from app.triage.taxonomy import load_taxonomy
+
+
+def build_conversations(
+    settings: Settings, runtime: Runtime, wake_outbox: Callable[[], None]
+) -> ConversationService:
+    taxonomy = load_taxonomy(settings.taxonomy_path)
+    return ConversationService(
+        runtime.factory,
+        # The configured pipeline drafts follow-ups; the offline one if it fails.
+        [runtime.pipeline, runtime.screening],
+        policy=load_sla_policy(settings.sla_policy_path),
+        team_for=taxonomy.team_for,
+        categories=frozenset(taxonomy.names),
+        auto_send_min_confidence=settings.auto_send_min_confidence,
+        wake_outbox=wake_outbox,
+    )
