@@ -290,7 +290,8 @@ def merge(session: Session, duplicate_id: str, into_id: str, ctx: Context) -> st
     """
     target_id = root_of(session, into_id)
     if target_id == duplicate_id:
-        raise InvalidInputError(f"ticket {duplicate_id} cannot be merged into itself")
+        where = "itself" if into_id == duplicate_id else f"{into_id}, which was merged into it"
+        raise InvalidInputError(f"ticket {duplicate_id} cannot be merged into {where}")
     # One lock order for every pair of tickets: two opposite merges cannot deadlock.
     locked: dict[str, tuple[Ticket, TicketState]] = {}
     for ticket_id in sorted({duplicate_id, target_id}):

@@ -1,0 +1,142 @@
+"""Conversation actions on both backends: the assignment race, SLA clocks stored with a
+controlled clock, merges that lose nothing."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.conversations.errors import TicketChanged
+from app.conversations.policy import load_sla_policy
+from app.conversations.service import ConversationService
+from app.store import audit
+from app.store.conversations import TicketState
+from app.triage.drafting.base import Turn
+from app.triage.models import AskResult
+from tests.app.store.conftest import Seeder
+
+
+class NoPipeline:
+    def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
+        raise AssertionError("these actions never draft")
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def service_for(factory: sessionmaker[Session], clock: Clock | None = None) -> ConversationService:
+    return ConversationService(
+        factory,
+        [NoPipeline()],
+        policy=load_sla_policy(),
+        team_for=lambda category: "platform",
+        clock=clock or (lambda: datetime.now(UTC)),
+    )
+
+
+def test_two_agents_taking_one_ticket_one_wins(
+    factory: sessionmaker[Session], seed: Seeder
+) -> None:
+    service = service_for(factory)
+    for _ in range(3):
+        ticket_id = seed.ticket().ticket_id
+        barrier = threading.Barrier(2)
+        won: list[str] = []
+        lost: list[TicketChanged] = []
+        outcomes = (won, lost)
+
+        def take(
+            name: str,
+            ticket_id: str = ticket_id,
+            barrier: threading.Barrier = barrier,
+            outcomes: tuple[list[str], list[TicketChanged]] = outcomes,
+        ) -> None:
+            barrier.wait()
+            try:
+                service.assign(
+                    ticket_id, actor=f"tok_{name}:{name}", me=name, assignee=None, take=True
+                )
+                outcomes[0].append(name)
+            except TicketChanged as exc:
+                outcomes[1].append(exc)
+
+        threads = [threading.Thread(target=take, args=(n,)) for n in ("alice", "bob")]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert len(won) == 1
+        assert len(lost) == 1
+        assert lost[0].current["assignee"] == won[0]
+        with factory() as session:
+            state = session.get(TicketState, ticket_id)
+            assert state is not None
+            assert state.assignee == won[0]
+            assigned = [
+                e
+                for e in audit.list_for_ticket(session, ticket_id)
+                if e.action == "ticket_assigned"
+            ]
+        assert len(assigned) == 1
+
+
+def test_sla_breach_is_computed_and_stored_with_a_controlled_clock(
+    factory: sessionmaker[Session], seed: Seeder
+) -> None:
+    opened = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
+    clock = Clock(opened + timedelta(minutes=10))
+    service = service_for(factory, clock)
+    ticket_id = seed.ticket(priority="P1", created_at=opened).ticket_id
+
+    fresh = service.view(ticket_id).sla
+    assert fresh.first_response.due == opened + timedelta(minutes=30)
+    assert not fresh.breached
+
+    clock.now = opened + timedelta(minutes=45)
+    late = service.assign(ticket_id, actor="tok_a:alice", me="alice", assignee=None, take=True)
+    assert late.sla.breached
+    with factory() as session:
+        state = session.scalar(select(TicketState).where(TicketState.ticket_id == ticket_id))
+        assert state is not None
+        assert state.sla_breached
+        assert state.sla_first_response_due == opened + timedelta(minutes=30)
+
+    # Waiting on the customer stops the clocks; the view says so.
+    service.change_status(ticket_id, "await_customer", actor="tok_a:alice")
+    clock.now = opened + timedelta(days=3)
+    assert service.view(ticket_id).sla.paused
+
+
+def test_merge_keeps_both_audit_trails_and_points_at_the_target(
+    factory: sessionmaker[Session], seed: Seeder
+) -> None:
+    service = service_for(factory)
+    target = seed.ticket().ticket_id
+    dup = seed.ticket(message="Same question again").ticket_id
+    with factory() as session:
+        before = [e.id for e in audit.list_for_ticket(session, dup)]
+
+    merged = service.merge(dup, target, actor="tok_a:alice")
+    assert merged.ticket.id == target
+    assert [m.text for m in merged.messages if m.kind == "customer"] == [
+        "My API key stopped working",
+        "Same question again",
+    ]
+    with factory() as session:
+        after = [e.id for e in audit.list_for_ticket(session, dup)]
+        state = session.get(TicketState, dup)
+        assert state is not None
+        assert state.merged_into == target
+    assert after[: len(before)] == before
+    with pytest.raises(TicketChanged):
+        service.merge(seed.ticket().ticket_id, target, actor="tok_a:alice", expected_version=99)
