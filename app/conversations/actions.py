@@ -10,7 +10,7 @@ raise the store's domain errors.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Literal
 
@@ -103,7 +103,12 @@ def finish(
     detail: Mapping[str, Any],
     from_status: str | None = None,
     to_status: str | None = None,
+    says: tuple[str, str] | None = None,
 ) -> None:
+    """Bump the version, record ``says`` (event name, text) in the conversation,
+    store the SLA clocks and write the audit row."""
+    if says is not None:
+        event(session, ticket.id, *says, ctx)
     session.flush()
     won = session.execute(
         update(TicketState)
@@ -169,7 +174,6 @@ def assign(
         return  # already so: nothing to record, the version stays
     state.assignee = assignee
     name = "assigned" if assignee else "unassigned"
-    event(session, ticket_id, name, f"assigned to {assignee}" if assignee else "unassigned", ctx)
     finish(
         session,
         ticket,
@@ -177,6 +181,7 @@ def assign(
         ctx,
         action=f"ticket_{name}",
         detail={"from": previous, "to": assignee},
+        says=(name, f"assigned to {assignee}" if assignee else "unassigned"),
     )
 
 
@@ -211,8 +216,15 @@ def recategorize(
         return
     session.flush()
     summary = ", ".join(f"{k} {v['from']} → {v['to']}" for k, v in changes.items())
-    event(session, ticket_id, "recategorized", summary, ctx)
-    finish(session, ticket, state, ctx, action="ticket_recategorized", detail=changes)
+    finish(
+        session,
+        ticket,
+        state,
+        ctx,
+        action="ticket_recategorized",
+        detail=changes,
+        says=("recategorized", summary),
+    )
 
 
 def _correct(
@@ -253,7 +265,6 @@ def change_status(session: Session, ticket_id: str, action: StatusAction, ctx: C
         )
     from_status = ticket.status
     move(session, ticket, state, to, ctx)
-    event(session, ticket_id, name, name.replace("_", " "), ctx)
     finish(
         session,
         ticket,
@@ -263,6 +274,7 @@ def change_status(session: Session, ticket_id: str, action: StatusAction, ctx: C
         detail={},
         from_status=from_status,
         to_status=to,
+        says=(name, name.replace("_", " ")),
     )
 
 
@@ -281,6 +293,15 @@ def root_of(session: Session, ticket_id: str) -> str:
         seen.append(target)
 
 
+def _begin_pair(
+    session: Session, first: str, second: str, ctx: Context
+) -> dict[str, tuple[Ticket, TicketState]]:
+    """``begin`` on two tickets, always in id order: two requests on one pair (opposite
+    merges, links) queue instead of deadlocking.  The version check is ``first``'s."""
+    unchecked = replace(ctx, expected_version=None)
+    return {t: begin(session, t, ctx if t == first else unchecked) for t in sorted((first, second))}
+
+
 def merge(session: Session, duplicate_id: str, into_id: str, ctx: Context) -> str:
     """Merge ``duplicate_id`` into ``into_id``; returns the ticket that now carries both.
 
@@ -292,11 +313,7 @@ def merge(session: Session, duplicate_id: str, into_id: str, ctx: Context) -> st
     if target_id == duplicate_id:
         where = "itself" if into_id == duplicate_id else f"{into_id}, which was merged into it"
         raise InvalidInputError(f"ticket {duplicate_id} cannot be merged into {where}")
-    # One lock order for every pair of tickets: two opposite merges cannot deadlock.
-    locked: dict[str, tuple[Ticket, TicketState]] = {}
-    for ticket_id in sorted({duplicate_id, target_id}):
-        check = ctx if ticket_id == duplicate_id else Context(ctx.actor, ctx.now, ctx.policy)
-        locked[ticket_id] = begin(session, ticket_id, check)
+    locked = _begin_pair(session, duplicate_id, target_id, ctx)
     dup, dup_state = locked[duplicate_id]
     target, target_state = locked[target_id]
     if dup_state.merged_into is not None:
@@ -320,8 +337,6 @@ def merge(session: Session, duplicate_id: str, into_id: str, ctx: Context) -> st
     from_status = dup.status
     if dup.status != "solved":
         move(session, dup, dup_state, "solved", ctx)
-    event(session, duplicate_id, "merged", f"merged into {target_id}", ctx)
-    event(session, target_id, "merge_received", f"{duplicate_id} merged into this ticket", ctx)
     finish(
         session,
         dup,
@@ -331,6 +346,7 @@ def merge(session: Session, duplicate_id: str, into_id: str, ctx: Context) -> st
         detail={"into": target_id, "superseded": superseded},
         from_status=from_status,
         to_status="solved",
+        says=("merged", f"merged into {target_id}"),
     )
     finish(
         session,
@@ -339,6 +355,7 @@ def merge(session: Session, duplicate_id: str, into_id: str, ctx: Context) -> st
         ctx,
         action="ticket_merge_received",
         detail={"from": duplicate_id},
+        says=("merge_received", f"{duplicate_id} merged into this ticket"),
     )
     return target_id
 
@@ -348,10 +365,7 @@ def link(session: Session, ticket_id: str, other_id: str, kind: LinkKind, ctx: C
     if ticket_id == other_id:
         raise InvalidInputError("a ticket cannot be linked to itself")
     low, high = sorted((ticket_id, other_id))
-    locked = {
-        t: begin(session, t, ctx if t == ticket_id else Context(ctx.actor, ctx.now, ctx.policy))
-        for t in (low, high)
-    }
+    locked = _begin_pair(session, ticket_id, other_id, ctx)
     existing = session.scalar(
         select(TicketLink).where(TicketLink.ticket_id == low, TicketLink.other_id == high)
     )
@@ -364,12 +378,12 @@ def link(session: Session, ticket_id: str, other_id: str, kind: LinkKind, ctx: C
     )
     for this, that in ((ticket_id, other_id), (other_id, ticket_id)):
         ticket, state = locked[this]
-        event(session, this, "linked", f"linked to {that} ({kind})", ctx)
         finish(
             session,
             ticket,
             state,
             ctx,
             action="ticket_linked",
+            says=("linked", f"linked to {that} ({kind})"),
             detail={"other": that, "kind": kind},
         )

@@ -1,5 +1,5 @@
 """Messages on a ticket, each in the caller's transaction: a customer follow-up, an
-agent's handwritten reply, an internal note, and a new draft on request.
+agent's handwritten reply or internal note, and a new draft on request.
 
 Texts are screened for secrets here with the same redaction the pipeline applies to a
 ticket's message: the original of a secret is never stored.  A reply goes out through
@@ -59,6 +59,45 @@ def _pending(session: Session, ticket_id: str) -> list[str]:
     )
 
 
+def _new_draft(
+    session: Session, ticket_id: str, result: AskResult, auto_send: float | None
+) -> tuple[Draft, list[str]]:
+    """Store the pipeline's draft; returns it and the pending drafts it superseded."""
+    superseded = _pending(session, ticket_id)
+    draft = add_pipeline_draft(
+        session,
+        ticket_id,
+        result.draft,
+        auto_send_min_confidence=auto_send,
+        actor="system:drafting",
+    )
+    return draft, superseded
+
+
+def _finish_moved(
+    session: Session,
+    ticket: Ticket,
+    state: TicketState,
+    ctx: Context,
+    from_status: str,
+    *,
+    action: str,
+    detail: Mapping[str, Any],
+) -> None:
+    """``finish`` for an action that may have moved the ticket (drafts, replies)."""
+    session.refresh(ticket)
+    finish(
+        session,
+        ticket,
+        state,
+        ctx,
+        action=action,
+        detail=detail,
+        from_status=from_status,
+        to_status=ticket.status,
+    )
+
+
 def _ensure_open(session: Session, ticket: Ticket, state: TicketState, ctx: Context) -> str | None:
     """Put a solved, waiting or answered ticket back before an agent; the event name."""
     if state.merged_into is not None:
@@ -108,20 +147,13 @@ def follow_up(
         meta={**(meta or {}), "triage": result.triage.model_dump(mode="json")},
         now=ctx.now,
     )
-    superseded = _pending(session, ticket_id)
-    draft = add_pipeline_draft(
-        session,
-        ticket_id,
-        result.draft,
-        auto_send_min_confidence=auto_send_min_confidence,
-        actor="system:drafting",
-    )
-    session.refresh(ticket)
-    finish(
+    draft, superseded = _new_draft(session, ticket_id, result, auto_send_min_confidence)
+    _finish_moved(
         session,
         ticket,
         state,
         ctx,
+        from_status,
         action="follow_up_received",
         detail={
             "message_id": message.id,
@@ -129,71 +161,56 @@ def follow_up(
             "superseded": superseded,
             "reopened": reopened is not None,
         },
-        from_status=from_status,
-        to_status=ticket.status,
     )
     return FollowUpOutcome(message, duplicate=False, draft=draft)
 
 
-def note(session: Session, ticket_id: str, text: str, ctx: Context) -> TicketMessage:
-    """An internal note: never sent, never shown to the developer, never drafted from."""
-    ticket, state = begin(session, ticket_id, ctx)
-    screened = screen(text)
-    message = store.append(
-        session,
-        ticket_id,
-        kind="note",
-        text=screened.text,
-        author=ctx.actor,
-        redactions=screened.redactions,
-        now=ctx.now,
-    )
-    finish(session, ticket, state, ctx, action="note_added", detail={"message_id": message.id})
-    return message
+def write(
+    session: Session, ticket_id: str, text: str, ctx: Context, *, internal: bool
+) -> TicketMessage:
+    """An agent's message: an internal note, or a reply sent to the customer.
 
-
-def reply(session: Session, ticket_id: str, text: str, ctx: Context) -> TicketMessage:
-    """An agent's own reply (after a reject, or instead of the draft), sent once.
-
-    Stored as a draft written by the agent and approved by them at once: the approval
-    enqueues it in the outbox in this transaction, so it is delivered exactly as an
-    approved draft is.  A pending draft is superseded by it.
+    A note is never sent, never shown to the developer and never drafted from.  A reply
+    (after a reject, or instead of the draft) is stored as a draft written by the agent
+    and approved by them at once: the approval enqueues it in the outbox in this
+    transaction, so it is delivered exactly once, as an approved draft is; a pending
+    draft is superseded by it.
     """
     ticket, state = begin(session, ticket_id, ctx)
     screened = screen(text)
     from_status = ticket.status
-    _ensure_open(session, ticket, state, ctx)
-    written = tickets.add_draft(
-        session,
-        ticket_id,
-        text=screened.text,
-        confidence=1.0,
-        needs_human=False,
-        provenance={"drafter": AGENT_DRAFTER, "author": ctx.actor},
-        actor=ctx.actor,
-        now=ctx.now,
-    )
-    approved = reviews.approve(session, written.id, reviewer=ctx.actor, now=ctx.now)
+    draft_id: str | None = None
+    if not internal:
+        _ensure_open(session, ticket, state, ctx)
+        written = tickets.add_draft(
+            session,
+            ticket_id,
+            text=screened.text,
+            confidence=1.0,
+            needs_human=False,
+            provenance={"drafter": AGENT_DRAFTER, "author": ctx.actor},
+            actor=ctx.actor,
+            now=ctx.now,
+        )
+        draft_id = reviews.approve(session, written.id, reviewer=ctx.actor, now=ctx.now).id
     message = store.append(
         session,
         ticket_id,
-        kind="agent",
+        kind="note" if internal else "agent",
         text=screened.text,
         author=ctx.actor,
         redactions=screened.redactions,
-        draft_id=approved.id,
+        draft_id=draft_id,
         now=ctx.now,
     )
-    session.refresh(ticket)
-    finish(
+    _finish_moved(
         session,
         ticket,
         state,
         ctx,
-        action="reply_written",
-        detail={"message_id": message.id, "draft_id": approved.id},
-        from_status=from_status,
-        to_status=ticket.status,
+        from_status,
+        action="note_added" if internal else "reply_written",
+        detail={"message_id": message.id, "draft_id": draft_id},
     )
     return message
 
@@ -210,19 +227,14 @@ def redraft(
     ticket, state = begin(session, ticket_id, ctx)
     from_status = ticket.status
     _ensure_open(session, ticket, state, ctx)
-    superseded = _pending(session, ticket_id)
-    draft = add_pipeline_draft(
-        session, ticket_id, result.draft, auto_send_min_confidence=auto_send_min_confidence
-    )
-    session.refresh(ticket)
-    finish(
+    draft, superseded = _new_draft(session, ticket_id, result, auto_send_min_confidence)
+    _finish_moved(
         session,
         ticket,
         state,
         ctx,
+        from_status,
         action="redraft_requested",
         detail={"draft_id": draft.id, "superseded": superseded},
-        from_status=from_status,
-        to_status=ticket.status,
     )
     return draft

@@ -19,7 +19,6 @@ from app.conversations.actions import Context, StatusAction
 from app.conversations.policy import SlaPolicy
 from app.conversations.view import Conversation
 from app.services.idempotent import (
-    Action,
     IdempotencyRequest,
     Rendered,
     RenderError,
@@ -187,56 +186,36 @@ class ConversationService:
         assert failure is not None
         raise failure
 
-    def _keyed(
-        self, idem: IdempotencyRequest | None, action: Action, render_error: RenderError
-    ) -> tuple[Rendered, bool]:
-        if idem is None:
-            return run_action(self.factory, action), False
-        outcome = run_once(self.factory, idem, action, render_error)
-        return outcome.response, outcome.replayed
-
-    def reply(
+    def write(
         self,
         ticket_id: str,
         text: str,
         *,
+        internal: bool,
         actor: str,
         expected_version: int | None,
         idem: IdempotencyRequest | None,
         render: Callable[[Conversation], Rendered],
         render_error: RenderError,
     ) -> tuple[Rendered, bool]:
-        """An agent's handwritten reply, stored and sent once per Idempotency-Key."""
+        """An agent's handwritten reply (stored and sent once per Idempotency-Key) or an
+        internal note (never sent, never shown to the customer or drafted from)."""
         sent: list[bool] = []
 
         def action(session: Session) -> Rendered:
-            messages.reply(session, ticket_id, text, self._ctx(actor, expected_version))
-            sent.append(True)
+            ctx = self._ctx(actor, expected_version)
+            messages.write(session, ticket_id, text, ctx, internal=internal)
+            sent.append(not internal)
             return render(self._load(session, ticket_id))
 
-        rendered, replayed = self._keyed(idem, action, render_error)
-        if sent and 200 <= rendered.status < 300:
+        if idem is None:
+            rendered, replayed = run_action(self.factory, action), False
+        else:
+            outcome = run_once(self.factory, idem, action, render_error)
+            rendered, replayed = outcome.response, outcome.replayed
+        if any(sent) and 200 <= rendered.status < 300:
             self.wake_outbox()
         return rendered, replayed
-
-    def note(
-        self,
-        ticket_id: str,
-        text: str,
-        *,
-        actor: str,
-        expected_version: int | None,
-        idem: IdempotencyRequest | None,
-        render: Callable[[Conversation], Rendered],
-        render_error: RenderError,
-    ) -> tuple[Rendered, bool]:
-        """An internal note (never sent, never shown to the customer or drafted from)."""
-
-        def action(session: Session) -> Rendered:
-            messages.note(session, ticket_id, text, self._ctx(actor, expected_version))
-            return render(self._load(session, ticket_id))
-
-        return self._keyed(idem, action, render_error)
 
     def redraft(
         self, ticket_id: str, *, actor: str, expected_version: int | None = None

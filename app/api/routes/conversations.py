@@ -165,18 +165,7 @@ def post_message(
         raise ProblemError(
             403, "An integration token posts customer messages only (author: customer)."
         )
-    if body.internal:
-        rendered, replayed = service.note(
-            ticket_id,
-            body.text,
-            actor=principal.actor,
-            expected_version=body.expected_version,
-            idem=idem,
-            render=lambda c: render(ticket_detail(c), 201),
-            render_error=render_error,
-        )
-        return respond(rendered, replayed=replayed)
-    if idem is None:
+    if idem is None and not body.internal:
         # As for approvals: what is sent to the customer must be safe to retry.
         raise RequestValidationError(
             [
@@ -188,9 +177,10 @@ def post_message(
                 }
             ]
         )
-    rendered, replayed = service.reply(
+    rendered, replayed = service.write(
         ticket_id,
         body.text,
+        internal=body.internal,
         actor=principal.actor,
         expected_version=body.expected_version,
         idem=idem,
