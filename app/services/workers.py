@@ -1,4 +1,5 @@
-"""Background worker threads: drafting and outbox delivery, inside a serving process.
+"""Background worker threads: drafting, outbox delivery and housekeeping (pruning the
+Slack event record), inside a serving process.
 
 Threads, not asyncio tasks: both loops call blocking code (SQLAlchemy, the pipeline,
 an LLM client, Slack's HTTP client) and must never stall the event loop.  Each loop
@@ -21,6 +22,7 @@ from app.observability import Metrics
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
 from app.services.runtime import Runtime
+from app.slack.dedupe import SlackEventPruner
 from app.store.outbox import Sender
 
 log = logging.getLogger(__name__)
@@ -94,10 +96,13 @@ class BackgroundWorkers:
             for i in range(drafting_threads)
         ]
         self._outbox = _Loop("outbox", runner.run_once, poll, self._stop)
+        # Due once an hour; the loop only asks whether it is time.
+        pruner = SlackEventPruner(runtime.factory)
+        self._housekeeping = _Loop("slack-prune", pruner.run_once, poll, self._stop)
 
     @property
     def loops(self) -> list[_Loop]:
-        return [*self._drafting, self._outbox]
+        return [*self._drafting, self._outbox, self._housekeeping]
 
     def start(self) -> None:
         for loop in self.loops:
