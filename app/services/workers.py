@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 # Longest a worker waits after an unexpected error before trying again.
 ERROR_BACKOFF_SECONDS = 5.0
+HOUSEKEEPING_POLL_SECONDS = 60.0
 
 
 def new_worker_id() -> str:
@@ -96,9 +97,12 @@ class BackgroundWorkers:
             for i in range(drafting_threads)
         ]
         self._outbox = _Loop("outbox", runner.run_once, poll, self._stop)
-        # Due once an hour; the loop only asks whether it is time.
+        # The first prune runs at start, then once an hour (the pruner keeps the time);
+        # asking every minute is often enough.
         pruner = SlackEventPruner(runtime.factory)
-        self._housekeeping = _Loop("slack-prune", pruner.run_once, poll, self._stop)
+        self._housekeeping = _Loop(
+            "slack-prune", pruner.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
+        )
 
     @property
     def loops(self) -> list[_Loop]:
