@@ -116,6 +116,7 @@ def _lifespan(
                 wake_drafting=workers.wake_drafting if workers else lambda: None,
                 wake_outbox=workers.wake_outbox if workers else lambda: None,
             )
+            conversations = build_conversations(settings, runtime, tickets.wake_outbox)
             app.state.services = Services(
                 settings=settings,
                 runtime=runtime,
@@ -130,8 +131,8 @@ def _lifespan(
                 auth=TokenAuthenticator(runtime.factory, ttl=settings.auth_cache_seconds),
                 ask_limiter=TokenBucketLimiter(settings.public_ask_rate_per_minute),
                 workers=workers,
-                slack=build_receiver(settings, tickets),
-                conversations=build_conversations(settings, runtime, tickets.wake_outbox),
+                slack=build_receiver(settings, tickets, conversations),
+                conversations=conversations,
             )
             metrics.watch_queue(runtime.queue_depth)
             if workers is not None:

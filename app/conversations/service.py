@@ -6,9 +6,9 @@ the HTTP edge is app/api/routes/conversations.py.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -33,7 +33,7 @@ from app.store import tickets
 from app.store.columns import utcnow
 from app.store.conversations import LinkKind
 from app.store.errors import InvalidInputError, NotFoundError
-from app.store.models import ApiToken, Draft
+from app.store.models import ApiToken, Draft, Ticket
 from app.triage.drafting.base import Turn
 from app.triage.models import AskResult
 
@@ -161,6 +161,56 @@ class ConversationService:
         if any(d.status == "approved" for d in drafted):
             self.wake_outbox()
         return rendered, False
+
+    def follow_up_now(
+        self,
+        ticket_id: str,
+        text: str,
+        *,
+        actor: str,
+        external_id: str,
+        meta: Mapping[str, Any] | None = None,
+        on_stored: Callable[[Session, str], None] | None = None,
+    ) -> str:
+        """A follow-up from a channel's own intake (a reply in a Slack thread), for
+        callers already on a worker thread.  ``on_stored`` runs in the message's
+        transaction with the ticket's id (the Slack intake records the event there, so a
+        duplicate delivery rolls everything back by raising).  Returns the ticket id."""
+        messages.screen(text)
+        target, known, history = self._prepare_follow_up(ticket_id, None, external_id)
+        if known:
+            if on_stored is not None:
+                with self.factory.begin() as session:
+                    on_stored(session, target)
+            return target
+        result = self._run_pipeline(text, history)
+        with self.factory.begin() as session:
+            outcome = messages.follow_up(
+                session,
+                target,
+                text,
+                result,
+                self._ctx(actor),
+                external_id=external_id,
+                auto_send_min_confidence=self.auto_send,
+                meta=meta,
+            )
+            if on_stored is not None:
+                on_stored(session, target)
+        if outcome.draft is not None and outcome.draft.status == "approved":
+            self.wake_outbox()
+        return target
+
+    def ticket_for(self, channel: str, external_ref: str) -> str | None:
+        """The oldest ticket of ``channel`` with this conversation reference (a Slack
+        thread), or None."""
+        with self.factory() as session:
+            return session.scalar(
+                select(Ticket.id)
+                .where(Ticket.channel == channel, Ticket.external_ref == external_ref)
+                .order_by(Ticket.created_at, Ticket.id)
+                .limit(1)
+            )
 
     def _prepare_follow_up(
         self, ticket_id: str, owner: str | None, external_id: str | None

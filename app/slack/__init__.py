@@ -3,6 +3,7 @@
 * ``events``: the signed request (``signature_ok``) and the Events API payload parsed
   into a ``SlackMessage`` (``message_from``).
 * ``intake``: a message into a ticket, exactly once across processes (``SlackInbox``).
+* ``threads``: a reply in a ticket's thread attaches to that ticket as a follow-up.
 * ``receiver``: the endpoint's work behind the route: filter, de-duplicate, start the
   ticket in a worker thread and acknowledge within Slack's 3 seconds (``SlackReceiver``).
 * ``dedupe``: the in-process keys of messages being handled now, and the retention of

@@ -28,11 +28,13 @@ from typing import Any, Final, Literal
 import anyio
 import anyio.to_thread
 
+from app.conversations.service import ConversationService
 from app.services.tickets import TicketService
 from app.settings import Settings
 from app.slack.dedupe import InFlight
 from app.slack.events import SlackMessage, message_from
 from app.slack.intake import RefusedSlackEvent, SlackInbox, ticket_writer
+from app.slack.threads import thread_writer
 
 log = logging.getLogger(__name__)
 
@@ -130,13 +132,17 @@ class SlackReceiver:
         return "created" if ticket_id is not None else "duplicate"
 
 
-def build_receiver(settings: Settings, tickets: TicketService) -> SlackReceiver:
-    """The receiver of an API process: Slack messages through its ticket service."""
-    inbox = SlackInbox(
-        tickets.factory,
-        ticket_writer(tickets),
-        support_channels=settings.slack_support_channels,
-    )
+def build_receiver(
+    settings: Settings,
+    tickets: TicketService,
+    conversations: ConversationService | None = None,
+) -> SlackReceiver:
+    """The receiver of an API process: Slack messages through its ticket service, and
+    replies in a ticket's thread through the conversation service (app/slack/threads.py)."""
+    write = ticket_writer(tickets)
+    if conversations is not None:
+        write = thread_writer(write, conversations)
+    inbox = SlackInbox(tickets.factory, write, support_channels=settings.slack_support_channels)
     return SlackReceiver.configured(settings, inbox, limiter=tickets.limiter)
 
 

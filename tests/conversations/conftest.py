@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 
 from tests.api.conftest import api, kb, kb_settings, make_api, pipeline
+from tests.app.slack.conftest import fake_slack
 from tests.conftest import GRID_ROOT, GRID_SAMPLE
 
-__all__ = ["api", "kb", "kb_settings", "make_api", "pipeline"]
+__all__ = ["api", "fake_slack", "kb", "kb_settings", "make_api", "pipeline"]
 
 WEBHOOKS_PAGE = "docs/guides/api-reference/webhooks.md"
 
