@@ -53,10 +53,10 @@ creates tickets, `agent` reviews, `admin` does everything. `/v1/ask`, `/healthz`
 
 **Errors** are `application/problem+json` (RFC 9457) with a stable `type` URN.
 
-**Retries**: approve and reject need an `Idempotency-Key` header; creating and
-escalating accept one. Same key and body replays the first response byte for byte
-(marked `Idempotent-Replayed: true`); the same key with another body is a 422, and a
-retry while the first request still runs is a 409.
+**Retries**: approve, reject and an agent's reply need an `Idempotency-Key` header;
+creating, escalating and other messages accept one. Same key and body replays the first
+response byte for byte (marked `Idempotent-Replayed: true`); the same key with another
+body is a 422, and a retry while the first request still runs is a 409.
 """
 
 TAGS = [
