@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.api.deps import get_ticket_service
+from app.api.deps import get_conversation_service
 from tests.api.conftest import Api, MakeApi, seed_ticket
 
 PROBLEM_KEYS = {"type", "title", "status", "detail", "instance"}
@@ -174,10 +174,10 @@ def test_idempotency_key_is_required_for_decisions(api: Api) -> None:
 
 def test_unexpected_errors_are_500_problems_without_internals(api: Api) -> None:
     class Exploding:
-        def get(self, ticket_id: str) -> None:
+        def view(self, ticket_id: str, *, owner: str | None = None) -> None:
             raise RuntimeError("database password is hunter2")
 
-    api.app.dependency_overrides[get_ticket_service] = Exploding
+    api.app.dependency_overrides[get_conversation_service] = Exploding
     try:
         response = api.client.get(
             "/v1/tickets/tkt_x", headers={**api.auth(), "X-Request-ID": "req-123"}
