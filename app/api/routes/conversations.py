@@ -131,7 +131,10 @@ def ticket_detail(conversation: Conversation, *, for_creator: bool = False) -> T
         "the reply (exactly once; an Idempotency-Key is required) or, with "
         "`internal: true`, stores an internal note that is never sent or drafted from."
     ),
-    responses=problems(400, 401, 403, 404, 409, 413, 422),
+    responses={
+        200: {"model": TicketDetail, "description": "A redelivered external_id: nothing changed."},
+        **problems(400, 401, 403, 404, 409, 413, 422),
+    },
 )
 def post_message(
     request: Request,
