@@ -24,7 +24,7 @@ from app.store import audit
 from app.store import conversations as store
 from app.store.conversations import LinkKind, TicketCorrection, TicketLink, TicketState
 from app.store.errors import InvalidInputError, InvalidStateError
-from app.store.models import Draft, Ticket, TicketStatus
+from app.store.models import TICKET_STATUSES, Draft, Ticket, TicketStatus
 from app.store.transitions import move_ticket
 
 StatusAction = Literal["solve", "await_customer", "reopen"]
@@ -33,21 +33,7 @@ StatusAction = Literal["solve", "await_customer", "reopen"]
 REOPENABLE: frozenset[TicketStatus] = frozenset({"approved", "sent", "solved", "awaiting_customer"})
 _STATUS_MOVES: dict[StatusAction, tuple[frozenset[TicketStatus], TicketStatus, str]] = {
     # action: (from any of, to, event recorded in the conversation)
-    "solve": (
-        frozenset(
-            {
-                "drafting",
-                "pending_review",
-                "approved",
-                "sent",
-                "rejected",
-                "escalated",
-                "awaiting_customer",
-            }
-        ),
-        "solved",
-        "solved",
-    ),
+    "solve": (frozenset(TICKET_STATUSES) - {"solved"}, "solved", "solved"),
     "await_customer": (
         frozenset({"pending_review", "approved", "sent", "rejected", "escalated"}),
         "awaiting_customer",

@@ -59,19 +59,37 @@ def _pending(session: Session, ticket_id: str) -> list[str]:
     )
 
 
-def _new_draft(
-    session: Session, ticket_id: str, result: AskResult, auto_send: float | None
-) -> tuple[Draft, list[str]]:
-    """Store the pipeline's draft; returns it and the pending drafts it superseded."""
-    superseded = _pending(session, ticket_id)
+def _draft_and_finish(
+    session: Session,
+    ticket: Ticket,
+    state: TicketState,
+    ctx: Context,
+    from_status: str,
+    result: AskResult,
+    auto_send: float | None,
+    *,
+    action: str,
+    detail: Mapping[str, Any],
+) -> Draft:
+    """Store the pipeline's draft (superseding the pending one), then ``finish``."""
+    superseded = _pending(session, ticket.id)
     draft = add_pipeline_draft(
         session,
-        ticket_id,
+        ticket.id,
         result.draft,
         auto_send_min_confidence=auto_send,
         actor="system:drafting",
     )
-    return draft, superseded
+    _finish_moved(
+        session,
+        ticket,
+        state,
+        ctx,
+        from_status,
+        action=action,
+        detail={**detail, "draft_id": draft.id, "superseded": superseded},
+    )
+    return draft
 
 
 def _finish_moved(
@@ -147,20 +165,16 @@ def follow_up(
         meta={**(meta or {}), "triage": result.triage.model_dump(mode="json")},
         now=ctx.now,
     )
-    draft, superseded = _new_draft(session, ticket_id, result, auto_send_min_confidence)
-    _finish_moved(
+    draft = _draft_and_finish(
         session,
         ticket,
         state,
         ctx,
         from_status,
+        result,
+        auto_send_min_confidence,
         action="follow_up_received",
-        detail={
-            "message_id": message.id,
-            "draft_id": draft.id,
-            "superseded": superseded,
-            "reopened": reopened is not None,
-        },
+        detail={"message_id": message.id, "reopened": reopened is not None},
     )
     return FollowUpOutcome(message, duplicate=False, draft=draft)
 
@@ -227,14 +241,14 @@ def redraft(
     ticket, state = begin(session, ticket_id, ctx)
     from_status = ticket.status
     _ensure_open(session, ticket, state, ctx)
-    draft, superseded = _new_draft(session, ticket_id, result, auto_send_min_confidence)
-    _finish_moved(
+    return _draft_and_finish(
         session,
         ticket,
         state,
         ctx,
         from_status,
+        result,
+        auto_send_min_confidence,
         action="redraft_requested",
-        detail={"draft_id": draft.id, "superseded": superseded},
+        detail={},
     )
-    return draft

@@ -132,15 +132,7 @@ class ConversationService:
         def action(session: Session) -> Rendered:
             if result is None:
                 return render(self._load(session, target), False)
-            outcome = messages.follow_up(
-                session,
-                target,
-                text,
-                result,
-                self._ctx(actor),
-                external_id=external_id,
-                auto_send_min_confidence=self.auto_send,
-            )
+            outcome = self._attach(session, target, text, result, actor, external_id)
             drafted.extend([outcome.draft] if outcome.draft else [])
             return render(self._load(session, target), not outcome.duplicate)
 
@@ -185,21 +177,33 @@ class ConversationService:
             return target
         result = self._run_pipeline(text, history)
         with self.factory.begin() as session:
-            outcome = messages.follow_up(
-                session,
-                target,
-                text,
-                result,
-                self._ctx(actor),
-                external_id=external_id,
-                auto_send_min_confidence=self.auto_send,
-                meta=meta,
-            )
+            outcome = self._attach(session, target, text, result, actor, external_id, meta)
             if on_stored is not None:
                 on_stored(session, target)
         if outcome.draft is not None and outcome.draft.status == "approved":
             self.wake_outbox()
         return target
+
+    def _attach(
+        self,
+        session: Session,
+        target: str,
+        text: str,
+        result: AskResult,
+        actor: str,
+        external_id: str | None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> messages.FollowUpOutcome:
+        return messages.follow_up(
+            session,
+            target,
+            text,
+            result,
+            self._ctx(actor),
+            external_id=external_id,
+            auto_send_min_confidence=self.auto_send,
+            meta=meta,
+        )
 
     def ticket_for(self, channel: str, external_ref: str) -> str | None:
         """The oldest ticket of ``channel`` with this conversation reference (a Slack
