@@ -3,6 +3,7 @@ replies sent once, notes kept internal, merges that lose nothing, workflow actio
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -288,3 +289,34 @@ def test_assignment_corrections_and_stale_versions(api: Api) -> None:
     assert reopened.json()["status"] == "pending_review"
     assert not reopened.json()["sla"]["paused"]
     assert action(api, "tkt_missing", "solve").status_code == 404
+
+
+def test_after_a_reject_an_agent_asks_for_a_new_draft(api: Api) -> None:
+    ticket = create(api, OTHER_QUESTION)
+    rejected = api.client.post(
+        f"/v1/drafts/{ticket['draft']['id']}/reject",
+        json={"reason_code": "incomplete"},
+        headers=api.auth() | {"Idempotency-Key": "reject-2"},
+    )
+    assert rejected.status_code == 200
+    redrafted = action(api, ticket["id"], "redraft")
+    assert redrafted.status_code == 200, redrafted.text
+    body = redrafted.json()
+    assert body["status"] == "pending_review"
+    assert [(d["version"], d["status"]) for d in body["drafts"]] == [
+        (1, "rejected"),
+        (2, "pending"),
+    ]
+    assert "redraft_requested" in audit_actions(api, ticket["id"])
+
+
+def test_a_follow_up_is_stored_without_the_secret_it_carries(api: Api) -> None:
+    ticket = create(api)
+    response = post(
+        api, ticket["id"], role="integration", text=f"still failing with key {SECRET}",
+        author="customer",
+    )  # fmt: skip
+    assert response.status_code == 201, response.text
+    assert SECRET not in response.text
+    assert SECRET not in json.dumps(get(api, ticket["id"]))
+    assert "[REDACTED" in response.json()["messages"][-1]["text"]
