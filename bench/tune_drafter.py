@@ -27,7 +27,7 @@ from app.triage.drafting.offline import OfflineDrafter, SectionWeights
 from app.triage.drafting.phrases import all_phrases
 from app.triage.factory import build_pipeline
 from app.triage.pipeline import TriagePipeline
-from evals.metrics.usefulness import read_draft
+from evals.score.usefulness import read_draft
 
 
 def _requests(pipeline: TriagePipeline, path: Path) -> list[tuple[dict[str, Any], DraftRequest]]:

@@ -12,13 +12,14 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from evals.metrics.answers import (
+from app.settings import Settings, apply_ragas_telemetry
+from evals.collect.safety import redaction_leaks
+from evals.score.answers import (
     LLM_METRICS,
     OFFLINE_METRICS,
     AnswerSample,
     ascore_llm_judged,
     citation_validity,
-    redaction_leaks,
     score_offline,
 )
 
@@ -74,10 +75,18 @@ def test_metrics_without_inputs_are_skipped_not_zeroed(offline: Any) -> None:
     assert sorted(offline.distributions()["bleu"]) == pytest.approx([0.0, 1.0])
 
 
-def test_scoring_turns_ragas_telemetry_off(offline: Any) -> None:
+def test_settings_turn_ragas_telemetry_off_before_scoring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from ragas._analytics import do_not_track
 
+    monkeypatch.delenv("RAGAS_DO_NOT_TRACK", raising=False)
+    do_not_track.cache_clear()
+    assert do_not_track() is False  # ragas' own default: tracking on
+    apply_ragas_telemetry(Settings())
     assert os.environ["RAGAS_DO_NOT_TRACK"] == "true"
+    # ragas has cached its first reading; scoring makes it read the switch again
+    score_offline([AnswerSample("a", "q", "draft", "reference")])
     assert do_not_track() is True
 
 

@@ -13,16 +13,15 @@ import pytest
 from app.knowledge import build_knowledge_base
 from app.settings import Settings
 from app.triage.pipeline import TriagePipeline
-from evals.baseline import baseline_of
-from evals.datasets import EvalItem, load_jsonl
-from evals.directions import effective_tolerances
-from evals.gate import compare, load_tolerances
-from evals.judge import build_judge, judge_model_for
-from evals.metrics.answers import AnswerSample, AnswerScores
-from evals.report import write_report
-from evals.runner import EvalRun, RunOptions, is_mtrag, run_eval
-from evals.safety import check_item, removed_secrets
-from evals.subset import build_subset, pick_documents
+from evals.collect.corpus_subset import build_subset, pick_documents
+from evals.collect.pipeline_mode import is_mtrag
+from evals.collect.safety import check_item, removed_secrets
+from evals.datasets.loader import EvalItem, load_jsonl
+from evals.gate import baseline_of, compare, load_tolerances
+from evals.report.markdown import write_report
+from evals.score.answers import AnswerSample, AnswerScores
+from evals.score.judge import build_judge, judge_model_for
+from evals.workflow import EvalRun, RunOptions, run_eval
 from tests.fakes import FakeOpenAI, fake_openai, llm_settings
 
 __all__ = ["fake_openai"]  # the fixture, registered for this module
@@ -132,7 +131,7 @@ def test_records_explain_each_item(run: EvalRun) -> None:
 
 
 def test_report_from_a_real_run(run: EvalRun, tmp_path: Path) -> None:
-    tolerances = effective_tolerances(load_tolerances())
+    tolerances = load_tolerances()
     baseline = baseline_of(run.metrics)
     gate = compare(run.metrics, baseline, tolerances)
     assert gate.passed, gate.failures  # a run always passes against its own baseline
@@ -160,7 +159,7 @@ def test_report_from_a_real_run(run: EvalRun, tmp_path: Path) -> None:
 
 
 def test_gate_rules_for_runner_metrics() -> None:
-    rules = effective_tolerances(load_tolerances())
+    rules = load_tolerances()
     base = {"cost": {"completion_tokens": 100}, "safety": {"false_redaction_rate": 0.0}}
     # Fewer tokens is not a regression; more false redactions is.
     assert compare(
