@@ -13,7 +13,6 @@ from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
 from app.settings import Settings, apply_ragas_telemetry
-from evals.collect.safety import redaction_leaks
 from evals.score.answers import (
     LLM_METRICS,
     OFFLINE_METRICS,
@@ -214,11 +213,3 @@ def test_citation_validity_edge_cases() -> None:
     assert citation_validity([], CHUNKS) == 1.0
     assert citation_validity([Citation("c1", "Payouts in Mexico settle over SPEI.")], CHUNKS) == 1.0
     assert citation_validity([{"chunk_id": "c1"}], CHUNKS) == 0.0
-
-
-def test_redaction_leaks_counts_every_occurrence() -> None:
-    texts = ["key sk_live_123 and sk_live_123 again", "mail bob@example.com", "clean"]
-
-    assert redaction_leaks(texts, ["sk_live_123", "bob@example.com", ""]) == 3
-    assert redaction_leaks(texts, ["SK_LIVE_123"]) == 0
-    assert redaction_leaks([], ["x"]) == 0
