@@ -33,14 +33,11 @@ from app.store import tickets
 from app.store.columns import utcnow
 from app.store.conversations import LinkKind
 from app.store.errors import InvalidInputError, NotFoundError
-from app.store.models import ApiToken, Draft, Ticket
+from app.store.models import Draft, Ticket
 from app.triage.drafting.base import Turn
 from app.triage.models import AskResult
 
 log = logging.getLogger(__name__)
-
-# Who may be assigned a ticket: a person's token, not an integration's.
-ASSIGNABLE_ROLES = ("agent", "admin")
 
 
 class ConversationalPipeline(Protocol):
@@ -123,6 +120,7 @@ class ConversationService:
         try:
             target, known, history = self._prepare_follow_up(ticket_id, owner, external_id)
             result = None if known else self._run_pipeline(text, history)
+            shown = self._shown(ticket_id, target, owner)
         except BaseException:
             if idem is not None:
                 release(self.factory, idem)
@@ -131,10 +129,10 @@ class ConversationService:
 
         def action(session: Session) -> Rendered:
             if result is None:
-                return render(self._load(session, target), False)
+                return render(self._load(session, shown), False)
             outcome = self._attach(session, target, text, result, actor, external_id)
             drafted.extend([outcome.draft] if outcome.draft else [])
-            return render(self._load(session, target), not outcome.duplicate)
+            return render(self._load(session, shown), not outcome.duplicate)
 
         try:
             if idem is None:
@@ -149,7 +147,7 @@ class ConversationService:
             with self.factory() as session:
                 if store.by_external_id(session, target, external_id) is None:
                     raise
-                return render(self._load(session, target), False), False
+                return render(self._load(session, shown), False), False
         if any(d.status == "approved" for d in drafted):
             self.wake_outbox()
         return rendered, False
@@ -215,6 +213,16 @@ class ConversationService:
                 .order_by(Ticket.created_at, Ticket.id)
                 .limit(1)
             )
+
+    def _shown(self, ticket_id: str, target: str, owner: str | None) -> str:
+        """The ticket whose view answers a follow-up: the one it attached to, unless an
+        integration posted to its own ticket merged into one it did not create (it never
+        reads another integration's conversation)."""
+        if owner is None or target == ticket_id:
+            return target
+        with self.factory() as session:
+            creator = session.scalar(select(Ticket.created_by).where(Ticket.id == target))
+        return target if creator == owner else ticket_id
 
     def _prepare_follow_up(
         self, ticket_id: str, owner: str | None, external_id: str | None
@@ -311,23 +319,11 @@ class ConversationService:
         who = me if take else assignee
 
         def act(session: Session) -> None:
-            if who is not None and who != me:
-                self._check_assignable(session, who)
+            if who is not None and who != me and not store.assignable(session, who):
+                raise InvalidInputError(f"no agent named {who!r} can be assigned tickets")
             actions.assign(session, ticket_id, who, self._ctx(actor, expected_version), take=take)
 
         return self._act(ticket_id, act)
-
-    @staticmethod
-    def _check_assignable(session: Session, name: str) -> None:
-        found = session.scalar(
-            select(ApiToken.id).where(
-                ApiToken.name == name,
-                ApiToken.revoked_at.is_(None),
-                ApiToken.role.in_(ASSIGNABLE_ROLES),
-            )
-        )
-        if found is None:
-            raise InvalidInputError(f"no agent named {name!r} can be assigned tickets")
 
     def recategorize(
         self,

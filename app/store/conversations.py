@@ -30,7 +30,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from app.store.columns import UTCDateTime, json_type, utcnow
 from app.store.errors import NotFoundError
 from app.store.ids import new_id
-from app.store.models import ID_LEN, Base, Ticket, one_of
+from app.store.models import ID_LEN, ApiToken, Base, Ticket, one_of
 from app.store.tickets import get_ticket
 
 # customer: the developer; agent: a reply sent to them; note: internal, never sent or
@@ -278,6 +278,22 @@ def messages_of(session: Session, ticket_ids: Sequence[str]) -> list[TicketMessa
         .order_by(TicketMessage.created_at, TicketMessage.seq, TicketMessage.id)
     )
     return list(session.scalars(stmt))
+
+
+# Who may be assigned a ticket: a person's token, not an integration's.
+ASSIGNABLE_ROLES = ("agent", "admin")
+
+
+def assignable(session: Session, name: str) -> bool:
+    """Whether ``name`` is an active agent or admin token (assignees are token names)."""
+    found = session.scalar(
+        select(ApiToken.id).where(
+            ApiToken.name == name,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.role.in_(ASSIGNABLE_ROLES),
+        )
+    )
+    return found is not None
 
 
 def links_of(session: Session, ticket_id: str) -> list[TicketLink]:
