@@ -17,13 +17,39 @@ from app.conversations.service import ConversationService
 from app.store import audit
 from app.store.conversations import TicketState
 from app.triage.drafting.base import Turn
-from app.triage.models import AskResult
+from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
+from app.triage.signals import Signals
 from tests.app.store.conftest import Seeder
 
 
 class NoPipeline:
     def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
         raise AssertionError("these actions never draft")
+
+
+class CannedPipeline:
+    """A pipeline that drafts the same reply for any follow-up (the store is under test)."""
+
+    def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
+        return AskResult(
+            triage=TriageResult(
+                category="webhooks",
+                confidence=0.9,
+                priority="P3",
+                team="integrations",
+                language="en",
+                sentiment="neutral",
+            ),
+            signals=Signals(),
+            redactions=[],
+            draft=DraftReply(
+                text="Verify X-Grid-Signature.",
+                confidence=0.8,
+                needs_human=False,
+                provenance=Provenance(drafter="offline"),
+            ),
+            message=message,
+        )
 
 
 class Clock:
@@ -34,10 +60,14 @@ class Clock:
         return self.now
 
 
-def service_for(factory: sessionmaker[Session], clock: Clock | None = None) -> ConversationService:
+def service_for(
+    factory: sessionmaker[Session],
+    clock: Clock | None = None,
+    pipeline: NoPipeline | CannedPipeline | None = None,
+) -> ConversationService:
     return ConversationService(
         factory,
-        [NoPipeline()],
+        [pipeline or NoPipeline()],
         policy=load_sla_policy(),
         team_for=lambda category: "platform",
         clock=clock or (lambda: datetime.now(UTC)),
@@ -140,3 +170,34 @@ def test_merge_keeps_both_audit_trails_and_points_at_the_target(
     assert after[: len(before)] == before
     with pytest.raises(TicketChanged):
         service.merge(seed.ticket().ticket_id, target, actor="tok_a:alice", expected_version=99)
+
+
+def test_a_follow_up_delivered_twice_at_once_is_stored_once(
+    factory: sessionmaker[Session], seed: Seeder
+) -> None:
+    service = service_for(factory, pipeline=CannedPipeline())
+    ticket_id = seed.ticket().ticket_id
+    barrier = threading.Barrier(2)
+    stored: list[str] = []
+
+    def deliver() -> None:
+        barrier.wait()
+        service.follow_up_now(
+            ticket_id,
+            "and in Python?",
+            actor="slack:U0DEV",
+            external_id="slack:C1:1712.0002",
+            on_stored=lambda session, target: stored.append(target),
+        )
+
+    threads = [threading.Thread(target=deliver) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    conversation = service.view(ticket_id)
+    customer = [m.text for m in conversation.messages if m.kind == "customer"]
+    assert customer == ["My API key stopped working", "and in Python?"]
+    drafts = sorted((d.version, d.status) for d in conversation.ticket.drafts)
+    assert drafts == [(1, "superseded"), (2, "pending")]
+    assert stored == [ticket_id, ticket_id]  # both deliveries acknowledged
