@@ -29,7 +29,7 @@ from app.api import create_app
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.runtime import Pipeline
 from app.settings import Settings
-from app.store import tokens
+from app.store import api_tokens
 from tests.conftest import GRID_ROOT, GRID_SAMPLE, REPO_ROOT, free_port
 from tests.fakes import fake_openai
 from tests.postgres import PostgresDatabases
@@ -146,7 +146,7 @@ def issue_tokens(factory: Any) -> dict[str, str]:
     issued = {}
     with factory.begin() as session:
         for role in ("admin", "agent", "integration"):
-            plaintext, _ = tokens.create_token(session, role, f"{role}-1")
+            plaintext, _ = api_tokens.create_token(session, role, f"{role}-1")
             issued[role] = plaintext
     return issued
 
@@ -285,8 +285,8 @@ def create_token_in(database_url: str, role: str) -> str:
     engine, factory = prepare_database(Settings(database_url=database_url))
     try:
         with factory.begin() as session:
-            name = tokens.unused_name(session, f"{role}-test")  # names are unique
-            plaintext, _ = tokens.create_token(session, role, name)  # type: ignore[arg-type]
+            name = api_tokens.unused_name(session, f"{role}-test")  # names are unique
+            plaintext, _ = api_tokens.create_token(session, role, name)  # type: ignore[arg-type]
     finally:
         engine.dispose()
     return plaintext

@@ -13,7 +13,7 @@ from sqlalchemy import text
 
 from app.api.schemas import QueuePage, TicketPublic
 from app.observability import JsonFormatter
-from app.services.queue import queue_page_json
+from app.services.review_queue import queue_page_json
 from app.store import reviews
 from app.store import tickets as ticket_store
 from tests.api.conftest import AUTH_QUESTION, Api, MakeApi, seed_ticket, wait_for

@@ -221,7 +221,7 @@ def _config(request: Request) -> SlackEvents | None:
     if not isinstance(service, TicketService) or not isinstance(settings, Settings):
         return None
     inbox = SlackInbox(
-        service.factory,
+        service.sessions,
         ticket_writer(service),
         support_channels=settings.slack_support_channels,
     )

@@ -6,15 +6,15 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.store import tokens
+from app.store import api_tokens
+from app.store.api_tokens import Principal
 from app.store.errors import InvalidInputError, NotFoundError
 from app.store.models import AuditLog
-from app.store.tokens import Principal
 
 
 def test_token_is_shown_once_and_stored_only_as_a_hash(factory: sessionmaker[Session]) -> None:
     with factory.begin() as s:
-        plaintext, token = tokens.create_token(s, "agent", "alice laptop")
+        plaintext, token = api_tokens.create_token(s, "agent", "alice laptop")
         token_id = token.id
 
     assert plaintext.startswith("trg_")
@@ -27,44 +27,44 @@ def test_token_is_shown_once_and_stored_only_as_a_hash(factory: sessionmaker[Ses
         assert not any(secret in str(value) for value in row.values())
         audit_rows = s.execute(text("SELECT * FROM audit_log")).mappings().all()
         assert not any(secret in str(value) for r in audit_rows for value in r.values())
-        assert tokens.authenticate(s, plaintext) == Principal("alice laptop", "agent", token_id)
+        assert api_tokens.authenticate(s, plaintext) == Principal("alice laptop", "agent", token_id)
 
 
 def test_unknown_malformed_and_revoked_tokens_do_not_authenticate(
     factory: sessionmaker[Session],
 ) -> None:
     with factory.begin() as s:
-        plaintext, token = tokens.create_token(s, "integration", "zendesk")
-        other, _ = tokens.create_token(s, "admin", "ops")
+        plaintext, token = api_tokens.create_token(s, "integration", "zendesk")
+        other, _ = api_tokens.create_token(s, "admin", "ops")
 
     with factory() as s:
         tampered = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
-        assert tokens.authenticate(s, tampered) is None
-        assert tokens.authenticate(s, plaintext.removeprefix("trg_")) is None
-        assert tokens.authenticate(s, "trg_" + "x" * 500) is None
-        assert tokens.authenticate(s, "") is None
+        assert api_tokens.authenticate(s, tampered) is None
+        assert api_tokens.authenticate(s, plaintext.removeprefix("trg_")) is None
+        assert api_tokens.authenticate(s, "trg_" + "x" * 500) is None
+        assert api_tokens.authenticate(s, "") is None
 
     with factory.begin() as s:
-        revoked = tokens.revoke(s, token.id, actor="admin")
+        revoked = api_tokens.revoke(s, token.id, actor="admin")
         first_revocation = revoked.revoked_at
     with factory.begin() as s:
-        assert tokens.revoke(s, token.id).revoked_at == first_revocation
+        assert api_tokens.revoke(s, token.id).revoked_at == first_revocation
 
     with factory() as s:
-        assert tokens.authenticate(s, plaintext) is None
-        assert tokens.authenticate(s, other) is not None
+        assert api_tokens.authenticate(s, plaintext) is None
+        assert api_tokens.authenticate(s, other) is not None
         actions = s.scalars(select(AuditLog.action).order_by(AuditLog.created_at)).all()
         assert actions.count("token_revoked") == 1
-        assert [t.name for t in tokens.list_tokens(s)] == ["zendesk", "ops"]
+        assert [t.name for t in api_tokens.list_tokens(s)] == ["zendesk", "ops"]
 
 
 def test_revoke_unknown_and_invalid_roles(session: Session) -> None:
     with pytest.raises(NotFoundError, match="token tok_nope not found"):
-        tokens.revoke(session, "tok_nope")
+        api_tokens.revoke(session, "tok_nope")
     with pytest.raises(InvalidInputError, match="unknown role 'root'"):
-        tokens.create_token(session, "root", "x")  # type: ignore[arg-type]
+        api_tokens.create_token(session, "root", "x")  # type: ignore[arg-type]
     with pytest.raises(InvalidInputError, match="whitespace"):
-        tokens.create_token(session, "agent", " ")
+        api_tokens.create_token(session, "agent", " ")
 
 
 @pytest.mark.parametrize(
@@ -84,22 +84,22 @@ def test_revoke_unknown_and_invalid_roles(session: Session) -> None:
 def test_token_names_that_could_mislead_an_audit_reader_are_refused(
     session: Session, name: str, why: str
 ) -> None:
-    with pytest.raises(tokens.TokenNameError, match=why):
-        tokens.create_token(session, "agent", name)
+    with pytest.raises(api_tokens.TokenNameError, match=why):
+        api_tokens.create_token(session, "agent", name)
 
 
 def test_token_names_are_unique_and_the_actor_carries_the_token_id(
     factory: sessionmaker[Session],
 ) -> None:
     with factory.begin() as s:
-        plaintext, token = tokens.create_token(s, "agent", "alice")
-    with factory.begin() as s, pytest.raises(tokens.TokenNameError, match="already exists"):
-        tokens.create_token(s, "agent", "alice")
+        plaintext, token = api_tokens.create_token(s, "agent", "alice")
+    with factory.begin() as s, pytest.raises(api_tokens.TokenNameError, match="already exists"):
+        api_tokens.create_token(s, "agent", "alice")
     with factory.begin() as s:
-        assert tokens.unused_name(s, "alice") == "alice-2"
-        assert tokens.unused_name(s, "bob") == "bob"
+        assert api_tokens.unused_name(s, "alice") == "alice-2"
+        assert api_tokens.unused_name(s, "bob") == "bob"
     with factory() as s:
-        principal = tokens.authenticate(s, plaintext)
+        principal = api_tokens.authenticate(s, plaintext)
     assert principal is not None
     assert principal.actor == f"{token.id}:alice"
 
@@ -108,12 +108,12 @@ def test_a_name_lost_to_a_race_keeps_the_callers_transaction_usable(
     factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     with factory.begin() as s:
-        tokens.create_token(s, "agent", "carol")
+        api_tokens.create_token(s, "agent", "carol")
     # Slip past the friendly check, as a concurrent creation of the name would.
-    monkeypatch.setattr(tokens, "name_taken", lambda session, name: False)
+    monkeypatch.setattr(api_tokens, "name_taken", lambda session, name: False)
     with factory.begin() as s:
-        with pytest.raises(tokens.TokenNameError):
-            tokens.create_token(s, "agent", "carol")
-        tokens.create_token(s, "agent", "dave")
+        with pytest.raises(api_tokens.TokenNameError):
+            api_tokens.create_token(s, "agent", "carol")
+        api_tokens.create_token(s, "agent", "dave")
     with factory() as s:
-        assert [t.name for t in tokens.list_tokens(s)] == ["carol", "dave"]
+        assert [t.name for t in api_tokens.list_tokens(s)] == ["carol", "dave"]
