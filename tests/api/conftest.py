@@ -200,15 +200,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 
 # -- PostgreSQL ---------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
-def pg_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases()
-    try:
-        yield databases
-    finally:
-        databases.drop_all()
-
-
 # -- real servers ---------------------------------------------------------------------------
 
 

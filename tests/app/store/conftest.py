@@ -27,15 +27,6 @@ BACKENDS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def pg_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases()
-    try:
-        yield databases
-    finally:
-        databases.drop_all()
-
-
 NewUrl = Callable[[], str]
 
 
