@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store import audit, outbox, reviews, tickets
 from app.store.errors import ConflictError, InvalidStateError
 from app.store.models import OutboxMessage, ReviewEvent
-
-from .conftest import Seeder
+from tests.app.conftest import Seeder
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

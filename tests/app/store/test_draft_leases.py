@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store import draft_leases
+from tests.app.conftest import Seeder
 
-from .conftest import Seeder
 from .test_concurrency import _run_together
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)

@@ -9,8 +9,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store import audit, outbox, reviews, tickets
 from app.store.errors import NotFoundError
 from app.store.models import OutboxMessage
-
-from .conftest import Seeder
+from tests.app.conftest import Seeder
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 

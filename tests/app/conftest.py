@@ -1,4 +1,4 @@
-"""Database fixtures: every store test runs against SQLite and PostgreSQL.
+"""Database fixtures: every store (and service) test runs against SQLite and PostgreSQL.
 
 Each pytest run creates its own PostgreSQL database (``triage_test_<random>``) on the
 local server and drops it at the end; the schema comes from the migrations, as in
