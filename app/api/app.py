@@ -110,12 +110,12 @@ def _lifespan(
                 metrics=metrics,
                 tickets=tickets,
                 review=ReviewService(
-                    runtime.factory,
+                    runtime.sessions,
                     metrics,
                     wake_outbox=tickets.wake_outbox,
-                    answers=build_reusable_answers(settings, runtime.kb, runtime.factory),
+                    answers=build_reusable_answers(settings, runtime.kb, runtime.sessions),
                 ),
-                auth=TokenAuthenticator(runtime.factory, ttl=settings.auth_cache_seconds),
+                auth=TokenAuthenticator(runtime.sessions, ttl=settings.auth_cache_seconds),
                 ask_limiter=TokenBucketLimiter(settings.public_ask_rate_per_minute),
                 workers=workers,
             )

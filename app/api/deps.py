@@ -70,7 +70,7 @@ async def get_settings(services: ServicesDep) -> Settings:
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    with services.runtime.factory() as session:
+    with services.runtime.sessions() as session:
         yield session
 
 

@@ -251,7 +251,7 @@ def keyed_call(
             request_hash=idempotency.fingerprint(request.method, request.url.path, body),
             lease_seconds=services.settings.idempotency_lease_seconds,
         )
-    return KeyedCall(services.runtime.factory, idem, render, instance=request.url.path)
+    return KeyedCall(services.runtime.sessions, idem, render, instance=request.url.path)
 
 
 def _finish(session: Session, idem: IdempotencyRequest, rendered: Rendered) -> None:

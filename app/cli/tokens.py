@@ -30,11 +30,11 @@ def create(
             raise CliError(f"--name: {exc}") from exc
     settings = load_settings()
     try:
-        engine, factory = prepare_database(settings)
+        engine, sessions = prepare_database(settings)
     except Exception as exc:
         raise CliError(f"cannot open the database: {exc}") from exc
     try:
-        with factory.begin() as session:
+        with sessions.begin() as session:
             # Names are unique: without --name the role is the name, numbered if taken.
             label = name if name is not None else api_tokens.unused_name(session, role)
             plaintext, token = api_tokens.create_token(

@@ -46,7 +46,7 @@ class DraftingWorker:
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.runtime = runtime
-        self.sessions = runtime.factory
+        self.sessions = runtime.sessions
         self.metrics = metrics
         self.worker_id = worker_id
         self.actor = f"drafting:{worker_id}"

@@ -154,7 +154,7 @@ class TicketService:
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self.sessions = runtime.factory
+        self.sessions = runtime.sessions
         # One statement needs no transaction: no BEGIN/ROLLBACK round trips per read.
         self.reader = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.metrics = metrics

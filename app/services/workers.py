@@ -79,7 +79,7 @@ class BackgroundWorkers:
         lease = max(60.0, 4 * settings.llm_timeout_seconds * (settings.llm_max_retries + 1))
         drafter = DraftingWorker(runtime, metrics, self.worker_id, lease_seconds=lease)
         runner = OutboxRunner(
-            runtime.factory,
+            runtime.sessions,
             sender,
             metrics,
             self.worker_id,

@@ -7,7 +7,7 @@ before serving.  The schema comes only from the Alembic migrations (never
 are the same database.
 
 Transactions: services only flush; the caller owns the transaction, normally
-``with factory.begin() as session:``, which commits on success and rolls back on any
+``with sessions.begin() as session:``, which commits on success and rolls back on any
 exception (including the store's domain errors).
 
 SQLite: the stdlib driver's default ("legacy") transaction mode is kept on purpose.  It

@@ -251,7 +251,7 @@ class DeliveryReport:
 
 
 def deliver_pending(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
     sender: Sender,
     worker_id: str,
     *,
@@ -266,7 +266,7 @@ def deliver_pending(
     mark is its own short transaction.
     """
     leased_at = clock()
-    with factory.begin() as session:
+    with sessions.begin() as session:
         batch = claim_batch(
             session,
             worker_id,
@@ -276,7 +276,7 @@ def deliver_pending(
             now=leased_at,
         )
         # Detach with attributes loaded, so the sender can read them whatever the
-        # factory's expire_on_commit setting.
+        # sessionmaker's expire_on_commit setting.
         session.expunge_all()
     sent = retrying = failed = lost = 0
     held = {message.id for message in batch}
@@ -286,7 +286,7 @@ def deliver_pending(
         now = clock()
         if (now - leased_at).total_seconds() >= stale_after / 3:
             rest = [m.id for m in batch[index:] if m.id in held]
-            with factory.begin() as session:
+            with sessions.begin() as session:
                 held = renew(session, rest, worker_id=worker_id, now=now)
             leased_at = now
         if message.id not in held:
@@ -297,7 +297,7 @@ def deliver_pending(
         except Exception as exc:  # any transport failure is retried, never fatal to the loop
             log.warning("outbox %s: send failed: %s", message.id, exc)
             permanent = bool(getattr(exc, "permanent", False))
-            with factory.begin() as session:
+            with sessions.begin() as session:
                 outcome = mark_failed(
                     session,
                     message.id,
@@ -310,7 +310,7 @@ def deliver_pending(
             failed += outcome == "failed"
             lost += outcome is None
             continue
-        with factory.begin() as session:
+        with sessions.begin() as session:
             if mark_sent(session, message.id, worker_id=worker_id, now=clock()):
                 sent += 1
             else:

@@ -139,7 +139,7 @@ class Api:
 
     @property
     def factory(self) -> Any:
-        return self.app.state.services.runtime.factory
+        return self.app.state.services.runtime.sessions
 
 
 def issue_tokens(factory: Any) -> dict[str, str]:
@@ -174,7 +174,7 @@ def make_api(
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
-        issued = issue_tokens(app.state.services.runtime.factory)
+        issued = issue_tokens(app.state.services.runtime.sessions)
         return Api(client, app, issued["admin"], issued["agent"], issued["integration"])
 
     yield make

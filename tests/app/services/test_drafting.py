@@ -88,7 +88,7 @@ def runtime_for(database_url: str) -> Iterator[RuntimeFor]:
 
 
 def _drafting_ticket(runtime: Runtime) -> str:
-    with runtime.factory.begin() as session:
+    with runtime.sessions.begin() as session:
         ticket = ticket_store.create_ticket(
             session, channel="api", reporter=None, message="How do I authenticate?",
             triage={"category": "other", "priority": "P3"}, status="drafting",
@@ -115,7 +115,7 @@ def test_a_leased_ticket_is_left_alone_until_its_lease_ends(runtime_for: Runtime
     # w2 died; once its lease is over, another worker takes the ticket over.
     clock.now += timedelta(seconds=LEASE_SECONDS)
     assert _worker(runtime, "w3", clock).run_once() == 1
-    with runtime.factory() as session:
+    with runtime.sessions() as session:
         ticket = ticket_store.get_ticket(session, ticket_id)
         assert ticket.status == "pending_review"
         assert ticket.triage["classifier"] == "llm"
@@ -124,7 +124,7 @@ def test_a_leased_ticket_is_left_alone_until_its_lease_ends(runtime_for: Runtime
         assert draft_leases.holder(session, ticket_id) is None
     # w2 comes back to life: it lost the ticket and stores nothing.
     assert not second.draft_one(lease)
-    with runtime.factory() as session:
+    with runtime.sessions() as session:
         assert [d.text for d in ticket_store.get_ticket(session, ticket_id).drafts] == ["llm reply"]
     assert first.run_once() == 0, "nothing left in drafting"
 
@@ -133,7 +133,7 @@ def test_drafting_falls_back_to_offline_then_escalates(runtime_for: RuntimeFor) 
     runtime = runtime_for(ScriptedPipeline("llm", fail=True), ScriptedPipeline("offline"))
     ticket_id = _drafting_ticket(runtime)
     assert _worker(runtime, "w", Clock()).run_once() == 1
-    with runtime.factory() as session:
+    with runtime.sessions() as session:
         assert [d.text for d in ticket_store.get_ticket(session, ticket_id).drafts] == [
             "offline reply"
         ]
@@ -142,7 +142,7 @@ def test_drafting_falls_back_to_offline_then_escalates(runtime_for: RuntimeFor) 
     runtime = runtime_for(ScriptedPipeline("llm", fail=True), broken)
     stuck = _drafting_ticket(runtime)
     assert _worker(runtime, "w", Clock()).run_once() == 1
-    with runtime.factory() as session:
+    with runtime.sessions() as session:
         ticket = ticket_store.get_ticket(session, stuck)
         assert ticket.status == "escalated"
         assert ticket.drafts == []

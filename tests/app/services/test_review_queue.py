@@ -50,9 +50,9 @@ def _seed_queue(seed: Seeder) -> dict[str, str]:
     return ids
 
 
-def test_queue_orders_by_priority_then_age(factory: sessionmaker[Session], seed: Seeder) -> None:
+def test_queue_orders_by_priority_then_age(sessions: sessionmaker[Session], seed: Seeder) -> None:
     ids = _seed_queue(seed)
-    with factory() as s:
+    with sessions() as s:
         items, cursor = _page(s)
     order = ["p1_old", "p1_new", "p2_old", "p2_mid", "p2_new", "p3_old"]
     assert [t["id"] for t in items] == [ids[label] for label in order]
@@ -60,9 +60,9 @@ def test_queue_orders_by_priority_then_age(factory: sessionmaker[Session], seed:
     assert all(t["draft"]["status"] == "pending" for t in items)
 
 
-def test_queue_filters(factory: sessionmaker[Session], seed: Seeder) -> None:
+def test_queue_filters(sessions: sessionmaker[Session], seed: Seeder) -> None:
     ids = _seed_queue(seed)
-    with factory() as s:
+    with sessions() as s:
         billing, _ = _page(s, category="billing")
         p2, _ = _page(s, priority="P2", category="authentication")
         drafting, _ = _page(s, status="drafting")
@@ -74,11 +74,11 @@ def test_queue_filters(factory: sessionmaker[Session], seed: Seeder) -> None:
 
 
 def test_queue_cursor_pages_are_stable_under_concurrent_inserts(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     ids = _seed_queue(seed)
     seen: list[str] = []
-    with factory() as s:
+    with sessions() as s:
         page, cursor = _page(s, limit=2)
     seen += _ids(page)
     assert cursor is not None
@@ -89,7 +89,7 @@ def test_queue_cursor_pages_are_stable_under_concurrent_inserts(
     late = seed.ticket(priority="P2", created_at=T0 + timedelta(hours=5)).ticket_id
 
     while cursor is not None:
-        with factory() as s:
+        with sessions() as s:
             page, cursor = _page(s, limit=2, cursor=cursor)
         seen += _ids(page)
 
@@ -100,13 +100,13 @@ def test_queue_cursor_pages_are_stable_under_concurrent_inserts(
 
 
 def test_queue_cursor_breaks_ties_on_identical_timestamps(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     same = [seed.ticket(priority="P2", created_at=T0).ticket_id for _ in range(5)]
     seen: list[str] = []
     cursor = None
     while True:
-        with factory() as s:
+        with sessions() as s:
             page, cursor = _page(s, limit=2, cursor=cursor)
         seen += _ids(page)
         if cursor is None:

@@ -12,14 +12,14 @@ from app.store.errors import InvalidInputError, NotFoundError
 from app.store.models import AuditLog
 
 
-def test_token_is_shown_once_and_stored_only_as_a_hash(factory: sessionmaker[Session]) -> None:
-    with factory.begin() as s:
+def test_token_is_shown_once_and_stored_only_as_a_hash(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
         plaintext, token = api_tokens.create_token(s, "agent", "alice laptop")
         token_id = token.id
 
     assert plaintext.startswith("trg_")
     assert len(plaintext) >= 4 + 43
-    with factory() as s:
+    with sessions() as s:
         row = s.execute(text("SELECT * FROM api_tokens")).mappings().one()
         assert row["token_hash"] == hashlib.sha256(plaintext.encode()).hexdigest()
         assert row["prefix"] == plaintext[:8]
@@ -31,26 +31,26 @@ def test_token_is_shown_once_and_stored_only_as_a_hash(factory: sessionmaker[Ses
 
 
 def test_unknown_malformed_and_revoked_tokens_do_not_authenticate(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
 ) -> None:
-    with factory.begin() as s:
+    with sessions.begin() as s:
         plaintext, token = api_tokens.create_token(s, "integration", "zendesk")
         other, _ = api_tokens.create_token(s, "admin", "ops")
 
-    with factory() as s:
+    with sessions() as s:
         tampered = plaintext[:-1] + ("A" if plaintext[-1] != "A" else "B")
         assert api_tokens.authenticate(s, tampered) is None
         assert api_tokens.authenticate(s, plaintext.removeprefix("trg_")) is None
         assert api_tokens.authenticate(s, "trg_" + "x" * 500) is None
         assert api_tokens.authenticate(s, "") is None
 
-    with factory.begin() as s:
+    with sessions.begin() as s:
         revoked = api_tokens.revoke(s, token.id, actor="admin")
         first_revocation = revoked.revoked_at
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert api_tokens.revoke(s, token.id).revoked_at == first_revocation
 
-    with factory() as s:
+    with sessions() as s:
         assert api_tokens.authenticate(s, plaintext) is None
         assert api_tokens.authenticate(s, other) is not None
         actions = s.scalars(select(AuditLog.action).order_by(AuditLog.created_at)).all()
@@ -89,31 +89,31 @@ def test_token_names_that_could_mislead_an_audit_reader_are_refused(
 
 
 def test_token_names_are_unique_and_the_actor_carries_the_token_id(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
 ) -> None:
-    with factory.begin() as s:
+    with sessions.begin() as s:
         plaintext, token = api_tokens.create_token(s, "agent", "alice")
-    with factory.begin() as s, pytest.raises(api_tokens.TokenNameError, match="already exists"):
+    with sessions.begin() as s, pytest.raises(api_tokens.TokenNameError, match="already exists"):
         api_tokens.create_token(s, "agent", "alice")
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert api_tokens.unused_name(s, "alice") == "alice-2"
         assert api_tokens.unused_name(s, "bob") == "bob"
-    with factory() as s:
+    with sessions() as s:
         principal = api_tokens.authenticate(s, plaintext)
     assert principal is not None
     assert principal.actor == f"{token.id}:alice"
 
 
 def test_a_name_lost_to_a_race_keeps_the_callers_transaction_usable(
-    factory: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
+    sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    with factory.begin() as s:
+    with sessions.begin() as s:
         api_tokens.create_token(s, "agent", "carol")
     # Slip past the friendly check, as a concurrent creation of the name would.
     monkeypatch.setattr(api_tokens, "name_taken", lambda session, name: False)
-    with factory.begin() as s:
+    with sessions.begin() as s:
         with pytest.raises(api_tokens.TokenNameError):
             api_tokens.create_token(s, "agent", "carol")
         api_tokens.create_token(s, "agent", "dave")
-    with factory() as s:
+    with sessions() as s:
         assert [t.name for t in api_tokens.list_tokens(s)] == ["carol", "dave"]

@@ -18,62 +18,62 @@ LEASE = timedelta(seconds=60)
 
 
 def _claim(
-    factory: sessionmaker[Session], worker: str, *, now: datetime = T0, limit: int = 1
+    sessions: sessionmaker[Session], worker: str, *, now: datetime = T0, limit: int = 1
 ) -> list[draft_leases.DraftLease]:
-    with factory.begin() as s:
+    with sessions.begin() as s:
         return draft_leases.claim(s, worker, lease=LEASE, limit=limit, now=now)
 
 
 def test_workers_racing_for_one_ticket_have_one_winner(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     ticket_id = seed.ticket(draft_text=None).ticket_id
 
     def claim(i: int) -> str:
-        return ",".join(lease.ticket_id for lease in _claim(factory, f"w{i}"))
+        return ",".join(lease.ticket_id for lease in _claim(sessions, f"w{i}"))
 
     results = _run_together(8, claim)
 
     assert sorted(results) == [""] * 7 + [ticket_id]
-    with factory() as s:
+    with sessions() as s:
         holder = draft_leases.holder(s, ticket_id)
     assert holder is not None
     assert holder.leased_until == T0 + LEASE
 
 
 def test_an_expired_lease_is_taken_over_and_its_old_holder_stores_nothing(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     ticket_id = seed.ticket(draft_text=None).ticket_id
-    [dead] = _claim(factory, "dead")
-    assert _claim(factory, "other", now=T0 + LEASE - timedelta(seconds=1)) == []
+    [dead] = _claim(sessions, "dead")
+    assert _claim(sessions, "other", now=T0 + LEASE - timedelta(seconds=1)) == []
 
-    [taken] = _claim(factory, "other", now=T0 + LEASE)
+    [taken] = _claim(sessions, "other", now=T0 + LEASE)
 
     assert (taken.ticket_id, taken.worker) == (ticket_id, "other")
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert not draft_leases.release(s, dead), "the old holder lost the ticket"
         assert draft_leases.release(s, taken)
         assert draft_leases.holder(s, ticket_id) is None
 
 
 def test_claims_take_the_most_urgent_drafting_tickets_only(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     old = seed.ticket(priority="P3", draft_text=None, created_at=T0 - timedelta(hours=2))
     urgent = seed.ticket(priority="P1", draft_text=None, created_at=T0 - timedelta(hours=1))
     seed.ticket(priority="P1")  # has its draft: pending_review, nothing to claim
     newer = seed.ticket(priority="P3", draft_text=None, created_at=T0 - timedelta(minutes=1))
 
-    leases = _claim(factory, "w", limit=2)
+    leases = _claim(sessions, "w", limit=2)
 
     assert [lease.ticket_id for lease in leases] == [urgent.ticket_id, old.ticket_id]
-    assert [lease.ticket_id for lease in _claim(factory, "w2", limit=5)] == [newer.ticket_id]
+    assert [lease.ticket_id for lease in _claim(sessions, "w2", limit=5)] == [newer.ticket_id]
 
 
 @pytest.mark.postgres
 def test_a_claim_skips_tickets_locked_by_another_claim(
-    pg_factory: sessionmaker[Session], seed_pg: Seeder
+    pg_sessions: sessionmaker[Session], seed_pg: Seeder
 ) -> None:
     first = seed_pg.ticket(draft_text=None, created_at=T0 - timedelta(minutes=2)).ticket_id
     second = seed_pg.ticket(draft_text=None, created_at=T0 - timedelta(minutes=1)).ticket_id
@@ -82,7 +82,7 @@ def test_a_claim_skips_tickets_locked_by_another_claim(
     slow: list[str] = []
 
     def slow_worker() -> None:
-        with pg_factory.begin() as s:
+        with pg_sessions.begin() as s:
             slow.extend(lease.ticket_id for lease in draft_leases.claim(s, "slow", lease=LEASE))
             claimed.set()
             # Hold the row lock (transaction open) while the other worker claims.
@@ -92,7 +92,7 @@ def test_a_claim_skips_tickets_locked_by_another_claim(
     thread.start()
     assert claimed.wait(timeout=30)
     # Must not block behind the open transaction, and must not take its ticket.
-    fast = [lease.ticket_id for lease in _claim(pg_factory, "fast", now=T0)]
+    fast = [lease.ticket_id for lease in _claim(pg_sessions, "fast", now=T0)]
     finish.set()
     thread.join(timeout=30)
 

@@ -12,8 +12,8 @@ from tests.app.conftest import Seeder
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
-def test_create_ticket_stores_triage_and_routing_columns(factory: sessionmaker[Session]) -> None:
-    with factory.begin() as s:
+def test_create_ticket_stores_triage_and_routing_columns(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
         ticket = tickets.create_ticket(
             s,
             channel="slack",
@@ -27,7 +27,7 @@ def test_create_ticket_stores_triage_and_routing_columns(factory: sessionmaker[S
         )
         ticket_id = ticket.id
 
-    with factory() as s:
+    with sessions() as s:
         stored = tickets.get_ticket(s, ticket_id)
         assert stored.id.startswith("tkt_")
         assert stored.status == "drafting"
@@ -45,8 +45,8 @@ def test_create_ticket_stores_triage_and_routing_columns(factory: sessionmaker[S
         )
 
 
-def test_missing_priority_falls_back_to_the_default(factory: sessionmaker[Session]) -> None:
-    with factory.begin() as s:
+def test_missing_priority_falls_back_to_the_default(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
         ticket = tickets.create_ticket(s, channel="api", reporter=None, message="hi", triage={})
         assert ticket.priority == "P3"
         assert ticket.category is None
@@ -58,16 +58,16 @@ def test_ticket_cannot_be_created_already_decided(session: Session) -> None:
 
 
 def test_new_draft_supersedes_the_pending_one_and_bumps_the_version(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     seeded = seed.ticket(draft_text="first")
-    with factory.begin() as s:
+    with sessions.begin() as s:
         second = tickets.add_draft(
             s, seeded.ticket_id, text="second", confidence=0.9, needs_human=True, reason="unsure"
         )
         assert second.id.startswith("drf_")
 
-    with factory() as s:
+    with sessions() as s:
         ticket = tickets.get_ticket(s, seeded.ticket_id)
         assert ticket.status == "pending_review"
         assert [(d.version, d.text, d.status) for d in ticket.drafts] == [
@@ -93,18 +93,18 @@ def test_new_draft_supersedes_the_pending_one_and_bumps_the_version(
 
 
 def test_add_draft_to_unknown_or_approved_ticket_fails(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     from app.store import reviews
 
-    with factory() as s, pytest.raises(NotFoundError, match="ticket tkt_nope not found"):
+    with sessions() as s, pytest.raises(NotFoundError, match="ticket tkt_nope not found"):
         tickets.add_draft(s, "tkt_nope", text="x", confidence=1.0, needs_human=False)
 
     seeded = seed.ticket()
     assert seeded.draft_id is not None
-    with factory.begin() as s:
+    with sessions.begin() as s:
         reviews.approve(s, seeded.draft_id, reviewer="alice")
-    with factory() as s, pytest.raises(InvalidStateError, match="already approved"):
+    with sessions() as s, pytest.raises(InvalidStateError, match="already approved"):
         tickets.add_draft(s, seeded.ticket_id, text="late", confidence=1.0, needs_human=False)
 
 
