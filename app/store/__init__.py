@@ -1,4 +1,5 @@
-"""The review service's durable store: tickets, drafts, reviews, outbox, tokens.
+"""The review service's durable store: tickets, drafts, reviews, outbox, drafting leases,
+idempotency keys and API tokens.
 
 Services take a ``Session`` and only flush; callers own the transaction
 (``with sessions.begin() as session: ...``).  See ``db`` for engines and migrations.
