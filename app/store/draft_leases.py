@@ -5,7 +5,7 @@ ticket's own row (``draft_worker``, ``draft_leased_until``).  A worker that dies
 mid-draft leaves its lease to run out; the ticket is then due again and another worker
 takes it over.  The lease must outlast one pipeline run (services/workers.py sizes it).
 
-Claiming works as the outbox's (outbox.py).  On PostgreSQL, ``SELECT … FOR UPDATE SKIP
+Claiming works as the outbox's (claims.py).  On PostgreSQL, ``SELECT … FOR UPDATE SKIP
 LOCKED`` picks the rows, then an UPDATE of exactly those: concurrent workers skip each
 other's rows instead of queueing behind them.  On SQLite, one ``UPDATE … WHERE id IN
 (SELECT … LIMIT n) AND <still due> … RETURNING``: it runs under the single database write
@@ -23,6 +23,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
+from app.store.claims import picked
 from app.store.columns import utcnow
 from app.store.models import Ticket
 
@@ -56,15 +57,9 @@ def claim(
     # The queue index (status, priority, created_at, id) serves this order.
     order = (Ticket.priority, Ticket.created_at, Ticket.id)
     pick = select(Ticket.id).where(due).order_by(*order).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        # In its own statement, as in the outbox: inlined in the UPDATE, the planner
-        # may rescan the subquery per row and claim more than `limit` rows.
-        ids = list(session.scalars(pick.with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        chosen = Ticket.id.in_(ids)
-    else:
-        chosen = Ticket.id.in_(pick)
+    chosen = picked(session, pick, Ticket.id)
+    if chosen is None:
+        return []
     until = now + lease
     rows = session.execute(
         update(Ticket)

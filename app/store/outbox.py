@@ -24,7 +24,7 @@ Claiming.  On PostgreSQL, ``SELECT … FOR UPDATE SKIP LOCKED`` then an UPDATE o
 those rows: concurrent workers skip each other's locked rows instead of queueing behind
 them or double-claiming.  On SQLite, one ``UPDATE … WHERE id IN (SELECT … LIMIT n) AND
 status = 'pending' … RETURNING``: it runs under the single database write lock, so it is
-an atomic claim by itself.
+an atomic claim by itself (claims.py; the drafting leases claim the same way).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store import audit
+from app.store.claims import picked
 from app.store.columns import utcnow
 from app.store.errors import NotFoundError
 from app.store.models import OutboxMessage, OutboxStatus
@@ -100,16 +101,9 @@ def claim_batch(
     )
     order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
     pick = select(OutboxMessage.id).where(due).order_by(*order).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        # Lock the picked rows first, in their own statement.  Inlined as
-        # `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`, the planner may
-        # rescan the subquery per row and claim more than `limit` rows.
-        ids = list(session.scalars(pick.with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        chosen = OutboxMessage.id.in_(ids)
-    else:
-        chosen = OutboxMessage.id.in_(pick)
+    chosen = picked(session, pick, OutboxMessage.id)
+    if chosen is None:
+        return []
     stmt = (
         update(OutboxMessage)
         .where(chosen, due)
