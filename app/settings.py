@@ -8,6 +8,7 @@ shell set-up just works.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -76,6 +77,10 @@ class Settings(BaseSettings):
         default=None,
         validation_alias=AliasChoices("TRIAGE_TIKTOKEN_CACHE_DIR", "TIKTOKEN_CACHE_DIR"),
         description="Local tiktoken BPE files; tiktoken would otherwise download them.",
+    )
+
+    ragas_telemetry: bool = Field(
+        default=False, description="Let ragas send its usage telemetry (`triage eval`)."
     )
 
     # --- retrieval -----------------------------------------------------------
@@ -274,3 +279,10 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Build settings from the environment; called at the edges (CLI, app factory)."""
     return Settings()
+
+
+def apply_ragas_telemetry(settings: Settings) -> None:
+    """Pass the telemetry switch to ragas, which reads only its own variable; called where
+    a command that scores with ragas starts, never at import."""
+    if not settings.ragas_telemetry:
+        os.environ["RAGAS_DO_NOT_TRACK"] = "true"

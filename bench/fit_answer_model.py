@@ -22,8 +22,8 @@ import _common  # noqa: F401  (puts the repo first on sys.path)
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from app.triage.classifier.metrics import reliability
 from app.triage.drafting.confidence import FEATURE_NAMES, AnswerFeatures
-from evals.calibration import reliability
 
 MODEL_PATH = Path("app/triage/drafting/answer_model.json")
 

@@ -33,8 +33,8 @@ from app.triage.screening.injection import detect_injection
 from app.triage.screening.secrets import redact_secrets
 from app.triage.signals import extract_signals
 from app.triage.taxonomy import Taxonomy, load_taxonomy
-from evals.datasets import EvalItem, load_jsonl
-from evals.metrics.classification import classification_report
+from evals.datasets.loader import EvalItem, load_jsonl
+from evals.score.classification import classification_report
 
 
 def _triage(pipeline: TriagePipeline, message: str) -> TriageResult:

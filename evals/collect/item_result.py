@@ -1,24 +1,30 @@
 """What one evaluated item produced, reduced to what the metrics and the report need.
 
 Both evaluation modes (the whole pipeline on our datasets, drafting over given passages
-for MTRAG-UN) fill the same record, so scoring has one input shape.
+for MTRAG-UN) fill the same record, so scoring has one input shape; `Passage` is the
+text of a chunk the drafter could have seen, for citation and context checks.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from evals.datasets import EvalItem
-from evals.safety import SafetyCheck
+from evals.collect.safety import SafetyCheck
+from evals.datasets.loader import EvalItem
 
 if TYPE_CHECKING:
     from app.triage.llm.tokens import TokenCounter
     from app.triage.models import DraftReply
 
 
+class Passage(NamedTuple):
+    doc_id: str
+    text: str
+
+
 @dataclass
-class Observation:
+class ItemResult:
     item: EvalItem
     question: str  # the message as the pipeline stored it (secrets replaced)
     needs_human: bool

@@ -9,32 +9,27 @@ are documented in `evals/README.md`.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
+from app.triage.classifier.metrics import reliability
 from app.triage.drafting.phrases import all_phrases
-from evals.calibration import reliability
-from evals.metrics.abstention import abstention_metrics
-from evals.metrics.answers import AnswerSample, AnswerScores, citation_validity, score_offline
-from evals.metrics.classification import classification_report, p1_recall
-from evals.metrics.retrieval import retrieval_metrics
-from evals.metrics.usefulness import read_draft
-from evals.observation import Observation
-from evals.safety import rate
+from evals.collect.item_result import ItemResult, Passage
+from evals.score.abstention import abstention_metrics
+from evals.score.answers import AnswerSample, AnswerScores, citation_validity, score_offline
+from evals.score.classification import classification_report, p1_recall
+from evals.score.retrieval import retrieval_metrics
+from evals.score.usefulness import read_draft
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 SECRET_FLAG = "secret"
 INJECTION_FLAG = "prompt_injection"
+ANSWERABLE = "ANSWERABLE"  # MTRAG-UN's answerability class of answerable tasks
 
 Judge = Callable[[Sequence[AnswerSample]], AnswerScores]
-
-
-class Passage(NamedTuple):
-    doc_id: str
-    text: str
 
 
 @dataclass
@@ -54,8 +49,14 @@ class ScoringOptions:
     answer_threshold: float = 0.5  # /v1/ask shows drafts at or above this confidence
 
 
+def rate(flags: Iterable[bool]) -> float | None:
+    """Share of True values; None for an empty selection (the metric is then omitted)."""
+    values = list(flags)
+    return sum(values) / len(values) if values else None
+
+
 def score(
-    observations: Sequence[Observation],
+    observations: Sequence[ItemResult],
     passages: Mapping[str, Passage],
     options: ScoringOptions,
 ) -> Scored:
@@ -76,7 +77,7 @@ def score(
 # --- sections ------------------------------------------------------------------------
 
 
-def _retrieval(observations: Sequence[Observation], scored: Scored) -> None:
+def _retrieval(observations: Sequence[ItemResult], scored: Scored) -> None:
     if not any(o.item.gold_doc_ids for o in observations):
         return
     # Items without gold docs are passed too: the metrics skip and count them.
@@ -95,7 +96,7 @@ def _retrieval(observations: Sequence[Observation], scored: Scored) -> None:
 
 
 def _classification(
-    observations: Sequence[Observation], taxonomy: Sequence[str], scored: Scored
+    observations: Sequence[ItemResult], taxonomy: Sequence[str], scored: Scored
 ) -> None:
     section: dict[str, Any] = {}
     cats = [(o.item.category, o.category) for o in observations if o.item.category and o.category]
@@ -117,7 +118,7 @@ def _classification(
         scored.metrics["classification"] = section
 
 
-def _abstention(observations: Sequence[Observation], scored: Scored) -> None:
+def _abstention(observations: Sequence[ItemResult], scored: Scored) -> None:
     labelled = [o for o in observations if o.item.answerable is not None]
     if not labelled:
         return
@@ -132,7 +133,7 @@ def _abstention(observations: Sequence[Observation], scored: Scored) -> None:
     scored.metrics["abstention"] = section
 
 
-def _answer_sample(o: Observation, passages: Mapping[str, Passage], contexts: bool) -> AnswerSample:
+def _answer_sample(o: ItemResult, passages: Mapping[str, Passage], contexts: bool) -> AnswerSample:
     return AnswerSample(
         id=o.item.id,
         question=o.question,
@@ -144,7 +145,7 @@ def _answer_sample(o: Observation, passages: Mapping[str, Passage], contexts: bo
 
 
 def _answers(
-    observations: Sequence[Observation],
+    observations: Sequence[ItemResult],
     passages: Mapping[str, Passage],
     options: ScoringOptions,
     scored: Scored,
@@ -184,7 +185,7 @@ def _answers(
 
 
 def _gold_context(
-    observations: Sequence[Observation], passages: Mapping[str, Passage]
+    observations: Sequence[ItemResult], passages: Mapping[str, Passage]
 ) -> dict[str, float]:
     """Doc-level precision/recall of what the drafter was given, against the gold docs."""
     precisions, recalls, gold_cited = [], [], []
@@ -209,7 +210,7 @@ def _gold_context(
     return out
 
 
-def _safety(observations: Sequence[Observation]) -> dict[str, Any]:
+def _safety(observations: Sequence[ItemResult]) -> dict[str, Any]:
     secret = [o for o in observations if SECRET_FLAG in o.item.flags]
     clean = [o for o in observations if SECRET_FLAG not in o.item.flags]
     injected = [o for o in observations if INJECTION_FLAG in o.item.flags]
@@ -227,7 +228,7 @@ def _safety(observations: Sequence[Observation]) -> dict[str, Any]:
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _cost(observations: Sequence[Observation]) -> dict[str, Any]:
+def _cost(observations: Sequence[ItemResult]) -> dict[str, Any]:
     prompt = [o.prompt_tokens for o in observations]
     completion = [o.completion_tokens for o in observations]
     sources = {o.tokens_from_provenance for o in observations}
@@ -243,7 +244,7 @@ def _cost(observations: Sequence[Observation]) -> dict[str, Any]:
     }
 
 
-def _latency(observations: Sequence[Observation], scored: Scored) -> dict[str, float]:
+def _latency(observations: Sequence[ItemResult], scored: Scored) -> dict[str, float]:
     values = np.array([o.latency_ms for o in observations], dtype=float)
     scored.distributions["latency_ms"] = values.tolist()
     for o in observations:
@@ -256,7 +257,7 @@ def _latency(observations: Sequence[Observation], scored: Scored) -> dict[str, f
 
 
 def _usefulness(
-    observations: Sequence[Observation], options: ScoringOptions, scored: Scored
+    observations: Sequence[ItemResult], options: ScoringOptions, scored: Scored
 ) -> None:
     """Whether drafts answer, read against reference answers (see metrics/usefulness.py)."""
     rows = [o for o in observations if o.item.reference_answer and o.item.answerable is not None]
@@ -309,3 +310,35 @@ def _usefulness(
         [o.confidence for o in drafted], [answers[o.item.id] for o in drafted]
     )
     scored.metrics["usefulness"] = section
+
+
+# --- MTRAG-UN ---------------------------------------------------------------------------
+
+
+def _label(o: ItemResult) -> str:
+    return str((o.item.model_extra or {}).get("answerability", "")).upper()
+
+
+def by_class_metrics(observations: Sequence[ItemResult]) -> dict[str, Any]:
+    """Abstention per answerability class.
+
+    ANSWERABLE gets its escalation rate (lower is better).  Every other class is scored
+    against the ANSWERABLE tasks alone: recall is the share of that class escalated,
+    precision the share of escalations among {class, ANSWERABLE} that hit the class.
+    """
+    answerable = [o for o in observations if _label(o) == ANSWERABLE]
+    out: dict[str, Any] = {}
+    if answerable:
+        out["answerable"] = {
+            "escalation_rate": rate(o.needs_human for o in answerable),
+            "n": len(answerable),
+        }
+    for label in sorted({_label(o) for o in observations} - {ANSWERABLE, ""}):
+        group = [o for o in observations if _label(o) == label]
+        pool = group + answerable
+        report = abstention_metrics(
+            [o.needs_human for o in pool], [_label(o) == ANSWERABLE for o in pool]
+        )
+        values = {"precision": report.precision, "recall": report.recall, "n": len(group)}
+        out[label.lower()] = {k: v for k, v in values.items() if v is not None}
+    return out

@@ -11,8 +11,8 @@ import asyncio
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from evals.metrics.answers import AnswerSample, AnswerScores, ascore_llm_judged
-from evals.scoring import Judge
+from evals.score.answers import AnswerSample, AnswerScores, ascore_llm_judged
+from evals.score.scoring import Judge
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings

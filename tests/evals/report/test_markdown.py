@@ -8,7 +8,7 @@ from pathlib import Path
 from matplotlib.image import imread
 
 from evals.gate import compare
-from evals.report import write_report
+from evals.report.markdown import write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -14,8 +14,6 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from evals.metrics.answers import redaction_leaks
-
 _PLACEHOLDER = re.compile(r"\[REDACTED:[A-Za-z0-9_]+\]")
 
 
@@ -59,7 +57,10 @@ def check_item(
     )
 
 
-def rate(flags: Iterable[bool]) -> float | None:
-    """Share of True values; None for an empty selection (the metric is then omitted)."""
-    values = list(flags)
-    return sum(values) / len(values) if values else None
+def redaction_leaks(texts: Iterable[str], secrets: Iterable[str]) -> int:
+    """Total occurrences of any secret in any text (exact, case-sensitive match).
+
+    Empty secrets are ignored.  Lower is better; anything above 0 is a leak.
+    """
+    needles = {s for s in secrets if s}
+    return sum(text.count(secret) for text in texts for secret in needles)

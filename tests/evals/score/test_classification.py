@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from evals.metrics.abstention import abstention_metrics
-from evals.metrics.classification import classification_report, p1_recall
+from evals.score.abstention import abstention_metrics
+from evals.score.classification import classification_report, p1_recall
 
 
 def test_report_on_a_hand_computed_case() -> None:

@@ -1,5 +1,6 @@
-"""The eval runner on a tiny real run (real pages, real pipeline), its report, and the
-pieces it is made of."""
+"""The eval workflow's core (`run_eval`) on a tiny real run (real pages, real pipeline):
+every labelled family is collected and scored, records explain items, the report and
+the gate take the run."""
 
 from __future__ import annotations
 
@@ -13,17 +14,14 @@ import pytest
 from app.knowledge import build_knowledge_base
 from app.settings import Settings
 from app.triage.pipeline import TriagePipeline
-from evals.baseline import baseline_of
-from evals.datasets import EvalItem, load_jsonl
-from evals.directions import effective_tolerances
-from evals.gate import compare, load_tolerances
-from evals.judge import build_judge, judge_model_for
-from evals.metrics.answers import AnswerSample, AnswerScores
-from evals.report import write_report
-from evals.runner import EvalRun, RunOptions, is_mtrag, run_eval
-from evals.safety import check_item, removed_secrets
-from evals.subset import build_subset, pick_documents
-from tests.fakes import FakeOpenAI, fake_openai, llm_settings
+from evals.collect.corpus_subset import build_subset
+from evals.collect.pipeline_mode import is_mtrag
+from evals.datasets.loader import EvalItem, load_jsonl
+from evals.gate import baseline_of, compare, load_tolerances
+from evals.report.markdown import write_report
+from evals.score.answers import AnswerSample, AnswerScores
+from evals.workflow import EvalRun, RunOptions, run_eval
+from tests.fakes import fake_openai
 
 __all__ = ["fake_openai"]  # the fixture, registered for this module
 
@@ -132,7 +130,7 @@ def test_records_explain_each_item(run: EvalRun) -> None:
 
 
 def test_report_from_a_real_run(run: EvalRun, tmp_path: Path) -> None:
-    tolerances = effective_tolerances(load_tolerances())
+    tolerances = load_tolerances()
     baseline = baseline_of(run.metrics)
     gate = compare(run.metrics, baseline, tolerances)
     assert gate.passed, gate.failures  # a run always passes against its own baseline
@@ -157,67 +155,6 @@ def test_report_from_a_real_run(run: EvalRun, tmp_path: Path) -> None:
         assert data.startswith(PNG_MAGIC), name
         assert len(data) > 1000, name
         assert f"]({name})" in text
-
-
-def test_gate_rules_for_runner_metrics() -> None:
-    rules = effective_tolerances(load_tolerances())
-    base = {"cost": {"completion_tokens": 100}, "safety": {"false_redaction_rate": 0.0}}
-    # Fewer tokens is not a regression; more false redactions is.
-    assert compare(
-        {"cost": {"completion_tokens": 40}, "safety": {"false_redaction_rate": 0.0}}, base, rules
-    ).passed
-    worse = compare(
-        {"cost": {"completion_tokens": 100}, "safety": {"false_redaction_rate": 0.1}}, base, rules
-    )
-    assert [r.metric for r in worse.failures] == ["safety.false_redaction_rate"]
-    # Hand-off reason counts are information, whichever way they move.
-    assert compare(
-        {"abstention": {"reasons": {"incident": 0}}},
-        {"abstention": {"reasons": {"incident": 5}}},
-        rules,
-    ).passed
-
-
-def test_baseline_leaves_out_machine_timings() -> None:
-    metrics = {"latency": {"p50_ms": 3.0}, "run": {"seconds": 9.0, "n_items": 2}, "x": 1}
-    assert baseline_of(metrics) == {"run": {"n_items": 2}, "x": 1}
-
-
-def test_removed_secrets_are_recovered_from_the_redacted_text() -> None:
-    original = 'curl -u "abc123id:s3cr3tV4lu3xyz" https://api.example.com and key=s3cr3tV4lu3xyz'
-    redacted = (
-        'curl -u "[REDACTED:client_id]:[REDACTED:api_secret]" https://api.example.com '
-        "and key=[REDACTED:api_secret]"
-    )
-    assert removed_secrets(original, redacted) == ["abc123id", "s3cr3tV4lu3xyz", "s3cr3tV4lu3xyz"]
-    assert removed_secrets("nothing here", "nothing here") == []
-
-
-def test_a_secret_echoed_in_the_draft_is_a_leak() -> None:
-    original = "my key is sk_live_51HxT9aQ2rZk8LmN3pV7wY0cB4dF6gJ1 help"
-    redacted = "my key is [REDACTED:stripe_key] help"
-    clean = check_item(original, redacted, ["Rotate your key."], redactions=1)
-    assert clean.leaked == 0
-    leaked = check_item(
-        original, redacted, ["You sent sk_live_51HxT9aQ2rZk8LmN3pV7wY0cB4dF6gJ1"], 1
-    )
-    assert leaked.leaked == 1
-
-
-def test_subset_picks_gold_pages_and_stable_distractors(
-    items: list[EvalItem], grid_root: Path, tmp_path: Path
-) -> None:
-    gold, extra = pick_documents(grid_root, items, 5)
-    assert set(gold) == {d for i in items for d in i.gold_doc_ids}
-    assert len(extra) == 5
-    assert not set(extra) & set(gold)
-    assert pick_documents(grid_root, items, 5) == (gold, extra)
-
-    dest = build_subset(grid_root, items, 5, tmp_path / "subset")
-    copied = sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*.md"))
-    assert copied == sorted(f"{d}.md" for d in [*gold, *extra])
-    manifest = [json.loads(line) for line in (dest / "manifest.jsonl").read_text().splitlines()]
-    assert sorted(r["path"] for r in manifest) == copied
 
 
 def test_dataset_kind_is_detected_from_the_rows(items: list[EvalItem]) -> None:
@@ -255,27 +192,3 @@ def test_judged_scores_and_judge_name_reach_the_metrics(
     assert run.metrics["answers"]["llm"]["judge_model"] == "stub-judge"
     assert run.metrics["run"]["judge_model"] == "stub-judge"
     assert run.records[0]["scores"]["llm.faithfulness"] == 0.75
-
-
-def test_judge_is_pinned_and_talks_to_the_configured_endpoint(
-    fake_openai: FakeOpenAI, minilm: Any
-) -> None:
-    settings = llm_settings(fake_openai, llm_model="drafting-model")
-    assert judge_model_for(settings) == "drafting-model"
-    assert judge_model_for(settings, "judge-x") == "judge-x"
-
-    judge = build_judge(settings, minilm, "judge-x")
-    sample = AnswerSample(
-        "s1",
-        "How do I auth?",
-        "Use Basic auth.",
-        reference="Basic auth.",
-        retrieved_contexts=["Authenticate with HTTP Basic auth."],
-    )
-    scores = judge([sample])  # the fake answers 500: every judgement fails, none raises
-
-    assert scores.judge_model == "judge-x"
-    assert scores.means == {}
-    assert sum(scores.failures.values()) == 3
-    assert fake_openai.chat_requests
-    assert {r.body["model"] for r in fake_openai.chat_requests} == {"judge-x"}

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from evals.datasets import (
+from evals.datasets.loader import (
     DatasetError,
     EvalItem,
     load_dataset,

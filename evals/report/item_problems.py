@@ -5,13 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from evals.observation import Observation
+from evals.collect.item_result import ItemResult
 
 _TEXT_CHARS = 300  # the report truncates cells further; records.jsonl keeps this much
 _LEAD_SOURCES = 3
 
 
-def problems_of(o: Observation, scores: Mapping[str, float]) -> list[str]:
+def problems_of(o: ItemResult, scores: Mapping[str, float]) -> list[str]:
     """What went wrong on this item, most serious first."""
     item = o.item
     found = []
@@ -41,7 +41,7 @@ def _clip(text: str) -> str:
     return flat if len(flat) <= _TEXT_CHARS else flat[: _TEXT_CHARS - 1] + "…"
 
 
-def item_record(o: Observation, scores: Mapping[str, float]) -> dict[str, Any]:
+def item_record(o: ItemResult, scores: Mapping[str, float]) -> dict[str, Any]:
     item = o.item
     cited = list(dict.fromkeys(str(c.get("doc_id", "")) for c in o.citations))
     return {

@@ -1,5 +1,5 @@
 """Answer-quality metrics: ragas' offline (non-LLM) metrics, an LLM-judged set, and two
-checks of our own (citation validity, redaction leaks).
+check of our own (citation validity).
 
 ragas 0.4.3 notes, from reading its source:
 
@@ -12,8 +12,8 @@ ragas 0.4.3 notes, from reading its source:
   precision/recall, and its LLM metrics accept only instructor-based LLMs, not LangChain
   models.
 * Every score call queues a usage event for ragas' telemetry, which the library reads
-  once from RAGAS_DO_NOT_TRACK (an lru_cache), so `disable_ragas_tracking()` runs before
-  anything is scored.
+  once from RAGAS_DO_NOT_TRACK (an lru_cache); the CLI sets that variable from settings
+  and `disable_ragas_tracking()` clears the cache before anything is scored.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
-import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
@@ -86,8 +85,11 @@ class AnswerScores:
 
 
 def disable_ragas_tracking() -> None:
-    """Turn ragas' usage telemetry off, even if ragas has already read the setting."""
-    os.environ["RAGAS_DO_NOT_TRACK"] = "true"
+    """Make ragas re-read its telemetry switch, even if it has already read it.
+
+    The switch itself (RAGAS_DO_NOT_TRACK) is set from settings at CLI start-up
+    (`app.settings.apply_ragas_telemetry`); only app/settings.py touches the environment.
+    """
     from ragas._analytics import do_not_track
 
     do_not_track.cache_clear()
@@ -380,12 +382,3 @@ def citation_validity(
         chunk = contexts_by_chunk_id.get(_field(citation, "chunk_id"))
         verdicts.append(bool(quote) and chunk is not None and quote in _normalise(chunk))
     return sum(verdicts) / len(verdicts) if verdicts else 1.0
-
-
-def redaction_leaks(texts: Iterable[str], secrets: Iterable[str]) -> int:
-    """Total occurrences of any secret in any text (exact, case-sensitive match).
-
-    Empty secrets are ignored.  Lower is better; anything above 0 is a leak.
-    """
-    needles = {s for s in secrets if s}
-    return sum(text.count(secret) for text in texts for secret in needles)

@@ -16,7 +16,7 @@ import typer
 from app.cli.common import CliError
 from app.cli.eval_cmd import GATE_FAILED_EXIT, register
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SMALL_SET = REPO / "evals" / "datasets" / "grid_dev_small.jsonl"
 SMALL_BASELINE = REPO / "evals" / "baselines" / "grid_dev_small.json"
 DISTRACTORS = "20"

@@ -199,11 +199,11 @@ def _examples_section(examples: Sequence[Mapping[str, Any]]) -> list[str]:
     return _table(columns, rows)
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     if isinstance(value, Mapping):
-        return {str(k): _json_safe(v) for k, v in value.items()}
+        return {str(k): json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, float) and not math.isfinite(value):
         return None  # JSON has no NaN; null reads as "not measured"
     return value
@@ -232,7 +232,7 @@ def write_report(
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     (out / "metrics.json").write_text(
-        json.dumps(_json_safe(metrics), indent=2, sort_keys=True, allow_nan=False) + "\n",
+        json.dumps(json_safe(metrics), indent=2, sort_keys=True, allow_nan=False) + "\n",
         encoding="utf-8",
     )
     current = flatten(metrics)

@@ -12,13 +12,13 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatResult
 
-from evals.metrics.answers import (
+from app.settings import Settings, apply_ragas_telemetry
+from evals.score.answers import (
     LLM_METRICS,
     OFFLINE_METRICS,
     AnswerSample,
     ascore_llm_judged,
     citation_validity,
-    redaction_leaks,
     score_offline,
 )
 
@@ -74,10 +74,18 @@ def test_metrics_without_inputs_are_skipped_not_zeroed(offline: Any) -> None:
     assert sorted(offline.distributions()["bleu"]) == pytest.approx([0.0, 1.0])
 
 
-def test_scoring_turns_ragas_telemetry_off(offline: Any) -> None:
+def test_settings_turn_ragas_telemetry_off_before_scoring(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     from ragas._analytics import do_not_track
 
+    monkeypatch.delenv("RAGAS_DO_NOT_TRACK", raising=False)
+    do_not_track.cache_clear()
+    assert do_not_track() is False  # ragas' own default: tracking on
+    apply_ragas_telemetry(Settings())
     assert os.environ["RAGAS_DO_NOT_TRACK"] == "true"
+    # ragas has cached its first reading; scoring makes it read the switch again
+    score_offline([AnswerSample("a", "q", "draft", "reference")])
     assert do_not_track() is True
 
 
@@ -205,11 +213,3 @@ def test_citation_validity_edge_cases() -> None:
     assert citation_validity([], CHUNKS) == 1.0
     assert citation_validity([Citation("c1", "Payouts in Mexico settle over SPEI.")], CHUNKS) == 1.0
     assert citation_validity([{"chunk_id": "c1"}], CHUNKS) == 0.0
-
-
-def test_redaction_leaks_counts_every_occurrence() -> None:
-    texts = ["key sk_live_123 and sk_live_123 again", "mail bob@example.com", "clean"]
-
-    assert redaction_leaks(texts, ["sk_live_123", "bob@example.com", ""]) == 3
-    assert redaction_leaks(texts, ["SK_LIVE_123"]) == 0
-    assert redaction_leaks([], ["x"]) == 0

@@ -11,10 +11,11 @@ import pytest
 from app.knowledge import build_knowledge_base
 from app.settings import Settings
 from app.triage.pipeline import TriagePipeline
-from evals.datasets import EvalItem, load_dataset
-from evals.mtrag import by_class_metrics, cosine_scores, reference_hits
-from evals.runner import EvalRun, RunOptions, run_eval
-from tests.evals.test_eval_cli import invoke
+from evals.collect.mtrag import cosine_scores, reference_hits
+from evals.datasets.loader import EvalItem, load_dataset
+from evals.score.scoring import by_class_metrics
+from evals.workflow import EvalRun, RunOptions, run_eval
+from tests.app.cli.test_eval_cmd import invoke
 
 # Per class: how many tasks to take (10 in all), those with passages first where the
 # class has them, so the drafter and the support score are exercised.

@@ -24,12 +24,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evals.datasets import EvalItem
-from evals.metrics.abstention import abstention_metrics
-from evals.observation import Observation, citation_dicts, output_texts, token_usage
-from evals.progress import item_progress
-from evals.safety import check_item, rate
-from evals.scoring import Passage
+from evals.collect.item_result import (
+    ItemResult,
+    Passage,
+    citation_dicts,
+    output_texts,
+    token_usage,
+)
+from evals.collect.progress import item_progress
+from evals.collect.safety import check_item
+from evals.datasets.loader import EvalItem
 
 if TYPE_CHECKING:
     from app.triage.drafting.base import DraftRequest
@@ -37,8 +41,6 @@ if TYPE_CHECKING:
     from app.triage.models import DraftReply
     from app.triage.pipeline import TriagePipeline
     from ingest.retrieval import Hit
-
-ANSWERABLE = "ANSWERABLE"
 
 
 def cosine_scores(embeddings: Any, question: str, passages: Sequence[str]) -> list[float]:
@@ -121,9 +123,9 @@ def draft_with_policy(request: DraftRequest, pipeline: TriagePipeline, secret: b
     return pipeline.draft_for(request)
 
 
-def observe_task(
+def collect_task(
     item: EvalItem, pipeline: TriagePipeline, counter: TokenCounter
-) -> tuple[Observation, list[Hit]]:
+) -> tuple[ItemResult, list[Hit]]:
     from app.triage.screening.secrets import redact_secrets
 
     started = time.perf_counter()
@@ -134,7 +136,7 @@ def observe_task(
     draft = draft_with_policy(request, pipeline, bool(redaction.redactions))
     latency_ms = (time.perf_counter() - started) * 1000
     prompt, completion, from_provenance = token_usage(draft, counter)
-    observation = Observation(
+    observation = ItemResult(
         item=item,
         question=text,
         needs_human=draft.needs_human,
@@ -154,51 +156,22 @@ def observe_task(
     return observation, hits
 
 
-def observe_mtrag(
+def collect_mtrag(
     items: Sequence[EvalItem],
     pipeline: TriagePipeline,
     counter: TokenCounter,
     *,
     show_progress: bool = True,
-) -> tuple[list[Observation], dict[str, Passage]]:
+) -> tuple[list[ItemResult], dict[str, Passage]]:
     # Load the embedding and language models before the first task is timed.
     pipeline.retriever.embeddings.embed_query("warm-up")
     pipeline.language.detect("warm-up message for the language model")
-    observations: list[Observation] = []
+    observations: list[ItemResult] = []
     passages: dict[str, Passage] = {}
     with item_progress("mtrag", len(items), enabled=show_progress) as advance:
         for item in items:
-            observation, hits = observe_task(item, pipeline, counter)
+            observation, hits = collect_task(item, pipeline, counter)
             observations.append(observation)
             passages.update({h.chunk_id: Passage(h.doc_id, h.text) for h in hits})
             advance()
     return observations, passages
-
-
-def _label(o: Observation) -> str:
-    return str((o.item.model_extra or {}).get("answerability", "")).upper()
-
-
-def by_class_metrics(observations: Sequence[Observation]) -> dict[str, Any]:
-    """Abstention per answerability class.
-
-    ANSWERABLE gets its escalation rate (lower is better).  Every other class is scored
-    against the ANSWERABLE tasks alone: recall is the share of that class escalated,
-    precision the share of escalations among {class, ANSWERABLE} that hit the class.
-    """
-    answerable = [o for o in observations if _label(o) == ANSWERABLE]
-    out: dict[str, Any] = {}
-    if answerable:
-        out["answerable"] = {
-            "escalation_rate": rate(o.needs_human for o in answerable),
-            "n": len(answerable),
-        }
-    for label in sorted({_label(o) for o in observations} - {ANSWERABLE, ""}):
-        group = [o for o in observations if _label(o) == label]
-        pool = group + answerable
-        report = abstention_metrics(
-            [o.needs_human for o in pool], [_label(o) == ANSWERABLE for o in pool]
-        )
-        values = {"precision": report.precision, "recall": report.recall, "n": len(group)}
-        out[label.lower()] = {k: v for k, v in values.items() if v is not None}
-    return out

@@ -15,7 +15,7 @@ import shutil
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
-from evals.datasets import EvalItem
+from evals.datasets.loader import EvalItem
 
 MANIFEST = "manifest.jsonl"
 # Distractors are picked among pages up to this size so the subset stays cheap to embed.

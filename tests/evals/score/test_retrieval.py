@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from evals.metrics.retrieval import (
+from evals.score.retrieval import (
     hit_at_k,
     ndcg_at_k,
     recall_at_k,

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store import reviews, tickets
 from app.store.db import create_engine_for, migrate, session_factory
 from app.store.models import Ticket
-from evals.datasets import load_jsonl
-from evals.export import export_reviews, parse_since
-from tests.evals.test_eval_cli import invoke
+from evals.datasets.loader import load_jsonl
+from evals.datasets.review_export import export_reviews, parse_since
+from tests.app.cli.test_eval_cmd import invoke
 
 T0 = datetime(2025, 3, 1, 9, 0, tzinfo=UTC)
 
