@@ -7,18 +7,16 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-import frontmatter
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 
-from ingest.loaders.common import Hints, doc_id_for
 from ingest.loaders.mdx import clean_mdx
+from ingest.loaders.source_file import Hints, doc_id_for
 from ingest.types import LoadError, MetadataValue, SourceDocument
 
 # The library's YAML handler, its boundary narrowed to what the loader has always taken:
 # '---' alone on line 1 opens (checked before splitting), '---' or '...' alone closes.
-_FRONT_MATTER = frontmatter.YAMLHandler(
-    fm_boundary=re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
-)
+_FRONT_MATTER = YAMLHandler(fm_boundary=re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE))
 _H1 = re.compile(r"^#[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^[ \t]*(```|~~~)")
 # Front-matter keys copied into metadata, under the name the rest of the system uses.

@@ -32,7 +32,7 @@ from fastapi.responses import JSONResponse, Response
 from slack_sdk.signature import SignatureVerifier
 
 from app.api.problems import problem_response
-from app.api.routes.common import problems
+from app.api.routes.responses import problems
 from app.services.slack_intake import RefusedSlackEvent, SlackInbox, SlackMessage, ticket_writer
 from app.services.tickets import TicketService
 from app.settings import Settings
