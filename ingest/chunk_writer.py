@@ -10,13 +10,13 @@ change, or existing knowledge bases would be re-embedded.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
 from langchain_core.embeddings import Embeddings
 
 from ingest.index_state import DocState
 from ingest.screening import META_KEYS, ChunkFlag, flag_metadata, flag_row
+from ingest.sync_report import SyncProgress, SyncReport
 from ingest.types import Chunk, MetadataValue, SourceDocument, sha256_hex
 from ingest.vectorstore import KnowledgeBaseStore
 
@@ -32,18 +32,6 @@ class PendingDoc:
     chunks: list[Chunk]
     is_new: bool
     flags: list[ChunkFlag | None]
-
-
-@dataclass
-class Written:
-    """What one write did, for the sync report and progress."""
-
-    docs_added: int = 0
-    docs_updated: int = 0
-    chunks_written: int = 0
-    chunks_deleted: int = 0
-    embeddings_computed: int = 0
-    flagged: list[dict[str, Any]] = field(default_factory=list)
 
 
 def chunk_id(doc_id: str, index: int, text_hash: str) -> str:
@@ -70,17 +58,16 @@ class ChunkWriter:
         self.text_hash_ids = text_hash_ids
         self.screen_version = screen_version
 
-    def write(self, pending: list[PendingDoc]) -> Written:
-        written = Written()
+    def write(self, pending: list[PendingDoc], report: SyncReport, progress: SyncProgress) -> None:
         embed_texts: list[list[str]] = []
         hashes: list[list[str]] = []
         for item in pending:
             texts = [c.embed_text(item.doc.title) for c in item.chunks]
             embed_texts.append(texts)
             hashes.append([sha256_hex(t) for t in texts])
-        vectors = self._vectors_for(
-            [h for hs in hashes for h in hs], [t for ts in embed_texts for t in ts], written
-        )
+        all_hashes = [h for hs in hashes for h in hs]
+        all_texts = [t for ts in embed_texts for t in ts]
+        vectors = self._vectors_for(all_hashes, all_texts, report, progress)
         for item, text_hashes in zip(pending, hashes, strict=True):
             ids = [
                 chunk_id(item.doc.doc_id, c.index, h)
@@ -90,7 +77,7 @@ class ChunkWriter:
                 self._metadata(item, c, h) | flag_metadata(f, self.screen_version)
                 for c, h, f in zip(item.chunks, text_hashes, item.flags, strict=True)
             ]
-            written.flagged += [
+            report.flagged += [
                 flag_row(m, i)
                 for i, m, f in zip(ids, metadatas, item.flags, strict=True)
                 if f is not None
@@ -100,14 +87,15 @@ class ChunkWriter:
             )
             old = self.state.get(item.doc.doc_id)
             stale = (old.ids - set(ids)) if old else set()
-            written.chunks_deleted += self.store.delete(sorted(stale))
-            written.chunks_written += len(ids)
+            report.chunks_deleted += self.store.delete(sorted(stale))
+            report.chunks_written += len(ids)
+            progress.chunks_written += len(ids)
             for chunk_id_, h in zip(ids, text_hashes, strict=True):
                 self.text_hash_ids.setdefault(h, chunk_id_)
             if item.is_new:
-                written.docs_added += 1
+                report.docs_added += 1
             else:
-                written.docs_updated += 1
+                report.docs_updated += 1
             self.state[item.doc.doc_id] = DocState(
                 metas={i: dict(m) for i, m in zip(ids, metadatas, strict=True)},
                 doc_hashes={item.doc_hash},
@@ -116,10 +104,13 @@ class ChunkWriter:
                 file_docs=item.file_docs,
                 source=item.doc.source,
             )
-        return written
 
     def _vectors_for(
-        self, text_hashes: list[str], texts: list[str], written: Written
+        self,
+        text_hashes: list[str],
+        texts: list[str],
+        report: SyncReport,
+        progress: SyncProgress,
     ) -> dict[str, list[float]]:
         vectors: dict[str, list[float]] = {}
         reusable = {h: self.text_hash_ids[h] for h in text_hashes if h in self.text_hash_ids}
@@ -136,7 +127,8 @@ class ChunkWriter:
             computed = self.embeddings.embed_documents(list(missing.values()))
             for h, vec in zip(missing, computed, strict=True):
                 vectors[h] = vec
-            written.embeddings_computed += len(missing)
+            report.embeddings_computed += len(missing)
+            progress.embeddings_computed += len(missing)
         return vectors
 
     def _metadata(self, item: PendingDoc, chunk: Chunk, text_hash: str) -> dict[str, MetadataValue]:

@@ -25,10 +25,9 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
@@ -45,11 +44,10 @@ from ingest.screening import (
     screen_version,
     screener_for_files,
 )
+from ingest.sync_report import ProgressCallback, SyncProgress, SyncReport
 from ingest.types import LoadError, sha256_hex
 from ingest.untrusted import PassageScreener
 from ingest.vectorstore import KnowledgeBaseStore
-
-ProgressCallback = Callable[["SyncProgress"], None]
 
 # Documents are embedded together until this many chunks are waiting: big batches keep
 # the model busy, small enough that a crash loses little finished work.
@@ -61,53 +59,6 @@ class ChunkingOptions:
     max_tokens: int = 200
     overlap_tokens: int = 30
     min_tokens: int = 40
-
-
-@dataclass
-class SyncProgress:
-    files_total: int = 0
-    files_done: int = 0
-    chunks_written: int = 0
-    embeddings_computed: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def embeddings_per_second(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.embeddings_computed / elapsed if elapsed > 0 else 0.0
-
-
-@dataclass
-class SyncReport:
-    docs_seen: int = 0
-    docs_added: int = 0
-    docs_updated: int = 0
-    docs_unchanged: int = 0
-    docs_deleted: int = 0
-    docs_failed: int = 0
-    chunks_written: int = 0
-    chunks_deleted: int = 0
-    embeddings_computed: int = 0
-    seconds: float = 0.0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    # Chunks the passage screener distrusts (never quoted, never put in a prompt).
-    flagged: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "docs_seen": self.docs_seen,
-            "docs_added": self.docs_added,
-            "docs_updated": self.docs_updated,
-            "docs_unchanged": self.docs_unchanged,
-            "docs_deleted": self.docs_deleted,
-            "docs_failed": self.docs_failed,
-            "chunks_written": self.chunks_written,
-            "chunks_deleted": self.chunks_deleted,
-            "embeddings_computed": self.embeddings_computed,
-            "seconds": round(self.seconds, 3),
-            "failures": self.failures,
-            "flagged": sorted(self.flagged, key=lambda r: (r["source"], r["line"], r["chunk_id"])),
-        }
 
 
 class Synchronizer:
@@ -311,15 +262,7 @@ class Synchronizer:
         report: SyncReport,
         progress: SyncProgress,
     ) -> None:
-        written = writer.write(pending)
-        report.flagged += written.flagged
-        report.docs_added += written.docs_added
-        report.docs_updated += written.docs_updated
-        report.chunks_written += written.chunks_written
-        report.chunks_deleted += written.chunks_deleted
-        report.embeddings_computed += written.embeddings_computed
-        progress.chunks_written += written.chunks_written
-        progress.embeddings_computed += written.embeddings_computed
+        writer.write(pending, report, progress)
         self._dirty = True
         self._notify(progress)
 

@@ -15,7 +15,7 @@ from app.cli.settings_loader import load_settings
 from app.knowledge import build_knowledge_base
 from ingest.retrieval import Mode, SearchFilters
 from ingest.screening import flag_row
-from ingest.sync import SyncReport
+from ingest.sync_report import SyncReport
 from ingest.vectorstore import EmbeddingMismatchError
 
 CollectionOpt = Annotated[

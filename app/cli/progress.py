@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.sync import ProgressCallback, SyncProgress
+from ingest.sync_report import ProgressCallback, SyncProgress
 
 # Often enough to show a long run is alive, rarely enough to keep a log readable.
 LINE_EVERY_SECONDS = 10.0

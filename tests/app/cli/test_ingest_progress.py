@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.cli.progress import PlainLines
-from ingest.sync import SyncProgress
+from ingest.sync_report import SyncProgress
 
 
 def test_ingest_piped_prints_plain_progress_lines(
