@@ -1,4 +1,4 @@
-"""Helpers shared by the route modules: rendering, documented problems, length limits."""
+"""How routes answer: rendering models and stored results, documented problems, length limits."""
 
 from __future__ import annotations
 
