@@ -19,7 +19,7 @@ from app.api.deps import (
     TicketServiceDep,
 )
 from app.api.idempotency import Rendered, keyed_call, rendered_json
-from app.api.routes.common import check_max_chars, problems
+from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import (
     ApproveRequest,
     DraftPublic,

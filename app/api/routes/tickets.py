@@ -19,7 +19,7 @@ from app.api.deps import (
 )
 from app.api.idempotency import Rendered, keyed_call, rendered_json
 from app.api.problems import ProblemError
-from app.api.routes.common import check_max_chars, json_response, problems
+from app.api.routes.responses import check_max_chars, json_response, problems
 from app.api.schemas import (
     QUESTION_EXAMPLE,
     AuditEntry,

@@ -1,4 +1,5 @@
-"""Helpers shared by the route modules: JSON responses, documented problems, length limits."""
+"""How routes answer: JSON responses, documented problems, length limits (a keyed
+request's stored response is app/api/idempotency.py's)."""
 
 from __future__ import annotations
 
