@@ -279,6 +279,12 @@ class Settings(BaseSettings):
     def resolved_classifier_path(self) -> Path:
         return self.classifier_path or (self.data_dir / "classifier.joblib")
 
+    def export_tiktoken_cache(self) -> None:
+        """tiktoken reads only its own variable: pointing it at the local cache is what
+        keeps token counting offline."""
+        if self.tiktoken_cache_dir is not None:
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(self.tiktoken_cache_dir)
+
 
 def get_settings() -> Settings:
     """Build settings from the environment; called at the edges (CLI, app factory)."""

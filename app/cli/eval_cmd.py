@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from app.cli.common import CliError, load_settings, print_json, stderr_console
+from app.cli.output import CliError, print_json, stderr_console
+from app.cli.settings_loader import load_settings
 
 if TYPE_CHECKING:
     # typer vendors its own click; the group's context is that click's Context.

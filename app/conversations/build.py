@@ -16,7 +16,7 @@ def build_conversations(
 ) -> ConversationService:
     taxonomy = load_taxonomy(settings.taxonomy_path)
     return ConversationService(
-        runtime.factory,
+        runtime.sessions,
         # The configured pipeline drafts follow-ups; the offline one if it fails.
         [runtime.pipeline, runtime.screening],
         policy=load_sla_policy(settings.sla_policy_path),

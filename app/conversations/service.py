@@ -7,37 +7,37 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.conversations import actions, messages, view
 from app.conversations.actions import Context, StatusAction
 from app.conversations.policy import SlaPolicy
 from app.conversations.view import Conversation
-from app.services.idempotent import (
-    IdempotencyRequest,
-    Rendered,
-    RenderError,
-    claim,
-    complete,
-    release,
-    run_action,
-    run_once,
-)
 from app.store import conversations as store
 from app.store import tickets
 from app.store.columns import utcnow
 from app.store.conversations import LinkKind
+from app.store.db import PlainTransaction, Transaction
 from app.store.errors import InvalidInputError, NotFoundError
 from app.store.models import Draft, Ticket
 from app.triage.drafting.base import Turn
 from app.triage.models import AskResult
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """The conversation a follow-up was answered with, and whether it was new (False:
+    a redelivery of an already stored ``external_id``, which changed nothing)."""
+
+    conversation: Conversation
+    new: bool
 
 
 class ConversationalPipeline(Protocol):
@@ -47,7 +47,7 @@ class ConversationalPipeline(Protocol):
 class ConversationService:
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        sessions: sessionmaker[Session],
         pipelines: Sequence[ConversationalPipeline],
         *,
         policy: SlaPolicy,
@@ -59,7 +59,7 @@ class ConversationService:
     ) -> None:
         if not pipelines:
             raise ValueError("at least one pipeline is needed to draft follow-ups")
-        self.factory = factory
+        self.sessions = sessions
         # The configured pipeline first; the offline one takes over if it fails.
         self.pipelines = list(dict.fromkeys(pipelines))
         self.policy = policy
@@ -78,14 +78,17 @@ class ConversationService:
 
     def _act(self, ticket_id: str, act: Callable[[Session], object]) -> Conversation:
         """Run one action in a transaction; return the ticket's view as it left it."""
-        with self.factory.begin() as session:
+
+        def work(session: Session) -> Conversation:
             act(session)
             return self._load(session, ticket_id)
+
+        return PlainTransaction(self.sessions)(work)
 
     # -- reads ------------------------------------------------------------------------
     def view(self, ticket_id: str, *, owner: str | None = None) -> Conversation:
         """The conversation; with ``owner`` (an integration's token id) only its own tickets."""
-        with self.factory() as session:
+        with self.sessions() as session:
             conversation = self._load(session, ticket_id)
         if owner is not None and conversation.ticket.created_by != owner:
             # The same answer as for a ticket that does not exist: ids are not probeable.
@@ -99,58 +102,34 @@ class ConversationService:
         text: str,
         *,
         actor: str,
-        render: Callable[[Conversation, bool], Rendered],
-        render_error: RenderError,
         owner: str | None = None,
         external_id: str | None = None,
-        idem: IdempotencyRequest | None = None,
-    ) -> tuple[Rendered, bool]:
+        transaction: Transaction[FollowUp] | None = None,
+    ) -> FollowUp:
         """Attach a customer follow-up and re-draft with the whole conversation.
 
-        A ticket merged into another attaches to that one.  ``render`` gets the
-        conversation and whether the message is new (False: a redelivery of a stored
-        ``external_id``, which changes nothing).  Returns the response and ``replayed``
-        (an Idempotency-Key's stored response).
+        A ticket merged into another attaches to that one.  ``owner`` (an integration's
+        token id) may only follow up on its own tickets.  A redelivered ``external_id``
+        is stored once: the exclusive lock ``begin`` takes makes the second delivery see
+        the first, and the unique constraint backs that up.
         """
         messages.screen(text)  # a blank message is refused before any work
-        if idem is not None:
-            replay = claim(self.factory, idem)
-            if replay is not None:
-                return replay, True
-        try:
-            target, known, history = self._prepare_follow_up(ticket_id, owner, external_id)
-            result = None if known else self._run_pipeline(text, history)
-            shown = self._shown(ticket_id, target, owner)
-        except BaseException:
-            if idem is not None:
-                release(self.factory, idem)
-            raise
+        target, known, history = self._prepare_follow_up(ticket_id, owner, external_id)
+        result = None if known else self._run_pipeline(text, history)
+        shown = self._shown(ticket_id, target, owner)
         drafted: list[Draft] = []
 
-        def action(session: Session) -> Rendered:
+        def action(session: Session) -> FollowUp:
             if result is None:
-                return render(self._load(session, shown), False)
+                return FollowUp(self._load(session, shown), new=False)
             outcome = self._attach(session, target, text, result, actor, external_id)
             drafted.extend([outcome.draft] if outcome.draft else [])
-            return render(self._load(session, shown), not outcome.duplicate)
+            return FollowUp(self._load(session, shown), new=not outcome.duplicate)
 
-        try:
-            if idem is None:
-                rendered = run_action(self.factory, action)
-            else:
-                rendered = complete(self.factory, idem, action, render_error)
-        except IntegrityError:
-            # Two deliveries of one external id raced past the check: the unique
-            # constraint let one through; this one is the duplicate.
-            if external_id is None:
-                raise
-            with self.factory() as session:
-                if store.by_external_id(session, target, external_id) is None:
-                    raise
-                return render(self._load(session, shown), False), False
+        followed = (transaction or PlainTransaction(self.sessions))(action)
         if any(d.status == "approved" for d in drafted):
             self.wake_outbox()
-        return rendered, False
+        return followed
 
     def follow_up_now(
         self,
@@ -170,11 +149,11 @@ class ConversationService:
         target, known, history = self._prepare_follow_up(ticket_id, None, external_id)
         if known:
             if on_stored is not None:
-                with self.factory.begin() as session:
+                with self.sessions.begin() as session:
                     on_stored(session, target)
             return target
         result = self._run_pipeline(text, history)
-        with self.factory.begin() as session:
+        with self.sessions.begin() as session:
             outcome = self._attach(session, target, text, result, actor, external_id, meta)
             if on_stored is not None:
                 on_stored(session, target)
@@ -206,7 +185,7 @@ class ConversationService:
     def ticket_for(self, channel: str, external_ref: str) -> str | None:
         """The oldest ticket of ``channel`` with this conversation reference (a Slack
         thread), or None."""
-        with self.factory() as session:
+        with self.sessions() as session:
             return session.scalar(
                 select(Ticket.id)
                 .where(Ticket.channel == channel, Ticket.external_ref == external_ref)
@@ -220,7 +199,7 @@ class ConversationService:
         reads another integration's conversation)."""
         if owner is None or target == ticket_id:
             return target
-        with self.factory() as session:
+        with self.sessions() as session:
             creator = session.scalar(select(Ticket.created_by).where(Ticket.id == target))
         return target if creator == owner else ticket_id
 
@@ -228,7 +207,7 @@ class ConversationService:
         self, ticket_id: str, owner: str | None, external_id: str | None
     ) -> tuple[str, bool, list[Turn]]:
         """The ticket to attach to, whether the message is already stored, the history."""
-        with self.factory() as session:
+        with self.sessions() as session:
             source = tickets.get_ticket(session, ticket_id)
             if owner is not None and source.created_by != owner:
                 raise NotFoundError(f"ticket {ticket_id} not found")
@@ -255,35 +234,28 @@ class ConversationService:
         *,
         internal: bool,
         actor: str,
-        expected_version: int | None,
-        idem: IdempotencyRequest | None,
-        render: Callable[[Conversation], Rendered],
-        render_error: RenderError,
-    ) -> tuple[Rendered, bool]:
-        """An agent's handwritten reply (stored and sent once per Idempotency-Key) or an
-        internal note (never sent, never shown to the customer or drafted from)."""
-        sent: list[bool] = []
+        expected_version: int | None = None,
+        transaction: Transaction[Conversation] | None = None,
+    ) -> Conversation:
+        """An agent's handwritten reply (sent once: with a keyed ``transaction`` a retry
+        replays instead of running again) or an internal note (never sent, never shown
+        to the customer or drafted from)."""
 
-        def action(session: Session) -> Rendered:
+        def action(session: Session) -> Conversation:
             ctx = self._ctx(actor, expected_version)
             messages.write(session, ticket_id, text, ctx, internal=internal)
-            sent.append(not internal)
-            return render(self._load(session, ticket_id))
+            return self._load(session, ticket_id)
 
-        if idem is None:
-            rendered, replayed = run_action(self.factory, action), False
-        else:
-            outcome = run_once(self.factory, idem, action, render_error)
-            rendered, replayed = outcome.response, outcome.replayed
-        if any(sent) and 200 <= rendered.status < 300:
+        conversation = (transaction or PlainTransaction(self.sessions))(action)
+        if not internal:
             self.wake_outbox()
-        return rendered, replayed
+        return conversation
 
     def redraft(
         self, ticket_id: str, *, actor: str, expected_version: int | None = None
     ) -> Conversation:
         """A new draft for the latest customer message, with the conversation before it."""
-        with self.factory() as session:
+        with self.sessions() as session:
             entries = self._load(session, ticket_id).messages
         customer = [i for i, m in enumerate(entries) if m.kind == "customer"]
         if not customer:
@@ -369,7 +341,7 @@ class ConversationService:
         self, ticket_id: str, into: str, *, actor: str, expected_version: int | None = None
     ) -> Conversation:
         """Merge ``ticket_id`` into ``into``; returns the target's conversation."""
-        with self.factory.begin() as session:
+        with self.sessions.begin() as session:
             target = actions.merge(session, ticket_id, into, self._ctx(actor, expected_version))
             return self._load(session, target)
 

@@ -142,7 +142,7 @@ def build_receiver(
     write = ticket_writer(tickets)
     if conversations is not None:
         write = thread_writer(write, conversations)
-    inbox = SlackInbox(tickets.factory, write, support_channels=settings.slack_support_channels)
+    inbox = SlackInbox(tickets.sessions, write, support_channels=settings.slack_support_channels)
     return SlackReceiver.configured(settings, inbox, limiter=tickets.limiter)
 
 

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 from sqlalchemy import func, select
 
-from app.store import tokens
+from app.store import api_tokens as tokens
 from app.store.conversations import TicketCorrection
 from app.store.models import OutboxMessage
 from app.triage.drafting.base import Turn

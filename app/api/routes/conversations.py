@@ -29,19 +29,13 @@ from app.api.deps import (
     Reviewer,
     SettingsDep,
     TicketId,
-    idempotency_request,
 )
+from app.api.idempotency import KeyedCall, Rendered, keyed_call, rendered_json
 from app.api.problems import ProblemError
-from app.api.routes.common import (
-    check_max_chars,
-    error_renderer,
-    json_response,
-    problems,
-    render,
-    respond,
-)
+from app.api.routes.responses import check_max_chars, json_response, problems
 from app.api.schemas import TicketDetail
 from app.conversations.actions import StatusAction
+from app.conversations.service import FollowUp
 from app.conversations.view import Conversation, Entry
 from app.store.conversations import MessageKind
 
@@ -147,28 +141,29 @@ def post_message(
     idempotency_key: OptionalKey = None,
 ) -> Response:
     check_max_chars(body.text, settings.max_message_chars, ("body", "text"))
-    idem = idempotency_request(request, principal, idempotency_key, raw)
-    render_error = error_renderer(request)
     integration = principal.role == "integration"
     if body.author == "customer":
-        rendered, replayed = service.follow_up(
-            ticket_id,
-            body.text,
-            actor=principal.actor,
-            owner=principal.token_id if integration else None,
-            external_id=body.external_id,
-            idem=idem,
-            render=lambda c, new: render(
-                ticket_detail(c, for_creator=integration), 201 if new else 200
-            ),
-            render_error=render_error,
+
+        def followed(f: FollowUp) -> Rendered:
+            detail = ticket_detail(f.conversation, for_creator=integration)
+            return rendered_json(detail, 201 if f.new else 200)
+
+        follow = keyed_call(request, principal, idempotency_key, raw, followed)
+        return follow.run(
+            lambda transaction: service.follow_up(
+                ticket_id,
+                body.text,
+                actor=principal.actor,
+                owner=principal.token_id if integration else None,
+                external_id=body.external_id,
+                transaction=transaction,
+            )
         )
-        return respond(rendered, replayed=replayed)
     if integration:
         raise ProblemError(
             403, "An integration token posts customer messages only (author: customer)."
         )
-    if idem is None and not body.internal:
+    if idempotency_key is None and not body.internal:
         # As for approvals: what is sent to the customer must be safe to retry.
         raise RequestValidationError(
             [
@@ -180,17 +175,19 @@ def post_message(
                 }
             ]
         )
-    rendered, replayed = service.write(
-        ticket_id,
-        body.text,
-        internal=body.internal,
-        actor=principal.actor,
-        expected_version=body.expected_version,
-        idem=idem,
-        render=lambda c: render(ticket_detail(c), 201),
-        render_error=render_error,
+    call: KeyedCall[Conversation] = keyed_call(
+        request, principal, idempotency_key, raw, lambda c: rendered_json(ticket_detail(c), 201)
     )
-    return respond(rendered, replayed=replayed)
+    return call.run(
+        lambda transaction: service.write(
+            ticket_id,
+            body.text,
+            internal=body.internal,
+            actor=principal.actor,
+            expected_version=body.expected_version,
+            transaction=transaction,
+        )
+    )
 
 
 @router.post(

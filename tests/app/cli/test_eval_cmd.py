@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 import typer
 
-from app.cli.common import CliError
 from app.cli.eval_cmd import GATE_FAILED_EXIT, register
+from app.cli.output import CliError
 
 REPO = Path(__file__).resolve().parents[3]
 SMALL_SET = REPO / "evals" / "datasets" / "grid_dev_small.jsonl"

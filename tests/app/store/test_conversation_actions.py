@@ -19,7 +19,7 @@ from app.store.conversations import TicketState
 from app.triage.drafting.base import Turn
 from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
 from app.triage.signals import Signals
-from tests.app.store.conftest import Seeder
+from tests.app.conftest import Seeder
 
 
 class NoPipeline:
@@ -61,12 +61,12 @@ class Clock:
 
 
 def service_for(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
     clock: Clock | None = None,
     pipeline: NoPipeline | CannedPipeline | None = None,
 ) -> ConversationService:
     return ConversationService(
-        factory,
+        sessions,
         [pipeline or NoPipeline()],
         policy=load_sla_policy(),
         team_for=lambda category: "platform",
@@ -75,9 +75,9 @@ def service_for(
 
 
 def test_two_agents_taking_one_ticket_one_wins(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    service = service_for(factory)
+    service = service_for(sessions)
     for _ in range(3):
         ticket_id = seed.ticket().ticket_id
         barrier = threading.Barrier(2)
@@ -108,7 +108,7 @@ def test_two_agents_taking_one_ticket_one_wins(
         assert len(won) == 1
         assert len(lost) == 1
         assert lost[0].current["assignee"] == won[0]
-        with factory() as session:
+        with sessions() as session:
             state = session.get(TicketState, ticket_id)
             assert state is not None
             assert state.assignee == won[0]
@@ -121,11 +121,11 @@ def test_two_agents_taking_one_ticket_one_wins(
 
 
 def test_sla_breach_is_computed_and_stored_with_a_controlled_clock(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     opened = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)  # a Monday
     clock = Clock(opened + timedelta(minutes=10))
-    service = service_for(factory, clock)
+    service = service_for(sessions, clock)
     ticket_id = seed.ticket(priority="P1", created_at=opened).ticket_id
 
     fresh = service.view(ticket_id).sla
@@ -135,7 +135,7 @@ def test_sla_breach_is_computed_and_stored_with_a_controlled_clock(
     clock.now = opened + timedelta(minutes=45)
     late = service.assign(ticket_id, actor="tok_a:alice", me="alice", assignee=None, take=True)
     assert late.sla.breached
-    with factory() as session:
+    with sessions() as session:
         state = session.scalar(select(TicketState).where(TicketState.ticket_id == ticket_id))
         assert state is not None
         assert state.sla_breached
@@ -148,12 +148,12 @@ def test_sla_breach_is_computed_and_stored_with_a_controlled_clock(
 
 
 def test_merge_keeps_both_audit_trails_and_points_at_the_target(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    service = service_for(factory)
+    service = service_for(sessions)
     target = seed.ticket().ticket_id
     dup = seed.ticket(message="Same question again").ticket_id
-    with factory() as session:
+    with sessions() as session:
         before = [e.id for e in audit.list_for_ticket(session, dup)]
 
     merged = service.merge(dup, target, actor="tok_a:alice")
@@ -162,7 +162,7 @@ def test_merge_keeps_both_audit_trails_and_points_at_the_target(
         "My API key stopped working",
         "Same question again",
     ]
-    with factory() as session:
+    with sessions() as session:
         after = [e.id for e in audit.list_for_ticket(session, dup)]
         state = session.get(TicketState, dup)
         assert state is not None
@@ -173,9 +173,9 @@ def test_merge_keeps_both_audit_trails_and_points_at_the_target(
 
 
 def test_a_follow_up_delivered_twice_at_once_is_stored_once(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    service = service_for(factory, pipeline=CannedPipeline())
+    service = service_for(sessions, pipeline=CannedPipeline())
     ticket_id = seed.ticket().ticket_id
     barrier = threading.Barrier(2)
     stored: list[str] = []

@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.store.db import create_engine_for, downgrade, migrate
 
-BEFORE = "0003_reusable_answers"
+BEFORE = "0004_draft_lease"
 
 INSERT_TICKET = text(
     "INSERT INTO tickets (id, channel, reporter, message, metadata, triage, signals, "

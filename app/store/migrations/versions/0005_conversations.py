@@ -1,7 +1,7 @@
 """Conversations: a ticket's messages, workflow state, links and corrections.
 
 Revision ID: 0005_conversations
-Revises: 0003_reusable_answers
+Revises: 0004_draft_lease
 Create Date: 2026-12-06
 
 - ``ticket_messages``: the ordered conversation (customer, agent, note, system), unique
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0005_conversations"
-down_revision: str | None = "0003_reusable_answers"
+down_revision: str | None = "0004_draft_lease"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,15 +1,14 @@
-"""Helpers shared by the CLI commands: settings, JSON output, errors."""
+"""What every CLI command prints: one-line errors, JSON on stdout, storage paths."""
 
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
 from rich.console import Console
 
-from app.settings import Settings, get_settings
+from app.settings import Settings
 
 
 class CliError(Exception):
@@ -22,20 +21,6 @@ class CliError(Exception):
 
 def stderr_console() -> Console:
     return Console(stderr=True)
-
-
-def load_settings(**overrides: Any) -> Settings:
-    try:
-        settings = get_settings()
-    except Exception as exc:  # pydantic's message names the bad variable
-        raise CliError(f"invalid settings: {exc}") from exc
-    updates = {k: v for k, v in overrides.items() if v is not None}
-    settings = settings.model_copy(update=updates) if updates else settings
-    if settings.tiktoken_cache_dir is not None:
-        # tiktoken reads only its own variable; pointing it at a local cache is what
-        # keeps token counting offline.
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(settings.tiktoken_cache_dir)
-    return settings
 
 
 def storage_lines(settings: Settings) -> list[str]:

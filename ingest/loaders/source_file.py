@@ -1,4 +1,5 @@
-"""Helpers every loader shares: bounded reading, document ids, manifest fallbacks."""
+"""A source file as every loader sees it: its bounded text, its contract names (`source`,
+`doc_id`) and its manifest hints."""
 
 from __future__ import annotations
 
