@@ -8,6 +8,7 @@ shell set-up just works.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -74,7 +75,9 @@ class Settings(BaseSettings):
 
     tiktoken_cache_dir: Path | None = Field(
         default=None,
-        validation_alias=AliasChoices("TRIAGE_TIKTOKEN_CACHE_DIR", "TIKTOKEN_CACHE_DIR"),
+        validation_alias=AliasChoices(
+            "TRIAGE_TIKTOKEN_CACHE_DIR", "TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"
+        ),
         description="Local tiktoken BPE files; tiktoken would otherwise download them.",
     )
 
@@ -274,3 +277,14 @@ class Settings(BaseSettings):
 def get_settings() -> Settings:
     """Build settings from the environment; called at the edges (CLI, app factory)."""
     return Settings()
+
+
+def export_for_libraries(settings: Settings) -> None:
+    """Hand libraries that read only their own environment variables what settings say.
+
+    Called once at start-up (CLI, app factory), never at import.  tiktoken looks for its
+    BPE files in `TIKTOKEN_CACHE_DIR` and downloads them when absent; pointing it at the
+    configured local cache is what keeps token counting offline.
+    """
+    if settings.tiktoken_cache_dir is not None:
+        os.environ["TIKTOKEN_CACHE_DIR"] = str(settings.tiktoken_cache_dir)

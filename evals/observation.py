@@ -13,8 +13,8 @@ from evals.datasets import EvalItem
 from evals.safety import SafetyCheck
 
 if TYPE_CHECKING:
-    from app.triage.llm.tokens import TokenCounter
-    from app.triage.models import DraftReply
+    from app.triage.llm.token_count import TokenCounter
+    from app.triage.results import DraftReply
 
 
 @dataclass

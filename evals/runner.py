@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from evals.datasets import EvalItem
@@ -23,7 +24,7 @@ from evals.safety import check_item
 from evals.scoring import Judge, Passage, ScoringOptions, score
 
 if TYPE_CHECKING:
-    from app.triage.llm.tokens import TokenCounter
+    from app.triage.llm.token_count import TokenCounter
     from app.triage.pipeline import TriagePipeline
 
 RETRIEVAL_K = 10
@@ -40,6 +41,7 @@ class RunOptions:
     judge: Judge | None = None
     judge_model: str | None = None
     token_model: str = "gpt-4o-mini"  # whose tokenizer counts offline drafts
+    token_cache_dir: Path | None = None  # tiktoken's local BPE files (settings)
     answer_threshold: float = 0.5  # /v1/ask's threshold, for the self-service figures
 
 
@@ -65,9 +67,9 @@ def run_eval(
     options = options or RunOptions()
     if not items:
         raise ValueError("the dataset has no items")
-    from app.triage.llm.tokens import TokenCounter
+    from app.triage.llm.token_count import TokenCounter
 
-    counter = TokenCounter(options.token_model)
+    counter = TokenCounter(options.token_model, options.token_cache_dir)
     started = time.perf_counter()
     if is_mtrag(items):
         from evals.mtrag import by_class_metrics, observe_mtrag
@@ -124,7 +126,7 @@ def _observe_all(
 def observe_item(
     item: EvalItem, pipeline: TriagePipeline, counter: TokenCounter, k: int = RETRIEVAL_K
 ) -> Observation:
-    from app.triage.drafting.base import Turn
+    from app.triage.draft.protocol import Turn
 
     history = [Turn(role=t.role, content=t.content) for t in item.conversation_history]
     started = time.perf_counter()

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from app.triage.drafting.phrases import all_phrases
+from app.triage.draft.phrases import all_phrases
 from evals.calibration import reliability
 from evals.metrics.abstention import abstention_metrics
 from evals.metrics.answers import AnswerSample, AnswerScores, citation_validity, score_offline

@@ -35,7 +35,7 @@ from app.services.review import ReviewService
 from app.services.runtime import Pipeline, build_runtime
 from app.services.tickets import TicketService
 from app.services.workers import BackgroundWorkers
-from app.settings import Settings, get_settings
+from app.settings import Settings, export_for_libraries, get_settings
 
 API_VERSION = "1.0.0"
 
@@ -149,6 +149,7 @@ def create_app(
     from app.api.routes import ask, knowledge, review, slack, system, tickets, tokens
 
     settings = settings or get_settings()
+    export_for_libraries(settings)
     configure_logging(json_logs=settings.log_json, level=settings.log_level)
     metrics = Metrics()
     app = FastAPI(

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from app.cli.common import CliError, load_settings, print_json, stderr_console
 from app.knowledge import build_embeddings
 from app.settings import Settings
-from app.triage.classifier import (
+from app.triage.classify.offline import (
     ClassifierError,
     DatasetError,
     IntentClassifier,

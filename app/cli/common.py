@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from typing import Any
 
 from rich.console import Console
 
-from app.settings import Settings, get_settings
+from app.settings import Settings, export_for_libraries, get_settings
 
 
 class CliError(Exception):
@@ -31,10 +30,7 @@ def load_settings(**overrides: Any) -> Settings:
         raise CliError(f"invalid settings: {exc}") from exc
     updates = {k: v for k, v in overrides.items() if v is not None}
     settings = settings.model_copy(update=updates) if updates else settings
-    if settings.tiktoken_cache_dir is not None:
-        # tiktoken reads only its own variable; pointing it at a local cache is what
-        # keeps token counting offline.
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(settings.tiktoken_cache_dir)
+    export_for_libraries(settings)
     return settings
 
 

@@ -122,7 +122,7 @@ def run(
     mtrag = is_mtrag(items)
     if not mtrag:
         _ensure_docs(kb, items, ingest or [], ingest_subset)
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     pipeline = build_pipeline(settings, kb)
     judge, judge_name = None, None
@@ -133,6 +133,7 @@ def run(
         judge=judge,
         judge_model=judge_name,
         token_model=settings.llm_model,
+        token_cache_dir=settings.tiktoken_cache_dir,
         answer_threshold=settings.ask_answer_min_confidence,
     )
     result = run_eval(items, pipeline, options)

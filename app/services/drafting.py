@@ -25,7 +25,7 @@ from app.services.tickets import add_pipeline_draft, replace_triage
 from app.store import idempotency, reviews
 from app.store.errors import StoreError
 from app.store.models import Ticket
-from app.triage.models import AskResult
+from app.triage.results import AskResult
 
 log = logging.getLogger(__name__)
 

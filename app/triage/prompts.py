@@ -21,12 +21,31 @@ import yaml
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["PromptError", "PromptTemplate", "default_prompts_dir", "load_prompt"]
+__all__ = [
+    "LANGUAGE_NAMES",
+    "PromptError",
+    "PromptTemplate",
+    "default_prompts_dir",
+    "language_name",
+    "load_prompt",
+    "neutralise",
+]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
 _SECTION = re.compile(r"^##[ \t]+(system|user)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+# The delimiter tags our prompts fence untrusted text with (doc passages, turns, messages).
+_OUR_TAGS = re.compile(r"<(/?\s*(?:doc|turn|customer_message|history|documents)\b)", re.IGNORECASE)
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+}
 
 
 class PromptError(ValueError):
@@ -157,3 +176,13 @@ def _sections(body: str, path: Path) -> dict[str, str]:
         "system": body[heads[0].end() : heads[1].start()].strip(),
         "user": body[heads[1].end() :].strip(),
     }
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code.lower().split("-")[0], code)
+
+
+def neutralise(text: str) -> str:
+    """Defuse our own delimiter tags inside untrusted text; everything else stays verbatim
+    so quotes copied from a doc still match the stored chunk."""
+    return _OUR_TAGS.sub(r"&lt;\1", text)

@@ -22,8 +22,8 @@ from app.store import create_engine_for
 from app.store import tickets as ticket_store
 from app.store.db import current_revision
 from app.store.models import IdempotencyRecord, OutboxMessage
-from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
-from app.triage.signals import Signals
+from app.triage.results import AskResult, DraftReply, Provenance, TriageResult
+from app.triage.screen.signals import Signals
 from tests.api.conftest import PYTHON, PostgresDatabases
 from tests.conftest import REPO_ROOT
 
