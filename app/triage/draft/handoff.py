@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import re
 
+from app.triage import vocabulary
 from app.triage.results import TriageResult
-from app.triage.screen.signals import Signals
+from app.triage.screen.signals import Signals, fold
 from ingest.retrieval import Hit
 
 # An identifier of a specific object, as developers paste them.
@@ -30,50 +31,18 @@ _SPECIFIC_ID = re.compile(
     r"\b(?:[A-Z][A-Za-z]+:[0-9a-f]{6,}[-0-9a-f]*|(?:txn|tx|pay|payout|quote|cus|acct|tr)_"
     r"[A-Za-z0-9]{6,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
 )
-_STATUS_QUESTION = re.compile(
-    r"\b(stuck|pending|missing|hasn'?t (?:arrived|settled)|never (?:arrived|received)|"
-    r"where is|status of|not (?:received|credited)|still processing|rejected|declined|"
-    r"balance (?:is )?still|atascad\w*|pendiente|rechazad\w*|sigue en|no se refleja|"
-    r"qu[eé] pas[oó]|no (?:ha )?llegad\w*|parad[oa]|pendente|rejeitad\w*|"
-    r"n[ãa]o (?:chegou|caiu))\b",
-    re.IGNORECASE,
-)
-_ACTION_REQUEST = re.compile(
-    r"\b(refund|reverse|reversal|cancel (?:the|this|our) (?:payment|payout|transfer)|"
-    r"manually (?:approve|verify|review)|override|expedite|"
-    r"(?:increase|raise|bump|lift) (?:our|my|the) (?:[\w-]+ ){0,3}(?:limits?|max(?:imum)?|cap)|"
-    r"l[ií]mite\w* .{0,60}(?:da nossa conta|de nuestra cuenta|de nuestro)|"
-    r"unblock|unfreeze our|whitelist|approve our|reembols\w*|devoluci[oó]n|aprobar manualmente|"
-    r"estorn\w*|aprovar manualmente|reverter|revertir)\b",
-    re.IGNORECASE,
-)
-
-
-# Prices and fees are set per contract: the public docs cannot quote them.
-_COMMERCIAL = re.compile(
-    r"\b(?:how much (?:do|does|will) (?:you|grid|it) charge|(?:actual|exact|your) (?:fees?|pricing|"
-    r"prices?)|fx spread|pricing (?:page|numbers|tiers?)|volume discounts?|cu[aá]nto cobran|"
-    r"quanto (?:voc[eê]s )?cobram)\b",
-    re.IGNORECASE,
-)
-
-
-# A feature request is routed to a person only when it is phrased as one; a "do you
-# support X?" question is often answered by the docs.
-_FEATURE_ASK = re.compile(
-    r"\b(feature request|would (?:be great|love)|any plans|please add|roadmap|eta\b|"
-    r"ser[ií]a (?:genial|bueno)|planes de|seria (?:ótimo|bom)|planos de)",
-    re.IGNORECASE,
-)
 
 
 def is_account_specific(text: str, signals: Signals) -> bool:
+    folded = fold(text)
     specific = bool(_SPECIFIC_ID.search(text)) or bool(signals.request_ids)
-    if specific and (_STATUS_QUESTION.search(text) or signals.mentions_money_stuck):
-        return True
-    if _ACTION_REQUEST.search(text) and re.search(
-        r"\b(our|my|this|nuestr\w*|mi|nosso|minha)\b", text, re.IGNORECASE
+    if specific and (
+        vocabulary.pattern("status_question").search(folded) or signals.mentions_money_stuck
     ):
+        return True
+    if vocabulary.pattern("action_request").search(folded) and vocabulary.pattern(
+        "own_account"
+    ).search(folded):
         return True
     return signals.mentions_money_stuck and signals.environment == "production"
 
@@ -103,13 +72,13 @@ def handoff_reason(
     # A question about one specific payment outranks the classifier's guess of "incident".
     if is_account_specific(text, signals):
         return "account_specific"
-    if _COMMERCIAL.search(text):
+    if vocabulary.pattern("commercial_terms").search(fold(text)):
         return "commercial_terms"
     if triage.category == "incident_outage" and (
         signals.mentions_outage or signals.environment == "production"
     ):
         return "incident"
-    if triage.category == "feature_request" and _FEATURE_ASK.search(text):
+    if triage.category == "feature_request" and vocabulary.any_match("feature_ask", fold(text)):
         return "feature_request"
     if support_score(hits) < min_support:
         return "insufficient_documentation"

@@ -1,6 +1,12 @@
-"""Screening run on every inbound message before any LLM call, embedding, log or DB write."""
+"""Reading the message: run on every inbound message before any LLM call, embedding,
+log or DB write.
 
-from app.triage.screen.injection import InjectionResult, detect_injection
-from app.triage.screen.secrets import Redaction, RedactionResult, redact_secrets
-
-__all__ = ["InjectionResult", "Redaction", "RedactionResult", "detect_injection", "redact_secrets"]
+- `secrets`: redact pasted credentials (with `_secret_patterns`, `_prose_secrets`,
+  `_shapes`, `_encoded`, `_secret_cues` and `normalise` behind it)
+- `injection`: flag attempts to steer the assistant
+- `passages`: withhold retrieved doc passages that are poisoned
+- `signals`: what the message says (statuses, endpoints, environment, money stuck,
+  outage), with its regex tables in `_signal_patterns`
+- `sentiment`: frustration and sentiment cues
+- `language`: which language the developer wrote in
+"""
