@@ -56,6 +56,7 @@ _TOKEN = r"(?P<value>[A-Za-z0-9][\w:.\-]{5,127})"
 def patterns() -> SignalPatterns:
     c = re.compile
     money, stuck = vocabulary.alternation("money"), vocabulary.alternation("stuck")
+    prod = vocabulary.alternation("production_words")
     phrases = "|".join(sorted({re.escape(s.phrase) for s in HTTPStatus}, key=len, reverse=True))
     languages: list[tuple[str, str, int]] = [
         ("python", r"(?i)\bpython\d?\b|Traceback \(most recent call last\)|File \"[^\"]+\.py\"", 3),
@@ -198,11 +199,11 @@ def patterns() -> SignalPatterns:
         ),
         language=tuple((lang, c(pattern), weight) for lang, pattern, weight in languages),
         prod_strong=c(
-            r"\b(?:in|on|from|against|hitting|using|with) (?:the |our )?(?:prod|production|live"
-            r"|mainnet)\b|\bprod(?:uction)? (?:credentials?|keys?|api|environment|env|traffic"
+            rf"\b(?:in|on|from|against|hitting|using|with) (?:the |our )?(?:{prod}|live)\b"
+            r"|\bprod(?:uction)? (?:credentials?|keys?|api|environment|env|traffic"
             r"|customers?|account|is|are|outage|issue|incident|only)\b|\b(?:went|go|going|gone|are"
-            r"|is) live\b|\blive (?:mode|keys?|environment|traffic)\b|\b(?:en|em) (?:produccion"
-            r"|producao)\b|\b(?:entorno|ambiente) de (?:produccion|producao)\b|\bsk_live_"
+            r"|is) live\b|\blive (?:mode|keys?|environment|traffic)\b"
+            rf"|\b(?:en|em|(?:entorno|ambiente) de) {prod}\b|\bsk_live_"
         ),
         sandbox_strong=c(
             r"\b(?:in|on|from|against|hitting|using|with) (?:the |our |my )?sandbox\b|/sandbox/"
@@ -210,8 +211,8 @@ def patterns() -> SignalPatterns:
             r"|sandbox_token|\b(?:en|em) (?:el |o )?sandbox\b|\b(?:entorno|ambiente) de (?:pruebas"
             r"|testes|sandbox)\b|\btest mode\b|\btestnet\b|\bregtest\b"
         ),
-        prod_weak=c(r"\bprod(?:uction)?\b|\bmainnet\b|\bproduccion\b|\bproducao\b"),
-        sandbox_weak=c(r"\bsandbox\b|\bstaging\b|\bpruebas\b|\btestes\b"),
+        prod_weak=vocabulary.pattern("production_words"),
+        sandbox_weak=vocabulary.pattern("sandbox_words"),
         money_stuck=(
             # A money word, then within the sentence a word saying it is stuck or gone.
             c(rf"\b{money}\b[^.!?\n]{{0,60}}?\b{stuck}"),
