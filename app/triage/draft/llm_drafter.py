@@ -37,8 +37,8 @@ from app.triage.draft.context import (
     select_documents,
 )
 from app.triage.draft.protocol import DraftRequest
+from app.triage.echoes import EchoDetector
 from app.triage.llm.client import LLMConfig, build_chat_model
-from app.triage.llm.echoes import EchoDetector
 from app.triage.llm.structured import (
     StructuredCaller,
     StructuredCallFailed,

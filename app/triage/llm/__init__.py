@@ -4,7 +4,6 @@ classifier in classify/, the LLM drafter in draft/).
 
 - `client`: `LLMConfig` and `build_chat_model(config)`, the loopback-only switch for tests
 - `structured`: strict structured-output calls and failure reason codes
-- `echoes`: a structured reply that merely echoes the schema or prompt format
 - `token_count`: offline token counting for prompt budgets and usage fallbacks
 
 Submodules are imported explicitly so importing one does not load the others' dependencies.
