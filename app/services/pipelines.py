@@ -20,7 +20,7 @@ from app.triage.classify.categorize import CategoryClassifier
 from app.triage.classify.taxonomy import load_taxonomy
 from app.triage.draft.offline import OfflineDrafter
 from app.triage.draft.protocol import Drafter
-from app.triage.llm.client import LLMConfig
+from app.triage.llm.config import LLMConfig
 from app.triage.pipeline import PipelineOptions, TriagePipeline
 from app.triage.screen.language import LanguageDetector
 from ingest.loaders.openapi import error_codes_from_spec, parse_document

@@ -18,7 +18,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.triage.classify.taxonomy import Priority, Taxonomy
 from app.triage.echoes import EchoDetector
-from app.triage.llm.client import LLMConfig, build_chat_model
+from app.triage.llm.client import build_chat_model
+from app.triage.llm.config import LLMConfig
 from app.triage.llm.structured import StructuredCaller, StructuredCallFailed, describe_failure
 from app.triage.llm.token_count import TokenCounter
 from app.triage.prompts import LANGUAGE_NAMES, PromptTemplate, load_prompt, neutralise

@@ -38,7 +38,8 @@ from app.triage.draft.context import (
 )
 from app.triage.draft.protocol import DraftRequest
 from app.triage.echoes import EchoDetector
-from app.triage.llm.client import LLMConfig, build_chat_model
+from app.triage.llm.client import build_chat_model
+from app.triage.llm.config import LLMConfig
 from app.triage.llm.structured import (
     StructuredCaller,
     StructuredCallFailed,

@@ -2,7 +2,8 @@
 through here.  What is asked and what the answer means live with the job (the LLM
 classifier in classify/, the LLM drafter in draft/).
 
-- `client`: `LLMConfig` and `build_chat_model(config)`, the loopback-only switch for tests
+- `config`: `LLMConfig`, the endpoint and request limits as plain values
+- `client`: `build_chat_model(config)`, the loopback-only switch for tests
 - `structured`: strict structured-output calls and failure reason codes
 - `token_count`: offline token counting for prompt budgets and usage fallbacks
 

@@ -14,16 +14,15 @@ same work twice; `structured` retries only transient server errors.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
+from app.triage.llm.config import LLMConfig
+
 __all__ = [
     "DEFAULT_OPENAI_BASE_URL",
-    "LLMConfig",
     "LLMNotConfigured",
     "RemoteModelBlocked",
     "build_chat_model",
@@ -33,25 +32,6 @@ __all__ = [
 DEFAULT_OPENAI_BASE_URL = "https://api.openai.com/v1"
 # Self-hosted servers (vLLM, Ollama) ignore the key, but the SDK refuses to start without one.
 _PLACEHOLDER_KEY = "not-needed"
-
-
-@dataclass(frozen=True)
-class LLMConfig:
-    """One model endpoint and the limits of every request sent to it."""
-
-    model: str
-    base_url: str | None
-    api_key: SecretStr | None
-    max_tokens: int
-    timeout_seconds: float
-    max_retries: int
-    block_remote_models: bool
-    # Where tiktoken's BPE files are, for offline token counting (None: tiktoken's default).
-    token_cache_dir: Path | None
-
-    @property
-    def enabled(self) -> bool:
-        return self.api_key is not None or self.base_url is not None
 
 
 class LLMNotConfigured(RuntimeError):
