@@ -36,6 +36,8 @@ from app.services.runtime import Pipeline, build_runtime
 from app.services.tickets import TicketService
 from app.services.workers import BackgroundWorkers
 from app.settings import Settings, export_for_libraries, get_settings
+from app.slack.receiver import build_receiver
+from app.slack.sender import build_slack_sender
 
 API_VERSION = "1.0.0"
 
@@ -95,7 +97,7 @@ def _lifespan(
         workers: BackgroundWorkers | None = None
         try:
             if settings.run_workers:
-                sender = build_sender(settings)
+                sender = build_sender(build_slack_sender(settings))
                 workers = BackgroundWorkers(runtime, metrics, sender)
             tickets = TicketService(
                 runtime,
@@ -118,6 +120,7 @@ def _lifespan(
                 auth=TokenAuthenticator(runtime.factory, ttl=settings.auth_cache_seconds),
                 ask_limiter=TokenBucketLimiter(settings.public_ask_rate_per_minute),
                 workers=workers,
+                slack=build_receiver(settings, tickets),
             )
             metrics.watch_queue(runtime.queue_depth)
             if workers is not None:

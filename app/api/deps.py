@@ -25,6 +25,7 @@ from app.services.runtime import Runtime
 from app.services.tickets import TicketService
 from app.services.workers import BackgroundWorkers
 from app.settings import Settings
+from app.slack.receiver import SlackReceiver
 from app.store.idempotency import MAX_KEY_LENGTH, fingerprint
 from app.store.models import ID_LEN, Role
 from app.store.tokens import Principal
@@ -42,6 +43,7 @@ class Services:
     auth: TokenAuthenticator
     ask_limiter: TokenBucketLimiter
     workers: BackgroundWorkers | None
+    slack: SlackReceiver
 
 
 # Trivial dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency
@@ -79,6 +81,18 @@ TicketServiceDep = Annotated[TicketService, Depends(get_ticket_service)]
 ReviewServiceDep = Annotated[ReviewService, Depends(get_review_service)]
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+# -- Slack --------------------------------------------------------------------------------
+# Not ServicesDep: before start-up (or in an app without the lifespan) the endpoint says
+# that Slack is not configured, not that the service is starting.  Tests wire their own
+# receiver through ``app.dependency_overrides[get_slack_receiver]``.
+async def get_slack_receiver(request: Request) -> SlackReceiver | None:
+    services: Services | None = getattr(request.app.state, "services", None)
+    return services.slack if services is not None else None
+
+
+SlackReceiverDep = Annotated[SlackReceiver | None, Depends(get_slack_receiver)]
 
 bearer_scheme = HTTPBearer(
     auto_error=False,

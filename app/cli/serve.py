@@ -98,6 +98,7 @@ def worker() -> None:
     from app.services.delivery import build_sender
     from app.services.runtime import build_runtime
     from app.services.workers import BackgroundWorkers
+    from app.slack.sender import build_slack_sender
 
     settings = load_settings()
     configure_logging(json_logs=settings.log_json, level=settings.log_level)
@@ -108,7 +109,7 @@ def worker() -> None:
     done = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: done.set())
-    workers = BackgroundWorkers(runtime, Metrics(), build_sender(settings))
+    workers = BackgroundWorkers(runtime, Metrics(), build_sender(build_slack_sender(settings)))
     workers.start()
     try:
         done.wait()

@@ -1,31 +1,27 @@
 """Delivering approved replies: the sender per channel and the outbox runner.
 
-Channels.  ``slack`` replies go through ``app.services.slack_sender`` (posted in the
-thread the question came from).  ``api`` and ``widget`` replies have no outbound
-transport in this service: the integration or the widget reads the ticket (its status
-becomes ``sent`` and the approved text is the draft's ``final_text``), so delivering
-one means recording that it is final, with a log line and a metric.  A deployment that
+Channels.  ``slack`` replies go through the Slack sender the caller passes in
+(``app.slack.sender.build_slack_sender``: posted in the thread the question came
+from).  ``api`` and ``widget`` replies have no outbound transport in this service: the
+integration or the widget reads the ticket (its status becomes ``sent`` and the
+approved text is the draft's ``final_text``), so delivering one means recording that it
+is final, with a log line and a metric.  A deployment that
 pushes replies somewhere (a webhook, email) adds a sender here; it must pass the outbox
 message id along as the transport's idempotency key (see app/store/outbox.py).
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.observability import Metrics
-from app.settings import Settings
 from app.store import outbox
 from app.store.models import OutboxMessage
 from app.store.outbox import Sender
 
 log = logging.getLogger(__name__)
-
-SLACK_SENDER_MODULE = "app.services.slack_sender"
 
 
 def record_delivery(message: OutboxMessage) -> None:
@@ -42,28 +38,8 @@ def record_delivery(message: OutboxMessage) -> None:
     )
 
 
-def _log_only_slack(message: OutboxMessage) -> None:
-    log.warning(
-        "no Slack sender is installed; reply recorded as delivered without posting",
-        extra={"outbox_id": message.id, "ticket_id": message.ticket_id},
-    )
-
-
-def slack_sender(settings: Settings) -> Sender:
-    """The Slack sender if that module is installed, else a logger (documented demo mode)."""
-    try:
-        module = importlib.import_module(SLACK_SENDER_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != SLACK_SENDER_MODULE:
-            raise  # the module exists but one of its own imports is missing: a real bug
-        return _log_only_slack
-    build: Callable[[Settings], Sender] = module.build_slack_sender
-    return build(settings)
-
-
-def build_sender(settings: Settings) -> Sender:
+def build_sender(slack: Sender) -> Sender:
     """One sender for the outbox that dispatches on the message's channel."""
-    slack = slack_sender(settings)
 
     def send(message: OutboxMessage) -> None:
         if message.channel == "slack":

@@ -1,4 +1,5 @@
-"""Background worker threads: drafting and outbox delivery, inside a serving process.
+"""Background worker threads: drafting, outbox delivery and housekeeping (pruning the
+Slack event record), inside a serving process.
 
 Threads, not asyncio tasks: both loops call blocking code (SQLAlchemy, the pipeline,
 an LLM client, Slack's HTTP client) and must never stall the event loop.  Each loop
@@ -21,12 +22,14 @@ from app.observability import Metrics
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
 from app.services.runtime import Runtime
+from app.slack.dedupe import SlackEventPruner
 from app.store.outbox import Sender
 
 log = logging.getLogger(__name__)
 
 # Longest a worker waits after an unexpected error before trying again.
 ERROR_BACKOFF_SECONDS = 5.0
+HOUSEKEEPING_POLL_SECONDS = 60.0
 
 
 def new_worker_id() -> str:
@@ -94,10 +97,16 @@ class BackgroundWorkers:
             for i in range(drafting_threads)
         ]
         self._outbox = _Loop("outbox", runner.run_once, poll, self._stop)
+        # The first prune runs at start, then once an hour (the pruner keeps the time);
+        # asking every minute is often enough.
+        pruner = SlackEventPruner(runtime.factory)
+        self._housekeeping = _Loop(
+            "slack-prune", pruner.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
+        )
 
     @property
     def loops(self) -> list[_Loop]:
-        return [*self._drafting, self._outbox]
+        return [*self._drafting, self._outbox, self._housekeeping]
 
     def start(self) -> None:
         for loop in self.loops:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, and_, exists, or_, select
+from sqlalchemy import ColumnElement, and_, delete, exists, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -75,3 +75,13 @@ def record(
         .returning(SlackEvent.id)
     )
     return session.execute(stmt).scalar_one_or_none() is not None
+
+
+def prune(session: Session, *, before: datetime) -> int:
+    """Forget events handled before ``before``; returns how many rows went.
+
+    Slack retries an event within the hour, so a row only guards against duplicates for
+    a short while; kept forever, the table would grow with every message.
+    """
+    result = session.execute(delete(SlackEvent).where(SlackEvent.created_at < before))
+    return int(getattr(result, "rowcount", 0) or 0)

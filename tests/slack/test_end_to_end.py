@@ -11,9 +11,9 @@ from typing import Any, TypeVar
 import httpx
 from pydantic import SecretStr
 
-from app.services.slack_sender import SlackThread
+from app.slack.sender import SlackThread
+from tests.app.slack.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.fakes.slack_server import FakeSlack, sign_request
-from tests.slack.conftest import BOT_TOKEN, SIGNING_SECRET
 from tests.web.conftest import StartApp
 
 T = TypeVar("T")

@@ -23,15 +23,17 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
 from app.settings import Settings
+from app.slack.markup import format_reply
 from app.store.models import OutboxMessage
+from app.store.outbox import Sender
 
 log = logging.getLogger(__name__)
 
@@ -40,12 +42,7 @@ METADATA_EVENT_TYPE: Final = "triage_reply"
 # before each send), so a slow Slack call never lets a second worker take the message
 # over while this one is still waiting.
 SLACK_TIMEOUT_SECONDS: Final = 15
-# Slack rejects text over 40k characters; leave room for the sources footer.
-MAX_TEXT_CHARS: Final = 39_000
-MAX_SOURCES: Final = 5
 REPLIES_PAGE: Final = 200
-
-Sender = Callable[[OutboxMessage], None]
 
 
 class SlackDeliveryError(RuntimeError):
@@ -87,38 +84,6 @@ class SlackThread:
             if isinstance(channel, str) and channel and isinstance(thread_ts, str) and thread_ts:
                 return cls(channel=channel, thread_ts=thread_ts)
         raise SlackDeliveryError(f"external_ref is not a Slack thread: {ref!r}")
-
-
-def escape_mrkdwn(text: str) -> str:
-    """Slack's required escaping: without it `<` in a code sample would start a link."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _link_label(citation: Mapping[str, Any]) -> str:
-    label = citation.get("title") or citation.get("source") or citation.get("doc_id") or "source"
-    # `|` and `>` would end the link markup early.
-    return escape_mrkdwn(str(label)).replace("|", "¦")
-
-
-def format_reply(text: str, citations: Sequence[Mapping[str, Any]] = ()) -> str:
-    """The approved text, escaped, with its cited pages as a short list of links."""
-    # Slack's mrkdwn marks bold with one asterisk; Markdown's ** would show as-is.
-    body = escape_mrkdwn(text.strip()).replace("**", "*")[:MAX_TEXT_CHARS]
-    links: list[str] = []
-    for position, citation in enumerate(citations, start=1):
-        url = citation.get("url")
-        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
-            continue
-        if url in text or any(url in link for link in links):
-            continue
-        # Numbered as the text's [n] markers, so "[2]" finds its source.
-        number = citation.get("marker") or position
-        links.append(f"[{number}] <{url}|{_link_label(citation)}>")
-        if len(links) == MAX_SOURCES:
-            break
-    if not links:
-        return body
-    return body + "\n\n*Sources*\n" + "\n".join(links)
 
 
 def _error_code(exc: SlackApiError) -> str:

@@ -13,13 +13,14 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.slack_intake import Claim, SlackInbox, SlackMessage, TicketWriter
+from app.slack.events import SlackMessage
+from app.slack.intake import Claim, SlackInbox, TicketWriter
 from app.store import slack_events, tickets
 from app.store.db import create_engine_for, migrate, session_factory
 from app.store.models import SlackEvent
 from app.store.slack_events import SlackEventKey
+from tests.app.slack.test_events import make_client, message_event, post_signed, slack_tickets
 from tests.postgres import PostgresDatabases
-from tests.slack.test_events import make_client, message_event, post_signed, slack_tickets
 
 
 @pytest.fixture(scope="module")

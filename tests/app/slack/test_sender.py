@@ -6,18 +6,17 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.slack_sender import (
+from app.settings import Settings
+from app.slack.sender import (
     SlackDeliveryError,
     SlackDestinationRefused,
     SlackThread,
     build_slack_sender,
-    format_reply,
 )
-from app.settings import Settings
 from app.store import outbox, reviews, tickets
 from app.store.models import OutboxMessage
+from tests.app.slack.conftest import BOT_TOKEN
 from tests.fakes.slack_server import FakeSlack
-from tests.slack.conftest import BOT_TOKEN
 
 CHANNEL = "C0SUPPORT"
 THREAD_TS = "1712345678.000200"
@@ -130,35 +129,6 @@ def test_a_message_without_a_slack_thread_fails(fake_slack: FakeSlack, ref: str 
     with pytest.raises(SlackDeliveryError, match="not a Slack thread"):
         send(message)
     assert fake_slack.calls() == []
-
-
-def test_format_reply_links_only_http_sources_once() -> None:
-    text = format_reply(
-        "See https://a.example/x for <details> & more",
-        [
-            {"source": "a.md", "url": "https://a.example/x"},  # already in the text
-            {"source": "b|c.md", "url": "https://b.example/y"},
-            {"source": "b.md", "url": "https://b.example/y"},  # duplicate
-            {"source": "evil.md", "url": "javascript:alert(1)"},
-        ],
-    )
-    assert text == (
-        "See https://a.example/x for &lt;details&gt; &amp; more\n\n"
-        "*Sources*\n[2] <https://b.example/y|b¦c.md>"
-    )
-
-
-def test_format_reply_numbers_sources_as_the_markers_and_converts_bold() -> None:
-    text = format_reply(
-        "**Webhooks** [1] and **Auth** [2]",
-        [
-            {"source": "w.md", "url": "https://docs.example/w", "marker": 1},
-            {"source": "a.md", "url": "https://docs.example/a", "marker": 2},
-        ],
-    )
-    assert text.startswith("*Webhooks* [1] and *Auth* [2]")
-    assert "[1] <https://docs.example/w|w.md>" in text
-    assert "[2] <https://docs.example/a|a.md>" in text
 
 
 def _approved_slack_ticket(factory: sessionmaker[Session]) -> str:

@@ -17,80 +17,17 @@ Slack retries.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
-from typing import Any, Final
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.slack_sender import SlackThread
 from app.services.tickets import NewTicket, TicketService
+from app.slack.events import SlackMessage
 from app.store import slack_events
 from app.store.errors import InvalidInputError
-from app.store.slack_events import MAX_CHANNEL, MAX_EVENT_ID, MAX_TS, SlackEventKey
 
 log = logging.getLogger(__name__)
-
-# Slack ids (event, team, channel, user) and timestamps are short ASCII tokens; anything
-# else is refused before it reaches a column it could overflow.
-_SLACK_ID: Final = re.compile(r"^[A-Za-z0-9._:-]+$")
-MAX_USER: Final = 64
-
-
-@dataclass(frozen=True)
-class SlackMessage:
-    """A developer's Slack message, ready to become a ticket (channel ``slack``)."""
-
-    event_id: str
-    event_type: str
-    team_id: str | None
-    channel: str
-    user: str
-    text: str
-    ts: str
-    # Where the reply goes: the thread the message is in, or a new thread under it.
-    thread_ts: str
-
-    @property
-    def key(self) -> SlackEventKey:
-        return SlackEventKey(self.event_id, self.channel, self.ts)
-
-    @property
-    def external_ref(self) -> str:
-        return SlackThread(self.channel, self.thread_ts).to_ref()
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        return {
-            "slack": {
-                "event_id": self.event_id,
-                "event_type": self.event_type,
-                "team_id": self.team_id,
-                "channel": self.channel,
-                "user": self.user,
-                "ts": self.ts,
-                "thread_ts": self.thread_ts,
-            }
-        }
-
-    def problem(self) -> str | None:
-        """Why this message can never be stored (a permanent error), or None."""
-        fields = (
-            ("event_id", self.event_id, MAX_EVENT_ID),
-            ("team_id", self.team_id or "", MAX_CHANNEL),
-            ("channel", self.channel, MAX_CHANNEL),
-            ("user", self.user, MAX_USER),
-            ("ts", self.ts, MAX_TS),
-            ("thread_ts", self.thread_ts, MAX_TS),
-        )
-        for name, value, limit in fields:
-            if len(value) > limit:
-                return f"{name} is longer than {limit} characters"
-            if value and not _SLACK_ID.match(value):
-                return f"{name} is not a Slack id"
-        return None
 
 
 class RefusedSlackEvent(Exception):
