@@ -14,7 +14,8 @@ from pydantic import SecretStr
 from app.settings import LOCAL_EMBEDDING_MODEL, Settings
 from ingest.embeddings import MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
 from ingest.retrieval import HybridRetriever
-from ingest.sync import ChunkingOptions, ProgressCallback, Synchronizer
+from ingest.sync import ChunkingOptions, Synchronizer
+from ingest.sync_report import ProgressCallback
 from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
 
 _OPENAI_DIMENSIONS = {

@@ -81,6 +81,10 @@ class Settings(BaseSettings):
         description="Local tiktoken BPE files; tiktoken would otherwise download them.",
     )
 
+    ragas_telemetry: bool = Field(
+        default=False, description="Let ragas send its usage telemetry (`triage eval`)."
+    )
+
     # --- retrieval -----------------------------------------------------------
     search_k: int = Field(default=5, ge=1, le=100)
     rrf_k: int = Field(default=60, ge=1)
@@ -273,18 +277,20 @@ class Settings(BaseSettings):
     def resolved_classifier_path(self) -> Path:
         return self.classifier_path or (self.data_dir / "classifier.joblib")
 
+    def export_tiktoken_cache(self) -> None:
+        """tiktoken reads only its own variable: pointing it at the local cache is what
+        keeps token counting offline."""
+        if self.tiktoken_cache_dir is not None:
+            os.environ["TIKTOKEN_CACHE_DIR"] = str(self.tiktoken_cache_dir)
+
 
 def get_settings() -> Settings:
     """Build settings from the environment; called at the edges (CLI, app factory)."""
     return Settings()
 
 
-def export_for_libraries(settings: Settings) -> None:
-    """Hand libraries that read only their own environment variables what settings say.
-
-    Called once at start-up (CLI, app factory), never at import.  tiktoken looks for its
-    BPE files in `TIKTOKEN_CACHE_DIR` and downloads them when absent; pointing it at the
-    configured local cache is what keeps token counting offline.
-    """
-    if settings.tiktoken_cache_dir is not None:
-        os.environ["TIKTOKEN_CACHE_DIR"] = str(settings.tiktoken_cache_dir)
+def apply_ragas_telemetry(settings: Settings) -> None:
+    """Pass the telemetry switch to ragas, which reads only its own variable; called where
+    a command that scores with ragas starts, never at import."""
+    if not settings.ragas_telemetry:
+        os.environ["RAGAS_DO_NOT_TRACK"] = "true"

@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.settings import Settings
-from evals.datasets import EvalItem, load_jsonl
+from evals.datasets.loader import EvalItem, load_jsonl
 from ingest.discovery import discover
 from ingest.types import sha256_hex
 

@@ -17,7 +17,7 @@ from _common import REPO, canonical_grid_copy, print_table
 
 from app.knowledge import build_knowledge_base
 from app.settings import Settings
-from evals.datasets import load_jsonl
+from evals.datasets.loader import load_jsonl
 
 OFF_TOPIC = [
     "what is the best recipe for sourdough bread?",

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from _common import GRID, REPO, print_table
 
-from evals.datasets import load_jsonl
+from evals.datasets.loader import load_jsonl
 from ingest.chunking import chunk_markdown
 from ingest.embeddings import LocalMiniLMEmbeddings
 from ingest.loaders import load_file

@@ -22,8 +22,8 @@ import _common  # noqa: F401  (puts the repo first on sys.path)
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
+from app.triage.classify.offline.metrics import reliability
 from app.triage.draft.confidence import FEATURE_NAMES, AnswerFeatures
-from evals.calibration import reliability
 
 MODEL_PATH = Path("app/triage/draft/answer_model.json")
 

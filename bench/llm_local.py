@@ -138,7 +138,7 @@ def run(args: argparse.Namespace) -> None:
     from app.triage.llm.client import build_chat_model
     from app.triage.screen.secrets import redact_secrets
     from app.triage.screen.signals import extract_signals
-    from evals.datasets import load_jsonl
+    from evals.datasets.loader import load_jsonl
 
     base = args.base_url or f"http://127.0.0.1:{args.port}/v1"
     proc = None if args.base_url else _start_server(args)

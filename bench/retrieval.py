@@ -42,8 +42,8 @@ from _corpora import (
 )
 
 from app.settings import Settings
-from evals.datasets import EvalItem
-from evals.metrics.retrieval import retrieval_metrics
+from evals.datasets.loader import EvalItem
+from evals.score.retrieval import retrieval_metrics
 from ingest.retrieval import Fusion, Mode
 
 K = 10

@@ -18,7 +18,7 @@ from typing import Any
 
 from _corpora import CORPORA, hybrid_index, prepare, questions, settings_for, split_of
 
-from evals.metrics.retrieval import retrieval_metrics
+from evals.score.retrieval import retrieval_metrics
 from ingest.retrieval import Fusion, HybridRetriever, LexicalIndex
 
 K = 10

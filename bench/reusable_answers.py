@@ -193,9 +193,9 @@ def pipeline_runs(
     from app.services.pipelines import build_pipeline
 
     try:
-        from evals.metrics.usefulness import key_fact_recall
+        from evals.score.usefulness import key_fact_recall
     except ImportError:
-        print("\n(evals.metrics.usefulness is not available: pipeline runs skipped)")
+        print("\n(evals.score.usefulness is not available: pipeline runs skipped)")
         return
     pipeline = build_pipeline(settings, kb)
     index.min_similarity = threshold

@@ -19,7 +19,7 @@ from _common import REPO, SHARED_DATA, print_table
 from app.knowledge import build_knowledge_base
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
-from evals.datasets import load_jsonl
+from evals.datasets.loader import load_jsonl
 
 
 def _percentile(values: list[float], q: float) -> float:

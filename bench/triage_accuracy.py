@@ -33,8 +33,8 @@ from app.triage.screen.injection import detect_injection
 from app.triage.screen.language import LanguageDetector
 from app.triage.screen.secrets import redact_secrets
 from app.triage.screen.signals import extract_signals
-from evals.datasets import EvalItem, load_jsonl
-from evals.metrics.classification import classification_report
+from evals.datasets.loader import EvalItem, load_jsonl
+from evals.score.classification import classification_report
 
 
 def _triage(pipeline: TriagePipeline, message: str) -> TriageResult:

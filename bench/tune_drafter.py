@@ -2,7 +2,7 @@
 
 Runs the pipeline once per row (triage, retrieval), keeps each row's draft request,
 and re-drafts it under every weight setting of a small grid; a setting is scored by
-the automatic reading of its drafts (evals/metrics/usefulness.py): the share of
+the automatic reading of its drafts (evals/score/usefulness.py): the share of
 answerable rows whose draft answers, less the share of drafts with misleading content.
 The best setting on --tune rows is then scored once on --measure rows.
 
@@ -27,7 +27,7 @@ from app.triage.draft.offline import OfflineDrafter, SectionWeights
 from app.triage.draft.phrases import all_phrases
 from app.triage.draft.protocol import DraftRequest
 from app.triage.pipeline import TriagePipeline
-from evals.metrics.usefulness import read_draft
+from evals.score.usefulness import read_draft
 
 
 def _requests(pipeline: TriagePipeline, path: Path) -> list[tuple[dict[str, Any], DraftRequest]]:

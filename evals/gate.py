@@ -1,14 +1,22 @@
-"""Regression gate: compare a run's metrics with a baseline under per-metric tolerances.
+"""The gate room: compare a run's metrics with a baseline under per-metric tolerances.
 
-Metrics are flat dotted keys (`retrieval.hit@5`).  The tolerance file (see
-`evals/tolerances.yaml`) maps metric names or fnmatch globs to a rule: either a bare
-number (an absolute tolerance, higher is better) or a mapping with `tolerance` and
-`direction`.  An exact name wins over globs; among globs the last match in file order
-wins (as in .gitignore), so general patterns go first and exceptions after them.
+Metrics are flat dotted keys (`retrieval.hit@5`).  The tolerance file
+`evals/tolerances.yaml` is the one source of every metric's tolerance and direction: it
+maps metric names or fnmatch globs to a rule, either a bare number (an absolute
+tolerance, higher is better) or a mapping with `tolerance` and `direction`.  An exact
+name wins over globs; among globs the last match in file order wins (as in .gitignore),
+so general patterns go first and exceptions after them.
+
+Baselines are committed metrics files (`evals/baselines/`); `baseline_of` says what of a
+run goes into one.  Latency and wall time measure the machine as much as the code: a
+baseline recorded on a laptop would fail (or trivially pass) on a loaded CI runner, so
+they are left out and the gate compares only what the code decides; a baseline recorded
+on the gating machine itself (its `metrics.json`) still gates latency.
 """
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +30,8 @@ Direction = Literal["higher_is_better", "lower_is_better", "info"]
 DIRECTIONS: tuple[Direction, ...] = ("higher_is_better", "lower_is_better", "info")
 DEFAULT_TOLERANCES_PATH = Path(__file__).with_name("tolerances.yaml")
 _FLOAT_SLACK = 1e-9
+MACHINE_DEPENDENT = ("latency",)
+MACHINE_DEPENDENT_RUN_KEYS = ("seconds",)
 
 
 @dataclass(frozen=True)
@@ -99,6 +109,7 @@ def parse_tolerances(spec: Mapping[str, Any]) -> tuple[Rule, dict[str, Rule]]:
 
 
 def load_tolerances(path: Path | str = DEFAULT_TOLERANCES_PATH) -> dict[str, Any]:
+    """A tolerance file, validated; raises OSError when unreadable, ValueError when bad."""
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     if not isinstance(data, dict):
         raise ValueError(f"{path}: expected a mapping at the top level")
@@ -146,3 +157,28 @@ def compare(
             ok, delta = _ok(b, c, rule), c - b
         rows.append(GateRow(metric, b, c, delta, rule.tolerance, rule.direction, ok))
     return GateResult(passed=all(row.ok for row in rows), rows=rows)
+
+
+# --- baselines -----------------------------------------------------------------------
+
+
+def read_baseline(path: Path) -> dict[str, Any]:
+    """A baseline metrics file; ValueError with a one-line reason when it is unusable."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"cannot read baseline {path}: {exc.strerror or exc}") from exc
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"baseline {path} is not JSON: {exc.msg} (line {exc.lineno})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"baseline {path} must hold a JSON object of metrics")
+    return data
+
+
+def baseline_of(metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """What of a run goes into a committed baseline: all but the machine's timings."""
+    out = {k: v for k, v in metrics.items() if k not in MACHINE_DEPENDENT}
+    run = out.get("run")
+    if isinstance(run, Mapping):
+        out["run"] = {k: v for k, v in run.items() if k not in MACHINE_DEPENDENT_RUN_KEYS}
+    return out

@@ -66,6 +66,14 @@ def screener_for_files(
             continue
         texts[str(path)] = [text]
         doc_urls += _FRONT_MATTER_URL.findall(text[:4000])
+    return _screener_for_doc_set(doc_urls, texts, extras)
+
+
+def _screener_for_doc_set(
+    doc_urls: Iterable[str], texts: Mapping[str, Sequence[str]], extras: Iterable[str]
+) -> PassageScreener:
+    """A screener allowing the doc set's own domains: its published URLs, the domains
+    many of its pages link to (judged by a screener that allows none), and `extras`."""
     vocab = vocabulary()
     judge = PassageScreener(frozenset(), vocab)
     allowed = derive_allowed_domains(doc_urls, texts, vocab.links, extras, judge.poisoned)
@@ -175,10 +183,7 @@ class HitScreen:
             if reasons := stored_reasons(meta):
                 self._stored[chunk.chunk_id] = reasons
                 self._stored_docs[doc_id] = _merge(self._stored_docs.get(doc_id, ()), reasons)
-        vocab = vocabulary()
-        judge = PassageScreener(frozenset(), vocab)
-        allowed = derive_allowed_domains(doc_urls, texts, vocab.links, extras, judge.poisoned)
-        self.screener = PassageScreener(allowed, vocab)
+        self.screener = _screener_for_doc_set(doc_urls, texts, extras)
         self._cache: dict[str, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 

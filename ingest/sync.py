@@ -15,40 +15,39 @@ without any side table:
   collection, so renames and small edits re-embed only what really changed;
 * documents whose files disappeared are pruned.
 
-Per document, new chunks are written before stale ones are deleted, so a
+This module decides what changed; ingest/index_state.py reads what is stored and
+ingest/chunk_writer.py writes (new chunks before stale ones are deleted, so a
 `kill -9` at any point leaves either the old or the new version searchable and
-never a hole.
+never a hole).
 """
 
 from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from langchain_core.embeddings import Embeddings
 
+from ingest.chunk_writer import ChunkWriter, PendingDoc
 from ingest.chunking import chunk_markdown
 from ingest.discovery import discover
+from ingest.index_state import DocState, load_doc_states, text_hash_index
 from ingest.loaders import load_file
 from ingest.screening import (
-    META_KEYS,
     META_VERSION,
-    ChunkFlag,
     flag_chunks,
     flag_metadata,
     flag_row,
     screen_version,
     screener_for_files,
 )
-from ingest.types import Chunk, LoadError, MetadataValue, SourceDocument, sha256_hex
+from ingest.sync_report import ProgressCallback, SyncProgress, SyncReport
+from ingest.types import LoadError, sha256_hex
 from ingest.untrusted import PassageScreener
 from ingest.vectorstore import KnowledgeBaseStore
-
-ProgressCallback = Callable[["SyncProgress"], None]
 
 # Documents are embedded together until this many chunks are waiting: big batches keep
 # the model busy, small enough that a crash loses little finished work.
@@ -60,92 +59,6 @@ class ChunkingOptions:
     max_tokens: int = 200
     overlap_tokens: int = 30
     min_tokens: int = 40
-
-
-@dataclass
-class SyncProgress:
-    files_total: int = 0
-    files_done: int = 0
-    chunks_written: int = 0
-    embeddings_computed: int = 0
-    started: float = field(default_factory=time.monotonic)
-
-    @property
-    def embeddings_per_second(self) -> float:
-        elapsed = time.monotonic() - self.started
-        return self.embeddings_computed / elapsed if elapsed > 0 else 0.0
-
-
-@dataclass
-class SyncReport:
-    docs_seen: int = 0
-    docs_added: int = 0
-    docs_updated: int = 0
-    docs_unchanged: int = 0
-    docs_deleted: int = 0
-    docs_failed: int = 0
-    chunks_written: int = 0
-    chunks_deleted: int = 0
-    embeddings_computed: int = 0
-    seconds: float = 0.0
-    failures: list[dict[str, str]] = field(default_factory=list)
-    # Chunks the passage screener distrusts (never quoted, never put in a prompt).
-    flagged: list[dict[str, Any]] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "docs_seen": self.docs_seen,
-            "docs_added": self.docs_added,
-            "docs_updated": self.docs_updated,
-            "docs_unchanged": self.docs_unchanged,
-            "docs_deleted": self.docs_deleted,
-            "docs_failed": self.docs_failed,
-            "chunks_written": self.chunks_written,
-            "chunks_deleted": self.chunks_deleted,
-            "embeddings_computed": self.embeddings_computed,
-            "seconds": round(self.seconds, 3),
-            "failures": self.failures,
-            "flagged": sorted(self.flagged, key=lambda r: (r["source"], r["line"], r["chunk_id"])),
-        }
-
-
-@dataclass
-class _DocState:
-    metas: dict[str, dict[str, Any]] = field(default_factory=dict)
-    doc_hashes: set[str] = field(default_factory=set)
-    n_chunks: int = -1
-    file_hash: str = ""
-    file_docs: int = -1
-    source: str = ""
-
-    @property
-    def ids(self) -> set[str]:
-        return set(self.metas)
-
-    @property
-    def complete(self) -> bool:
-        return len(self.doc_hashes) == 1 and len(self.metas) == self.n_chunks
-
-
-@dataclass
-class _PendingDoc:
-    doc: SourceDocument
-    doc_hash: str
-    file_hash: str
-    file_docs: int
-    chunks: list[Chunk]
-    is_new: bool
-    flags: list[ChunkFlag | None]
-
-
-def chunk_id(doc_id: str, index: int, text_hash: str) -> str:
-    return f"{doc_id}#{index}-{text_hash[:12]}"
-
-
-def _chunk_url(doc_url: str | None, anchor: str | None) -> str | None:
-    if not doc_url:
-        return None
-    return f"{doc_url}#{anchor}" if anchor else doc_url
 
 
 class Synchronizer:
@@ -199,14 +112,21 @@ class Synchronizer:
         self._screener = screener_for_files(
             found.files, found.manifest, self.allowed_domains, max_bytes=self.max_file_bytes
         )
-        state = self._load_state(root_key)
+        state = load_doc_states(self.store, root_key)
         by_source: dict[str, set[str]] = defaultdict(set)
         for doc_id, doc_state in state.items():
             by_source[doc_state.source].add(doc_id)
-        text_hash_ids = self._text_hash_index()
+        writer = ChunkWriter(
+            self.store,
+            self.embeddings,
+            root_key=root_key,
+            state=state,
+            text_hash_ids=text_hash_index(self.store),
+            screen_version=screen_version(self._screener),
+        )
 
         progress.files_total += len(found.files)
-        pending: list[_PendingDoc] = []
+        pending: list[PendingDoc] = []
         seen_sources: set[str] = set()
         for path in found.files:
             rel = path.relative_to(base).as_posix()
@@ -216,26 +136,25 @@ class Synchronizer:
                 base,
                 rel,
                 found.manifest.get(rel),
-                root_key,
                 state,
                 by_source.get(rel, set()),
                 pending,
                 report,
             )
             if sum(len(p.chunks) for p in pending) >= _EMBED_GROUP:
-                self._flush(pending, root_key, state, text_hash_ids, report, progress)
+                self._flush(writer, pending, report, progress)
                 pending.clear()
             progress.files_done += 1
             self._notify(progress)
         if pending:
-            self._flush(pending, root_key, state, text_hash_ids, report, progress)
+            self._flush(writer, pending, report, progress)
         for source, doc_ids in by_source.items():
             if source not in seen_sources:
                 for doc_id in doc_ids:
                     self._delete_doc(state[doc_id], report)
         self._notify(progress)
 
-    def _delete_doc(self, doc_state: _DocState, report: SyncReport) -> None:
+    def _delete_doc(self, doc_state: DocState, report: SyncReport) -> None:
         report.chunks_deleted += self.store.delete(sorted(doc_state.ids))
         report.docs_deleted += 1
         self._dirty = True
@@ -246,10 +165,9 @@ class Synchronizer:
         base: Path,
         rel: str,
         manifest_row: Mapping[str, object] | None,
-        root_key: str,
-        state: dict[str, _DocState],
+        state: dict[str, DocState],
         previous_doc_ids: set[str],
-        pending: list[_PendingDoc],
+        pending: list[PendingDoc],
         report: SyncReport,
     ) -> None:
         try:
@@ -301,7 +219,7 @@ class Synchronizer:
                 continue
             flags = flag_chunks(self._screener, raw, [c.text for c in chunks])
             pending.append(
-                _PendingDoc(doc, doc_hash, file_hash, len(docs), chunks, existing is None, flags)
+                PendingDoc(doc, doc_hash, file_hash, len(docs), chunks, existing is None, flags)
             )
         for gone in previous_doc_ids - produced:
             self._delete_doc(state[gone], report)
@@ -325,7 +243,7 @@ class Synchronizer:
         report.docs_failed += 1
         report.failures.append({"source": rel, "reason": reason})
 
-    def _refresh_file_fields(self, state: _DocState, file_hash: str, file_docs: int) -> None:
+    def _refresh_file_fields(self, state: DocState, file_hash: str, file_docs: int) -> None:
         # Another document of the same file changed: record the new file hash on this one
         # so the next run can skip the whole file without parsing it.
         ids = sorted(state.metas)
@@ -339,146 +257,17 @@ class Synchronizer:
     # -- writing ------------------------------------------------------------------
     def _flush(
         self,
-        pending: list[_PendingDoc],
-        root_key: str,
-        state: dict[str, _DocState],
-        text_hash_ids: dict[str, str],
+        writer: ChunkWriter,
+        pending: list[PendingDoc],
         report: SyncReport,
         progress: SyncProgress,
     ) -> None:
-        embed_texts: list[list[str]] = []
-        hashes: list[list[str]] = []
-        for item in pending:
-            texts = [c.embed_text(item.doc.title) for c in item.chunks]
-            embed_texts.append(texts)
-            hashes.append([sha256_hex(t) for t in texts])
-        vectors = self._vectors_for(
-            [h for hs in hashes for h in hs],
-            [t for ts in embed_texts for t in ts],
-            text_hash_ids,
-            report,
-            progress,
-        )
-        for item, text_hashes in zip(pending, hashes, strict=True):
-            ids = [
-                chunk_id(item.doc.doc_id, c.index, h)
-                for c, h in zip(item.chunks, text_hashes, strict=True)
-            ]
-            metadatas = [
-                self._metadata(item, c, h, root_key)
-                | flag_metadata(f, screen_version(self._screener))
-                for c, h, f in zip(item.chunks, text_hashes, item.flags, strict=True)
-            ]
-            report.flagged += [
-                flag_row(m, i)
-                for i, m, f in zip(ids, metadatas, item.flags, strict=True)
-                if f is not None
-            ]
-            self.store.upsert(
-                ids, [vectors[h] for h in text_hashes], [c.text for c in item.chunks], metadatas
-            )
-            old = state.get(item.doc.doc_id)
-            stale = (old.ids - set(ids)) if old else set()
-            report.chunks_deleted += self.store.delete(sorted(stale))
-            report.chunks_written += len(ids)
-            progress.chunks_written += len(ids)
-            for chunk_id_, h in zip(ids, text_hashes, strict=True):
-                text_hash_ids.setdefault(h, chunk_id_)
-            if item.is_new:
-                report.docs_added += 1
-            else:
-                report.docs_updated += 1
-            state[item.doc.doc_id] = _DocState(
-                metas={i: dict(m) for i, m in zip(ids, metadatas, strict=True)},
-                doc_hashes={item.doc_hash},
-                n_chunks=len(ids),
-                file_hash=item.file_hash,
-                file_docs=item.file_docs,
-                source=item.doc.source,
-            )
+        writer.write(pending, report, progress)
         self._dirty = True
         self._notify(progress)
 
-    def _vectors_for(
-        self,
-        text_hashes: list[str],
-        texts: list[str],
-        text_hash_ids: dict[str, str],
-        report: SyncReport,
-        progress: SyncProgress,
-    ) -> dict[str, list[float]]:
-        vectors: dict[str, list[float]] = {}
-        reusable = {h: text_hash_ids[h] for h in text_hashes if h in text_hash_ids}
-        if reusable:
-            stored = self.store.embeddings_for(sorted(set(reusable.values())))
-            for h, cid in reusable.items():
-                if cid in stored:
-                    vectors[h] = stored[cid]
-        missing: dict[str, str] = {}
-        for h, text in zip(text_hashes, texts, strict=True):
-            if h not in vectors:
-                missing.setdefault(h, text)
-        if missing:
-            computed = self.embeddings.embed_documents(list(missing.values()))
-            for h, vec in zip(missing, computed, strict=True):
-                vectors[h] = vec
-            report.embeddings_computed += len(missing)
-            progress.embeddings_computed += len(missing)
-        return vectors
-
-    def _metadata(
-        self, item: _PendingDoc, chunk: Chunk, text_hash: str, root_key: str
-    ) -> dict[str, MetadataValue]:
-        doc = item.doc
-        meta: dict[str, MetadataValue] = {
-            k: v for k, v in doc.metadata.items() if k not in _RESERVED and v is not None
-        }
-        meta.update(
-            doc_id=doc.doc_id,
-            source=doc.source,
-            title=doc.title,
-            kind=doc.kind,
-            heading=chunk.heading,
-            chunk_index=chunk.index,
-            n_chunks=len(item.chunks),
-            tokens=chunk.tokens,
-            doc_hash=item.doc_hash,
-            file_hash=item.file_hash,
-            file_docs=item.file_docs,
-            text_hash=text_hash,
-            root=root_key,
-        )
-        url = _chunk_url(doc.url, chunk.anchor)
-        if url:
-            meta["url"] = url
-        if doc.url:
-            meta["doc_url"] = doc.url
-        if chunk.anchor:
-            meta["anchor"] = chunk.anchor
-        return meta
-
-    # -- state --------------------------------------------------------------------
-    def _load_state(self, root_key: str) -> dict[str, _DocState]:
-        state: dict[str, _DocState] = defaultdict(_DocState)
-        for cid, meta in self.store.all_metadata(where={"root": root_key}):
-            doc_state = state[str(meta["doc_id"])]
-            doc_state.metas[cid] = dict(meta)
-            doc_state.doc_hashes.add(str(meta.get("doc_hash", "")))
-            doc_state.n_chunks = int(meta.get("n_chunks", -1))
-            doc_state.file_hash = str(meta.get("file_hash", ""))
-            doc_state.file_docs = int(meta.get("file_docs", -1))
-            doc_state.source = str(meta.get("source", ""))
-        return dict(state)
-
-    def _text_hash_index(self) -> dict[str, str]:
-        index: dict[str, str] = {}
-        for cid, meta in self.store.all_metadata():
-            text_hash = meta.get("text_hash")
-            if isinstance(text_hash, str):
-                index.setdefault(text_hash, cid)
-        return index
-
-    def _screen_stored(self, state: _DocState, raw: str, report: SyncReport) -> None:
+    # -- unchanged documents ------------------------------------------------------
+    def _screen_stored(self, state: DocState, raw: str, report: SyncReport) -> None:
         """Report an unchanged document's flagged chunks; re-screen them first (from the
         stored text, no embedding) when the vocabulary changed or predates them."""
         ids = sorted(state.metas)
@@ -500,26 +289,3 @@ class Synchronizer:
     def _notify(self, progress: SyncProgress) -> None:
         if self.progress is not None:
             self.progress(progress)
-
-
-_RESERVED = frozenset(
-    {
-        "doc_id",
-        "source",
-        "title",
-        "kind",
-        "heading",
-        "chunk_index",
-        "n_chunks",
-        "tokens",
-        "doc_hash",
-        "file_hash",
-        "file_docs",
-        "text_hash",
-        "root",
-        "url",
-        "doc_url",
-        "anchor",
-        *META_KEYS,
-    }
-)

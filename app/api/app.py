@@ -35,7 +35,7 @@ from app.services.review import ReviewService
 from app.services.runtime import Pipeline, build_runtime
 from app.services.tickets import TicketService
 from app.services.workers import BackgroundWorkers
-from app.settings import Settings, export_for_libraries, get_settings
+from app.settings import Settings, get_settings
 from app.slack.receiver import build_receiver
 from app.slack.sender import build_slack_sender
 
@@ -152,7 +152,7 @@ def create_app(
     from app.api.routes import ask, knowledge, review, slack, system, tickets, tokens
 
     settings = settings or get_settings()
-    export_for_libraries(settings)
+    settings.export_tiktoken_cache()
     configure_logging(json_logs=settings.log_json, level=settings.log_level)
     metrics = Metrics()
     app = FastAPI(

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from app.cli.common import CliError
+from app.cli.output import CliError
 
 app = typer.Typer(
     name="triage",

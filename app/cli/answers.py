@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.common import CliError, load_settings, print_json
+from app.cli.output import CliError, print_json
+from app.cli.settings_loader import load_settings
 from ingest.vectorstore import EmbeddingMismatchError
 
 if TYPE_CHECKING:

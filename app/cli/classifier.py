@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from app.cli.common import CliError, load_settings, print_json, stderr_console
+from app.cli.output import CliError, print_json, stderr_console
+from app.cli.settings_loader import load_settings
 from app.knowledge import build_embeddings
 from app.settings import Settings
 from app.triage.classify.offline import (

@@ -9,12 +9,13 @@ import typer
 
 from app.answers.build import reverify_after_ingest
 from app.cli.answers import print_reverified
-from app.cli.common import CliError, load_settings, print_json, stderr_console
+from app.cli.output import CliError, print_json, stderr_console
 from app.cli.progress import ingest_progress
+from app.cli.settings_loader import load_settings
 from app.knowledge import build_knowledge_base
 from ingest.retrieval import Mode, SearchFilters
 from ingest.screening import flag_row
-from ingest.sync import SyncReport
+from ingest.sync_report import SyncReport
 from ingest.vectorstore import EmbeddingMismatchError
 
 CollectionOpt = Annotated[

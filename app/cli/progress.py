@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from ingest.sync import ProgressCallback, SyncProgress
+from ingest.sync_report import ProgressCallback, SyncProgress
 
 # Often enough to show a long run is alive, rarely enough to keep a log readable.
 LINE_EVERY_SECONDS = 10.0
@@ -88,15 +88,17 @@ class PlainLines:
         self._printed = _counts(progress)
         self._emit(self.line(progress))
 
-    @staticmethod
-    def line(p: SyncProgress) -> str:
-        elapsed = max(time.monotonic() - p.started, 0.0)
+    def line(self, p: SyncProgress) -> str:
+        # Elapsed time and rate from the injected clock (same time base as `p.started`,
+        # time.monotonic by default), so every figure on a line comes from one reading.
+        elapsed = max(self._clock() - p.started, 0.0)
+        rate = p.embeddings_computed / elapsed if elapsed > 0 else 0.0
         eta = ""
         if 0 < p.files_done < p.files_total:
             eta = f", ETA {elapsed / p.files_done * (p.files_total - p.files_done):.0f}s"
         return (
             f"ingest: {p.files_done}/{p.files_total} files, {p.chunks_written} chunks, "
-            f"{p.embeddings_computed} embeddings ({p.embeddings_per_second:.0f} emb/s), "
+            f"{p.embeddings_computed} embeddings ({rate:.0f} emb/s), "
             f"{elapsed:.0f}s elapsed{eta}"
         )
 

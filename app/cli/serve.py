@@ -8,7 +8,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import CliError, load_settings, storage_lines
+from app.cli.output import CliError, storage_lines
+from app.cli.settings_loader import load_settings
 from app.settings import Settings
 
 APP_FACTORY = "app.api:create_app"

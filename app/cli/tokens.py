@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import CliError, load_settings, print_json, storage_lines
+from app.cli.output import CliError, print_json, storage_lines
+from app.cli.settings_loader import load_settings
 from app.store.models import ROLES
 
 

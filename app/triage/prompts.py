@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+from frontmatter.default_handlers import YAMLHandler
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -32,7 +33,8 @@ __all__ = [
 ]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n---[ \t]*(?:\r?\n|\Z)", re.DOTALL)
+# The library's YAML handler; its boundary is a '---' line (trailing blanks allowed).
+_FRONT_MATTER = YAMLHandler(fm_boundary=re.compile(r"^---[ \t]*\r?$", re.MULTILINE))
 _SECTION = re.compile(r"^##[ \t]+(system|user)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
 # The delimiter tags our prompts fence untrusted text with (doc passages, turns, messages).
@@ -132,16 +134,26 @@ def load_prompt(name: str, prompts_dir: Path | None = None) -> PromptTemplate:
 
 
 def _parse(text: str, path: Path, digest: str) -> PromptTemplate:
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        raise PromptError(f"{path}: missing YAML front matter (--- ... ---)")
+    missing = PromptError(f"{path}: missing YAML front matter (--- ... ---)")
+    if not _FRONT_MATTER.detect(text):  # the opening '---' must be line 1
+        raise missing
     try:
-        meta = _FrontMatter.model_validate(yaml.safe_load(match.group(1)) or {})
+        header, body = _FRONT_MATTER.split(text)
+    except ValueError:  # no closing '---' line
+        raise missing from None
+    if header == "\n":  # '---' straight after '---' has never counted as front matter
+        raise missing
+    try:
+        # The header starts with the opening line's newline: dropped so YAML's line numbers
+        # count from the first header line; the pure-Python loader's errors quote the line.
+        meta = _FrontMatter.model_validate(
+            _FRONT_MATTER.load(header[1:], Loader=yaml.SafeLoader) or {}
+        )
     except yaml.YAMLError as exc:
         raise PromptError(f"{path}: invalid front matter YAML: {exc}") from exc
     except ValidationError as exc:
         raise PromptError(f"{path}: invalid front matter: {exc}") from exc
-    sections = _sections(text[match.end() :], path)
+    sections = _sections(body, path)
     declared = set(meta.variables)
     if len(declared) != len(meta.variables):
         raise PromptError(f"{path}: a variable is declared twice")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from pathlib import Path
 
-from ingest.loaders.common import Hints, read_text, relative_source
 from ingest.loaders.html import load_html
 from ingest.loaders.markdown import load_markdown
 from ingest.loaders.openapi import is_openapi3, load_openapi, parse_document
+from ingest.loaders.source_file import Hints, read_text, relative_source
 from ingest.loaders.text import load_text
 from ingest.types import LoadError, SourceDocument
 

@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from bs4 import BeautifulSoup, MarkupResemblesLocatorWarning
 from bs4.element import NavigableString, PreformattedString, Tag
 
-from ingest.loaders.common import Hints, doc_id_for
+from ingest.loaders.source_file import Hints, doc_id_for
 from ingest.types import SourceDocument
 
 _ALWAYS_DROP = ("script", "style", "noscript", "template", "nav", "aside", "svg", "iframe")

@@ -11,7 +11,6 @@ from typing import Any
 
 import yaml
 
-from ingest.loaders.common import doc_id_for
 from ingest.loaders.openapi_schema import (
     Resolver,
     SchemaField,
@@ -20,6 +19,7 @@ from ingest.loaders.openapi_schema import (
     iter_operations,
     response_error_codes,
 )
+from ingest.loaders.source_file import doc_id_for
 from ingest.types import LoadError, MetadataValue, SourceDocument
 
 __all__ = ["error_codes_from_spec", "is_openapi3", "load_openapi", "parse_document"]

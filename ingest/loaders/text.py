@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from ingest.loaders.common import Hints, doc_id_for
+from ingest.loaders.source_file import Hints, doc_id_for
 from ingest.types import SourceDocument
 
 # reST over/underlines ("=====", "-----") are decoration, never a title.

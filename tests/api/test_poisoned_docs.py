@@ -15,7 +15,7 @@ import pytest
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.runtime import Pipeline
 from app.settings import Settings
-from ingest.sync import SyncReport
+from ingest.sync_report import SyncReport
 from tests.api.conftest import MakeApi, base_env, run_cli
 from tests.conftest import GRID_ROOT, REPO_ROOT
 from tests.fakes import FakeOpenAI, llm_settings

@@ -10,7 +10,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from app.cli.common import CliError
+from app.cli.output import CliError
 from app.cli.serve import register as register_serve
 from app.cli.tokens import register as register_tokens
 from app.services.database import prepare_database

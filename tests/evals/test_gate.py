@@ -9,6 +9,7 @@ from evals.gate import (
     DEFAULT_TOLERANCES_PATH,
     GateResult,
     GateRow,
+    baseline_of,
     compare,
     flatten,
     load_tolerances,
@@ -158,3 +159,27 @@ def test_load_tolerances_validates_the_file(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="direction"):
         load_tolerances(path)
+
+
+def test_gate_rules_for_runner_metrics() -> None:
+    rules = load_tolerances()
+    base = {"cost": {"completion_tokens": 100}, "safety": {"false_redaction_rate": 0.0}}
+    # Fewer tokens is not a regression; more false redactions is.
+    assert compare(
+        {"cost": {"completion_tokens": 40}, "safety": {"false_redaction_rate": 0.0}}, base, rules
+    ).passed
+    worse = compare(
+        {"cost": {"completion_tokens": 100}, "safety": {"false_redaction_rate": 0.1}}, base, rules
+    )
+    assert [r.metric for r in worse.failures] == ["safety.false_redaction_rate"]
+    # Hand-off reason counts are information, whichever way they move.
+    assert compare(
+        {"abstention": {"reasons": {"incident": 0}}},
+        {"abstention": {"reasons": {"incident": 5}}},
+        rules,
+    ).passed
+
+
+def test_baseline_leaves_out_machine_timings() -> None:
+    metrics = {"latency": {"p50_ms": 3.0}, "run": {"seconds": 9.0, "n_items": 2}, "x": 1}
+    assert baseline_of(metrics) == {"run": {"n_items": 2}, "x": 1}

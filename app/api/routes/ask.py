@@ -8,7 +8,7 @@ from fastapi import APIRouter, Body, Request
 
 from app.api.deps import ServicesDep
 from app.api.problems import ProblemError
-from app.api.routes.common import check_max_chars, problems
+from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import QUESTION_EXAMPLE, AskRequest, AskResponse, Citation
 
 router = APIRouter(prefix="/v1", tags=["public"])

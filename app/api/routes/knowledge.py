@@ -9,7 +9,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query
 
 from app.api.deps import NO_NUL_PATTERN, Reviewer, ServicesDep
-from app.api.routes.common import problems
+from app.api.routes.responses import problems
 from app.api.schemas import SearchHit
 
 router = APIRouter(prefix="/v1", tags=["knowledge"])

@@ -19,7 +19,7 @@ from app.api.deps import (
     TicketServiceDep,
     idempotency_request,
 )
-from app.api.routes.common import (
+from app.api.routes.responses import (
     check_max_chars,
     error_renderer,
     problems,

@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response
 
 from app.api.deps import SlackReceiverDep
 from app.api.problems import problem_response
-from app.api.routes.common import problems
+from app.api.routes.responses import problems
 from app.slack.events import signature_ok
 from app.slack.receiver import SlackUnavailable
 

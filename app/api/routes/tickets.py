@@ -19,7 +19,7 @@ from app.api.deps import (
     idempotency_request,
 )
 from app.api.problems import ProblemError
-from app.api.routes.common import (
+from app.api.routes.responses import (
     check_max_chars,
     error_renderer,
     json_response,

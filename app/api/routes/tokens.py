@@ -6,7 +6,7 @@ from fastapi import APIRouter
 from starlette.responses import Response
 
 from app.api.deps import Admin, ServicesDep, SessionDep, TokenId
-from app.api.routes.common import json_response, problems
+from app.api.routes.responses import json_response, problems
 from app.api.schemas import TokenCreate, TokenCreated, TokenPublic
 from app.store import tokens
 

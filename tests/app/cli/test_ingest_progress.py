@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from app.cli.progress import PlainLines
-from ingest.sync import SyncProgress
+from ingest.sync_report import SyncProgress
 
 
 def test_ingest_piped_prints_plain_progress_lines(
@@ -58,3 +58,16 @@ def test_plain_lines_are_throttled_and_the_last_state_is_always_printed() -> Non
     lines.finish()
     assert len(printed) == 3
     assert "5 chunks" in printed[-1]
+
+
+def test_plain_lines_measure_elapsed_rate_and_eta_with_the_injected_clock() -> None:
+    now = [120.0]
+    printed: list[str] = []
+    lines = PlainLines(printed.append, clock=lambda: now[0])
+    # Started 20 s before the clock's reading: 100 embeddings in 20 s, 1 of 4 files done.
+    progress = SyncProgress(files_total=4, files_done=1, embeddings_computed=100, started=100.0)
+    lines(progress)
+    [line] = printed
+    assert "(5 emb/s)" in line
+    assert "20s elapsed" in line
+    assert "ETA 60s" in line

@@ -7,6 +7,7 @@ of out-of-scope rows the classifier rejected.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,22 +16,62 @@ import numpy as np
 ECE_BINS = 15
 
 
+def _binned(
+    confidences: Sequence[float], outcomes: Sequence[bool], bins: int, right_closed: bool
+) -> tuple[float, list[dict[str, Any]]]:
+    """Unrounded ECE and the table of non-empty bins; `confidences` is not empty."""
+    groups: list[list[tuple[float, bool]]] = [[] for _ in range(bins)]
+    for confidence, outcome in zip(confidences, outcomes, strict=True):
+        if right_closed:
+            index = min(max(math.ceil(confidence * bins) - 1, 0), bins - 1)
+        else:
+            index = min(int(confidence * bins), bins - 1)
+        groups[index].append((confidence, outcome))
+    total = len(confidences)
+    ece = 0.0
+    table = []
+    for index, group in enumerate(groups):
+        if not group:
+            continue
+        mean_conf = sum(c for c, _ in group) / len(group)
+        observed = sum(o for _, o in group) / len(group)
+        ece += len(group) / total * abs(mean_conf - observed)
+        table.append(
+            {
+                "low": index / bins,
+                "high": (index + 1) / bins,
+                "confidence": round(mean_conf, 4),
+                "observed": round(observed, 4),
+                "n": len(group),
+            }
+        )
+    return ece, table
+
+
+def reliability(
+    confidences: Sequence[float], outcomes: Sequence[bool], bins: int = 10
+) -> dict[str, Any]:
+    """ECE and per-bin (mean confidence, observed rate, count) over non-empty bins.
+
+    Bins are [e_i, e_i+1) (confidence 1 joins the last one), as the eval report's
+    reliability diagram and its committed baselines have always used.
+    """
+    if not confidences:
+        return {"ece": None, "bins": [], "n": 0}
+    ece, table = _binned(confidences, outcomes, bins, right_closed=False)
+    return {"ece": round(ece, 4), "bins": table, "n": len(confidences)}
+
+
 def expected_calibration_error(
     confidences: Sequence[float], correct: Sequence[bool], *, bins: int = ECE_BINS
 ) -> float:
-    """Top-label ECE with equal-width bins: the gap between confidence and accuracy."""
-    conf = np.asarray(confidences, dtype=np.float64)
-    hits = np.asarray(correct, dtype=np.float64)
-    if conf.size == 0:
+    """Top-label ECE with equal-width bins: the gap between confidence and accuracy.
+
+    Bin i holds (e_i, e_i+1]; confidence 0 joins the first bin.
+    """
+    if len(confidences) == 0:
         return 0.0
-    # Bin i holds (edge_i, edge_i+1]; confidence 0 joins the first bin.
-    index = np.clip(np.ceil(conf * bins).astype(int) - 1, 0, bins - 1)
-    total = 0.0
-    for b in range(bins):
-        members = index == b
-        if members.any():
-            total += members.sum() * abs(conf[members].mean() - hits[members].mean())
-    return float(total / conf.size)
+    return _binned(confidences, correct, bins, right_closed=True)[0]
 
 
 def evaluate_predictions(

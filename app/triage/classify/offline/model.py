@@ -274,7 +274,7 @@ def _feature_embeddings(options: TrainOptions, given: Embeddings) -> Embeddings:
     if options.features == "embeddings":
         return given
     from ingest.embeddings import EmbeddingModelError
-    from ingest.mpnet import LocalMPNetEmbeddings
+    from ingest.mpnet_embeddings import LocalMPNetEmbeddings
 
     try:
         return LocalMPNetEmbeddings(threads=options.threads)

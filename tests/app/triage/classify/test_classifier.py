@@ -19,7 +19,7 @@ from langchain_core.embeddings import Embeddings
 from typer.testing import CliRunner
 
 from app.cli.classifier import register
-from app.cli.common import CliError
+from app.cli.output import CliError
 from app.triage.classify.offline import (
     ClassifierError,
     IntentClassifier,
@@ -27,7 +27,7 @@ from app.triage.classify.offline import (
     TrainProgress,
     evaluate_predictions,
 )
-from ingest import mpnet
+from ingest import mpnet_embeddings as mpnet
 
 BANKING_LABELS = [
     "card_arrival",
