@@ -40,7 +40,7 @@ from sqlalchemy import select
 
 from app.services.database import prepare_database
 from app.settings import Settings
-from app.store import outbox, reviews, tickets, tokens
+from app.store import api_tokens, outbox, reviews, tickets
 from app.store.models import IdempotencyRecord, OutboxMessage
 
 QUESTION = "Every call to POST /quotes returns 401 Unauthorized in the sandbox. " * 200
@@ -152,7 +152,7 @@ def main() -> None:
     url = args.database_url or f"sqlite:///{workdir / 'triage.db'}"
     engine, factory = prepare_database(Settings(database_url=url))
     with factory.begin() as session:
-        token, _ = tokens.create_token(session, "integration", f"bench-{uuid.uuid4().hex[:8]}")
+        token, _ = api_tokens.create_token(session, "integration", f"bench-{uuid.uuid4().hex[:8]}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     env.update(
         TRIAGE_DATABASE_URL=url,

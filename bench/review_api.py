@@ -48,7 +48,7 @@ from sqlalchemy import create_engine, text
 
 from app.services.database import prepare_database
 from app.settings import Settings
-from app.store import tickets, tokens
+from app.store import api_tokens, tickets
 
 PG_ADMIN_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -138,7 +138,7 @@ def seed(url: str, count: int) -> tuple[str, list[str]]:
     engine, factory = prepare_database(Settings(database_url=url))
     drafts = []
     with factory.begin() as session:
-        token, _ = tokens.create_token(session, "agent", "bench")
+        token, _ = api_tokens.create_token(session, "agent", "bench")
         for i in range(count):
             ticket = tickets.create_ticket(
                 session,

@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from tests.postgres import PostgresDatabases
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = (REPO_ROOT.parent / "shared" / "data").resolve()
 GRID_ROOT = SHARED_DATA / "corpus_grid"
@@ -121,3 +123,13 @@ def grid_sample(tmp_path: Path, grid_root: Path) -> Path:
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
     return dest
+
+
+@pytest.fixture(scope="session")
+def pg_databases() -> Iterator[PostgresDatabases]:
+    """Throwaway PostgreSQL databases for this test session (dropped at its end)."""
+    databases = PostgresDatabases()
+    try:
+        yield databases
+    finally:
+        databases.drop_all()

@@ -16,8 +16,8 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.store import tokens
-from app.store.tokens import Principal
+from app.store import api_tokens
+from app.store.api_tokens import Principal
 
 MAX_CACHED = 4096
 
@@ -41,7 +41,7 @@ class TokenAuthenticator:
         """The principal if verified within ``ttl``; None means "ask the database"."""
         if self.ttl <= 0:
             return None
-        digest = tokens.hash_token(plaintext)
+        digest = api_tokens.hash_token(plaintext)
         with self._lock:
             hit = self._cache.get(digest)
             if hit is not None and hit[1] > self.clock():
@@ -54,10 +54,10 @@ class TokenAuthenticator:
         hit = self.cached(plaintext)
         if hit is not None:
             return hit
-        digest = tokens.hash_token(plaintext)
+        digest = api_tokens.hash_token(plaintext)
         now = self.clock()
         with self.factory() as session:
-            principal = tokens.authenticate(session, plaintext)
+            principal = api_tokens.authenticate(session, plaintext)
         if principal is not None and self.ttl > 0:
             with self._lock:
                 self._cache[digest] = (principal, now + self.ttl)

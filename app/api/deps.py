@@ -19,16 +19,15 @@ from app.api.auth import TokenAuthenticator
 from app.api.problems import ProblemError
 from app.api.ratelimit import TokenBucketLimiter
 from app.observability import Metrics
-from app.services.idempotent import DEFAULT_LEASE_SECONDS, IdempotencyRequest, scope_for
 from app.services.review import ReviewService
 from app.services.runtime import Runtime
 from app.services.tickets import TicketService
 from app.services.workers import BackgroundWorkers
 from app.settings import Settings
 from app.slack.receiver import SlackReceiver
-from app.store.idempotency import MAX_KEY_LENGTH, fingerprint
+from app.store.api_tokens import Principal
+from app.store.idempotency import MAX_KEY_LENGTH
 from app.store.models import ID_LEN, Role
-from app.store.tokens import Principal
 
 
 @dataclass
@@ -73,7 +72,7 @@ async def get_settings(services: ServicesDep) -> Settings:
 
 
 def get_session(services: ServicesDep) -> Iterator[Session]:
-    with services.runtime.factory() as session:
+    with services.runtime.sessions() as session:
         yield session
 
 
@@ -185,21 +184,3 @@ async def raw_body(request: Request) -> bytes:
 
 
 RawBody = Annotated[bytes, Depends(raw_body)]
-
-
-def idempotency_request(
-    request: Request, principal: Principal, key: str | None, body: bytes
-) -> IdempotencyRequest | None:
-    """Scope = route template + token; fingerprint = method, concrete path and raw body."""
-    if key is None:
-        return None
-    route = request.scope.get("route")
-    template = getattr(route, "path", request.url.path)
-    services: Services | None = getattr(request.app.state, "services", None)
-    lease = services.settings.idempotency_lease_seconds if services else DEFAULT_LEASE_SECONDS
-    return IdempotencyRequest(
-        scope=scope_for(f"{request.method} {template}", principal.token_id),
-        key=key,
-        request_hash=fingerprint(request.method, request.url.path, body),
-        lease_seconds=lease,
-    )

@@ -21,7 +21,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 from starlette.routing import Match
 
-from app.services.idempotent import Rendered
+from app.store.api_tokens import TokenNameError
 from app.store.errors import (
     ConflictError,
     InvalidInputError,
@@ -30,7 +30,6 @@ from app.store.errors import (
     StoreError,
 )
 from app.store.idempotency import IdempotencyInFlight, IdempotencyMismatch
-from app.store.tokens import TokenNameError
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_PREFIX = "urn:triage:problem:"
@@ -141,16 +140,6 @@ def classify_store_error(exc: StoreError) -> tuple[int, str, str]:
         if isinstance(exc, kind):
             return status, slug, title
     return 409, "conflict", "Conflict"
-
-
-def render_store_error(exc: StoreError, instance: str) -> Rendered:
-    """The problem document for a domain error, as bytes (stored for idempotent replays)."""
-    status, slug, title = classify_store_error(exc)
-    return Rendered(
-        status,
-        problem_body(status, str(exc), instance=instance, slug=slug, title=title),
-        PROBLEM_JSON,
-    )
 
 
 def _pointer(loc: Sequence[Any]) -> str | None:
@@ -286,10 +275,10 @@ async def _problem_handler(request: Request, exc: Exception) -> Response:
 
 async def _store_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StoreError)
-    rendered = render_store_error(exc, request.url.path)
+    status, slug, title = classify_store_error(exc)
     headers = {"Retry-After": "1"} if isinstance(exc, IdempotencyInFlight) else None
-    return Response(
-        rendered.body, status_code=rendered.status, media_type=PROBLEM_JSON, headers=headers
+    return problem_response(
+        status, str(exc), instance=request.url.path, slug=slug, title=title, headers=headers
     )
 
 

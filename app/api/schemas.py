@@ -21,8 +21,8 @@ from pydantic import (
     model_validator,
 )
 
+from app.store.api_tokens import MAX_NAME_CHARS, TokenNameError, check_name
 from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
-from app.store.tokens import MAX_NAME_CHARS, TokenNameError, check_name
 
 Channel = Literal["api", "widget", "slack"]
 MAX_METADATA_KEYS = 50

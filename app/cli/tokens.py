@@ -20,32 +20,32 @@ def create(
 ) -> None:
     """Issue a token; only its hash is stored, so copy it now."""
     from app.services.database import prepare_database
-    from app.store import tokens
+    from app.store import api_tokens
 
     if role not in ROLES:
         raise CliError(f"--role must be one of {', '.join(ROLES)}, not {role!r}")
     if name is not None:
         try:
-            tokens.check_name(name)
-        except tokens.TokenNameError as exc:
+            api_tokens.check_name(name)
+        except api_tokens.TokenNameError as exc:
             raise CliError(f"--name: {exc}") from exc
     settings = load_settings()
     try:
-        engine, factory = prepare_database(settings)
+        engine, sessions = prepare_database(settings)
     except Exception as exc:
         raise CliError(f"cannot open the database: {exc}") from exc
     try:
-        with factory.begin() as session:
+        with sessions.begin() as session:
             # Names are unique: without --name the role is the name, numbered if taken.
-            label = name if name is not None else tokens.unused_name(session, role)
-            plaintext, token = tokens.create_token(
+            label = name if name is not None else api_tokens.unused_name(session, role)
+            plaintext, token = api_tokens.create_token(
                 session,
                 role,  # narrowed to Role by the check above
                 label,
                 actor="cli",
             )
             token_id = token.id
-    except tokens.TokenNameError as exc:
+    except api_tokens.TokenNameError as exc:
         raise CliError(f"--name: {exc}") from exc
     finally:
         engine.dispose()

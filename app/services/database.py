@@ -58,7 +58,7 @@ def migration_lock(engine: Engine) -> Iterator[None]:
 
 
 def prepare_database(settings: Settings) -> tuple[Engine, sessionmaker[Session]]:
-    """Engine (pool sized by settings), migrated to head, and its session factory."""
+    """Engine (pool sized by settings), migrated to head, and its sessionmaker."""
     url = settings.resolved_database_url
     kwargs: dict[str, int | bool] = {}
     if make_url(url).get_backend_name() in {"postgresql", "postgres"}:

@@ -3,9 +3,9 @@
 Tickets reach ``drafting`` when an LLM is configured (see services/tickets.py).  The
 state is in the database, so a crash loses nothing: any process's worker picks the
 ticket up.  Two workers never draft the same ticket at once: each claims the ticket
-with an idempotency record (scope ``worker:drafting``, key = ticket id) that works as a
-lease — a worker that dies mid-draft leaves it in flight, and after ``lease_seconds``
-another worker takes it over.
+with a drafting lease (store/draft_leases.py, claimed as the outbox claims its
+messages); a worker that dies mid-draft leaves the lease to run out, after which another
+worker takes the ticket over, and a worker whose lease was taken over stores nothing.
 
 If the configured pipeline fails (an LLM outage the pipeline could not absorb, a bug),
 the ticket is drafted by the offline pipeline instead, and if even that fails it is
@@ -15,85 +15,79 @@ escalated to a person: a ticket never stays in ``drafting`` forever.
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
-
-from sqlalchemy import select
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 from app.observability import Metrics, Stopwatch
 from app.services.runtime import Runtime
 from app.services.tickets import add_pipeline_draft, replace_triage
-from app.store import idempotency, reviews
+from app.store import draft_leases, reviews
+from app.store.columns import utcnow
+from app.store.draft_leases import DraftLease
 from app.store.errors import StoreError
 from app.store.models import Ticket
 from app.triage.results import AskResult
 
 log = logging.getLogger(__name__)
 
-SCOPE = "worker:drafting"
+
+class LeaseLost(Exception):
+    """Another worker took the ticket over while this one was drafting it."""
 
 
 class DraftingWorker:
     def __init__(
-        self, runtime: Runtime, metrics: Metrics, worker_id: str, *, lease_seconds: float
+        self,
+        runtime: Runtime,
+        metrics: Metrics,
+        worker_id: str,
+        *,
+        lease_seconds: float,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.runtime = runtime
-        self.factory = runtime.factory
+        self.sessions = runtime.sessions
         self.metrics = metrics
         self.worker_id = worker_id
         self.actor = f"drafting:{worker_id}"
         self.lease = timedelta(seconds=lease_seconds)
+        self.clock = clock
 
-    def due(self, limit: int = 20) -> list[str]:
-        """Tickets waiting for a draft, most urgent first (the queue index covers this)."""
-        stmt = (
-            select(Ticket.id)
-            .where(Ticket.status == "drafting")
-            .order_by(Ticket.priority, Ticket.created_at, Ticket.id)
-            .limit(limit)
-        )
-        with self.factory() as session:
-            return list(session.scalars(stmt))
+    def claim(self) -> DraftLease | None:
+        """Lease the most urgent due ticket (None: nothing is due or all are leased)."""
+        with self.sessions.begin() as session:
+            leases = draft_leases.claim(session, self.worker_id, lease=self.lease, now=self.clock())
+        return leases[0] if leases else None
 
     def run_once(self, limit: int = 20) -> int:
         """Draft the first due ticket this worker can claim; returns how many it drafted."""
-        for ticket_id in self.due(limit):
-            if self.draft_one(ticket_id):
+        for _ in range(limit):
+            lease = self.claim()
+            if lease is None:
+                return 0
+            if self.draft_one(lease):
                 return 1
         return 0
 
-    def claim(self, ticket_id: str) -> bool:
-        """Take the ticket's drafting lease (False: another worker holds or finished it)."""
-        try:
-            with self.factory.begin() as session:
-                outcome = idempotency.begin(
-                    session,
-                    SCOPE,
-                    ticket_id,
-                    idempotency.fingerprint(SCOPE, ticket_id),
-                    lease=self.lease,
-                )
-        except idempotency.IdempotencyInFlight:
-            return False  # another worker holds the lease
-        # A replay means another worker already finished this ticket.
-        return isinstance(outcome, idempotency.Started)
+    def _release(self, lease: DraftLease) -> None:
+        with self.sessions.begin() as session:
+            draft_leases.release(session, lease)
 
-    def _release(self, ticket_id: str, note: bytes) -> None:
-        with self.factory.begin() as session:
-            idempotency.finish(session, SCOPE, ticket_id, 200, note, content_type="text/plain")
-
-    def draft_one(self, ticket_id: str) -> bool:
-        if not self.claim(ticket_id):
-            return False
-        with self.factory() as session:
+    def draft_one(self, lease: DraftLease) -> bool:
+        ticket_id = lease.ticket_id
+        with self.sessions() as session:
             ticket = session.get(Ticket, ticket_id)
             message = ticket.message if ticket is not None else None
             still_drafting = ticket is not None and ticket.status == "drafting"
         if message is None or not still_drafting:
-            self._release(ticket_id, b"nothing to draft")
+            self._release(lease)
             return False
         result = self._run_pipeline(ticket_id, message)
         try:
-            with self.factory.begin() as session:
+            with self.sessions.begin() as session:
+                # First: a worker that lost its lease must not store a second draft.
+                if not draft_leases.release(session, lease):
+                    raise LeaseLost(ticket_id)
                 if result is None:
                     reviews.escalate(
                         session,
@@ -112,14 +106,14 @@ class DraftingWorker:
                         auto_send_min_confidence=self.runtime.settings.auto_send_min_confidence,
                         actor=self.actor,
                     )
-                idempotency.finish(
-                    session, SCOPE, ticket_id, 200, b"drafted", content_type="text/plain"
-                )
+        except LeaseLost:
+            log.warning("draft for %s not stored: another worker took the ticket over", ticket_id)
+            return False
         except StoreError as exc:
             # The ticket moved on meanwhile (escalated and reviewed, deleted): nothing
-            # left to draft, and retrying would fail the same way.
+            # left to draft.  The lease is kept: were the ticket somehow still due, it is
+            # retried only once the lease ends, never in a tight loop.
             log.warning("draft for %s not stored: %s", ticket_id, exc)
-            self._release(ticket_id, b"not stored")
             return False
         if result is not None:
             self.metrics.drafts_created.labels(

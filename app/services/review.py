@@ -1,11 +1,13 @@
-"""Agent review actions (approve, reject, escalate) with idempotency and metrics.
+"""Agent review actions (approve, reject, escalate) with their metrics and side effects.
 
 An agent's edited text and reasons are stored, audited and (for edits) sent: secrets in
 them are redacted here first, like a customer's message.
 
-The store does the compare-and-set work; this layer runs each action under its
-Idempotency-Key, counts outcomes only for actions that really ran (never for replays),
-and wakes the outbox worker after an approval so the reply leaves at once.
+The store does the compare-and-set work and raises the domain errors (not found,
+conflict, invalid state).  This layer runs each action in the caller's ``Transaction``
+(the API edge passes one that also stores the Idempotency-Key's response), counts
+outcomes only for actions that ran (a replayed request never reaches a service), and
+wakes the outbox worker after an approval so the reply leaves at once.
 """
 
 from __future__ import annotations
@@ -17,15 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.observability import Metrics
 from app.services.field_screening import screen_text
-from app.services.idempotent import (
-    Action,
-    IdempotencyRequest,
-    Rendered,
-    RenderError,
-    run_action,
-    run_once,
-)
 from app.store import reviews, tickets
+from app.store.db import PlainTransaction, Transaction
 from app.store.models import Draft, RejectReason, Ticket
 
 if TYPE_CHECKING:
@@ -36,25 +31,17 @@ if TYPE_CHECKING:
 class ReviewService:
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        sessions: sessionmaker[Session],
         metrics: Metrics,
         *,
         wake_outbox: Callable[[], None] = lambda: None,
         answers: ReusableAnswers | None = None,
     ) -> None:
-        self.factory = factory
+        self.sessions = sessions
         self.metrics = metrics
         self.wake_outbox = wake_outbox
         # An approved (or edited) cited reply becomes a reusable answer (app/answers/).
         self.answers = answers
-
-    def _run(
-        self, idem: IdempotencyRequest | None, action: Action, render_error: RenderError
-    ) -> tuple[Rendered, bool]:
-        if idem is None:
-            return run_action(self.factory, action), False
-        outcome = run_once(self.factory, idem, action, render_error)
-        return outcome.response, outcome.replayed
 
     def approve(
         self,
@@ -63,14 +50,12 @@ class ReviewService:
         reviewer: str,
         text: str | None,
         expected_version: int | None,
-        idem: IdempotencyRequest | None,
-        render: Callable[[Draft], Rendered],
-        render_error: RenderError,
-    ) -> tuple[Rendered, bool]:
-        approved: list[Draft] = []
+        transaction: Transaction[Draft] | None = None,
+    ) -> Draft:
+        """The approved draft; raises the store's domain errors (the draft is unchanged)."""
         learned: list[IndexEntry] = []
 
-        def action(session: Session) -> Rendered:
+        def action(session: Session) -> Draft:
             draft = reviews.approve(
                 session,
                 draft_id,
@@ -78,22 +63,19 @@ class ReviewService:
                 text=screen_text(text),
                 expected_version=expected_version,
             )
-            approved.append(draft)
             if self.answers is not None:
                 entry = self.answers.record_approval(session, draft)
                 learned.extend([entry] if entry else [])
-            return render(draft)
+            return draft
 
-        rendered, replayed = self._run(idem, action, render_error)
-        if approved and rendered.status == 200:
-            draft = approved[0]
-            edited = draft.final_text is not None and draft.final_text != draft.text
-            self.metrics.drafts_decided.labels(outcome="edited" if edited else "approved").inc()
-            self.wake_outbox()
-            if self.answers is not None:
-                for entry in learned:
-                    self.answers.index_learned(entry)
-        return rendered, replayed
+        draft = (transaction or PlainTransaction(self.sessions))(action)
+        edited = draft.final_text is not None and draft.final_text != draft.text
+        self.metrics.drafts_decided.labels(outcome="edited" if edited else "approved").inc()
+        self.wake_outbox()
+        if self.answers is not None:
+            for entry in learned:
+                self.answers.index_learned(entry)
+        return draft
 
     def reject(
         self,
@@ -102,27 +84,22 @@ class ReviewService:
         reviewer: str,
         reason_code: RejectReason,
         reason: str | None,
-        idem: IdempotencyRequest | None,
-        render: Callable[[Draft], Rendered],
-        render_error: RenderError,
-    ) -> tuple[Rendered, bool]:
-        done: list[Draft] = []
+        transaction: Transaction[Draft] | None = None,
+    ) -> Draft:
+        """The rejected draft; raises the store's domain errors (the draft is unchanged)."""
 
-        def action(session: Session) -> Rendered:
-            draft = reviews.reject(
+        def action(session: Session) -> Draft:
+            return reviews.reject(
                 session,
                 draft_id,
                 reviewer=reviewer,
                 reason_code=reason_code,
                 reason=screen_text(reason),
             )
-            done.append(draft)
-            return render(draft)
 
-        rendered, replayed = self._run(idem, action, render_error)
-        if done and rendered.status == 200:
-            self.metrics.drafts_decided.labels(outcome="rejected").inc()
-        return rendered, replayed
+        draft = (transaction or PlainTransaction(self.sessions))(action)
+        self.metrics.drafts_decided.labels(outcome="rejected").inc()
+        return draft
 
     def escalate(
         self,
@@ -131,21 +108,16 @@ class ReviewService:
         reviewer: str,
         reason: str,
         team: str | None,
-        idem: IdempotencyRequest | None,
-        render: Callable[[Ticket], Rendered],
-        render_error: RenderError,
-    ) -> tuple[Rendered, bool]:
-        done: list[Ticket] = []
+        transaction: Transaction[Ticket] | None = None,
+    ) -> Ticket:
+        """The escalated ticket; raises the store's domain errors (the ticket is unchanged)."""
 
-        def action(session: Session) -> Rendered:
+        def action(session: Session) -> Ticket:
             reviews.escalate(
                 session, ticket_id, reviewer=reviewer, reason=screen_text(reason), team=team
             )
-            ticket = tickets.get_ticket(session, ticket_id)
-            done.append(ticket)
-            return render(ticket)
+            return tickets.get_ticket(session, ticket_id)
 
-        rendered, replayed = self._run(idem, action, render_error)
-        if done and rendered.status == 200:
-            self.metrics.drafts_decided.labels(outcome="escalated").inc()
-        return rendered, replayed
+        ticket = (transaction or PlainTransaction(self.sessions))(action)
+        self.metrics.drafts_decided.labels(outcome="escalated").inc()
+        return ticket

@@ -47,7 +47,7 @@ class Runtime:
 
     settings: Settings
     engine: Engine
-    factory: sessionmaker[Session]
+    sessions: sessionmaker[Session]
     kb: KnowledgeBase
     pipeline: Pipeline
     screening: Pipeline
@@ -58,7 +58,7 @@ class Runtime:
             self.engine.dispose()
 
     def queue_depth(self) -> dict[str, int]:
-        with self.factory() as session:
+        with self.sessions() as session:
             rows = session.execute(
                 select(Ticket.status, func.count())
                 .where(Ticket.status.in_(("drafting", "pending_review", "escalated")))
@@ -78,7 +78,7 @@ def build_runtime(
     Passing ``kb``/``pipeline`` lets tests and benchmarks share one loaded model between
     several apps; a server builds its own.
     """
-    engine, factory = prepare_database(settings)
+    engine, sessions = prepare_database(settings)
     try:
         kb = kb or build_knowledge_base(settings)
         # Imported here: the triage models load at start-up, never at import time.
@@ -104,4 +104,4 @@ def build_runtime(
             "llm": settings.llm_enabled,
         },
     )
-    return Runtime(settings, engine, factory, kb, pipeline, screening)
+    return Runtime(settings, engine, sessions, kb, pipeline, screening)

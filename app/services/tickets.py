@@ -25,20 +25,11 @@ from sqlalchemy.orm import Session
 
 from app.observability import Metrics, Stopwatch
 from app.services.field_screening import screen_fields
-from app.services.idempotent import (
-    Action,
-    IdempotencyRequest,
-    Rendered,
-    RenderError,
-    claim,
-    complete,
-    release,
-    run_action,
-)
-from app.services.queue import queue_page_json
+from app.services.review_queue import queue_page_json
 from app.services.runtime import Runtime
 from app.store import audit, reviews, tickets
 from app.store.columns import utcnow
+from app.store.db import PlainTransaction, Transaction
 from app.store.errors import NotFoundError
 from app.store.models import AuditLog, Draft, ReviewEvent, Ticket
 from app.store.tickets import QueueQuery
@@ -163,7 +154,7 @@ class TicketService:
     ) -> None:
         self.runtime = runtime
         self.settings = runtime.settings
-        self.factory = runtime.factory
+        self.sessions = runtime.sessions
         # One statement needs no transaction: no BEGIN/ROLLBACK round trips per read.
         self.reader = runtime.engine.execution_options(isolation_level="AUTOCOMMIT")
         self.metrics = metrics
@@ -226,46 +217,18 @@ class TicketService:
             self.metrics.drafts_created.labels(drafter=drafter, needs_human=needs).inc()
 
     async def create(
-        self,
-        new: NewTicket,
-        *,
-        actor: str,
-        render: Callable[[Ticket], Rendered],
-        render_error: RenderError,
-        idem: IdempotencyRequest | None = None,
-    ) -> tuple[Rendered, bool]:
-        """Screen and store one ticket; returns the rendered response and ``replayed``."""
-        if idem is not None:
-            replay = await anyio.to_thread.run_sync(claim, self.factory, idem)
-            if replay is not None:
-                return replay, True
-        created: list[Ticket] = []
-        try:
-            screened = await self.in_pipeline(self.screen, new.message)
-        except BaseException:
-            if idem is not None:
-                # Shielded: on a client disconnect (cancellation) the key must still be
-                # released, or a retry would see it in flight until it times out.
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(release, self.factory, idem)
-            raise
+        self, new: NewTicket, *, actor: str, transaction: Transaction[Ticket] | None = None
+    ) -> Ticket:
+        """Screen and store one ticket (in ``transaction``), then count it and wake its worker."""
+        screened = await self.in_pipeline(self.screen, new.message)
 
-        def action(session: Session) -> Rendered:
-            ticket = self.store(session, new, screened, actor=actor)
-            created.append(ticket)
-            return render(ticket)
+        def action(session: Session) -> Ticket:
+            return self.store(session, new, screened, actor=actor)
 
-        rendered = await anyio.to_thread.run_sync(self._complete, idem, action, render_error)
-        if created and 200 <= rendered.status < 300:
-            self.created(created[0])
-        return rendered, False
-
-    def _complete(
-        self, idem: IdempotencyRequest | None, action: Action, render_error: RenderError
-    ) -> Rendered:
-        if idem is None:
-            return run_action(self.factory, action)
-        return complete(self.factory, idem, action, render_error)
+        run = transaction or PlainTransaction(self.sessions)
+        ticket = await anyio.to_thread.run_sync(run, action)
+        self.created(ticket)
+        return ticket
 
     def create_now(
         self,
@@ -279,7 +242,7 @@ class TicketService:
         ``on_stored`` runs in the ticket's transaction (Slack records the event there, so
         a duplicate delivery rolls the whole ticket back by raising)."""
         screened = self.screen(new.message)
-        with self.factory.begin() as session:
+        with self.sessions.begin() as session:
             ticket = self.store(session, new, screened, actor=actor)
             if on_stored is not None:
                 on_stored(session, ticket)
@@ -292,18 +255,18 @@ class TicketService:
 
     # -- reads ----------------------------------------------------------------------
     def get(self, ticket_id: str) -> TicketView:
-        with self.factory() as session:
+        with self.sessions() as session:
             ticket = tickets.get_ticket(session, ticket_id)
             return TicketView(ticket, reviews.list_events(session, ticket_id))
 
     def audit_trail(self, ticket_id: str) -> list[AuditLog]:
-        with self.factory() as session:
+        with self.sessions() as session:
             if session.get(Ticket, ticket_id) is None:
                 raise NotFoundError(f"ticket {ticket_id} not found")
             return audit.list_for_ticket(session, ticket_id)
 
     def queue(self, query: QueueQuery) -> bytes:
-        """A queue page as its JSON body (see services/queue.py)."""
+        """A queue page as its JSON body (see services/review_queue.py)."""
         with self.reader.connect() as connection:
             return queue_page_json(connection, query)
 
@@ -324,7 +287,7 @@ class TicketService:
             answer = without_sources(draft.text)
             return AskAnswer(answer, draft.citations, draft.confidence, handed_off=False)
         new = NewTicket(message=question, channel="widget", metadata={"source": "ask"})
-        with self.factory.begin() as session:
+        with self.sessions.begin() as session:
             ticket = self.store(session, new, Screened(result, deferred=False), actor="public:ask")
         self.created(ticket)
         self.metrics.ask.labels(outcome="handed_off").inc()

@@ -82,7 +82,7 @@ class BackgroundWorkers:
         lease = max(60.0, 4 * settings.llm_timeout_seconds * (settings.llm_max_retries + 1))
         drafter = DraftingWorker(runtime, metrics, self.worker_id, lease_seconds=lease)
         runner = OutboxRunner(
-            runtime.factory,
+            runtime.sessions,
             sender,
             metrics,
             self.worker_id,
@@ -99,7 +99,7 @@ class BackgroundWorkers:
         self._outbox = _Loop("outbox", runner.run_once, poll, self._stop)
         # The first prune runs at start, then once an hour (the pruner keeps the time);
         # asking every minute is often enough.
-        pruner = SlackEventPruner(runtime.factory)
+        pruner = SlackEventPruner(runtime.sessions)
         self._housekeeping = _Loop(
             "slack-prune", pruner.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
         )

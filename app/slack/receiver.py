@@ -133,7 +133,7 @@ class SlackReceiver:
 def build_receiver(settings: Settings, tickets: TicketService) -> SlackReceiver:
     """The receiver of an API process: Slack messages through its ticket service."""
     inbox = SlackInbox(
-        tickets.factory,
+        tickets.sessions,
         ticket_writer(tickets),
         support_channels=settings.slack_support_channels,
     )

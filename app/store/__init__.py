@@ -1,7 +1,8 @@
-"""The review service's durable store: tickets, drafts, reviews, outbox, tokens.
+"""The review service's durable store: tickets, drafts, reviews, outbox, drafting leases,
+idempotency keys and API tokens.
 
 Services take a ``Session`` and only flush; callers own the transaction
-(``with factory.begin() as session: ...``).  See ``db`` for engines and migrations.
+(``with sessions.begin() as session: ...``).  See ``db`` for engines and migrations.
 """
 
 from app.store.db import create_engine_for, migrate, session_factory

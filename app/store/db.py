@@ -7,7 +7,7 @@ before serving.  The schema comes only from the Alembic migrations (never
 are the same database.
 
 Transactions: services only flush; the caller owns the transaction, normally
-``with factory.begin() as session:``, which commits on success and rolls back on any
+``with sessions.begin() as session:``, which commits on success and rolls back on any
 exception (including the store's domain errors).
 
 SQLite: the stdlib driver's default ("legacy") transaction mode is kept on purpose.  It
@@ -19,10 +19,11 @@ every state change is a single compare-and-set UPDATE, and no code uses SAVEPOIN
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
@@ -31,6 +32,29 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 DEFAULT_BUSY_TIMEOUT_MS = 10_000
+
+R = TypeVar("R")
+
+
+class Transaction(Protocol[R]):
+    """Runs ``work`` in one transaction: commits when it returns, rolls back when it raises.
+
+    Services take one so that their caller may add to the transaction (the API edge
+    stores an Idempotency-Key's response in it) without the service knowing of it.
+    """
+
+    def __call__(self, work: Callable[[Session], R], /) -> R: ...
+
+
+@dataclass(frozen=True)
+class PlainTransaction:
+    """The ordinary ``Transaction``: ``sessions.begin()`` around the work."""
+
+    sessions: sessionmaker[Session]
+
+    def __call__(self, work: Callable[[Session], R], /) -> R:
+        with self.sessions.begin() as session:
+            return work(session)
 
 
 def normalise_url(url: str) -> str:

@@ -1,7 +1,7 @@
 """Domain errors raised by the store; the API layer maps each to one HTTP status.
 
 Every service only flushes, so when one of these is raised the caller's transaction
-may hold partial writes: roll it back (``with factory.begin():`` does so).
+may hold partial writes: roll it back (``with sessions.begin():`` does so).
 """
 
 from __future__ import annotations

@@ -2,16 +2,16 @@
 
 Usage by a route (``scope`` = route + principal, so keys never collide across tokens)::
 
-    with factory.begin() as s:
+    with sessions.begin() as s:
         outcome = idempotency.begin(s, scope, key, idempotency.fingerprint(method, path, body))
     if isinstance(outcome, idempotency.Replay):
         return the stored status/body byte for byte
     try:
         run the action in its own transaction and render the response
     except an unexpected error:
-        with factory.begin() as s: idempotency.abandon(s, scope, key)  # let a retry run it
+        with sessions.begin() as s: idempotency.abandon(s, scope, key)  # let a retry run it
         raise
-    with factory.begin() as s:
+    with sessions.begin() as s:
         idempotency.finish(s, scope, key, status, body)
 
 - Same key, same request, already finished → ``Replay`` of the first response (errors

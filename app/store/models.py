@@ -106,6 +106,10 @@ class Ticket(Base):
     # The API token that created the ticket (None: Slack, the widget, the store itself);
     # an integration token reads only the tickets it created.
     created_by: Mapped[str | None] = mapped_column(String(ID_LEN))
+    # The drafting worker holding the ticket while it is ``drafting``, until the lease
+    # ends (see draft_leases.py); then another worker may take it over.
+    draft_worker: Mapped[str | None] = mapped_column(String(200))
+    draft_leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     drafts: Mapped[list[Draft]] = relationship(
         back_populates="ticket", order_by="Draft.version", passive_deletes=True
@@ -247,7 +251,7 @@ class ApiToken(Base):
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("tok"))
     name: Mapped[str] = mapped_column(String(200))
     role: Mapped[Role] = mapped_column(String(16))
-    # sha256 hex of the secret; see tokens.py for why a fast hash is the right one here.
+    # sha256 hex of the secret; see api_tokens.py for why a fast hash is the right one here.
     token_hash: Mapped[str] = mapped_column(String(64))
     # The first characters of the plaintext, so an admin can tell tokens apart.
     prefix: Mapped[str] = mapped_column(String(16))

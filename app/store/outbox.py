@@ -24,7 +24,7 @@ Claiming.  On PostgreSQL, ``SELECT … FOR UPDATE SKIP LOCKED`` then an UPDATE o
 those rows: concurrent workers skip each other's locked rows instead of queueing behind
 them or double-claiming.  On SQLite, one ``UPDATE … WHERE id IN (SELECT … LIMIT n) AND
 status = 'pending' … RETURNING``: it runs under the single database write lock, so it is
-an atomic claim by itself.
+an atomic claim by itself (claims.py; the drafting leases claim the same way).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store import audit
+from app.store.claims import picked
 from app.store.columns import utcnow
 from app.store.errors import NotFoundError
 from app.store.models import OutboxMessage, OutboxStatus
@@ -100,16 +101,9 @@ def claim_batch(
     )
     order = (OutboxMessage.next_attempt_at, OutboxMessage.id)
     pick = select(OutboxMessage.id).where(due).order_by(*order).limit(limit)
-    if session.get_bind().dialect.name == "postgresql":
-        # Lock the picked rows first, in their own statement.  Inlined as
-        # `UPDATE … WHERE id IN (SELECT … LIMIT n FOR UPDATE SKIP LOCKED)`, the planner may
-        # rescan the subquery per row and claim more than `limit` rows.
-        ids = list(session.scalars(pick.with_for_update(skip_locked=True)))
-        if not ids:
-            return []
-        chosen = OutboxMessage.id.in_(ids)
-    else:
-        chosen = OutboxMessage.id.in_(pick)
+    chosen = picked(session, pick, OutboxMessage.id)
+    if chosen is None:
+        return []
     stmt = (
         update(OutboxMessage)
         .where(chosen, due)
@@ -251,7 +245,7 @@ class DeliveryReport:
 
 
 def deliver_pending(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
     sender: Sender,
     worker_id: str,
     *,
@@ -266,7 +260,7 @@ def deliver_pending(
     mark is its own short transaction.
     """
     leased_at = clock()
-    with factory.begin() as session:
+    with sessions.begin() as session:
         batch = claim_batch(
             session,
             worker_id,
@@ -276,7 +270,7 @@ def deliver_pending(
             now=leased_at,
         )
         # Detach with attributes loaded, so the sender can read them whatever the
-        # factory's expire_on_commit setting.
+        # sessionmaker's expire_on_commit setting.
         session.expunge_all()
     sent = retrying = failed = lost = 0
     held = {message.id for message in batch}
@@ -286,7 +280,7 @@ def deliver_pending(
         now = clock()
         if (now - leased_at).total_seconds() >= stale_after / 3:
             rest = [m.id for m in batch[index:] if m.id in held]
-            with factory.begin() as session:
+            with sessions.begin() as session:
                 held = renew(session, rest, worker_id=worker_id, now=now)
             leased_at = now
         if message.id not in held:
@@ -297,7 +291,7 @@ def deliver_pending(
         except Exception as exc:  # any transport failure is retried, never fatal to the loop
             log.warning("outbox %s: send failed: %s", message.id, exc)
             permanent = bool(getattr(exc, "permanent", False))
-            with factory.begin() as session:
+            with sessions.begin() as session:
                 outcome = mark_failed(
                     session,
                     message.id,
@@ -310,7 +304,7 @@ def deliver_pending(
             failed += outcome == "failed"
             lost += outcome is None
             continue
-        with factory.begin() as session:
+        with sessions.begin() as session:
             if mark_sent(session, message.id, worker_id=worker_id, now=clock()):
                 sent += 1
             else:

@@ -1,4 +1,8 @@
-"""Tickets and their drafts: creation, re-drafting, lookup and the review queue."""
+"""Tickets and their drafts: creation, re-drafting, lookup, and the review queue's query.
+
+The queue's order, filters, page size and keyset cursor live here; its one read path,
+which writes the page's JSON directly, is services/review_queue.py.
+"""
 
 from __future__ import annotations
 
@@ -251,9 +255,11 @@ def page_statement(stmt: Select[Any], bound: Collection[str]) -> Select[Any]:
     """Filters, keyset position and order of a queue page binding the parameters named
     in `bound` (the keys `queue_params` gave).
 
-    Every read path of the queue goes through here, so their order and cursors always
-    agree.  The statement depends only on which parameters are bound, not their values,
-    so a hot caller can build each shape once (``queue_page_json`` does).
+    Keyset pagination on (priority, created_at, id): a ticket inserted while an agent
+    pages never shifts the pages after it, so nothing is shown twice or skipped; it
+    appears on a later page if it sorts after the cursor.  The statement depends only on
+    which parameters are bound, not their values, so a hot caller can build each shape
+    once (``queue_page_json`` does).
     """
     for name in QUEUE_FILTERS:
         if f"queue_{name}" in bound:
@@ -272,28 +278,3 @@ def page_statement(stmt: Select[Any], bound: Collection[str]) -> Select[Any]:
         )
     stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id)
     return stmt.limit(bindparam("page_rows", type_=Integer))
-
-
-def list_review_queue(
-    session: Session,
-    *,
-    status: TicketStatus | None = "pending_review",
-    category: str | None = None,
-    priority: str | None = None,
-    team: str | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> tuple[list[Ticket], str | None]:
-    """One page of the queue, most urgent first (priority, then oldest), drafts loaded.
-
-    Keyset pagination on (priority, created_at, id): a ticket inserted while an agent
-    pages never shifts the pages after it, so nothing is shown twice or skipped; it
-    appears on a later page if it sorts after the cursor.
-    """
-    query = QueueQuery(status, category, priority, team, limit, cursor)
-    params, limit = queue_params(query)
-    stmt = page_statement(select(Ticket).options(selectinload(Ticket.drafts)), params)
-    rows = list(session.scalars(stmt, params))
-    items = rows[:limit]
-    next_cursor = encode_cursor(items[-1]) if len(rows) > limit else None
-    return items, next_cursor

@@ -29,7 +29,7 @@ from app.api import create_app
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.runtime import Pipeline
 from app.settings import Settings
-from app.store import tokens
+from app.store import api_tokens
 from tests.conftest import GRID_ROOT, GRID_SAMPLE, REPO_ROOT, free_port
 from tests.fakes import fake_openai
 from tests.postgres import PostgresDatabases
@@ -139,14 +139,14 @@ class Api:
 
     @property
     def factory(self) -> Any:
-        return self.app.state.services.runtime.factory
+        return self.app.state.services.runtime.sessions
 
 
 def issue_tokens(factory: Any) -> dict[str, str]:
     issued = {}
     with factory.begin() as session:
         for role in ("admin", "agent", "integration"):
-            plaintext, _ = tokens.create_token(session, role, f"{role}-1")
+            plaintext, _ = api_tokens.create_token(session, role, f"{role}-1")
             issued[role] = plaintext
     return issued
 
@@ -174,7 +174,7 @@ def make_api(
         client = TestClient(app, raise_server_exceptions=False)
         client.__enter__()
         clients.append(client)
-        issued = issue_tokens(app.state.services.runtime.factory)
+        issued = issue_tokens(app.state.services.runtime.sessions)
         return Api(client, app, issued["admin"], issued["agent"], issued["integration"])
 
     yield make
@@ -198,15 +198,6 @@ def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, step: float = 
 
 
 # -- PostgreSQL ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def pg_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases()
-    try:
-        yield databases
-    finally:
-        databases.drop_all()
 
 
 # -- real servers ---------------------------------------------------------------------------
@@ -285,8 +276,8 @@ def create_token_in(database_url: str, role: str) -> str:
     engine, factory = prepare_database(Settings(database_url=database_url))
     try:
         with factory.begin() as session:
-            name = tokens.unused_name(session, f"{role}-test")  # names are unique
-            plaintext, _ = tokens.create_token(session, role, name)  # type: ignore[arg-type]
+            name = api_tokens.unused_name(session, f"{role}-test")  # names are unique
+            plaintext, _ = api_tokens.create_token(session, role, name)  # type: ignore[arg-type]
     finally:
         engine.dispose()
     return plaintext

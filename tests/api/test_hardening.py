@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from app.services.idempotent import scope_for
+from app.api.idempotency import scope_for
 from app.store import idempotency
 from app.store.models import AuditLog, Ticket
 from tests.api.conftest import PYTHON, REPO_ROOT, Api, MakeApi, base_env, seed_ticket

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from app.store import api_tokens as token_store
 from app.store import idempotency
-from app.store import tokens as token_store
 from app.store.models import OutboxMessage, Ticket
 from tests.api.conftest import Api, seed_ticket
 

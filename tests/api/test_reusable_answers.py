@@ -57,7 +57,7 @@ class Env:
         return {"Authorization": f"Bearer {self.tokens[role]}"}
 
     def rows(self) -> list[ReusableAnswer]:
-        factory = self.app.state.services.runtime.factory
+        factory = self.app.state.services.runtime.sessions
         with factory() as session:
             return list(session.query(ReusableAnswer).order_by(ReusableAnswer.created_at))
 
@@ -89,7 +89,7 @@ def env(tmp_path: Path, grid_sample: Path, models_dir: Path, minilm: Any) -> Ite
     app = create_app(settings, kb=kb, pipeline=pipeline)
     client = TestClient(app)
     client.__enter__()
-    env = Env(client, app, settings, grid_sample, issue_tokens(app.state.services.runtime.factory))
+    env = Env(client, app, settings, grid_sample, issue_tokens(app.state.services.runtime.sessions))
     try:
         yield env
     finally:

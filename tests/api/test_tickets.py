@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from app.api.schemas import QueuePage, TicketPublic
+from app.api.schemas import Citation, QueuePage
 from app.observability import JsonFormatter
-from app.services.queue import queue_page_json
+from app.services.review_queue import queue_page_json
 from app.store import reviews
 from app.store import tickets as ticket_store
+from app.store.columns import UTCDateTime, json_type
 from tests.api.conftest import AUTH_QUESTION, Api, MakeApi, seed_ticket, wait_for
 
 FAKE_SECRET = "gs_live_9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS"
@@ -251,8 +252,54 @@ def test_unknown_ids_are_404_problems(api: Api) -> None:
     assert escalate.status_code == 404
 
 
+# The queue page as plain SQL: the tickets in queue order, each with its current draft
+# (the pending one, else the latest version).  Typed columns, so JSON and timestamps read
+# back alike on both backends.
+_QUEUE_SQL = """
+SELECT id, status, channel, reporter, message, metadata, triage, signals, redactions,
+       category, priority, team, external_ref, created_at, updated_at
+FROM tickets {where} ORDER BY priority, created_at, id
+"""
+_CURRENT_DRAFT_SQL = """
+SELECT id, ticket_id, version, status, text, final_text, citations, confidence, needs_human,
+       reason, created_at, approved_by, approved_at
+FROM drafts WHERE ticket_id = :ticket_id
+ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, version DESC LIMIT 1
+"""
+_JSON_COLUMNS = ("metadata", "triage", "signals", "redactions", "citations")
+_TIME_COLUMNS = ("created_at", "updated_at", "approved_at")
+
+
+# As the pipeline stores them: every field of the public citation present.
+CITATIONS = [
+    Citation(chunk_id="c1", doc_id="docs/auth", source="docs/auth.md", url=None, quote="Rotate")
+]
+
+
+def _typed(sql: str, columns: tuple[str, ...]) -> Any:
+    types: dict[str, Any] = {c: json_type() for c in _JSON_COLUMNS if c in columns}
+    types.update({c: UTCDateTime() for c in _TIME_COLUMNS if c in columns})
+    return text(sql).columns(**types)
+
+
+def _queue_by_sql(session: Any, filters: dict[str, str]) -> list[dict[str, Any]]:
+    where = " AND ".join(f"{name} = :{name}" for name in filters)
+    tickets_sql = _QUEUE_SQL.format(where=f"WHERE {where}" if where else "")
+    ticket_columns = ("metadata", "triage", "signals", "redactions", "created_at", "updated_at")
+    items = []
+    for row in session.execute(_typed(tickets_sql, ticket_columns), filters).mappings():
+        item = dict(row)
+        draft_columns = ("citations", "created_at", "approved_at")
+        draft = session.execute(
+            _typed(_CURRENT_DRAFT_SQL, draft_columns), {"ticket_id": item["id"]}
+        ).mappings()
+        item["draft"] = next((dict(d) for d in draft), None)
+        items.append(item)
+    return items
+
+
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_queue_read_path_matches_the_store_page_for_page(
+def test_queue_pages_match_the_queue_written_in_sql(
     make_api: MakeApi, backend: str, request: pytest.FixtureRequest
 ) -> None:
     # PostgreSQL renders JSONB as text in its own spacing and key order: still equal JSON.
@@ -268,33 +315,47 @@ def test_queue_read_path_matches_the_store_page_for_page(
             team="payments" if i % 2 else "integrations",
             created_at=start + timedelta(minutes=i % 4),
         )
-    # A ticket with a superseded draft and a newer pending one, and a decided one.
+    # A ticket with a superseded draft and a newer pending one (with citations), a
+    # rejected one, and one with redactions (only kind and placeholder are public).
     ticket_id, _ = seed_ticket(api.factory, priority="P1")
     with api.factory.begin() as session:
         ticket_store.add_draft(
-            session, ticket_id, text="Second version.", confidence=0.6, needs_human=True,
+            session, ticket_id, text="Second version [1].", confidence=0.6, needs_human=True,
             reason="insufficient_documentation",
+            citations=[citation.model_dump(mode="json") for citation in CITATIONS],
         )  # fmt: skip
-    _, approved = seed_ticket(api.factory, priority="P2")
+    _, rejected = seed_ticket(api.factory, priority="P2")
     with api.factory.begin() as session:
-        reviews.approve(session, approved, reviewer="agent-1")
+        # Rejected, not approved: the outbox worker would move an approval on meanwhile.
+        reviews.reject(session, rejected, reviewer="agent-1", reason_code="inaccurate")
+        ticket_store.create_ticket(
+            session, channel="api", reporter=None, message="key [REDACTED_API_KEY_1]",
+            triage={"priority": "P2"}, signals={}, status="escalated",
+            redactions=[{"kind": "api_key", "placeholder": "[REDACTED_API_KEY_1]", "at": 4}],
+        )  # fmt: skip
 
     cases: list[dict[str, Any]] = [{}, {"team": "payments"}, {"priority": "P1"}]
-    cases.append({"status": "approved"})
+    cases += [{"status": "rejected"}, {"status": "escalated"}]
     for filters in cases:
+        with api.factory() as session:
+            by_sql = _queue_by_sql(session, {"status": "pending_review", **filters})
+        assert by_sql, f"no tickets for {filters}: the case tests nothing"
+        pages: list[dict[str, Any]] = []
         cursor = None
         while True:
             with api.factory() as session:
                 query = ticket_store.QueueQuery(limit=3, cursor=cursor, **filters)
                 fast = json.loads(queue_page_json(session.connection(), query))
-                orm, orm_cursor = ticket_store.list_review_queue(
-                    session, limit=3, cursor=cursor, **filters
-                )
-                expected = QueuePage(
-                    items=[TicketPublic.of(t) for t in orm], next_cursor=orm_cursor
-                ).model_dump_json()
-            # Same document, and datetimes written alike (pydantic's "Z" form).
-            assert fast == json.loads(expected)
+            pages.append(fast)
             cursor = fast["next_cursor"]
             if cursor is None:
                 break
+        for index, page in enumerate(pages):
+            expected = by_sql[3 * index : 3 * index + 3]
+            # Same document (validated and written by the public model, so datetimes
+            # are written alike: pydantic's "Z" form); a cursor exactly when more follow.
+            document = QueuePage.model_validate(
+                {"items": expected, "next_cursor": page["next_cursor"]}
+            )
+            assert page == json.loads(document.model_dump_json())
+            assert (page["next_cursor"] is not None) == (len(by_sql) > 3 * (index + 1))

@@ -15,7 +15,7 @@ from app.cli.serve import register as register_serve
 from app.cli.tokens import register as register_tokens
 from app.services.database import prepare_database
 from app.settings import Settings
-from app.store import tokens
+from app.store import api_tokens
 from tests.api.conftest import MakeApi
 
 
@@ -70,7 +70,7 @@ def test_tokens_create_prints_the_token_once_as_json(
     assert (document["role"], document["name"]) == ("integration", "crm")
     engine, factory = prepare_database(Settings(database_url=url))
     with factory() as session:
-        principal = tokens.authenticate(session, document["token"])
+        principal = api_tokens.authenticate(session, document["token"])
     engine.dispose()
     assert principal is not None
     assert principal.role == "integration"

@@ -153,8 +153,8 @@ def start_app(tmp_path: Path, grid_sample: Path, models_dir: Path) -> Iterator[S
     """Call with Settings overrides; the server stops when the test ends."""
     from app.api import create_app
     from app.knowledge import build_knowledge_base
+    from app.store.api_tokens import create_token
     from app.store.db import create_engine_for, session_factory
-    from app.store.tokens import create_token
 
     stack = ExitStack()
 

@@ -1,19 +1,16 @@
-"""How routes answer: rendering models and stored results, documented problems, length limits."""
+"""How routes answer: JSON responses, documented problems, length limits (a keyed
+request's stored response is app/api/idempotency.py's)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from app.api.problems import PROBLEM_JSON, render_store_error
-from app.services.idempotent import Rendered, RenderError
-from app.store.errors import StoreError
-
-JSON = "application/json"
+from app.api.idempotency import JSON
+from app.api.problems import PROBLEM_JSON
 
 _PROBLEM_DESCRIPTIONS = {
     400: "Malformed request (e.g. a body that is not JSON, an invalid cursor).",
@@ -40,32 +37,9 @@ def problems(*codes: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
-def render(model: BaseModel, status: int = 200) -> Rendered:
-    return Rendered(status, model.model_dump_json().encode(), JSON)
-
-
-def respond(rendered: Rendered, *, replayed: bool = False) -> Response:
-    headers = {"Idempotent-Replayed": "true"} if replayed else None
-    return Response(
-        rendered.body,
-        status_code=rendered.status,
-        media_type=rendered.content_type,
-        headers=headers,
-    )
-
-
 def json_response(model: BaseModel, status: int = 200) -> Response:
     """Serialise once with pydantic-core (FastAPI would validate the model again)."""
     return Response(model.model_dump_json().encode(), status_code=status, media_type=JSON)
-
-
-def error_renderer(request: Request) -> RenderError:
-    path = request.url.path
-
-    def render_error(exc: StoreError) -> Rendered:
-        return render_store_error(exc, path)
-
-    return render_error
 
 
 def check_max_chars(value: str | None, limit: int, loc: tuple[str, ...]) -> None:

@@ -17,15 +17,9 @@ from app.api.deps import (
     ReviewServiceDep,
     SettingsDep,
     TicketServiceDep,
-    idempotency_request,
 )
-from app.api.routes.responses import (
-    check_max_chars,
-    error_renderer,
-    problems,
-    render,
-    respond,
-)
+from app.api.idempotency import Rendered, keyed_call, rendered_json
+from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import (
     ApproveRequest,
     DraftPublic,
@@ -34,7 +28,7 @@ from app.api.schemas import (
 )
 from app.store import tickets as ticket_store
 from app.store.errors import InvalidInputError
-from app.store.models import TicketStatus
+from app.store.models import Draft, TicketStatus
 
 router = APIRouter(tags=["review"])
 
@@ -56,6 +50,10 @@ REJECT_EXAMPLES = {
         "value": {"reason_code": "incomplete", "reason": "Does not mention the sandbox host."},
     },
 }
+
+
+def _draft(draft: Draft) -> Rendered:
+    return rendered_json(DraftPublic.model_validate(draft))
 
 
 @router.get(
@@ -122,16 +120,16 @@ def approve_draft(
     body: Annotated[ApproveRequest, Body(openapi_examples=APPROVE_EXAMPLES)],
 ) -> Response:
     check_max_chars(body.text, settings.max_message_chars, ("body", "text"))
-    rendered, replayed = review.approve(
-        draft_id,
-        reviewer=principal.actor,
-        text=body.text,
-        expected_version=body.expected_version,
-        idem=idempotency_request(request, principal, idempotency_key, raw),
-        render=lambda draft: render(DraftPublic.model_validate(draft)),
-        render_error=error_renderer(request),
+    call = keyed_call(request, principal, idempotency_key, raw, _draft)
+    return call.run(
+        lambda transaction: review.approve(
+            draft_id,
+            reviewer=principal.actor,
+            text=body.text,
+            expected_version=body.expected_version,
+            transaction=transaction,
+        )
     )
-    return respond(rendered, replayed=replayed)
 
 
 @router.post(
@@ -149,13 +147,13 @@ def reject_draft(
     idempotency_key: RequiredKey,
     body: Annotated[RejectRequest, Body(openapi_examples=REJECT_EXAMPLES)],
 ) -> Response:
-    rendered, replayed = review.reject(
-        draft_id,
-        reviewer=principal.actor,
-        reason_code=body.reason_code,
-        reason=body.reason,
-        idem=idempotency_request(request, principal, idempotency_key, raw),
-        render=lambda draft: render(DraftPublic.model_validate(draft)),
-        render_error=error_renderer(request),
+    call = keyed_call(request, principal, idempotency_key, raw, _draft)
+    return call.run(
+        lambda transaction: review.reject(
+            draft_id,
+            reviewer=principal.actor,
+            reason_code=body.reason_code,
+            reason=body.reason,
+            transaction=transaction,
+        )
     )
-    return respond(rendered, replayed=replayed)

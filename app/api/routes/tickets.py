@@ -16,17 +16,10 @@ from app.api.deps import (
     SettingsDep,
     TicketId,
     TicketServiceDep,
-    idempotency_request,
 )
+from app.api.idempotency import Rendered, keyed_call, rendered_json
 from app.api.problems import ProblemError
-from app.api.routes.responses import (
-    check_max_chars,
-    error_renderer,
-    json_response,
-    problems,
-    render,
-    respond,
-)
+from app.api.routes.responses import check_max_chars, json_response, problems
 from app.api.schemas import (
     QUESTION_EXAMPLE,
     AuditEntry,
@@ -37,6 +30,7 @@ from app.api.schemas import (
 )
 from app.services.tickets import NewTicket
 from app.store.errors import NotFoundError
+from app.store.models import Ticket
 
 router = APIRouter(prefix="/v1/tickets", tags=["tickets"])
 
@@ -53,6 +47,14 @@ CREATE_EXAMPLES = {
         },
     },
 }
+
+
+def _created(ticket: Ticket) -> Rendered:
+    return rendered_json(TicketPublic.of(ticket), 201)
+
+
+def _ticket(ticket: Ticket) -> Rendered:
+    return rendered_json(TicketPublic.of(ticket))
 
 
 @router.post(
@@ -96,14 +98,10 @@ async def create_ticket(
         created_by=principal.token_id,
     )
 
-    rendered, replayed = await service.create(
-        new,
-        actor=principal.actor,
-        render=lambda ticket: render(TicketPublic.of(ticket), 201),
-        render_error=error_renderer(request),
-        idem=idempotency_request(request, principal, idempotency_key, raw),
+    call = keyed_call(request, principal, idempotency_key, raw, _created)
+    return await call.run_async(
+        lambda transaction: service.create(new, actor=principal.actor, transaction=transaction)
     )
-    return respond(rendered, replayed=replayed)
 
 
 @router.get(
@@ -158,13 +156,13 @@ def escalate_ticket(
     raw: RawBody,
     idempotency_key: OptionalKey = None,
 ) -> Response:
-    rendered, replayed = review.escalate(
-        ticket_id,
-        reviewer=principal.actor,
-        reason=body.reason,
-        team=body.team,
-        idem=idempotency_request(request, principal, idempotency_key, raw),
-        render=lambda ticket: render(TicketPublic.of(ticket)),
-        render_error=error_renderer(request),
+    call = keyed_call(request, principal, idempotency_key, raw, _ticket)
+    return call.run(
+        lambda transaction: review.escalate(
+            ticket_id,
+            reviewer=principal.actor,
+            reason=body.reason,
+            team=body.team,
+            transaction=transaction,
+        )
     )
-    return respond(rendered, replayed=replayed)

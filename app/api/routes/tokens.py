@@ -8,7 +8,7 @@ from starlette.responses import Response
 from app.api.deps import Admin, ServicesDep, SessionDep, TokenId
 from app.api.routes.responses import json_response, problems
 from app.api.schemas import TokenCreate, TokenCreated, TokenPublic
-from app.store import tokens
+from app.store import api_tokens
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 
@@ -22,7 +22,9 @@ router = APIRouter(prefix="/v1/tokens", tags=["tokens"])
 )
 def create_token(body: TokenCreate, principal: Admin, session: SessionDep) -> Response:
     with session.begin():
-        plaintext, token = tokens.create_token(session, body.role, body.name, actor=principal.actor)
+        plaintext, token = api_tokens.create_token(
+            session, body.role, body.name, actor=principal.actor
+        )
         public = TokenCreated(token=plaintext, **TokenPublic.model_validate(token).model_dump())
     return json_response(public, 201)
 
@@ -34,7 +36,7 @@ def create_token(body: TokenCreate, principal: Admin, session: SessionDep) -> Re
     responses=problems(401, 403),
 )
 def list_tokens(_: Admin, session: SessionDep) -> list[TokenPublic]:
-    return [TokenPublic.model_validate(t) for t in tokens.list_tokens(session)]
+    return [TokenPublic.model_validate(t) for t in api_tokens.list_tokens(session)]
 
 
 @router.delete(
@@ -47,7 +49,7 @@ def revoke_token(
     token_id: TokenId, principal: Admin, session: SessionDep, services: ServicesDep
 ) -> TokenPublic:
     with session.begin():
-        token = tokens.revoke(session, token_id, actor=principal.actor)
+        token = api_tokens.revoke(session, token_id, actor=principal.actor)
         public = TokenPublic.model_validate(token)
     services.auth.forget()
     return public

@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store import audit, outbox, reviews, tickets
 from app.store.errors import ConflictError, InvalidStateError
 from app.store.models import OutboxMessage, ReviewEvent
-
-from .conftest import Seeder
+from tests.app.conftest import Seeder
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
@@ -46,20 +45,20 @@ def _run_together(n: int, work: Callable[[int], str]) -> list[str]:
     return results
 
 
-def _approve_all(factory: sessionmaker[Session], seed: Seeder, n: int) -> list[str]:
+def _approve_all(sessions: sessionmaker[Session], seed: Seeder, n: int) -> list[str]:
     drafts = []
     for _ in range(n):
         seeded = seed.ticket()
         assert seeded.draft_id is not None
         drafts.append(seeded.draft_id)
-    with factory.begin() as s:
+    with sessions.begin() as s:
         for draft_id in drafts:
             reviews.approve(s, draft_id, reviewer="alice", now=T0)
     return drafts
 
 
 def test_fifty_parallel_approvals_of_one_draft_have_one_winner(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     seeded = seed.ticket()
     assert seeded.draft_id is not None
@@ -67,7 +66,7 @@ def test_fifty_parallel_approvals_of_one_draft_have_one_winner(
 
     def approve(i: int) -> str:
         try:
-            with factory.begin() as s:
+            with sessions.begin() as s:
                 reviews.approve(s, draft_id, reviewer=f"agent-{i}", text=f"reply from {i}")
         except ConflictError:
             return "conflict"
@@ -76,7 +75,7 @@ def test_fifty_parallel_approvals_of_one_draft_have_one_winner(
     results = _run_together(50, approve)
 
     assert sorted(results) == ["approved"] + ["conflict"] * 49
-    with factory() as s:
+    with sessions() as s:
         [message] = s.scalars(select(OutboxMessage)).all()
         [event] = s.scalars(select(ReviewEvent)).all()
         ticket = tickets.get_ticket(s, seeded.ticket_id)
@@ -89,15 +88,15 @@ def test_fifty_parallel_approvals_of_one_draft_have_one_winner(
 
 @pytest.mark.postgres
 def test_concurrent_claims_skip_locked_rows_instead_of_sharing_them(
-    pg_factory: sessionmaker[Session], seed_pg: Seeder
+    pg_sessions: sessionmaker[Session], seed_pg: Seeder
 ) -> None:
-    _approve_all(pg_factory, seed_pg, 10)
+    _approve_all(pg_sessions, seed_pg, 10)
     first_claimed = threading.Event()
     release_first = threading.Event()
     claims: dict[str, list[str]] = {}
 
     def slow_worker() -> None:
-        with pg_factory.begin() as s:
+        with pg_sessions.begin() as s:
             claims["slow"] = [m.id for m in outbox.claim_batch(s, "slow", 5, now=T0)]
             first_claimed.set()
             # Hold the row locks (transaction open) while the other worker claims.
@@ -106,7 +105,7 @@ def test_concurrent_claims_skip_locked_rows_instead_of_sharing_them(
     thread = threading.Thread(target=slow_worker)
     thread.start()
     assert first_claimed.wait(timeout=30)
-    with pg_factory.begin() as s:
+    with pg_sessions.begin() as s:
         # Must not block behind the open transaction, and must not see its rows.
         claims["fast"] = [m.id for m in outbox.claim_batch(s, "fast", 10, now=T0)]
     release_first.set()
@@ -118,14 +117,14 @@ def test_concurrent_claims_skip_locked_rows_instead_of_sharing_them(
 
 
 def test_many_workers_claim_every_message_exactly_once(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    drafts = _approve_all(factory, seed, 30)
+    drafts = _approve_all(sessions, seed, 30)
 
     def worker(i: int) -> str:
         mine: list[str] = []
         while True:
-            with factory.begin() as s:
+            with sessions.begin() as s:
                 batch = outbox.claim_batch(s, f"w{i}", 3, now=T0)
             if not batch:
                 return ",".join(mine)
@@ -138,42 +137,42 @@ def test_many_workers_claim_every_message_exactly_once(
 
 
 def test_crash_between_claim_and_send_is_delivered_once_after_the_stale_timeout(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    [draft_id] = _approve_all(factory, seed, 1)
+    [draft_id] = _approve_all(sessions, seed, 1)
     sent: list[str] = []
 
     def sender(message: OutboxMessage) -> None:
         sent.append(message.id)
 
     # Worker 1 claims, then "dies": it never sends nor marks.
-    with factory.begin() as s:
+    with sessions.begin() as s:
         [orphan] = outbox.claim_batch(s, "w1", now=T0)
 
     # Before the claim is stale nobody else may touch it.
     early = outbox.deliver_pending(
-        factory, sender, "w2", stale_after=60, clock=lambda: T0 + timedelta(seconds=59)
+        sessions, sender, "w2", stale_after=60, clock=lambda: T0 + timedelta(seconds=59)
     )
     assert early.claimed == 0
     assert sent == []
 
     later = outbox.deliver_pending(
-        factory, sender, "w2", stale_after=60, clock=lambda: T0 + timedelta(seconds=61)
+        sessions, sender, "w2", stale_after=60, clock=lambda: T0 + timedelta(seconds=61)
     )
     assert (later.claimed, later.sent) == (1, 1)
     assert sent == [orphan.id]
 
     # Worker 1 was only slow after all: it comes back and tries to mark its stale claim.
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert outbox.mark_sent(s, orphan.id, worker_id="w1") is False
     # And a third worker finds nothing left to send.
     again = outbox.deliver_pending(
-        factory, sender, "w3", stale_after=60, clock=lambda: T0 + timedelta(hours=1)
+        sessions, sender, "w3", stale_after=60, clock=lambda: T0 + timedelta(hours=1)
     )
     assert again.claimed == 0
     assert sent == [orphan.id]
 
-    with factory() as s:
+    with sessions() as s:
         message = s.get(OutboxMessage, orphan.id)
         assert message is not None
         assert (message.status, message.claimed_by, message.attempts) == ("sent", "w2", 2)
@@ -185,7 +184,7 @@ def test_crash_between_claim_and_send_is_delivered_once_after_the_stale_timeout(
 
 
 def test_redraft_racing_an_approval_never_deadlocks_or_half_applies(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     for _ in range(5):
         seeded = seed.ticket(draft_text="v1")
@@ -194,7 +193,7 @@ def test_redraft_racing_an_approval_never_deadlocks_or_half_applies(
 
         def act(i: int, ticket_id: str = seeded.ticket_id, draft_id: str = draft_id) -> str:
             try:
-                with factory.begin() as s:
+                with sessions.begin() as s:
                     if i == 0:
                         reviews.approve(s, draft_id, reviewer="alice")
                         return "approved"
@@ -206,7 +205,7 @@ def test_redraft_racing_an_approval_never_deadlocks_or_half_applies(
                 return "approve_lost" if i == 0 else "redraft_lost"
 
         results = sorted(_run_together(2, act))
-        with factory() as s:
+        with sessions() as s:
             ticket = tickets.get_ticket(s, seeded.ticket_id)
             outbox_rows = s.scalar(
                 select(func.count())

@@ -37,8 +37,8 @@ def test_failed_insert_keeps_the_row_out_of_errors_and_logs(
     pg_engine: Engine, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    factory = session_factory(pg_engine)
-    with pytest.raises(DBAPIError) as failure, factory.begin() as session:
+    sessions = session_factory(pg_engine)
+    with pytest.raises(DBAPIError) as failure, sessions.begin() as session:
         tickets.create_ticket(
             session,
             channel="c" * 40,  # longer than the column: PostgreSQL refuses the row

@@ -9,19 +9,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store import audit, outbox, reviews, tickets
 from app.store.errors import NotFoundError
 from app.store.models import OutboxMessage
-
-from .conftest import Seeder
+from tests.app.conftest import Seeder
 
 T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 
 
-def _approved(factory: sessionmaker[Session], seed: Seeder, n: int = 1) -> list[str]:
+def _approved(sessions: sessionmaker[Session], seed: Seeder, n: int = 1) -> list[str]:
     """Approve n fresh drafts at T0; returns their outbox message ids."""
     ids = []
     for _ in range(n):
         seeded = seed.ticket()
         assert seeded.draft_id is not None
-        with factory.begin() as s:
+        with sessions.begin() as s:
             reviews.approve(s, seeded.draft_id, reviewer="alice", now=T0)
             message = s.scalars(
                 select(OutboxMessage).where(OutboxMessage.draft_id == seeded.draft_id)
@@ -34,18 +33,18 @@ def _never(message: OutboxMessage) -> None:
     raise AssertionError(f"nothing should be sent, got {message.id}")
 
 
-def _message(factory: sessionmaker[Session], msg_id: str) -> OutboxMessage:
-    with factory() as s:
+def _message(sessions: sessionmaker[Session], msg_id: str) -> OutboxMessage:
+    with sessions() as s:
         message = s.get(OutboxMessage, msg_id)
         assert message is not None
         return message
 
 
 def test_claim_then_mark_sent_moves_draft_and_ticket_to_sent(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    [msg_id] = _approved(factory, seed)
-    with factory.begin() as s:
+    [msg_id] = _approved(sessions, seed)
+    with sessions.begin() as s:
         [claimed] = outbox.claim_batch(s, "w1", 10, now=T0)
         assert (claimed.id, claimed.status, claimed.claimed_by, claimed.attempts) == (
             msg_id,
@@ -54,14 +53,14 @@ def test_claim_then_mark_sent_moves_draft_and_ticket_to_sent(
             1,
         )
         assert outbox.claim_batch(s, "w2", 10, now=T0) == []
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert outbox.mark_sent(s, msg_id, worker_id="w1", now=T0) is True
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert outbox.mark_sent(s, msg_id, worker_id="w1", now=T0) is False
 
-    message = _message(factory, msg_id)
+    message = _message(sessions, msg_id)
     assert (message.status, message.sent_at) == ("sent", T0)
-    with factory() as s:
+    with sessions() as s:
         ticket = tickets.get_ticket(s, message.ticket_id)
         assert ticket.status == "sent"
         assert ticket.drafts[0].status == "sent"
@@ -72,43 +71,43 @@ def test_claim_then_mark_sent_moves_draft_and_ticket_to_sent(
 
 
 def test_claim_respects_the_limit_and_oldest_first(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    ids = _approved(factory, seed, 5)
-    with factory.begin() as s:
+    ids = _approved(sessions, seed, 5)
+    with sessions.begin() as s:
         first = [m.id for m in outbox.claim_batch(s, "w", 2, now=T0)]
-    with factory.begin() as s:
+    with sessions.begin() as s:
         rest = [m.id for m in outbox.claim_batch(s, "w", 10, now=T0)]
     assert first == ids[:2]
     assert rest == ids[2:]
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert outbox.claim_batch(s, "w", 10, now=T0) == []
 
 
-def test_failures_back_off_then_give_up(factory: sessionmaker[Session], seed: Seeder) -> None:
-    [msg_id] = _approved(factory, seed)
+def test_failures_back_off_then_give_up(sessions: sessionmaker[Session], seed: Seeder) -> None:
+    [msg_id] = _approved(sessions, seed)
     now = T0
     for attempt in (1, 2):
-        with factory.begin() as s:
+        with sessions.begin() as s:
             assert [m.id for m in outbox.claim_batch(s, "w", now=now, max_attempts=3)] == [msg_id]
-        with factory.begin() as s:
+        with sessions.begin() as s:
             status = outbox.mark_failed(
                 s, msg_id, error="HTTP 503", worker_id="w", max_attempts=3, now=now
             )
         assert status == "pending"
-        retry_at = _message(factory, msg_id).next_attempt_at
+        retry_at = _message(sessions, msg_id).next_attempt_at
         assert retry_at == now + timedelta(seconds=outbox.backoff_seconds(attempt))
-        with factory.begin() as s:
+        with sessions.begin() as s:
             assert outbox.claim_batch(s, "w", now=retry_at - timedelta(seconds=1)) == []
         now = retry_at
 
-    with factory.begin() as s:
+    with sessions.begin() as s:
         outbox.claim_batch(s, "w", now=now, max_attempts=3)
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert outbox.mark_failed(s, msg_id, error="HTTP 503", max_attempts=3, now=now) == "failed"
-    message = _message(factory, msg_id)
+    message = _message(sessions, msg_id)
     assert (message.status, message.attempts, message.last_error) == ("failed", 3, "HTTP 503")
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert outbox.claim_batch(s, "w", now=now + timedelta(days=1)) == []
 
 
@@ -118,31 +117,31 @@ def test_backoff_grows_and_is_capped() -> None:
 
 
 def test_mark_by_a_worker_that_lost_its_claim_changes_nothing(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    [msg_id] = _approved(factory, seed)
-    with factory.begin() as s:
+    [msg_id] = _approved(sessions, seed)
+    with sessions.begin() as s:
         outbox.claim_batch(s, "w1", now=T0)
-    with factory.begin() as s:
+    with sessions.begin() as s:
         assert outbox.mark_failed(s, msg_id, error="x", worker_id="w2", now=T0) is None
         assert outbox.mark_sent(s, msg_id, worker_id="w2", now=T0) is False
-    assert _message(factory, msg_id).status == "sending"
-    with factory.begin() as s, pytest.raises(NotFoundError):
+    assert _message(sessions, msg_id).status == "sending"
+    with sessions.begin() as s, pytest.raises(NotFoundError):
         outbox.mark_sent(s, "obx_missing")
 
 
 def test_stale_claims_that_used_every_attempt_are_failed(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    [msg_id] = _approved(factory, seed)
-    with factory.begin() as s:
+    [msg_id] = _approved(sessions, seed)
+    with sessions.begin() as s:
         outbox.claim_batch(s, "crashy", now=T0, max_attempts=1)
     later = T0 + timedelta(seconds=301)
-    report = outbox.deliver_pending(factory, _never, "w2", max_attempts=1, clock=lambda: later)
+    report = outbox.deliver_pending(sessions, _never, "w2", max_attempts=1, clock=lambda: later)
     assert report.claimed == 0
-    message = _message(factory, msg_id)
+    message = _message(sessions, msg_id)
     assert message.status == "failed"
-    with factory() as s:
+    with sessions() as s:
         trail = audit.list_for_ticket(s, message.ticket_id)
         assert [a.actor for a in trail if a.action == "reply_failed"] == ["outbox:w2"]
     assert message.last_error is not None
@@ -150,9 +149,9 @@ def test_stale_claims_that_used_every_attempt_are_failed(
 
 
 def test_deliver_pending_sends_each_message_with_its_id(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    ids = _approved(factory, seed, 3)
+    ids = _approved(sessions, seed, 3)
     delivered: list[tuple[str, str]] = []
 
     def sender(message: OutboxMessage) -> None:
@@ -160,29 +159,29 @@ def test_deliver_pending_sends_each_message_with_its_id(
             raise ConnectionError("slack is down")
         delivered.append((message.id, message.payload["text"]))
 
-    report = outbox.deliver_pending(factory, sender, "w1", clock=lambda: T0)
+    report = outbox.deliver_pending(sessions, sender, "w1", clock=lambda: T0)
 
     assert report == outbox.DeliveryReport(claimed=3, sent=2, retrying=1, failed=0, lost=0)
     assert sorted(delivered) == sorted(
         (i, "Rotate the key under Settings > API keys.") for i in (ids[0], ids[2])
     )
-    failed = _message(factory, ids[1])
+    failed = _message(sessions, ids[1])
     assert failed.status == "pending"
     assert failed.last_error == "ConnectionError: slack is down"
 
 
 def test_a_dead_workers_claim_is_taken_over_after_the_lease_not_five_minutes(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    [msg_id] = _approved(factory, seed)
-    with factory.begin() as s:
+    [msg_id] = _approved(sessions, seed)
+    with sessions.begin() as s:
         outbox.claim_batch(s, "dead", now=T0)
     sent: list[str] = []
 
     def at(seconds: float) -> outbox.DeliveryReport:
         when = T0 + timedelta(seconds=seconds)
         return outbox.deliver_pending(
-            factory, lambda m: sent.append(m.id), "w2", stale_after=30, clock=lambda: when
+            sessions, lambda m: sent.append(m.id), "w2", stale_after=30, clock=lambda: when
         )
 
     assert at(29).claimed == 0
@@ -192,9 +191,9 @@ def test_a_dead_workers_claim_is_taken_over_after_the_lease_not_five_minutes(
 
 
 def test_a_long_batch_renews_each_lease_before_sending(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    ids = _approved(factory, seed, 3)
+    ids = _approved(sessions, seed, 3)
     clock = [T0]
     taken_over: list[list[str]] = []
 
@@ -202,24 +201,24 @@ def test_a_long_batch_renews_each_lease_before_sending(
         # Each send takes 20 s of a 30 s lease; meanwhile another worker looks for
         # stale claims and must find none.
         clock[0] += timedelta(seconds=20)
-        with factory.begin() as s:
+        with sessions.begin() as s:
             taken_over.append(
                 [m.id for m in outbox.claim_batch(s, "w2", stale_after=30, now=clock[0])]
             )
 
     report = outbox.deliver_pending(
-        factory, slow_sender, "w1", stale_after=30, clock=lambda: clock[0]
+        sessions, slow_sender, "w1", stale_after=30, clock=lambda: clock[0]
     )
 
     assert report == outbox.DeliveryReport(claimed=3, sent=3, retrying=0, failed=0, lost=0)
     assert taken_over == [[], [], []]
-    assert {_message(factory, i).attempts for i in ids} == {1}
+    assert {_message(sessions, i).attempts for i in ids} == {1}
 
 
 def test_a_permanent_send_error_fails_the_message_at_once(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
-    [msg_id] = _approved(factory, seed)
+    [msg_id] = _approved(sessions, seed)
 
     class Refused(RuntimeError):
         permanent = True
@@ -227,8 +226,8 @@ def test_a_permanent_send_error_fails_the_message_at_once(
     def refuse(message: OutboxMessage) -> None:
         raise Refused("not a support channel")
 
-    report = outbox.deliver_pending(factory, refuse, "w1", clock=lambda: T0)
+    report = outbox.deliver_pending(sessions, refuse, "w1", clock=lambda: T0)
 
     assert (report.failed, report.retrying) == (1, 0)
-    message = _message(factory, msg_id)
+    message = _message(sessions, msg_id)
     assert (message.status, message.attempts) == ("failed", 1)

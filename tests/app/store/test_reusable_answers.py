@@ -47,7 +47,7 @@ class Docs:
 
 @pytest.fixture
 def parts(
-    tmp_path: Path, minilm: Any, factory: sessionmaker[Session]
+    tmp_path: Path, minilm: Any, sessions: sessionmaker[Session]
 ) -> tuple[ReusableAnswers, Docs]:
     client = make_chroma_client(chroma_url=None, persist_path=str(tmp_path / "chroma"))
     store = KnowledgeBaseStore(client, "docs", model_name="all-MiniLM-L6-v2", dimension=384)
@@ -59,7 +59,7 @@ def parts(
         dimension=384,
         min_similarity=0.78,
     )
-    return ReusableAnswers(index, store, factory), Docs(store, minilm)
+    return ReusableAnswers(index, store, sessions), Docs(store, minilm)
 
 
 def _add(answers: ReusableAnswers, chunk_id: str, quote: str = QUOTE) -> str | None:
@@ -73,13 +73,13 @@ def _add(answers: ReusableAnswers, chunk_id: str, quote: str = QUOTE) -> str | N
 
 
 def test_added_answer_pins_its_doc_revision_and_matches_paraphrases_only(
-    parts: tuple[ReusableAnswers, Docs], factory: sessionmaker[Session]
+    parts: tuple[ReusableAnswers, Docs], sessions: sessionmaker[Session]
 ) -> None:
     answers, docs = parts
     chunk_id = docs.write(PAGE, "rev1")
     answer_id = _add(answers, chunk_id)
     assert answer_id is not None
-    with factory() as session:
+    with sessions() as session:
         row = rows.get(session, answer_id)
         assert row is not None
         assert row.status == "active"

@@ -1,20 +1,19 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.store import audit, tickets
 from app.store.errors import InvalidInputError, InvalidStateError, NotFoundError
-
-from .conftest import Seeder
+from tests.app.conftest import Seeder
 
 T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
 
 
-def test_create_ticket_stores_triage_and_routing_columns(factory: sessionmaker[Session]) -> None:
-    with factory.begin() as s:
+def test_create_ticket_stores_triage_and_routing_columns(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
         ticket = tickets.create_ticket(
             s,
             channel="slack",
@@ -28,7 +27,7 @@ def test_create_ticket_stores_triage_and_routing_columns(factory: sessionmaker[S
         )
         ticket_id = ticket.id
 
-    with factory() as s:
+    with sessions() as s:
         stored = tickets.get_ticket(s, ticket_id)
         assert stored.id.startswith("tkt_")
         assert stored.status == "drafting"
@@ -46,8 +45,8 @@ def test_create_ticket_stores_triage_and_routing_columns(factory: sessionmaker[S
         )
 
 
-def test_missing_priority_falls_back_to_the_default(factory: sessionmaker[Session]) -> None:
-    with factory.begin() as s:
+def test_missing_priority_falls_back_to_the_default(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as s:
         ticket = tickets.create_ticket(s, channel="api", reporter=None, message="hi", triage={})
         assert ticket.priority == "P3"
         assert ticket.category is None
@@ -59,16 +58,16 @@ def test_ticket_cannot_be_created_already_decided(session: Session) -> None:
 
 
 def test_new_draft_supersedes_the_pending_one_and_bumps_the_version(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     seeded = seed.ticket(draft_text="first")
-    with factory.begin() as s:
+    with sessions.begin() as s:
         second = tickets.add_draft(
             s, seeded.ticket_id, text="second", confidence=0.9, needs_human=True, reason="unsure"
         )
         assert second.id.startswith("drf_")
 
-    with factory() as s:
+    with sessions() as s:
         ticket = tickets.get_ticket(s, seeded.ticket_id)
         assert ticket.status == "pending_review"
         assert [(d.version, d.text, d.status) for d in ticket.drafts] == [
@@ -94,18 +93,18 @@ def test_new_draft_supersedes_the_pending_one_and_bumps_the_version(
 
 
 def test_add_draft_to_unknown_or_approved_ticket_fails(
-    factory: sessionmaker[Session], seed: Seeder
+    sessions: sessionmaker[Session], seed: Seeder
 ) -> None:
     from app.store import reviews
 
-    with factory() as s, pytest.raises(NotFoundError, match="ticket tkt_nope not found"):
+    with sessions() as s, pytest.raises(NotFoundError, match="ticket tkt_nope not found"):
         tickets.add_draft(s, "tkt_nope", text="x", confidence=1.0, needs_human=False)
 
     seeded = seed.ticket()
     assert seeded.draft_id is not None
-    with factory.begin() as s:
+    with sessions.begin() as s:
         reviews.approve(s, seeded.draft_id, reviewer="alice")
-    with factory() as s, pytest.raises(InvalidStateError, match="already approved"):
+    with sessions() as s, pytest.raises(InvalidStateError, match="already approved"):
         tickets.add_draft(s, seeded.ticket_id, text="late", confidence=1.0, needs_human=False)
 
 
@@ -114,93 +113,3 @@ def test_get_unknown_ticket_and_draft_raise_not_found(session: Session) -> None:
         tickets.get_ticket(session, "tkt_x")
     with pytest.raises(NotFoundError, match="draft drf_x not found"):
         tickets.get_draft(session, "drf_x")
-
-
-def _seed_queue(seed: Seeder) -> dict[str, str]:
-    """Six pending tickets plus one still drafting; returns label -> ticket id."""
-    spec = {
-        "p2_old": ("P2", 0, "billing"),
-        "p1_new": ("P1", 50, "authentication"),
-        "p3_old": ("P3", 1, "authentication"),
-        "p1_old": ("P1", 10, "billing"),
-        "p2_new": ("P2", 40, "authentication"),
-        "p2_mid": ("P2", 20, "billing"),
-    }
-    ids = {
-        label: seed.ticket(
-            priority=prio, category=cat, created_at=T0 + timedelta(minutes=minutes)
-        ).ticket_id
-        for label, (prio, minutes, cat) in spec.items()
-    }
-    ids["drafting"] = seed.ticket(priority="P1", draft_text=None, created_at=T0).ticket_id
-    return ids
-
-
-def test_queue_orders_by_priority_then_age(factory: sessionmaker[Session], seed: Seeder) -> None:
-    ids = _seed_queue(seed)
-    with factory() as s:
-        items, cursor = tickets.list_review_queue(s)
-    order = ["p1_old", "p1_new", "p2_old", "p2_mid", "p2_new", "p3_old"]
-    assert [t.id for t in items] == [ids[label] for label in order]
-    assert cursor is None
-    assert all(t.pending_draft is not None for t in items)
-
-
-def test_queue_filters(factory: sessionmaker[Session], seed: Seeder) -> None:
-    ids = _seed_queue(seed)
-    with factory() as s:
-        billing, _ = tickets.list_review_queue(s, category="billing")
-        p2, _ = tickets.list_review_queue(s, priority="P2", category="authentication")
-        drafting, _ = tickets.list_review_queue(s, status="drafting")
-        other_team, _ = tickets.list_review_queue(s, team="nobody")
-    assert [t.id for t in billing] == [ids["p1_old"], ids["p2_old"], ids["p2_mid"]]
-    assert [t.id for t in p2] == [ids["p2_new"]]
-    assert [t.id for t in drafting] == [ids["drafting"]]
-    assert other_team == []
-
-
-def test_queue_cursor_pages_are_stable_under_concurrent_inserts(
-    factory: sessionmaker[Session], seed: Seeder
-) -> None:
-    ids = _seed_queue(seed)
-    seen: list[str] = []
-    with factory() as s:
-        page, cursor = tickets.list_review_queue(s, limit=2)
-    seen += [t.id for t in page]
-    assert cursor is not None
-
-    # Arrivals between pages: one sorts before the cursor (must not reappear or shift
-    # the next page), one after it (must show up later, exactly once).
-    urgent = seed.ticket(priority="P1", created_at=T0 - timedelta(days=1)).ticket_id
-    late = seed.ticket(priority="P2", created_at=T0 + timedelta(hours=5)).ticket_id
-
-    while cursor is not None:
-        with factory() as s:
-            page, cursor = tickets.list_review_queue(s, limit=2, cursor=cursor)
-        seen += [t.id for t in page]
-
-    order = ["p1_old", "p1_new", "p2_old", "p2_mid", "p2_new"]
-    assert seen == [ids[label] for label in order] + [late, ids["p3_old"]]
-    assert urgent not in seen
-    assert len(set(seen)) == len(seen)
-
-
-def test_queue_cursor_breaks_ties_on_identical_timestamps(
-    factory: sessionmaker[Session], seed: Seeder
-) -> None:
-    same = [seed.ticket(priority="P2", created_at=T0).ticket_id for _ in range(5)]
-    seen: list[str] = []
-    cursor = None
-    while True:
-        with factory() as s:
-            page, cursor = tickets.list_review_queue(s, limit=2, cursor=cursor)
-        seen += [t.id for t in page]
-        if cursor is None:
-            break
-    assert seen == sorted(same)
-
-
-@pytest.mark.parametrize("cursor", ["not-base64!!", "bm9wZQ", "WzEsMiwzXQ"])
-def test_bad_cursor_is_rejected(session: Session, cursor: str) -> None:
-    with pytest.raises(InvalidInputError, match="invalid queue cursor"):
-        tickets.list_review_queue(session, cursor=cursor)

@@ -1,4 +1,4 @@
-"""Database fixtures: every store test runs against SQLite and PostgreSQL.
+"""Database fixtures: every store (and service) test runs against SQLite and PostgreSQL.
 
 Each pytest run creates its own PostgreSQL database (``triage_test_<random>``) on the
 local server and drops it at the end; the schema comes from the migrations, as in
@@ -25,15 +25,6 @@ BACKENDS = [
     pytest.param("sqlite", id="sqlite"),
     pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
 ]
-
-
-@pytest.fixture(scope="session")
-def pg_databases() -> Iterator[PostgresDatabases]:
-    databases = PostgresDatabases()
-    try:
-        yield databases
-    finally:
-        databases.drop_all()
 
 
 NewUrl = Callable[[], str]
@@ -90,18 +81,18 @@ def engine(backend: str, request: pytest.FixtureRequest) -> Engine:
 
 
 @pytest.fixture
-def factory(engine: Engine) -> sessionmaker[Session]:
+def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
 @pytest.fixture
-def session(factory: sessionmaker[Session]) -> Iterator[Session]:
-    with factory() as s:
+def session(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    with sessions() as s:
         yield s
 
 
 @pytest.fixture
-def pg_factory(request: pytest.FixtureRequest) -> sessionmaker[Session]:
+def pg_sessions(request: pytest.FixtureRequest) -> sessionmaker[Session]:
     """PostgreSQL only: for tests about row locks that SQLite does not have."""
     engine = _engine_for("postgresql", request)
     _empty(engine)
@@ -126,8 +117,8 @@ class Seeded:
 class Seeder:
     """Committed tickets (optionally with a pending draft) for tests to act on."""
 
-    def __init__(self, factory: sessionmaker[Session]) -> None:
-        self.factory = factory
+    def __init__(self, sessions: sessionmaker[Session]) -> None:
+        self.sessions = sessions
 
     def ticket(
         self,
@@ -139,7 +130,7 @@ class Seeder:
         draft_text: str | None = "Rotate the key under Settings > API keys.",
         message: str = "My API key stopped working",
     ) -> Seeded:
-        with self.factory.begin() as s:
+        with self.sessions.begin() as s:
             ticket = tickets.create_ticket(
                 s,
                 channel="api",
@@ -176,10 +167,10 @@ class Seeder:
 
 
 @pytest.fixture
-def seed(factory: sessionmaker[Session]) -> Seeder:
-    return Seeder(factory)
+def seed(sessions: sessionmaker[Session]) -> Seeder:
+    return Seeder(sessions)
 
 
 @pytest.fixture
-def seed_pg(pg_factory: sessionmaker[Session]) -> Seeder:
-    return Seeder(pg_factory)
+def seed_pg(pg_sessions: sessionmaker[Session]) -> Seeder:
+    return Seeder(pg_sessions)

@@ -1,15 +1,14 @@
 """The review queue's read path, the API's hottest route, without ORM objects.
 
-``app.store.tickets.list_review_queue`` loads full ORM tickets and drafts; for a page
-that is only serialised, hydrating identity-mapped objects costs more than the queries.
-One statement (the page of tickets, left-joined to their drafts) runs as a Core select
-on the given connection, so the page is one consistent snapshot even without a
-transaction; the JSON body is written in the public shape (``QueuePage``) directly:
-JSON columns are read as text and embedded as they are, never parsed and re-encoded
-(redactions excepted: only their kind and placeholder are public).  Order, filters,
-page size and the keyset cursor are the store's (``queue_params``, ``page_statement``,
-``encode_cursor``),
-so clients can mix cursors from either path; tests/api compares both page by page.
+For a page that is only serialised, hydrating identity-mapped ORM tickets and drafts
+costs more than the queries.  One statement (the page of tickets, left-joined to their
+drafts) runs as a Core select on the given connection, so the page is one consistent
+snapshot even without a transaction; the JSON body is written in the public shape
+(``QueuePage``) directly: JSON columns are read as text and embedded as they are, never
+parsed and re-encoded (redactions excepted: only their kind and placeholder are public).
+Order, filters, page size and the keyset cursor are the store's (``queue_params``,
+``page_statement``, ``encode_cursor``); tests/api/test_tickets.py compares whole pages
+with SQL written in the test.
 """
 
 from __future__ import annotations
@@ -66,8 +65,8 @@ _DRAFT_FIELDS = (
 )
 # Labelled: tickets and drafts share column names in the joined row.
 _DRAFT = tuple(column.label(f"draft_{name}") for name, column in _DRAFT_FIELDS)
-# Both in the field order of TicketPublic / DraftPublic, so the bodies of both read
-# paths list keys alike.
+# Both in the field order of TicketPublic / DraftPublic, so the body lists keys as the
+# other routes' bodies do.
 _TICKET_KEYS = tuple(column.key for column in _TICKET)
 _DRAFT_KEYS = tuple(name for name, _ in _DRAFT_FIELDS)
 _RAW_TICKET_KEYS = ("metadata", "triage", "signals")

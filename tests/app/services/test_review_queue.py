@@ -1,0 +1,120 @@
+"""The review queue's read path (services/review_queue.py): order, filters, keyset pages.
+
+The page's whole document is compared with SQL written in the test in
+tests/api/test_tickets.py; these check the queue's behaviour on both backends.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import orjson
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.services.review_queue import queue_page_json
+from app.store.errors import InvalidInputError
+from app.store.tickets import QueueQuery
+from tests.app.conftest import Seeder
+
+T0 = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)
+
+
+def _page(session: Session, **query: Any) -> tuple[list[dict[str, Any]], str | None]:
+    document = orjson.loads(queue_page_json(session.connection(), QueueQuery(**query)))
+    return document["items"], document["next_cursor"]
+
+
+def _ids(items: list[dict[str, Any]]) -> list[str]:
+    return [item["id"] for item in items]
+
+
+def _seed_queue(seed: Seeder) -> dict[str, str]:
+    """Six pending tickets plus one still drafting; returns label -> ticket id."""
+    spec = {
+        "p2_old": ("P2", 0, "billing"),
+        "p1_new": ("P1", 50, "authentication"),
+        "p3_old": ("P3", 1, "authentication"),
+        "p1_old": ("P1", 10, "billing"),
+        "p2_new": ("P2", 40, "authentication"),
+        "p2_mid": ("P2", 20, "billing"),
+    }
+    ids = {
+        label: seed.ticket(
+            priority=prio, category=cat, created_at=T0 + timedelta(minutes=minutes)
+        ).ticket_id
+        for label, (prio, minutes, cat) in spec.items()
+    }
+    ids["drafting"] = seed.ticket(priority="P1", draft_text=None, created_at=T0).ticket_id
+    return ids
+
+
+def test_queue_orders_by_priority_then_age(sessions: sessionmaker[Session], seed: Seeder) -> None:
+    ids = _seed_queue(seed)
+    with sessions() as s:
+        items, cursor = _page(s)
+    order = ["p1_old", "p1_new", "p2_old", "p2_mid", "p2_new", "p3_old"]
+    assert [t["id"] for t in items] == [ids[label] for label in order]
+    assert cursor is None
+    assert all(t["draft"]["status"] == "pending" for t in items)
+
+
+def test_queue_filters(sessions: sessionmaker[Session], seed: Seeder) -> None:
+    ids = _seed_queue(seed)
+    with sessions() as s:
+        billing, _ = _page(s, category="billing")
+        p2, _ = _page(s, priority="P2", category="authentication")
+        drafting, _ = _page(s, status="drafting")
+        other_team, _ = _page(s, team="nobody")
+    assert _ids(billing) == [ids["p1_old"], ids["p2_old"], ids["p2_mid"]]
+    assert _ids(p2) == [ids["p2_new"]]
+    assert _ids(drafting) == [ids["drafting"]]
+    assert other_team == []
+
+
+def test_queue_cursor_pages_are_stable_under_concurrent_inserts(
+    sessions: sessionmaker[Session], seed: Seeder
+) -> None:
+    ids = _seed_queue(seed)
+    seen: list[str] = []
+    with sessions() as s:
+        page, cursor = _page(s, limit=2)
+    seen += _ids(page)
+    assert cursor is not None
+
+    # Arrivals between pages: one sorts before the cursor (must not reappear or shift
+    # the next page), one after it (must show up later, exactly once).
+    urgent = seed.ticket(priority="P1", created_at=T0 - timedelta(days=1)).ticket_id
+    late = seed.ticket(priority="P2", created_at=T0 + timedelta(hours=5)).ticket_id
+
+    while cursor is not None:
+        with sessions() as s:
+            page, cursor = _page(s, limit=2, cursor=cursor)
+        seen += _ids(page)
+
+    order = ["p1_old", "p1_new", "p2_old", "p2_mid", "p2_new"]
+    assert seen == [ids[label] for label in order] + [late, ids["p3_old"]]
+    assert urgent not in seen
+    assert len(set(seen)) == len(seen)
+
+
+def test_queue_cursor_breaks_ties_on_identical_timestamps(
+    sessions: sessionmaker[Session], seed: Seeder
+) -> None:
+    same = [seed.ticket(priority="P2", created_at=T0).ticket_id for _ in range(5)]
+    seen: list[str] = []
+    cursor = None
+    while True:
+        with sessions() as s:
+            page, cursor = _page(s, limit=2, cursor=cursor)
+        seen += _ids(page)
+        if cursor is None:
+            break
+    assert seen == sorted(same)
+
+
+@pytest.mark.parametrize("cursor", ["not-base64!!", "bm9wZQ", "WzEsMiwzXQ"])
+def test_bad_cursor_is_rejected(session: Session, cursor: str) -> None:
+    with pytest.raises(InvalidInputError, match="invalid queue cursor"):
+        _page(session, cursor=cursor)
