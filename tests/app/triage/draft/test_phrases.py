@@ -20,9 +20,7 @@ def test_the_policy_reasons_are_found() -> None:
 
 @pytest.mark.parametrize("reason", _REASONS)
 @pytest.mark.parametrize("language", ["es", "pt"])
-def test_every_reason_has_a_holding_line_in_the_askers_language(
-    reason: str, language: str
-) -> None:
+def test_every_reason_has_a_holding_line_in_the_askers_language(reason: str, language: str) -> None:
     assert holding_reply(reason, language)
     assert holding_reply(reason, language) != holding_reply(reason, "en")
 
