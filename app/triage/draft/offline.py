@@ -333,14 +333,13 @@ class OfflineDrafter:
             return Chosen(cand, rows=rows[:_SMALL_TABLE_ROWS]) if rows else None
         if is_field_list(block):
             # A schema dump helps only where it names a field the developer asked about,
-            # and then only that field's own line; a line cut before its list of values
-            # ("Allowed values:") would read as a fragment.
+            # and then only that field's own line (a line ending "Allowed values:" brings
+            # the block that lists them) and not a sibling variant's.
             others = other_variant_spans(block.text, question.identifiers)
             named = [
                 text
                 for name, text in schema_fields(block)
                 if (name in question.identifiers or identifier_hits(question.identifiers, text))
-                and not text.rstrip().endswith(":")
                 and not _within(block.text, text, others)
             ]
             return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
