@@ -30,8 +30,10 @@ class Inbox:
 
 
 @contextmanager
-def local_smtp() -> Iterator[Inbox]:
-    box = Inbox("127.0.0.1", free_port())
+def local_smtp(handler: Inbox | None = None) -> Iterator[Inbox]:
+    """Serve ``handler`` (an Inbox by default) on a free loopback port."""
+    box = handler or Inbox("127.0.0.1", 0)
+    box.port = free_port()
     controller = Controller(box, hostname=box.host, port=box.port)
     controller.start()
     try:
