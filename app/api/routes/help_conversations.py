@@ -1,6 +1,6 @@
 """The developer's conversation behind their /help link: public, the token in the path
-is the only credential (unknown tokens are 404, like missing tickets), and the writes
-share /v1/ask's per-address rate limit."""
+is the only credential (unknown tokens are 404, like missing tickets), and a follow-up
+(which runs the pipeline) shares /v1/ask's per-address rate limit."""
 
 from __future__ import annotations
 
@@ -56,12 +56,10 @@ def read(token: Token, services: ServicesDep) -> PublicConversation:
     "/{token}/contact",
     response_model=PublicConversation,
     summary="Leave or change the email the replies are sent to",
-    responses=problems(404, 422, 429),
+    responses=problems(404, 422),
 )
-def set_contact(
-    token: Token, body: ContactIn, request: Request, services: ServicesDep
-) -> PublicConversation:
-    limit_public(request, services)
+def set_contact(token: Token, body: ContactIn, services: ServicesDep) -> PublicConversation:
+    # Not rate-limited with the questions: cheap, and asked for right after a question.
     help_desk = HelpConversations(services.conversations)
     return _public(help_desk.set_contact(token, Contact(body.email, body.name)))
 
