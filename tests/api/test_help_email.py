@@ -144,12 +144,14 @@ def test_a_handed_off_question_is_answered_by_email_once_and_on_the_conversation
         "Yes, within the day."
     )
 
-    # The address reached the SMTP server only: no record of the service's logs carries
-    # it (the test's own SMTP server logs it, of course).
+    # The address reached the SMTP server only, and the link's token (a credential)
+    # nowhere: no record of the service's logs carries either (the test's own SMTP
+    # server and HTTP client log them, of course).
     ours = [r for r in caplog.records if r.name.split(".")[0] in ("app", "triage", "uvicorn")]
     assert ours
     for record in ours:
         assert EMAIL not in repr(record.__dict__), record.getMessage()
+        assert token not in repr(record.__dict__), record.getMessage()
 
 
 def test_without_smtp_the_reply_is_recorded_as_not_emailed_and_shown_on_the_page(
