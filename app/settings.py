@@ -242,6 +242,19 @@ class Settings(BaseSettings):
             return [part.strip() for part in value.split(",") if part.strip()]
         return value
 
+    # --- email: replies to a developer who left an address on /help ----------
+    # Unset host: an emailed reply is recorded as not configured (the developer still
+    # reads it on their conversation page).
+    smtp_host: str | None = Field(default=None, description="SMTP server for emailed replies.")
+    smtp_port: int = Field(default=587, ge=1, le=65535)
+    smtp_from: str = Field(default="support@localhost", description="The replies' From address.")
+    smtp_tls: Literal["starttls", "ssl", "none"] = Field(
+        default="starttls", description="starttls (port 587), ssl (implicit TLS, 465) or none."
+    )
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+
     # --- derived -------------------------------------------------------------
     @property
     def llm_enabled(self) -> bool:

@@ -32,6 +32,7 @@ from app.conversations.build import build_conversations
 from app.knowledge import KnowledgeBase
 from app.observability import Metrics, configure_logging
 from app.services.delivery import build_sender
+from app.services.mailer import build_email_sender
 from app.services.review import ReviewService
 from app.services.runtime import Pipeline, build_runtime
 from app.services.tickets import TicketService
@@ -107,7 +108,9 @@ def _lifespan(
         workers: BackgroundWorkers | None = None
         try:
             if settings.run_workers:
-                sender = build_sender(build_slack_sender(settings))
+                sender = build_sender(
+                    build_slack_sender(settings), build_email_sender(settings, runtime.sessions)
+                )
                 workers = BackgroundWorkers(runtime, metrics, sender)
             tickets = TicketService(
                 runtime,
@@ -164,6 +167,7 @@ def create_app(
     from app.api.routes import (
         ask,
         conversations,
+        help_conversations,
         knowledge,
         review,
         slack,
@@ -190,7 +194,8 @@ def create_app(
     # Added last = outermost: the request id and access log cover the 413 too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    for module in (tickets, conversations, review, knowledge, ask, tokens, system, slack, web):
+    routers = (tickets, conversations, review, knowledge, ask, help_conversations)
+    for module in (*routers, tokens, system, slack, web):
         app.include_router(module.router)
     app.openapi = partial(_openapi, app, settings)  # type: ignore[method-assign]
     return app

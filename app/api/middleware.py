@@ -90,7 +90,9 @@ class RequestContextMiddleware:
                 extra={
                     "method": method,
                     "route": route,
-                    "path": scope.get("path", ""),
+                    # A /help conversation link's token is its only credential: such
+                    # paths are logged as their template, never with the token.
+                    "path": route if "{token}" in route else scope.get("path", ""),
                     "status": status,
                     "duration_ms": round(elapsed * 1000, 2),
                 },

@@ -22,6 +22,7 @@ from pydantic import (
 )
 
 from app.api.conversation_schemas import LinkPublic, MessagePublic, SlaPublic
+from app.api.help_schemas import ContactIn
 from app.store.api_tokens import MAX_NAME_CHARS, TokenNameError, check_name
 from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
 
@@ -361,6 +362,11 @@ class AskRequest(BaseModel):
     )
 
     question: Text = Field(min_length=1)
+    contact: ContactIn | None = Field(
+        default=None,
+        description="How to reach the asker if the question is handed off (e.g. the "
+        "identity the embedding site passes to the widget).",
+    )
 
     @field_validator("question")
     @classmethod
@@ -376,6 +382,11 @@ class AskResponse(BaseModel):
     confidence: float
     handed_off: bool = Field(description="True: a person will answer; see ticket_id.")
     ticket_id: str | None = None
+    conversation_url: str | None = Field(
+        default=None,
+        description="A handed-off question's conversation link (unguessable; shown once): "
+        "the replies, and where to follow up.",
+    )
 
 
 # -- tokens and system ----------------------------------------------------------------

@@ -97,6 +97,7 @@ def worker() -> None:
     """Run only the drafting and outbox workers (no HTTP), until SIGINT/SIGTERM."""
     from app.observability import Metrics, configure_logging
     from app.services.delivery import build_sender
+    from app.services.mailer import build_email_sender
     from app.services.runtime import build_runtime
     from app.services.workers import BackgroundWorkers
     from app.slack.sender import build_slack_sender
@@ -110,7 +111,10 @@ def worker() -> None:
     done = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: done.set())
-    workers = BackgroundWorkers(runtime, Metrics(), build_sender(build_slack_sender(settings)))
+    sender = build_sender(
+        build_slack_sender(settings), build_email_sender(settings, runtime.sessions)
+    )
+    workers = BackgroundWorkers(runtime, Metrics(), sender)
     workers.start()
     try:
         done.wait()

@@ -5,9 +5,10 @@ Channels.  ``slack`` replies go through the Slack sender the caller passes in
 from).  ``api`` and ``widget`` replies have no outbound transport in this service: the
 integration or the widget reads the ticket (its status becomes ``sent`` and the
 approved text is the draft's ``final_text``), so delivering one means recording that it
-is final, with a log line and a metric.  A deployment that
-pushes replies somewhere (a webhook, email) adds a sender here; it must pass the outbox
-message id along as the transport's idempotency key (see app/store/outbox.py).
+is final, with a log line and a metric, unless the developer left an email on /help:
+then app/services/mailer.py emails it.  Any other push (a webhook) adds a sender here;
+it must pass the outbox message id along as the transport's idempotency key (see
+app/store/outbox.py).
 """
 
 from __future__ import annotations
@@ -38,14 +39,19 @@ def record_delivery(message: OutboxMessage) -> None:
     )
 
 
-def build_sender(slack: Sender) -> Sender:
-    """One sender for the outbox that dispatches on the message's channel."""
+def build_sender(slack: Sender, email: Sender | None = None) -> Sender:
+    """One sender for the outbox that dispatches on the message's channel.
+
+    ``email`` (app/services/mailer.py) takes the api/widget replies: it emails those
+    whose ticket has an email contact and records the others as above.
+    """
+    other = email or record_delivery
 
     def send(message: OutboxMessage) -> None:
         if message.channel == "slack":
             slack(message)
         else:
-            record_delivery(message)
+            other(message)
 
     return send
 

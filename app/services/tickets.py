@@ -27,8 +27,9 @@ from app.observability import Metrics, Stopwatch
 from app.services.field_screening import screen_fields
 from app.services.review_queue import queue_page_json
 from app.services.runtime import Runtime
-from app.store import audit, reviews, tickets
+from app.store import audit, contacts, reviews, tickets
 from app.store.columns import utcnow
+from app.store.contacts import Contact
 from app.store.db import PlainTransaction, Transaction
 from app.store.errors import NotFoundError
 from app.store.models import AuditLog, Draft, ReviewEvent, Ticket
@@ -76,6 +77,8 @@ class AskAnswer:
     confidence: float
     handed_off: bool
     ticket_id: str | None = None
+    # A handed-off question's conversation link token (shown to the asker once).
+    conversation_token: str | None = None
 
 
 def add_pipeline_draft(
@@ -271,11 +274,12 @@ class TicketService:
             return queue_page_json(connection, query)
 
     # -- public self-service --------------------------------------------------------
-    def answer_or_hand_off(self, question: str) -> AskAnswer:
+    def answer_or_hand_off(self, question: str, contact: Contact | None = None) -> AskAnswer:
         """Answer a confident, grounded draft directly; otherwise open a widget ticket.
 
         The full pipeline runs here even with an LLM: the visitor is waiting for the
-        answer.  A handed-off question is stored with that same draft for an agent.
+        answer.  A handed-off question is stored with that same draft for an agent, with
+        the asker's ``contact`` and a conversation link token (app/store/contacts.py).
         """
         with Stopwatch() as sw:
             result = self.runtime.pipeline.run(question)
@@ -289,6 +293,8 @@ class TicketService:
         new = NewTicket(message=question, channel="widget", metadata={"source": "ask"})
         with self.sessions.begin() as session:
             ticket = self.store(session, new, Screened(result, deferred=False), actor="public:ask")
+            contact = contact or Contact()
+            token = contacts.create(session, ticket.id, email=contact.email, name=contact.name)
         self.created(ticket)
         self.metrics.ask.labels(outcome="handed_off").inc()
         # The pipeline's own hand-off texts (holding replies, rotate-your-credentials
@@ -300,7 +306,16 @@ class TicketService:
             answer, citations = draft.text, draft.citations
         else:
             answer, citations = holding_reply(draft.reason, result.triage.language), []
-        return AskAnswer(answer, citations, draft.confidence, handed_off=True, ticket_id=ticket.id)
+        return AskAnswer(
+            answer,
+            citations,
+            draft.confidence,
+            handed_off=True,
+            ticket_id=ticket.id,
+            conversation_token=token,
+        )
 
-    async def ask(self, question: str) -> AskAnswer:
-        return await self.in_pipeline(self.answer_or_hand_off, question)
+    async def ask(self, question: str, contact: Contact | None = None) -> AskAnswer:
+        return await anyio.to_thread.run_sync(
+            self.answer_or_hand_off, question, contact, limiter=self.limiter
+        )

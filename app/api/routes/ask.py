@@ -6,10 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Body, Request
 
-from app.api.deps import ServicesDep
+from app.api.deps import Services, ServicesDep
 from app.api.problems import ProblemError
 from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import QUESTION_EXAMPLE, AskRequest, AskResponse, Citation
+from app.store.contacts import Contact
 
 router = APIRouter(prefix="/v1", tags=["public"])
 
@@ -22,7 +23,10 @@ router = APIRouter(prefix="/v1", tags=["public"])
         "No token needed; rate-limited per client address (token bucket, "
         "TRIAGE_PUBLIC_ASK_RATE_PER_MINUTE, per process). A grounded draft that needs no "
         "person and reaches TRIAGE_ASK_ANSWER_MIN_CONFIDENCE is answered directly; "
-        "anything else becomes a `widget` ticket for an agent and the answer says so."
+        "anything else becomes a `widget` ticket for an agent and the answer says so, with "
+        "a `conversation_url` where the asker reads the replies and follows up. An "
+        "optional `contact` (email, name) is stored on that ticket: replies are then "
+        "also emailed."
     ),
     responses=problems(400, 413, 422, 429),
 )
@@ -34,6 +38,30 @@ async def ask(
         Body(openapi_examples={"question": {"value": {"question": QUESTION_EXAMPLE}}}),
     ],
 ) -> AskResponse:
+    limit_public(request, services)
+    check_max_chars(body.question, services.settings.max_message_chars, ("body", "question"))
+    contact = body.contact
+    answer = await services.tickets.ask(
+        body.question, Contact(contact.email, contact.name) if contact else None
+    )
+    token = answer.conversation_token
+    return AskResponse(
+        answer=answer.answer,
+        citations=[Citation.model_validate(c.model_dump()) for c in answer.citations],
+        confidence=answer.confidence,
+        handed_off=answer.handed_off,
+        ticket_id=answer.ticket_id,
+        conversation_url=conversation_path(token) if token else None,
+    )
+
+
+def conversation_path(token: str) -> str:
+    """The developer's conversation page (relative: the page's own origin serves it)."""
+    return f"/help/c/{token}"
+
+
+def limit_public(request: Request, services: Services) -> None:
+    """The public endpoints' rate limit, per client address (429 with Retry-After)."""
     client = request.client.host if request.client else "unknown"
     wait = services.ask_limiter.acquire(client)
     if wait is not None:
@@ -44,12 +72,3 @@ async def ask(
             f"Too many questions from this address; retry in {retry_after} s.",
             headers={"Retry-After": str(retry_after)},
         )
-    check_max_chars(body.question, services.settings.max_message_chars, ("body", "question"))
-    answer = await services.tickets.ask(body.question)
-    return AskResponse(
-        answer=answer.answer,
-        citations=[Citation.model_validate(c.model_dump()) for c in answer.citations],
-        confidence=answer.confidence,
-        handed_off=answer.handed_off,
-        ticket_id=answer.ticket_id,
-    )

@@ -92,6 +92,13 @@ def help_page() -> FileResponse:
     return _file("help.html")
 
 
+@router.get("/help/c/{token}")
+def help_conversation_page(token: str) -> FileResponse:
+    """The developer's conversation link: the help page, which reads the token from its
+    own URL and asks the API (an unknown token shows as such there)."""
+    return _file("help.html")
+
+
 @router.get("/help/static/{name}")
 def help_asset(name: str) -> FileResponse:
     return _asset(name, HELP_ASSETS)

@@ -20,6 +20,23 @@ const STRINGS = {
     invalid: "We could not accept this question:",
     network: "We could not reach the help service. Check your connection and try again.",
     failed: "Something went wrong:",
+    contactHeading: "Get the reply",
+    linkIntro: "Keep this link: the reply appears there, and you can follow up.",
+    emailLabel: "Your email, to receive the reply",
+    emailSubmit: "Email me the reply",
+    emailSaved: "Saved. We will email the reply to {email}.",
+    emailCurrent: "Replies are emailed to {email}.",
+    emailInvalid: "Please enter a valid email address.",
+    conversationHeading: "Your conversation",
+    conversationMissing: "This conversation link is not valid. Check that you copied all of it.",
+    statusOpen: "Our support team is on it.",
+    statusAnswered: "Support has answered.",
+    statusSolved: "Marked as solved. Reply below if you still need help.",
+    you: "You",
+    support: "Support",
+    followupLabel: "Reply to support",
+    followupSubmit: "Send",
+    sending: "Sending…",
   },
   es: {
     title: "Ayuda para desarrolladores",
@@ -74,5 +91,6 @@ export function pickLanguage(search = window.location.search, preferred = naviga
 }
 
 export function strings(lang) {
-  return STRINGS[lang] || STRINGS.en;
+  // Per key: a string not yet translated shows in English rather than not at all.
+  return { ...STRINGS.en, ...(STRINGS[lang] || {}) };
 }

@@ -58,6 +58,7 @@ function renderResult(data) {
       handoff.append(" ", t.ticketRef, " ", el("span", { class: "ticket-ref", id: "ticket-ref", text: data.ticket_id }));
     }
   }
+  showContact(handedOff ? data.conversation_url : null);
   const citations = Array.isArray(data.citations) ? data.citations : [];
   $("answer").replaceChildren(renderMarkdown(data.answer, { sourceCount: citations.length }));
   $("answer").hidden = !data.answer;
@@ -79,7 +80,8 @@ async function ask(event) {
   button.disabled = true;
   $("ask-progress").textContent = t.asking;
   try {
-    renderResult(await requestJson("/v1/ask", { method: "POST", body: { question } }));
+    const body = identity ? { question, contact: identity } : { question };
+    renderResult(await requestJson("/v1/ask", { method: "POST", body }));
     $("result-heading").focus();
   } catch (error) {
     showError(describeError(error));
@@ -89,8 +91,134 @@ async function ask(event) {
   }
 }
 
+// --- reaching the developer ------------------------------------------------------
+// The embedding site may pass who is asking (?email=…&name=…, or data-user-email /
+// data-user-name on the page's <html>): then the page does not ask for an email.
+function pageIdentity() {
+  const params = new URLSearchParams(location.search);
+  const data = document.documentElement.dataset;
+  const email = (params.get("email") || data.userEmail || "").trim();
+  const name = (params.get("name") || data.userName || "").trim();
+  if (!email) return null;
+  return name ? { email, name } : { email };
+}
+
+const identity = pageIdentity();
+const conversationMatch = /^\/help\/c\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname);
+let conversationUrl = conversationMatch ? location.pathname : null;
+
+function conversationApi(suffix = "") {
+  const token = conversationUrl.split("/").pop();
+  return `/v1/conversations/${encodeURIComponent(token)}${suffix}`;
+}
+
+function showFieldError(id, message) {
+  $(id).textContent = message;
+  $(id).hidden = !message;
+}
+
+function showCurrentContact(masked) {
+  $("contact-current").hidden = !masked;
+  $("contact-current").textContent = masked ? t.emailCurrent.replace("{email}", masked) : "";
+}
+
+function showContact(url) {
+  conversationUrl = url || conversationUrl;
+  const card = $("contact-card");
+  card.hidden = !url;
+  if (!url) return;
+  const link = $("conversation-link");
+  link.href = url;
+  link.textContent = new URL(url, location.origin).href;
+  $("link-line").hidden = false;
+  $("contact-saved").textContent = "";
+  showFieldError("contact-error", "");
+  // The embedding site already said who is asking: the reply goes there.
+  $("contact-form").hidden = Boolean(identity);
+  showCurrentContact(identity ? identity.email : null);
+}
+
+async function saveContact(event) {
+  event.preventDefault();
+  const input = $("contact-email");
+  const email = input.value.trim();
+  if (!email || !input.checkValidity()) {
+    showFieldError("contact-error", t.emailInvalid);
+    input.focus();
+    return;
+  }
+  showFieldError("contact-error", "");
+  $("contact-btn").disabled = true;
+  try {
+    const data = await requestJson(conversationApi("/contact"), { method: "PUT", body: { email } });
+    $("contact-saved").textContent = t.emailSaved.replace("{email}", data.contact.email || email);
+    showCurrentContact(data.contact.email);
+    $("contact-card").dataset.saved = "true";
+  } catch (error) {
+    const invalid = error instanceof ApiError && error.status === 422;
+    showFieldError("contact-error", invalid ? t.emailInvalid : describeError(error));
+  } finally {
+    $("contact-btn").disabled = false;
+  }
+}
+
+function renderConversation(data) {
+  const statusText = { open: t.statusOpen, answered: t.statusAnswered, solved: t.statusSolved };
+  $("conversation-status").textContent = statusText[data.status] || "";
+  $("conversation").dataset.status = data.status;
+  const list = $("messages");
+  list.replaceChildren();
+  for (const m of data.messages) {
+    const agent = m.author === "agent";
+    const body = agent ? renderMarkdown(m.text, { sourceCount: 0 }) : el("div", { class: "customer-text", text: m.text });
+    const when = new Date(m.created_at);
+    const who = `${agent ? t.support : t.you} · ${when.toLocaleString(lang)}`;
+    list.append(el("li", { class: agent ? "from-agent" : "from-customer", "data-author": m.author }, el("span", { class: "who", text: who }), body));
+  }
+  $("followup-form").hidden = false;
+  $("contact-card").hidden = false;
+  $("link-line").hidden = true;
+  showCurrentContact(data.contact.email);
+}
+
+async function loadConversation() {
+  $("conversation").hidden = false;
+  document.querySelector("section[aria-labelledby='help-heading']").hidden = true;
+  try {
+    renderConversation(await requestJson(conversationApi()));
+  } catch (error) {
+    const missing = error instanceof ApiError && (error.status === 404 || error.status === 422);
+    showFieldError("conversation-error", missing ? t.conversationMissing : describeError(error));
+  }
+}
+
+async function followUp(event) {
+  event.preventDefault();
+  const text = $("followup").value.trim();
+  if (!text) {
+    showFieldError("followup-error", t.empty);
+    $("followup").focus();
+    return;
+  }
+  showFieldError("followup-error", "");
+  $("followup-btn").disabled = true;
+  $("followup-progress").textContent = t.sending;
+  try {
+    renderConversation(await requestJson(conversationApi("/messages"), { method: "POST", body: { text } }));
+    $("followup").value = "";
+  } catch (error) {
+    showFieldError("followup-error", describeError(error));
+  } finally {
+    $("followup-btn").disabled = false;
+    $("followup-progress").textContent = "";
+  }
+}
+
 localise();
 $("ask-form").addEventListener("submit", ask);
 $("question").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) $("ask-form").requestSubmit();
 });
+$("contact-form").addEventListener("submit", saveContact);
+$("followup-form").addEventListener("submit", followUp);
+if (conversationMatch) loadConversation();
