@@ -64,19 +64,35 @@ def test_conversation_note_reject_and_a_handwritten_reply_sent_once(
     row = page.locator(f'.queue-item[data-ticket-id="{ticket["id"]}"]')
     expect(row.locator("[data-sla]")).to_have_attribute("data-due", re.compile(r"\d{4}-"))
     open_ticket(page, ticket["id"])
+    page.get_by_role("button", name="Take").click()
+    expect(page.get_by_role("button", name="Unassign")).to_be_visible()
 
     page.get_by_label("Note (never sent to the customer)").fill("Legacy plan; check billing.")
     page.get_by_role("button", name="Add note").click()
     entries = page.locator("#conversation > li")
     expect(entries.filter(has_text="Legacy plan")).to_have_attribute("data-kind", "note")
     kinds = [k for k in entries.evaluate_all("(ls) => ls.map((l) => l.dataset.kind)")]
-    said = [k for k in kinds if k in ("customer", "note")]
-    assert said == ["customer", "customer", "note"], kinds
+    said = [k for k in kinds if k in ("customer", "note", "event")]
+    # The question, the follow-up, the assignment, then the note: in the order they happened.
+    assert said == ["customer", "customer", "event", "note"], kinds
     assert entries.nth(kinds.index("customer")).inner_text().count(QUESTION[:30]) == 1
     expect(entries.filter(has_text=FOLLOW_UP)).to_have_attribute("data-kind", "customer")
     # The Markdown preview sits beside the editor; [n] markers link to their source.
     expect(page.locator("#draft-preview")).not_to_be_empty()
-    page.screenshot(path=tmp_path / "console-conversation.png", full_page=True)
+    page.locator("#conversation").scroll_into_view_if_needed()
+    page.screenshot(path=tmp_path / "console-conversation.png")
+
+    # Filters: mine finds the taken ticket; a ticket minutes old has breached no SLA.
+    page.get_by_label("Mine").check()
+    page.get_by_role("button", name="Apply").click()
+    expect(row).to_have_count(1)
+    page.get_by_label("SLA breached").check()
+    page.get_by_role("button", name="Apply").click()
+    expect(row).to_have_count(0)
+    page.get_by_label("Mine").uncheck()
+    page.get_by_label("SLA breached").uncheck()
+    page.get_by_role("button", name="Apply").click()
+    expect(row).to_have_count(1)
 
     page.get_by_role("button", name="Reject").click()
     expect(page.locator("#ticket-status")).to_have_attribute("data-status", "rejected")

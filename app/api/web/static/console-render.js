@@ -211,7 +211,7 @@ export function conversationEntry(message) {
     "header",
     { class: "entry-head" },
     el("strong", { text: who }),
-    message.author_name ? el("span", { class: "muted", text: ` ${message.author_name}` }) : null,
+    message.author_name ? el("span", { class: "muted", title: message.author_name, text: ` ${actorName(message.author_name)}` }) : null,
     el("time", { class: "muted small", datetime: message.created_at || "", text: ` · ${formatDate(message.created_at)}` }),
     message.internal ? pill("internal · never sent", "pill-internal") : null,
   );
@@ -220,7 +220,7 @@ export function conversationEntry(message) {
     { class: `entry entry-${kind}`, "data-kind": kind, "data-id": message.id || "" },
     head,
     kind === "event"
-      ? el("p", { class: "entry-event", text: message.text || words(message.event) })
+      ? el("p", { class: "event-text", text: message.text || words(message.event) })
       : el("div", { class: "entry-text", text: message.text || "" }),
   );
 }
@@ -228,12 +228,27 @@ export function conversationEntry(message) {
 // Drafts are not messages: they join the conversation by time, so the agent sees which
 // draft answered which follow-up.
 export function draftEntry(draft) {
+  // Collapsed: the pending draft is in the editor below; older ones are history.
+  const summary = el(
+    "summary",
+    { class: "entry-head" },
+    el("strong", { text: `Draft v${draft.version ?? 1}` }),
+    el("span", { class: "muted", text: ` ${draft.status || ""}` }),
+    el("time", { class: "muted small", datetime: draft.created_at || "", text: ` · ${formatDate(draft.created_at)}` }),
+    draft.needs_human ? pill("needs a human", "pill-flag") : null,
+  );
   return el(
     "li",
     { class: "entry entry-draft", "data-kind": "draft", "data-id": draft.id || "" },
-    el("header", { class: "entry-head" }, el("strong", { text: `Draft v${draft.version ?? 1}` }), el("span", { class: "muted", text: ` ${draft.status || ""}` }), el("time", { class: "muted small", text: ` · ${formatDate(draft.created_at)}` }), draft.needs_human ? pill("needs a human", "pill-flag") : null),
-    el("div", { class: "entry-text", text: draft.final_text || draft.text || "" }),
+    el("details", {}, summary, el("div", { class: "entry-text", text: draft.final_text || draft.text || "" })),
   );
+}
+
+// "tok_01…:ana" → "ana": the token id stays in the tooltip for who-exactly questions.
+export function actorName(actor) {
+  const text = String(actor || "");
+  const at = text.indexOf(":");
+  return at < 0 ? text : text.slice(at + 1);
 }
 
 export function renderConversation(target, ticket) {
@@ -263,7 +278,7 @@ export function renderAudit(target, entries) {
         "tr",
         { "data-action": entry.action },
         el("td", { text: formatDate(entry.created_at || entry.at) }),
-        el("td", { text: entry.actor || "" }),
+        el("td", { title: entry.actor || "", text: actorName(entry.actor) }),
         el("td", { text: words(entry.action) }),
         el("td", { text: auditStatus(entry).replaceAll("_", " ") }),
         el("td", { class: "detail" }, detail),
