@@ -78,7 +78,10 @@ def test_conversation_note_reject_and_a_handwritten_reply_sent_once(
     assert entries.nth(kinds.index("customer")).inner_text().count(QUESTION[:30]) == 1
     expect(entries.filter(has_text=FOLLOW_UP)).to_have_attribute("data-kind", "customer")
     # The Markdown preview sits beside the editor; [n] markers link to their source.
-    expect(page.locator("#draft-preview")).not_to_be_empty()
+    cite = page.locator("#draft-preview a.cite").first
+    expect(cite).to_have_attribute("href", "#source-1")
+    cite.hover()
+    expect(page.locator("#draft-citations li").first).to_have_class(re.compile("cite-target"))
     page.locator("#conversation").scroll_into_view_if_needed()
     page.screenshot(path=tmp_path / "console-conversation.png")
 

@@ -44,11 +44,20 @@ function highlightSource(event, on) {
   if (source) source.classList.toggle("cite-target", on);
 }
 
-// Whether approving needs an explicit second step: a draft the pipeline handed to a
-// person, or a ticket carrying flags, is never sent on one keystroke.
-export function needsConfirmation(ticket, draft) {
+// Flags that only describe the ticket (which environment it is about): every other
+// flag (a secret, an injection attempt, an outage, stuck money, a low-confidence or
+// disputed classification, an untrusted source) is a warning.
+const INFORMATIONAL_FLAGS = new Set(["sandbox", "production"]);
+
+export function warningFlags(ticket) {
   const flags = (ticket && ticket.triage && ticket.triage.flags) || [];
-  return Boolean(draft && (draft.needs_human || flags.length));
+  return flags.filter((f) => !INFORMATIONAL_FLAGS.has(f));
+}
+
+// Whether approving needs an explicit second step: a draft the pipeline handed to a
+// person, or a ticket with a warning flag, is never sent on one keystroke.
+export function needsConfirmation(ticket, draft) {
+  return Boolean(draft && (draft.needs_human || warningFlags(ticket).length));
 }
 
 // Resolves true only when the agent presses "Send anyway"; focus starts on Cancel, so

@@ -6,7 +6,9 @@ import { ApiError, el } from "./http.js";
 import {
   formatDate, handoffText, queueItem, renderAudit, renderCitations, renderConversation, renderSignals, renderTriage, routing,
 } from "./console-render.js";
-import { confirmSend, needsConfirmation, renderActions, renderPreview, wireConversation } from "./console-conversation.js";
+import {
+  confirmSend, needsConfirmation, renderActions, renderPreview, warningFlags, wireConversation,
+} from "./console-conversation.js";
 
 const $ = (id) => document.getElementById(id);
 
@@ -239,7 +241,7 @@ async function onApprove() {
   if (!text.trim()) { showError(new ApiError(422, "Invalid input", "An approved reply cannot be blank.")); return; }
   const edited = text !== (draft.text || "");
   if (needsConfirmation(state.ticket, draft)) {
-    const flags = (state.ticket.triage && state.ticket.triage.flags) || [];
+    const flags = warningFlags(state.ticket);
     const why = [draft.needs_human ? `Needs a human: ${handoffText(draft.reason)}` : "", flags.length ? `Flagged: ${flags.join(", ")}.` : ""];
     if (!(await confirmSend(why.filter(Boolean).join(" ")))) { $("draft-text").focus(); return; }
   }
