@@ -71,7 +71,7 @@ def test_conversation_note_reject_and_a_handwritten_reply_sent_once(
     page.get_by_role("button", name="Add note").click()
     entries = page.locator("#conversation > li")
     expect(entries.filter(has_text="Legacy plan")).to_have_attribute("data-kind", "note")
-    kinds = [k for k in entries.evaluate_all("(ls) => ls.map((l) => l.dataset.kind)")]
+    kinds = list(entries.evaluate_all("(ls) => ls.map((l) => l.dataset.kind)"))
     said = [k for k in kinds if k in ("customer", "note", "event")]
     # The question, the follow-up, the assignment, then the note: in the order they happened.
     assert said == ["customer", "customer", "event", "note"], kinds
@@ -117,7 +117,8 @@ def test_conversation_note_reject_and_a_handwritten_reply_sent_once(
     final = ticket_of(app, ticket["id"])
     sent = [m for m in final["messages"] if m["author"] == "agent" and m["text"] == reply]
     assert len(sent) == 1
-    assert [m for m in final["messages"] if m["internal"]][0]["text"].startswith("Legacy")
+    note = next(m for m in final["messages"] if m["internal"])
+    assert note["text"].startswith("Legacy")
     errors.assert_clean()
 
 

@@ -3,6 +3,7 @@
 import {
   addNote, changeStatus, mergeInto, recategorize, sendReply, takeTicket, unassignTicket,
 } from "./console-api.js";
+import { formatDate } from "./console-render.js";
 import { ApiError, el } from "./http.js";
 import { renderMarkdown } from "./markdown.js";
 
@@ -149,10 +150,13 @@ export function renderActions(ticket) {
   $("await-btn").hidden = status === "solved" || status === "awaiting_customer" || status === "drafting" || merged;
   $("reopen-btn").hidden = !(status === "solved" || status === "awaiting_customer") || merged;
   $("redraft-btn").hidden = status === "approved" || merged;
+  const sla = ticket.sla || {};
+  const due = [sla.next_response_due, sla.first_response_due, sla.resolution_due].find(Boolean);
   const workflow = [
     ticket.assignee ? `assigned to ${ticket.assignee}` : "unassigned",
     ticket.merged_into ? `merged into ${ticket.merged_into}` : null,
-    ticket.sla && ticket.sla.breached ? "SLA breached" : null,
+    sla.paused ? "SLA paused" : due ? `reply due ${formatDate(due)}` : null,
+    sla.breached ? "SLA breached" : null,
   ];
   $("ticket-workflow").textContent = workflow.filter(Boolean).join(" · ");
 }
