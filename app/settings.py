@@ -75,7 +75,9 @@ class Settings(BaseSettings):
 
     tiktoken_cache_dir: Path | None = Field(
         default=None,
-        validation_alias=AliasChoices("TRIAGE_TIKTOKEN_CACHE_DIR", "TIKTOKEN_CACHE_DIR"),
+        validation_alias=AliasChoices(
+            "TRIAGE_TIKTOKEN_CACHE_DIR", "TIKTOKEN_CACHE_DIR", "DATA_GYM_CACHE_DIR"
+        ),
         description="Local tiktoken BPE files; tiktoken would otherwise download them.",
     )
 

@@ -44,7 +44,7 @@ from _common import SHARED_DATA, print_table
 
 from app.knowledge import build_embeddings
 from app.settings import Settings
-from app.triage.classifier import (
+from app.triage.classify.offline import (
     IntentClassifier,
     TrainOptions,
     TrainProgress,
@@ -200,7 +200,7 @@ def _tradeoff(
     model: IntentClassifier, texts: list[str], gold: list[str | None]
 ) -> list[tuple[float, float, float]]:
     """(threshold, in-scope accuracy, OOS recall) at fixed thresholds, to show the trade-off."""
-    from app.triage.classifier.calibration import decide
+    from app.triage.classify.offline.calibration import decide
 
     probs = model.probabilities(texts)
     index = {label: i for i, label in enumerate(model.labels)}

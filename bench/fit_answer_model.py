@@ -5,7 +5,7 @@ partial / no / wrong, and the `answer_features` the drafter recorded for that dr
 fits a logistic regression on the rows of the --fit datasets, and measures it on the
 rows of the --measure datasets, which it never fits on: ECE, and the share of drafts
 that answer among those shown at each candidate /v1/ask threshold.  --write stores the
-coefficients in app/triage/drafting/answer_model.json.
+coefficients in app/triage/draft/answer_model.json.
 
     python bench/fit_answer_model.py --graded evals/datasets/grid_graded.jsonl \
         --fit grid_dev,grid_dev_b --measure grid_holdout [--write]
@@ -22,10 +22,10 @@ import _common  # noqa: F401  (puts the repo first on sys.path)
 import numpy as np
 from sklearn.linear_model import LogisticRegression
 
-from app.triage.classifier.metrics import reliability
-from app.triage.drafting.confidence import FEATURE_NAMES, AnswerFeatures
+from app.triage.classify.offline.metrics import reliability
+from app.triage.draft.confidence import FEATURE_NAMES, AnswerFeatures
 
-MODEL_PATH = Path("app/triage/drafting/answer_model.json")
+MODEL_PATH = Path("app/triage/draft/answer_model.json")
 
 
 def _rows(path: Path, datasets: set[str]) -> list[dict[str, object]]:

@@ -131,13 +131,13 @@ def run(args: argparse.Namespace) -> None:
     from _common import REPO, SHARED_DATA
 
     from app.knowledge import build_knowledge_base
+    from app.services.pipelines import build_pipeline, llm_config, llm_drafter
     from app.settings import Settings
-    from app.triage.drafting.base import DraftRequest
-    from app.triage.factory import build_pipeline
+    from app.triage.draft.llm_drafter import LLMDrafter
+    from app.triage.draft.protocol import DraftRequest
     from app.triage.llm.client import build_chat_model
-    from app.triage.llm.drafter import LLMDrafter
-    from app.triage.screening.secrets import redact_secrets
-    from app.triage.signals import extract_signals
+    from app.triage.screen.secrets import redact_secrets
+    from app.triage.screen.signals import extract_signals
     from evals.datasets.loader import load_jsonl
 
     base = args.base_url or f"http://127.0.0.1:{args.port}/v1"
@@ -186,9 +186,9 @@ def run(args: argparse.Namespace) -> None:
             print(json.dumps(rows[-1]), flush=True)
 
         # A model that never stops: its end tokens banned, only the token cap ends it.
-        runaway_model = build_chat_model(settings, max_tokens=args.runaway_max_tokens)
+        runaway_model = build_chat_model(llm_config(settings), max_tokens=args.runaway_max_tokens)
         runaway_model.model_kwargs = {"logit_bias": _GEMMA_END_TOKENS}
-        runaway = LLMDrafter(settings, chat_model=runaway_model)
+        runaway = llm_drafter(settings, chat_model=runaway_model)
         started = time.perf_counter()
         draft = runaway.draft(request)
         runaway_seconds = time.perf_counter() - started
@@ -204,7 +204,7 @@ def run(args: argparse.Namespace) -> None:
 
 
 def _triage_for(decision: Any, pipeline: Any) -> Any:
-    from app.triage.models import TriageResult
+    from app.triage.results import TriageResult
 
     category = decision.category
     return TriageResult(

@@ -17,7 +17,7 @@ import time
 
 from _common import GRID, print_table
 
-from app.triage.screening.secrets import redact_secrets
+from app.triage.screen.secrets import redact_secrets
 from tests.fixtures.redaction.corpus import clean_rows, secret_rows
 
 

@@ -41,7 +41,7 @@ from app.answers.service import ReusableAnswers
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.settings import Settings
 from app.store import create_engine_for, migrate, session_factory
-from app.triage.screening.secrets import redact_secrets
+from app.triage.screen.secrets import redact_secrets
 from ingest.vectorstore import make_chroma_client
 
 DATASETS = REPO / "evals" / "datasets"
@@ -190,7 +190,7 @@ def pipeline_runs(
     sets: dict[str, list[dict[str, Any]]],
     reference_of: Callable[[dict[str, Any]], str],
 ) -> None:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     try:
         from evals.score.usefulness import key_fact_recall

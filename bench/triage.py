@@ -17,8 +17,8 @@ from pathlib import Path
 from _common import REPO, SHARED_DATA, print_table
 
 from app.knowledge import build_knowledge_base
+from app.services.pipelines import build_pipeline
 from app.settings import Settings
-from app.triage.factory import build_pipeline
 from evals.datasets.loader import load_jsonl
 
 

@@ -25,14 +25,14 @@ from _common import print_table
 
 from app.knowledge import build_embeddings
 from app.settings import Settings
-from app.triage.categorize import CategoryClassifier
-from app.triage.language import LanguageDetector
-from app.triage.models import TriageResult
+from app.triage.classify.categorize import CategoryClassifier
+from app.triage.classify.taxonomy import Taxonomy, load_taxonomy
 from app.triage.pipeline import TriagePipeline, prose_for_classification
-from app.triage.screening.injection import detect_injection
-from app.triage.screening.secrets import redact_secrets
-from app.triage.signals import extract_signals
-from app.triage.taxonomy import Taxonomy, load_taxonomy
+from app.triage.results import TriageResult
+from app.triage.screen.injection import detect_injection
+from app.triage.screen.language import LanguageDetector
+from app.triage.screen.secrets import redact_secrets
+from app.triage.screen.signals import extract_signals
 from evals.datasets.loader import EvalItem, load_jsonl
 from evals.score.classification import classification_report
 
@@ -154,7 +154,7 @@ def _with_examples(taxonomy: Taxonomy, files: list[Path]) -> Taxonomy:
 def _known_codes(settings: Settings) -> frozenset[str]:
     from _common import GRID
 
-    from app.triage.factory import known_error_codes
+    from app.services.pipelines import known_error_codes
 
     return known_error_codes([*settings.openapi_specs, GRID / "openapi.yaml"])
 

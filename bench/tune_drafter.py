@@ -21,11 +21,11 @@ from typing import Any
 import _common  # noqa: F401  (puts the repo first on sys.path)
 
 from app.knowledge import build_knowledge_base
+from app.services.pipelines import build_pipeline
 from app.settings import Settings
-from app.triage.drafting.base import DraftRequest
-from app.triage.drafting.offline import OfflineDrafter, SectionWeights
-from app.triage.drafting.phrases import all_phrases
-from app.triage.factory import build_pipeline
+from app.triage.draft.offline import OfflineDrafter, SectionWeights
+from app.triage.draft.phrases import all_phrases
+from app.triage.draft.protocol import DraftRequest
 from app.triage.pipeline import TriagePipeline
 from evals.score.usefulness import read_draft
 

@@ -59,6 +59,7 @@ class RunOptions:
     judge: Judge | None = None
     judge_model: str | None = None
     token_model: str = "gpt-4o-mini"  # whose tokenizer counts offline drafts
+    token_cache_dir: Path | None = None  # tiktoken's local BPE files (settings)
     answer_threshold: float = 0.5  # /v1/ask's threshold, for the self-service figures
 
 
@@ -82,9 +83,9 @@ def run_eval(
     options = options or RunOptions()
     if not items:
         raise ValueError("the dataset has no items")
-    from app.triage.llm.tokens import TokenCounter
+    from app.triage.llm.token_count import TokenCounter
 
-    counter = TokenCounter(options.token_model)
+    counter = TokenCounter(options.token_model, options.token_cache_dir)
     started = time.perf_counter()
     if is_mtrag(items):
         from evals.collect.mtrag import collect_mtrag
@@ -194,7 +195,7 @@ def prepare(request: EvalRequest) -> EvalPlan:
 
 def execute(plan: EvalPlan, settings: Settings, ui: Ui) -> EvalOutcome:
     """Evaluate, gate and write what was asked for; the caller prints the metrics."""
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
     from evals.gate import baseline_of, compare
     from evals.report.markdown import json_safe, write_report
 
@@ -211,6 +212,7 @@ def execute(plan: EvalPlan, settings: Settings, ui: Ui) -> EvalOutcome:
         judge=judge,
         judge_model=judge_name,
         token_model=settings.llm_model,
+        token_cache_dir=settings.tiktoken_cache_dir,
         answer_threshold=settings.ask_answer_min_confidence,
     )
     run = run_eval(plan.items, pipeline, options)

@@ -17,7 +17,7 @@ from typing import Any, cast
 from chromadb.api import ClientAPI
 from langchain_core.embeddings import Embeddings
 
-from app.triage.models import Citation
+from app.triage.results import Citation
 from ingest.types import MetadataValue
 from ingest.vectorstore import KnowledgeBaseStore
 

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from app.triage.drafting.citations import (
+from app.triage.draft.citations import (
     found_in_order,
     normalise_for_match,
     quote_fragments,
@@ -23,7 +23,7 @@ from ingest.vectorstore import KnowledgeBaseStore
 
 def quote_found(quote: str, text: str) -> bool:
     """True when every ellipsis-separated fragment of ``quote`` occurs in ``text`` in order
-    (the drafter's own citation matching, app/triage/drafting/citations.py)."""
+    (the drafter's own citation matching, app/triage/draft/citations.py)."""
     fragments = quote_fragments(quote)
     return bool(fragments) and found_in_order(fragments, normalise_for_match(text))
 

@@ -173,6 +173,7 @@ def create_app(
     )
 
     settings = settings or get_settings()
+    settings.export_tiktoken_cache()
     configure_logging(json_logs=settings.log_json, level=settings.log_level)
     metrics = Metrics()
     app = FastAPI(

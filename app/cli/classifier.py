@@ -13,7 +13,7 @@ from app.cli.output import CliError, print_json, stderr_console
 from app.cli.settings_loader import load_settings
 from app.knowledge import build_embeddings
 from app.settings import Settings
-from app.triage.classifier import (
+from app.triage.classify.offline import (
     ClassifierError,
     DatasetError,
     IntentClassifier,

@@ -17,7 +17,7 @@ def ask(
 ) -> None:
     """Screen, classify, retrieve and draft a reply for one message (nothing is stored)."""
     from app.knowledge import build_knowledge_base
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
     from ingest.vectorstore import EmbeddingMismatchError
 
     if not message.strip():

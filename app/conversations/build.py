@@ -8,7 +8,7 @@ from app.conversations.policy import load_sla_policy
 from app.conversations.service import ConversationService
 from app.services.runtime import Runtime
 from app.settings import Settings
-from app.triage.taxonomy import load_taxonomy
+from app.triage.classify.taxonomy import load_taxonomy
 
 
 def build_conversations(

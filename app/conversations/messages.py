@@ -23,8 +23,8 @@ from app.store import reviews, tickets
 from app.store.conversations import TicketMessage, TicketState
 from app.store.errors import InvalidInputError, InvalidStateError
 from app.store.models import Draft, Ticket
-from app.triage.models import AskResult
-from app.triage.screening.secrets import redact_secrets
+from app.triage.results import AskResult
+from app.triage.screen.secrets import redact_secrets
 
 AGENT_DRAFTER = "agent"
 

@@ -25,8 +25,8 @@ from app.store.conversations import LinkKind
 from app.store.db import PlainTransaction, Transaction
 from app.store.errors import InvalidInputError, NotFoundError
 from app.store.models import Draft, Ticket
-from app.triage.drafting.base import Turn
-from app.triage.models import AskResult
+from app.triage.draft.protocol import Turn
+from app.triage.results import AskResult
 
 log = logging.getLogger(__name__)
 

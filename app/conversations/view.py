@@ -16,7 +16,7 @@ from app.store import conversations as store
 from app.store import reviews
 from app.store.conversations import LinkKind, MessageKind, TicketState
 from app.store.models import Draft, ReviewEvent, Ticket
-from app.triage.drafting.base import Turn
+from app.triage.draft.protocol import Turn
 
 # Drafts whose text reached (or is on its way to) the customer.
 REPLIED = ("approved", "sent")

@@ -26,7 +26,7 @@ from app.store.columns import utcnow
 from app.store.draft_leases import DraftLease
 from app.store.errors import StoreError
 from app.store.models import Ticket
-from app.triage.models import AskResult
+from app.triage.results import AskResult
 
 log = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, overload
 
 from app.store.idempotency import MAX_KEY_LENGTH
-from app.triage.screening.secrets import Redaction, placeholder_for, redact_secrets
+from app.triage.screen.secrets import Redaction, placeholder_for, redact_secrets
 
 __all__ = [
     "ScreenedFields",

@@ -20,8 +20,8 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.database import prepare_database
 from app.settings import Settings
 from app.store.models import Ticket
-from app.triage.drafting.base import Turn
-from app.triage.models import AskResult
+from app.triage.draft.protocol import Turn
+from app.triage.results import AskResult
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +85,7 @@ def build_runtime(
     try:
         kb = kb or build_knowledge_base(settings)
         # Imported here: the triage models load at start-up, never at import time.
-        from app.triage.factory import build_pipeline
+        from app.services.pipelines import build_pipeline
 
         pipeline = pipeline or build_pipeline(settings, kb)
         screening = (

@@ -33,9 +33,9 @@ from app.store.db import PlainTransaction, Transaction
 from app.store.errors import NotFoundError
 from app.store.models import AuditLog, Draft, ReviewEvent, Ticket
 from app.store.tickets import QueueQuery
-from app.triage.drafting.compose import without_sources
-from app.triage.drafting.phrases import holding_reply
-from app.triage.models import AskResult, Citation, DraftReply
+from app.triage.draft.compose import without_sources
+from app.triage.draft.phrases import holding_reply
+from app.triage.results import AskResult, Citation, DraftReply
 
 log = logging.getLogger(__name__)
 

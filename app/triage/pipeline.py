@@ -14,20 +14,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from app.triage.categorize import CategoryClassifier
-from app.triage.drafting.base import Drafter, DraftRequest, Turn
-from app.triage.drafting.offline import OfflineDrafter
-from app.triage.drafting.phrases import holding_reply
-from app.triage.drafting.policy import handoff_reason, is_account_specific
-from app.triage.language import LanguageDetector
-from app.triage.models import AskResult, Citation, DraftReply, Provenance, TriageResult
-from app.triage.priority import decide_priority
-from app.triage.screening.injection import detect_injection
-from app.triage.screening.passages import trusted_passages
-from app.triage.screening.secrets import Redaction, redact_secrets
-from app.triage.sentiment import sentiment_of
-from app.triage.signals import Signals, extract_signals
-from app.triage.taxonomy import Taxonomy
+from app.triage.classify.categorize import CategoryClassifier
+from app.triage.classify.priority import decide_priority
+from app.triage.classify.taxonomy import Taxonomy
+from app.triage.draft.handoff import handoff_reason, is_account_specific
+from app.triage.draft.offline import OfflineDrafter
+from app.triage.draft.phrases import holding_reply
+from app.triage.draft.protocol import Drafter, DraftRequest, Turn
+from app.triage.results import AskResult, Citation, DraftReply, Provenance, TriageResult
+from app.triage.screen.injection import detect_injection
+from app.triage.screen.language import LanguageDetector
+from app.triage.screen.passages import trusted_passages
+from app.triage.screen.secrets import Redaction, redact_secrets
+from app.triage.screen.sentiment import sentiment_of
+from app.triage.screen.signals import Signals, extract_signals
 from ingest.retrieval import Hit, HybridRetriever
 
 log = logging.getLogger(__name__)
@@ -296,7 +296,7 @@ class TriagePipeline:
         )
 
     def _security_reply(self, request: DraftRequest) -> DraftReply:
-        from app.triage.drafting.phrases import phrase
+        from app.triage.draft.phrases import phrase
 
         # The warning first, then the question the developer actually asked, answered
         # from the docs when they answer it; a person reviews before anything is sent.

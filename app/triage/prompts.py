@@ -22,13 +22,32 @@ from frontmatter.default_handlers import YAMLHandler
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-__all__ = ["PromptError", "PromptTemplate", "default_prompts_dir", "load_prompt"]
+__all__ = [
+    "LANGUAGE_NAMES",
+    "PromptError",
+    "PromptTemplate",
+    "default_prompts_dir",
+    "language_name",
+    "load_prompt",
+    "neutralise",
+]
 
 _PLACEHOLDER = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 # The library's YAML handler; its boundary is a '---' line (trailing blanks allowed).
 _FRONT_MATTER = YAMLHandler(fm_boundary=re.compile(r"^---[ \t]*\r?$", re.MULTILINE))
 _SECTION = re.compile(r"^##[ \t]+(system|user)[ \t]*$", re.IGNORECASE | re.MULTILINE)
 _NAME = re.compile(r"^[A-Za-z0-9_\-]+$")
+# The delimiter tags our prompts fence untrusted text with (doc passages, turns, messages).
+_OUR_TAGS = re.compile(r"<(/?\s*(?:doc|turn|customer_message|history|documents)\b)", re.IGNORECASE)
+
+LANGUAGE_NAMES = {
+    "en": "English",
+    "es": "Spanish",
+    "pt": "Portuguese",
+    "fr": "French",
+    "de": "German",
+    "it": "Italian",
+}
 
 
 class PromptError(ValueError):
@@ -169,3 +188,13 @@ def _sections(body: str, path: Path) -> dict[str, str]:
         "system": body[heads[0].end() : heads[1].start()].strip(),
         "user": body[heads[1].end() :].strip(),
     }
+
+
+def language_name(code: str) -> str:
+    return LANGUAGE_NAMES.get(code.lower().split("-")[0], code)
+
+
+def neutralise(text: str) -> str:
+    """Defuse our own delimiter tags inside untrusted text; everything else stays verbatim
+    so quotes copied from a doc still match the stored chunk."""
+    return _OUR_TAGS.sub(r"&lt;\1", text)

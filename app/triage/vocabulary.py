@@ -1,7 +1,7 @@
 """The triage cue vocabularies (vocabulary.yaml): each word list defined once, read here.
 
 A list is a set of regular-expression fragments over accent-free lower-case text
-(see `signals.fold`).  `alternation` gives one list as a group to build into a larger
+(see `screen.signals.fold`).  `alternation` gives one list as a group to build into a larger
 pattern; `pattern` compiles a list as one whole-word alternation; `patterns` compiles
 each entry on its own, for lists whose entries are complete patterns.  "@name" in an
 entry stands for list `name`.  Loaded and compiled on first use.

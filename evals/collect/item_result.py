@@ -14,8 +14,8 @@ from evals.collect.safety import SafetyCheck
 from evals.datasets.loader import EvalItem
 
 if TYPE_CHECKING:
-    from app.triage.llm.tokens import TokenCounter
-    from app.triage.models import DraftReply
+    from app.triage.llm.token_count import TokenCounter
+    from app.triage.results import DraftReply
 
 
 class Passage(NamedTuple):

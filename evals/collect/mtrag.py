@@ -36,10 +36,10 @@ from evals.collect.safety import check_item
 from evals.datasets.loader import EvalItem
 
 if TYPE_CHECKING:
-    from app.triage.drafting.base import DraftRequest
-    from app.triage.llm.tokens import TokenCounter
-    from app.triage.models import DraftReply
+    from app.triage.draft.protocol import DraftRequest
+    from app.triage.llm.token_count import TokenCounter
     from app.triage.pipeline import TriagePipeline
+    from app.triage.results import DraftReply
     from ingest.retrieval import Hit
 
 
@@ -82,10 +82,10 @@ def reference_hits(item: EvalItem, embeddings: Any, k: int) -> list[Hit]:
 
 
 def _request(item: EvalItem, pipeline: TriagePipeline, text: str, hits: list[Hit]) -> Any:
-    from app.triage.drafting.base import DraftRequest, Turn
-    from app.triage.models import TriageResult
-    from app.triage.screening.injection import detect_injection
-    from app.triage.signals import extract_signals
+    from app.triage.draft.protocol import DraftRequest, Turn
+    from app.triage.results import TriageResult
+    from app.triage.screen.injection import detect_injection
+    from app.triage.screen.signals import extract_signals
 
     signals = extract_signals(text, pipeline.known_error_codes)
     taxonomy = pipeline.taxonomy
@@ -126,7 +126,7 @@ def draft_with_policy(request: DraftRequest, pipeline: TriagePipeline, secret: b
 def collect_task(
     item: EvalItem, pipeline: TriagePipeline, counter: TokenCounter
 ) -> tuple[ItemResult, list[Hit]]:
-    from app.triage.screening.secrets import redact_secrets
+    from app.triage.screen.secrets import redact_secrets
 
     started = time.perf_counter()
     redaction = redact_secrets(item.message)

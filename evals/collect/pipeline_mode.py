@@ -24,7 +24,7 @@ from evals.collect.safety import check_item
 from evals.datasets.loader import EvalItem
 
 if TYPE_CHECKING:
-    from app.triage.llm.tokens import TokenCounter
+    from app.triage.llm.token_count import TokenCounter
     from app.triage.pipeline import TriagePipeline
 
 RETRIEVAL_K = 10
@@ -58,7 +58,7 @@ def collect_pipeline(
 def collect_item(
     item: EvalItem, pipeline: TriagePipeline, counter: TokenCounter, k: int = RETRIEVAL_K
 ) -> ItemResult:
-    from app.triage.drafting.base import Turn
+    from app.triage.draft.protocol import Turn
 
     history = [Turn(role=t.role, content=t.content) for t in item.conversation_history]
     started = time.perf_counter()

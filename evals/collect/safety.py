@@ -44,7 +44,7 @@ def check_item(
     original: str, redacted: str, outputs: Sequence[str], redactions: int
 ) -> SafetyCheck:
     """Leaks of this item's secrets into `redacted` and `outputs`."""
-    from app.triage.screening.secrets import redact_secrets
+    from app.triage.screen.secrets import redact_secrets
 
     secrets = removed_secrets(original, redacted)
     leaked = redaction_leaks([redacted, *outputs], secrets)

@@ -30,9 +30,10 @@ def judge_model_for(settings: Settings, override: str | None = None) -> str:
 def build_judge(settings: Settings, embeddings: Embeddings, model: str) -> Judge:
     """A callable scoring samples with faithfulness, answer relevancy and LLM context
     precision; raises before any request if the endpoint is refused or unconfigured."""
+    from app.services.pipelines import llm_config
     from app.triage.llm.client import build_chat_model
 
-    chat_model = build_chat_model(settings, model=model)
+    chat_model = build_chat_model(llm_config(settings), model=model)
 
     def judge(samples: Sequence[AnswerSample]) -> AnswerScores:
         return asyncio.run(

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from app.triage.classifier.metrics import reliability
-from app.triage.drafting.phrases import all_phrases
+from app.triage.classify.offline.metrics import reliability
+from app.triage.draft.phrases import all_phrases
 from evals.collect.item_result import ItemResult, Passage
 from evals.score.abstention import abstention_metrics
 from evals.score.answers import AnswerSample, AnswerScores, citation_validity, score_offline

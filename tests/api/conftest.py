@@ -116,7 +116,7 @@ def kb(kb_settings: Settings) -> KnowledgeBase:
 
 @pytest.fixture(scope="session")
 def pipeline(kb_settings: Settings, kb: KnowledgeBase) -> Pipeline:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     built = build_pipeline(kb_settings, kb)
     built.run("warm up the classifier")  # trains and caches it under models_dir once

@@ -23,7 +23,7 @@ def _llm_overrides(fake: FakeOpenAI) -> dict[str, Any]:
 def test_ticket_is_drafted_by_the_worker_with_the_llm(
     make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
 ) -> None:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     overrides = _llm_overrides(fake_openai)
     llm_pipeline = build_pipeline(
@@ -73,7 +73,7 @@ def test_ticket_is_drafted_by_the_worker_with_the_llm(
 def test_a_message_with_a_secret_is_finished_offline_at_once(
     make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
 ) -> None:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     llm_pipeline = build_pipeline(
         llm_settings(

@@ -91,7 +91,7 @@ def poisoned_kb(
 
 @pytest.fixture(scope="module")
 def poisoned_pipeline(poisoned_kb: PoisonedKB) -> Pipeline:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     built = build_pipeline(poisoned_kb.settings, poisoned_kb.kb)
     built.run("warm up the classifier")
@@ -157,7 +157,7 @@ def test_a_draft_that_would_rely_on_a_poisoned_page_goes_to_a_person(
 def test_llm_prompt_holds_none_of_the_poisoned_text(
     poisoned_kb: PoisonedKB, fake_openai: FakeOpenAI
 ) -> None:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     settings = llm_settings(
         fake_openai,

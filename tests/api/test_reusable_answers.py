@@ -23,7 +23,7 @@ from app.knowledge import build_knowledge_base
 from app.services.runtime import Pipeline
 from app.settings import Settings
 from app.store.models import ReusableAnswer
-from app.triage.drafting.citations import normalise_for_match
+from app.triage.draft.citations import normalise_for_match
 from tests.api.conftest import AUTH_QUESTION, base_env, issue_tokens, run_cli
 
 PARAPHRASE = (
@@ -74,7 +74,7 @@ class Env:
 @pytest.fixture
 def env(tmp_path: Path, grid_sample: Path, models_dir: Path, minilm: Any) -> Iterator[Env]:
     """Its own data dir (the docs change here), the real offline pipeline, SQLite."""
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     settings = Settings(
         data_dir=tmp_path / "data",

@@ -13,8 +13,8 @@ from sqlalchemy import func, select
 from app.store import api_tokens as tokens
 from app.store.conversations import TicketCorrection
 from app.store.models import OutboxMessage
-from app.triage.drafting.base import Turn
-from app.triage.models import AskResult
+from app.triage.draft.protocol import Turn
+from app.triage.results import AskResult
 from tests.api.conftest import Api, MakeApi, wait_for
 
 WEBHOOK_QUESTION = "How do I verify the signature of the webhooks you send us?"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.triage.drafting.base import Turn
+from app.triage.draft.protocol import Turn
 from app.triage.pipeline import in_context
 
 QUESTION = "How do I verify the signature of the webhooks you send us?"

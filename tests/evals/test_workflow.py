@@ -45,7 +45,7 @@ def pipeline(
     models_dir: Path,
     grid_root: Path,
 ) -> TriagePipeline:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     corpus = build_subset(grid_root, items, 2, tmp_path_factory.mktemp("runner-corpus"))
     settings = Settings(

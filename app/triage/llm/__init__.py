@@ -1,10 +1,11 @@
-"""The LLM path of triage: any OpenAI-compatible chat endpoint, reached only through here.
+"""The transport to a language model: any OpenAI-compatible chat endpoint, reached only
+through here.  What is asked and what the answer means live with the job (the LLM
+classifier in classify/, the LLM drafter in draft/).
 
-- `client`: `build_chat_model(settings)`, the loopback-only switch for tests
-- `drafter`: `LLMDrafter`, grounded replies with validated citations, or a handoff
-- `classifier`: `LLMClassifier`, taxonomy-constrained classification
+- `config`: `LLMConfig`, the endpoint and request limits as plain values
+- `client`: `build_chat_model(config)`, the loopback-only switch for tests
 - `structured`: strict structured-output calls and failure reason codes
-- `context`, `tokens`: prompt rendering of untrusted parts, offline token counting
+- `token_count`: offline token counting for prompt budgets and usage fallbacks
 
 Submodules are imported explicitly so importing one does not load the others' dependencies.
 """

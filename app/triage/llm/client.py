@@ -1,6 +1,7 @@
 """Build the chat model for any OpenAI-compatible endpoint (OpenAI, vLLM, Ollama, ...).
 
-Everything the client needs comes from `Settings`; base URL and key are always passed
+Everything the client needs comes in an `LLMConfig`, filled from `Settings` by the
+composition root (app/services/pipelines.py); base URL and key are always passed
 explicitly so neither langchain nor the openai SDK falls back to reading the environment
 (or a LangSmith gateway variable) behind the settings' back.
 
@@ -18,7 +19,7 @@ from urllib.parse import urlsplit
 from langchain_openai import ChatOpenAI
 from pydantic import SecretStr
 
-from app.settings import Settings
+from app.triage.llm.config import LLMConfig
 
 __all__ = [
     "DEFAULT_OPENAI_BASE_URL",
@@ -56,30 +57,30 @@ def is_loopback_url(url: str | None) -> bool:
 
 
 def build_chat_model(
-    settings: Settings, *, model: str | None = None, max_tokens: int | None = None
+    config: LLMConfig, *, model: str | None = None, max_tokens: int | None = None
 ) -> ChatOpenAI:
     """A deterministic (temperature 0) chat client; raises before any request is made.
 
-    `max_tokens` defaults to `settings.llm_max_tokens`.  OpenAI itself gets the cap as
+    `model` and `max_tokens` default to the config's.  OpenAI itself gets the cap as
     `max_completion_tokens` (langchain's spelling); a compatible server gets the classic
     `max_tokens`, the one vLLM, Ollama and llama.cpp all read.
     """
-    base_url = settings.openai_base_url
-    if settings.block_remote_models and not is_loopback_url(base_url):
+    base_url = config.base_url
+    if config.block_remote_models and not is_loopback_url(base_url):
         where = base_url or DEFAULT_OPENAI_BASE_URL
         raise RemoteModelBlocked(
             f"remote model endpoint {where} refused: block_remote_models is set"
         )
-    if not settings.llm_enabled:
+    if not config.enabled:
         raise LLMNotConfigured("set OPENAI_API_KEY and/or OPENAI_BASE_URL to use an LLM")
-    api_key = settings.openai_api_key or SecretStr(_PLACEHOLDER_KEY)
-    cap = max_tokens or settings.llm_max_tokens
+    api_key = config.api_key or SecretStr(_PLACEHOLDER_KEY)
+    cap = max_tokens or config.max_tokens
     compatible = base_url is not None and base_url.rstrip("/") != DEFAULT_OPENAI_BASE_URL
     return ChatOpenAI(
-        model=model or settings.llm_model,
+        model=model or config.model,
         api_key=api_key,
         base_url=base_url or DEFAULT_OPENAI_BASE_URL,
-        timeout=settings.llm_timeout_seconds,
+        timeout=config.timeout_seconds,
         max_retries=0,
         max_tokens=None if compatible else cap,
         extra_body={"max_tokens": cap} if compatible else None,

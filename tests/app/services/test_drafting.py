@@ -17,8 +17,8 @@ from app.services.runtime import Runtime
 from app.settings import Settings
 from app.store import draft_leases
 from app.store import tickets as ticket_store
-from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
-from app.triage.signals import Signals
+from app.triage.results import AskResult, DraftReply, Provenance, TriageResult
+from app.triage.screen.signals import Signals
 from tests.postgres import PostgresDatabases
 
 LEASE_SECONDS = 60

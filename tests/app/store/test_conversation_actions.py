@@ -16,9 +16,9 @@ from app.conversations.policy import load_sla_policy
 from app.conversations.service import ConversationService
 from app.store import audit
 from app.store.conversations import TicketState
-from app.triage.drafting.base import Turn
-from app.triage.models import AskResult, DraftReply, Provenance, TriageResult
-from app.triage.signals import Signals
+from app.triage.draft.protocol import Turn
+from app.triage.results import AskResult, DraftReply, Provenance, TriageResult
+from app.triage.screen.signals import Signals
 from tests.app.conftest import Seeder
 
 

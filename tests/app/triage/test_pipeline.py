@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from app.knowledge import KnowledgeBase, build_knowledge_base
+from app.services.pipelines import build_pipeline
 from app.settings import Settings
-from app.triage.factory import build_pipeline
 from app.triage.pipeline import TriagePipeline
 from tests.fakes import FakeOpenAI, Reply, llm_settings
 

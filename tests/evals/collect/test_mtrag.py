@@ -49,7 +49,7 @@ def items(tasks_file: Path) -> list[EvalItem]:
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> TriagePipeline:
-    from app.triage.factory import build_pipeline
+    from app.services.pipelines import build_pipeline
 
     # No documents: the reference setting never retrieves, it drafts over given passages.
     settings = Settings(data_dir=tmp_path_factory.mktemp("mtrag-data"), models_dir=models_dir)

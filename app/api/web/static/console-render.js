@@ -37,7 +37,7 @@ export function pill(text, extra = "") {
   return el("span", { class: `pill ${extra}`.trim(), text });
 }
 
-// The pipeline's hand-off codes (app/triage/drafting/policy.py), said for a person.
+// The pipeline's hand-off codes (app/triage/draft/handoff.py), said for a person.
 const HANDOFF_REASONS = {
   prompt_injection: "the message tries to steer the assistant (possible prompt injection).",
   security_exposure: "a secret was pasted or this is a security matter; make sure the credential is rotated.",

@@ -1,0 +1,85 @@
+"""When a person must answer instead of the service (abstention).
+
+A draft is handed off when any of these holds, checked in this order:
+
+* ``prompt_injection``: the message tries to steer the assistant;
+* ``untrusted_source``: a retrieved doc passage was withheld as poisoned (instructions
+  to the reader or model, credential phishing, links off the doc set's domains);
+* ``security_exposure``: a secret was pasted or the category is security;
+* ``incident``: outage language about production, or classified as an outage
+  (agents own incident comms);
+* ``account_specific``: it asks about one specific payment, account or override
+  (a stuck payout, a KYC override, a refund), which the docs cannot answer;
+* ``commercial_terms``: prices and fees, which are set per contract;
+* ``feature_request``: product feedback goes to a person who can log it;
+* ``insufficient_documentation``: the best retrieved passage is too weakly related
+  (cosine similarity below the threshold calibrated on the dev set), or the
+  drafter itself found nothing that covers the question.
+"""
+
+from __future__ import annotations
+
+import re
+
+from app.triage import vocabulary
+from app.triage.results import TriageResult
+from app.triage.screen.signals import Signals, fold
+from ingest.retrieval import Hit
+
+# An identifier of a specific object, as developers paste them.
+_SPECIFIC_ID = re.compile(
+    r"\b(?:[A-Z][A-Za-z]+:[0-9a-f]{6,}[-0-9a-f]*|(?:txn|tx|pay|payout|quote|cus|acct|tr)_"
+    r"[A-Za-z0-9]{6,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
+)
+
+
+def is_account_specific(text: str, signals: Signals) -> bool:
+    folded = fold(text)
+    specific = bool(_SPECIFIC_ID.search(text)) or bool(signals.request_ids)
+    if specific and (
+        vocabulary.pattern("status_question").search(folded) or signals.mentions_money_stuck
+    ):
+        return True
+    if vocabulary.pattern("action_request").search(folded) and vocabulary.pattern(
+        "own_account"
+    ).search(folded):
+        return True
+    return signals.mentions_money_stuck and signals.environment == "production"
+
+
+def support_score(hits: list[Hit]) -> float:
+    """The best dense similarity among the retrieved passages."""
+    return max((h.dense_score or 0.0 for h in hits), default=0.0)
+
+
+def handoff_reason(
+    *, text: str, triage: TriageResult, signals: Signals, hits: list[Hit], min_support: float
+) -> str | None:
+    flags = set(triage.flags)
+    if "prompt_injection" in flags:
+        return "prompt_injection"
+    # A poisoned doc page was among the best passages: the rest may answer, but a person
+    # checks before anything goes out (the page itself never reaches the draft).
+    if "untrusted_source" in flags:
+        return "untrusted_source"
+    if "secret" in flags or triage.category == "security":
+        return "security_exposure"
+    outage = signals.mentions_outage and (
+        triage.category == "incident_outage" or signals.environment == "production"
+    )
+    if outage:
+        return "incident"
+    # A question about one specific payment outranks the classifier's guess of "incident".
+    if is_account_specific(text, signals):
+        return "account_specific"
+    if vocabulary.pattern("commercial_terms").search(fold(text)):
+        return "commercial_terms"
+    if triage.category == "incident_outage" and (
+        signals.mentions_outage or signals.environment == "production"
+    ):
+        return "incident"
+    if triage.category == "feature_request" and vocabulary.any_match("feature_ask", fold(text)):
+        return "feature_request"
+    if support_score(hits) < min_support:
+        return "insufficient_documentation"
+    return None

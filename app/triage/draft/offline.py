@@ -1,0 +1,415 @@
+"""The non-generative drafter: answers with the documentation section that answers.
+
+It reads each retrieved hit as its whole section (sibling chunks joined), cuts the
+sections into blocks (steps, code, tables, paragraphs), picks the one section that
+best covers the question, and takes from it what the question's shape asks for: the
+numbered steps and a code example for a how-to, the table row or sentence naming a
+pasted error code, the block stating a value.  A second source is added only when it
+covers what the first does not.  Nothing is paraphrased: every block is the docs' own
+text, so every citation is an exact quote.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from app.triage.draft.blocks import (
+    Block,
+    code_lines,
+    is_field_list,
+    list_items,
+    parse_blocks,
+    schema_fields,
+)
+from app.triage.draft.compose import Chosen, compose
+from app.triage.draft.confidence import AnswerFeatures, AnswerModel
+from app.triage.draft.protocol import DraftRequest
+from app.triage.draft.question import Question, analyse
+from app.triage.draft.relevance import Weights, identifier_hits, terms
+from app.triage.results import DraftReply, Provenance
+from ingest.retrieval import Hit
+from ingest.sections import SectionLookup, SectionPart
+
+_MAX_CODE_LINES = 70
+_MAX_LIST_ITEMS_WORDS = 260
+_MAX_PROSE_WORDS = 170
+_SMALL_TABLE_ROWS = 8
+_LONG_LIST_WORDS = 90
+_LONG_LIST_ITEMS = 4
+
+
+@dataclass(frozen=True)
+class SectionWeights:
+    """How a section's score is made (tuned on grid_dev + grid_dev_b, bench/tune_drafter.py)."""
+
+    top: float = 0.45  # the best block's coverage of the question
+    second: float = 0.15  # the second-best block's
+    whole: float = 0.25  # everything in the section, headings included
+    heading: float = 0.35  # the title and heading alone
+    rank: float = 0.35  # retrieval's own ranking: rank / (1 + position)
+    reference: float = 0.0  # subtracted in proportion to the section's field-by-field lists
+
+
+@dataclass
+class Candidate:
+    source: int  # index of the section (= retrieval rank)
+    order: int  # position inside the section
+    chunk_id: str
+    block: Block
+    terms: frozenset[str]
+    score: float = 0.0
+    subheading: str = ""  # the heading inside the section that this block sits under
+
+
+@dataclass
+class Section:
+    rank: int
+    hit: Hit
+    candidates: list[Candidate] = field(default_factory=list)
+    heading_terms: frozenset[str] = frozenset()
+    score: float = 0.0
+
+
+def _parts(hit: Hit, lookup: SectionLookup | None) -> list[SectionPart]:
+    if lookup is not None:
+        parts = lookup.parts(hit.chunk_id, hit.doc_id, hit.heading)
+        if parts:
+            return parts
+    return [SectionPart(hit.chunk_id, hit.text)]
+
+
+def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section]:
+    sections: list[Section] = []
+    for rank, hit in enumerate(hits):
+        section = Section(rank, hit, heading_terms=terms(f"{hit.title} {hit.heading}"))
+        seen: set[str] = set()
+        order = 0
+        subheading = ""
+        for part in _parts(hit, lookup):
+            for index, block in enumerate(parse_blocks(part.text)):
+                if block.kind == "heading":
+                    subheading = block.text
+                    continue
+                key = " ".join(block.text.split())
+                if key in seen:
+                    continue
+                seen.add(key)
+                previous = section.candidates[-1] if section.candidates else None
+                if (
+                    index == 0
+                    and previous is not None
+                    and previous.chunk_id != part.chunk_id
+                    and _continues(previous.block, block)
+                ):
+                    # A code example the chunker split at a chunk boundary: one block again.
+                    previous.block = _joined(previous.block, block)
+                    previous.terms = terms(previous.block.text)
+                    continue
+                section.candidates.append(
+                    Candidate(
+                        rank, order, part.chunk_id, block, terms(block.text), subheading=subheading
+                    )
+                )
+                order += 1
+        sections.append(section)
+    return sections
+
+
+def _balanced(code: str) -> bool:
+    """False for an example cut off mid-way (an unclosed brace or bracket)."""
+    return code.count("{") == code.count("}") and code.count("[") == code.count("]")
+
+
+def _continues(previous: Block, block: Block) -> bool:
+    return previous.kind == block.kind == "code" and previous.language == block.language
+
+
+def _joined(first: Block, second: Block) -> Block:
+    head = first.text.splitlines()[:-1]  # without its closing fence
+    tail = second.text.splitlines()[1:]  # without its opening fence
+    return Block("code", "\n".join([*head, *tail]), language=first.language)
+
+
+class OfflineDrafter:
+    """Grounded replies without a language model."""
+
+    name = "offline"
+
+    def __init__(
+        self,
+        *,
+        sections: SectionLookup | None = None,
+        model: AnswerModel | None = None,
+        min_answer_probability: float = 0.2,
+        weights: SectionWeights | None = None,
+    ) -> None:
+        self.sections = sections
+        self.section_weights = weights or SectionWeights()
+        self.model = model or AnswerModel.default()
+        self.min_answer_probability = min_answer_probability
+
+    def draft(self, request: DraftRequest) -> DraftReply:
+        started = time.perf_counter()
+        question = analyse(request.question, tuple(request.signals.error_codes))
+        query_terms = terms(" ".join([request.question, *request.signals.error_codes]))
+        sections = _sections(request.hits, self.sections)
+        weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
+        chosen, features = self._select(question, weights, sections)
+        probability = self.model.probability(features)
+        provenance = Provenance(
+            drafter="offline",
+            retrieved_chunk_ids=[h.chunk_id for h in request.hits],
+            answer_features=features.as_dict(),
+        )
+        if not chosen or probability < self.min_answer_probability:
+            provenance.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+            return DraftReply(
+                text="",
+                confidence=round(probability, 3),
+                needs_human=True,
+                reason="insufficient_documentation",
+                language=request.language,
+                provenance=provenance,
+            )
+        text, citations = compose(chosen, request, question)
+        provenance.latency_ms = round((time.perf_counter() - started) * 1000, 2)
+        return DraftReply(
+            text=text,
+            citations=citations,
+            confidence=round(probability, 3),
+            needs_human=False,
+            language=request.language,
+            provenance=provenance,
+        )
+
+    # -- scoring --------------------------------------------------------------------
+    def _select(
+        self, question: Question, weights: Weights, sections: list[Section]
+    ) -> tuple[list[Chosen], AnswerFeatures]:
+        features = AnswerFeatures(shape=question.shape)
+        if not sections or not weights.total:
+            return [], features
+        for section in sections:
+            heading = weights.coverage(section.heading_terms)
+            for cand in section.candidates:
+                cand.score = weights.coverage(cand.terms)
+                named = identifier_hits(question.identifiers, cand.block.text)
+                cand.score += 0.25 * min(named, 2)
+            ranked = sorted((c.score for c in section.candidates), reverse=True)
+            top = ranked[0] if ranked else 0.0
+            second = ranked[1] if len(ranked) > 1 else 0.0
+            section_terms = frozenset().union(*(c.terms for c in section.candidates))
+            whole = weights.coverage(section_terms | section.heading_terms)
+            w = self.section_weights
+            words = sum(c.block.words for c in section.candidates) or 1
+            dump = sum(c.block.words for c in section.candidates if is_field_list(c.block))
+            section.score = (
+                w.top * top
+                + w.second * second
+                + w.whole * whole
+                + w.heading * heading
+                + w.rank / (1 + section.rank)
+                - w.reference * dump / words
+            )
+        ordered = sorted(sections, key=lambda s: -s.score)
+        # The best-scoring section may hold nothing quotable (a schema dump naming none of
+        # the asked fields): the next one that does answers instead.
+        for best in ordered[:3]:
+            chosen = self._blocks_for(question, best, weights)
+            code_only = (
+                not chosen
+                and question.wants_code
+                and any(c.block.kind == "code" for c in best.candidates)
+            )
+            if chosen or code_only:
+                break
+        else:
+            return [], features
+        others = [s for s in ordered if s is not best]
+        if question.shape == "how_to" and not any(c.kind == "list" for c in chosen):
+            chosen.extend(self._steps_elsewhere(weights, sections, best))
+        covered = frozenset().union(
+            *(weights.covered(c.candidate.terms) for c in chosen), frozenset()
+        )
+        covered |= weights.covered(best.heading_terms)
+        extra = [] if code_only else self._second_source(question, weights, others, covered, best)
+        chosen.extend(extra)
+        for item in extra:
+            covered |= weights.covered(item.candidate.terms)
+        code = self._code_example(question, weights, sections, best, chosen)
+        if code is not None:
+            chosen.append(code)
+        features.fill(
+            question=question,
+            weights=weights,
+            best=best,
+            runner_up=others[0] if others else None,
+            chosen=chosen,
+            covered=covered,
+        )
+        return chosen, features
+
+    def _blocks_for(self, question: Question, section: Section, weights: Weights) -> list[Chosen]:
+        candidates = [c for c in section.candidates if c.block.kind != "code"]
+        if not candidates:
+            return []
+        ranked = sorted(candidates, key=lambda c: -c.score)
+        top = ranked[0]
+        if top.score <= 0:
+            return []
+        picked: list[Chosen] = []
+        if question.shape == "how_to":
+            steps = [c for c in candidates if c.block.kind == "list" and c.block.ordered]
+            intro = candidates[0]
+            if steps and intro.block.kind == "paragraph" and intro not in steps:
+                picked.append(Chosen(intro))
+            words = 0
+            for step in steps:
+                if words + step.block.words > _MAX_LIST_ITEMS_WORDS and picked:
+                    break
+                picked.append(Chosen(step))
+                words += step.block.words
+        for cand in ranked:
+            if len(picked) >= 3 or sum(p.words for p in picked) >= _MAX_PROSE_WORDS:
+                break
+            if any(p.candidate is cand for p in picked) or cand.score < 0.5 * top.score:
+                continue
+            item = self._take(question, weights, cand, top.score)
+            if item is not None:
+                picked.append(item)
+        # A lead-in that ends with a colon ("You can list them with:") needs what follows.
+        for item in list(picked):
+            if item.kind == "paragraph" and item.rendered().rstrip().endswith(":"):
+                following = next(
+                    (c for c in section.candidates if c.order == item.candidate.order + 1), None
+                )
+                if following is None or any(p.candidate is following for p in picked):
+                    continue
+                if following.block.kind == "code" and code_lines(following.block) > _MAX_CODE_LINES:
+                    picked.remove(item)
+                    continue
+                picked.append(self._take(question, weights, following, 0.0) or Chosen(following))
+        picked.sort(key=lambda p: p.candidate.order)
+        return picked
+
+    @staticmethod
+    def _take(question: Question, weights: Weights, cand: Candidate, top: float) -> Chosen | None:
+        """The block, or only its rows or items that hold what was asked when it is long."""
+        block = cand.block
+        if block.kind == "table":
+            if len(block.rows) <= _SMALL_TABLE_ROWS:
+                return Chosen(cand)
+            rows = [
+                r
+                for r in block.rows
+                if identifier_hits(question.identifiers, r)
+                or weights.coverage(terms(r)) >= 0.5 * top
+            ]
+            return Chosen(cand, rows=rows[:_SMALL_TABLE_ROWS]) if rows else None
+        if is_field_list(block):
+            # A schema dump helps only where it names a field the developer asked about,
+            # and then only that field's own line.
+            named = [
+                text
+                for name, text in schema_fields(block)
+                if name in question.identifiers or identifier_hits(question.identifiers, text)
+            ]
+            return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
+        if block.kind == "list" and block.words > _LONG_LIST_WORDS:
+            items = list_items(block)
+            scored = [
+                (weights.coverage(terms(i)) + 0.25 * identifier_hits(question.identifiers, i), i)
+                for i in items
+            ]
+            best = max((score for score, _ in scored), default=0.0)
+            kept = [i for score, i in scored if score > 0 and score >= 0.6 * best]
+            return Chosen(cand, items=kept[:_LONG_LIST_ITEMS]) if kept else None
+        return Chosen(cand)
+
+    @staticmethod
+    def _steps_elsewhere(weights: Weights, sections: list[Section], best: Section) -> list[Chosen]:
+        """A how-to whose best section has no steps: the numbered steps of another section
+        of the same page (a guide's "process" section beside its "examples" section)."""
+        lists = [
+            c
+            for s in sections
+            if s is not best and s.hit.doc_id == best.hit.doc_id
+            for c in s.candidates
+            if c.block.kind == "list" and c.block.ordered and c.score > 0
+        ]
+        if not lists:
+            return []
+        return [Chosen(max(lists, key=lambda c: c.score))]
+
+    @staticmethod
+    def _second_source(
+        question: Question,
+        weights: Weights,
+        others: list[Section],
+        covered: frozenset[str],
+        best: Section,
+    ) -> list[Chosen]:
+        best_text = " ".join(c.block.text for c in best.candidates)
+        for section in others[:3]:
+            if section.hit.doc_id == best.hit.doc_id and section.hit.heading == best.hit.heading:
+                continue
+            for cand in sorted(section.candidates, key=lambda c: -c.score):
+                if cand.block.kind in ("code", "table") or cand.score < 0.6 * best.score:
+                    break
+                if is_field_list(cand.block):
+                    continue
+                new = weights.covered(cand.terms) - covered
+                names_new = any(
+                    i in cand.block.text and i not in best_text for i in question.identifiers
+                )
+                # Only what the first section lacks and the question asks for by name or
+                # in substance: a loosely related passage reads as a wrong answer.
+                if names_new or weights.coverage(new) >= 0.35:
+                    return [Chosen(cand)]
+            break
+        return []
+
+    @staticmethod
+    def _code_example(
+        question: Question,
+        weights: Weights,
+        sections: list[Section],
+        best: Section,
+        chosen: list[Chosen],
+    ) -> Chosen | None:
+        if not question.wants_code:
+            return None
+        used = {c.candidate.source for c in chosen}
+        pool = [
+            c
+            for s in sections
+            if s.rank in used or s.hit.doc_id == best.hit.doc_id
+            for c in s.candidates
+            if c.block.kind == "code"
+            and 2 <= code_lines(c.block) <= _MAX_CODE_LINES
+            and _balanced(c.block.text)
+        ]
+        if not pool:
+            return None
+
+        def fit(c: Candidate) -> tuple[bool, float, bool]:
+            language = question.code_language
+            matches = bool(language) and c.block.language in _LANGUAGE_FENCES.get(
+                language or "", ()
+            )
+            return matches, c.score, c.source == best.rank
+
+        return Chosen(max(pool, key=fit))
+
+
+_LANGUAGE_FENCES: dict[str, tuple[str, ...]] = {
+    "python": ("python", "py"),
+    "javascript": ("javascript", "js", "typescript", "ts", "node"),
+    "bash": ("bash", "sh", "shell", "curl"),
+    "go": ("go", "golang"),
+    "java": ("java", "kotlin"),
+    "ruby": ("ruby", "rb"),
+    "php": ("php",),
+}

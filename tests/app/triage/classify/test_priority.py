@@ -1,0 +1,219 @@
+"""Priority decisions on realistic support messages: every P1 recalled, nothing inflated.
+
+The category is given (what the classifier would say); signals come from the real
+extractor, so these cover the cue vocabularies and the rules together.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from app.triage.classify.priority import decide_priority
+from app.triage.classify.taxonomy import load_taxonomy
+from app.triage.screen.signals import extract_signals
+
+
+def _priority(text: str, category: str, *, production_secret: bool = False) -> str:
+    default = load_taxonomy().categories[category].default_priority
+    decision = decide_priority(
+        category=category,
+        default=default,
+        signals=extract_signals(text),
+        text=text,
+        production_secret=production_secret,
+    )
+    return decision.priority
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Production outages written calmly, with no "down" or "outage" in them.
+        (
+            "Hi all, not sure if it's just us, but since around 13:40 UTC every POST /quotes "
+            "call from our production servers hangs until our 30s timeout. Nothing deployed "
+            "on our side today. Could someone take a look when you get a chance?",
+            "incident_outage",
+        ),
+        (
+            "Morning. Our production dashboard shows no completed payouts since midnight "
+            "across all corridors, the transactions just sit in PROCESSING.",
+            "incident_outage",
+        ),
+        (
+            "Is the API having issues? For about half an hour all our live requests come back "
+            "with 502 Bad Gateway. Sandbox looks fine.",
+            "incident_outage",
+        ),
+        (
+            "Since 14:05 UTC every POST /quotes in production returns 500 "
+            '{"status":500,"code":"INTERNAL_ERROR"}. All corridors, all customers.',
+            "incident_outage",
+        ),
+        (
+            "hey, our webhook endpoint has received nothing from production since ~9:15 UTC. "
+            "we can see transactions completing when we poll, so it's only the deliveries.",
+            "webhooks",
+        ),
+        (
+            "Buenos días, desde las 8 am ninguna transferencia SPEI de nuestros clientes en "
+            "producción se ha completado, todas se quedan en PENDING.",
+            "incident_outage",
+        ),
+        (
+            "Pessoal, desde as 14h nenhuma requisição em produção está passando, tudo dá "
+            "timeout. Não mudamos nada do nosso lado.",
+            "incident_outage",
+        ),
+        # Money stuck or missing in production.
+        (
+            "Hello, one of our business customers sent a USD wire of $84,500 to their deposit "
+            "instructions on Monday (production). Their bank confirms it left. Today is "
+            "Thursday and the internal account balance hasn't changed.",
+            "transfers_payments",
+        ),
+        (
+            "Oi, um cliente fez um PIX de R$ 15.000 para a conta de depósito dele ontem, em "
+            "produção, e o saldo da conta interna continua zerado.",
+            "accounts_wallets",
+        ),
+        (
+            "Our platform USD internal account was debited three times for the same payout "
+            "this morning in production. $27,000 left instead of $9,000.",
+            "transfers_payments",
+        ),
+        (
+            "prod payout Transaction:019d2a41-8c3e-7b5f-a1d2-3e4f5a6b7c8d (62,500 MXN via "
+            "SPEI) has been PROCESSING since Monday. customer is escalating hard.",
+            "transfers_payments",
+        ),
+        (
+            "Un retiro de 3,000 USDC que hicimos ayer en producción a la wallet de un cliente "
+            "aparece como COMPLETED pero el dinero nunca llegó a la dirección.",
+            "transfers_payments",
+        ),
+        (
+            "URGENT card transaction EXCEPTION in production. Restaurant authorized $48.00 and "
+            "cleared $61.50. Where did the $13.50 go?",
+            "cards",
+        ),
+        # Security exposure, even when the category model missed "security".
+        (
+            "turns out our mobile app bundle (live on the app store) includes the production "
+            "client id and secret in a config file. someone on reddit pointed it out.",
+            "onboarding_kyc",
+        ),
+        (
+            "Quick heads-up: a contractor put a screenshot showing our live client secret on a "
+            "public Jira board for two days before we noticed.",
+            "security",
+        ),
+        (
+            "Um funcionário que saiu da empresa ontem ainda tem acesso ao painel e às "
+            "credenciais de produção. Como revogamos tudo agora?",
+            "security",
+        ),
+    ],
+)
+def test_production_emergencies_are_p1(text: str, category: str) -> None:
+    assert _priority(text, category) == "P1"
+
+
+def test_a_pasted_production_credential_is_p1_in_any_category() -> None:
+    text = "why is this 401ing? curl -u [REDACTED:client_id]:[REDACTED:api_secret] ..."
+    assert _priority(text, "auth_api_access", production_secret=True) == "P1"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "expected"),
+    [
+        # Questions about incidents or downtime are not incidents.
+        (
+            "What's your incident communication process? If the API goes down, how do we get "
+            "notified, and is there a status page we can subscribe to?",
+            "incident_outage",
+            "P2",
+        ),
+        (
+            "What's the recommended way to rotate API credentials every 90 days without "
+            "downtime? Compliance requires it.",
+            "auth_api_access",
+            "P3",
+        ),
+        # The sandbox is never an emergency.
+        (
+            "sandbox API down? every call from our CI gets 503 for the last hour. prod is "
+            "fine, not urgent.",
+            "incident_outage",
+            "P3",
+        ),
+        # Every call failing with 401 in production is the integration's own credentials.
+        (
+            "Em produção todas as chamadas estão falhando com 401 UNAUTHORIZED, em sandbox "
+            "funciona. Precisamos de credenciais diferentes pra produção?",
+            "auth_api_access",
+            "P2",
+        ),
+        # One endpoint failing for some calls in production: production errors, P2.
+        (
+            "Intermittent 504 Gateway Timeout on POST /quotes/{id}/execute in production, "
+            "maybe 3% of calls.",
+            "api_errors",
+            "P2",
+        ),
+        # A security message with nothing exposed.
+        (
+            "Someone is sending forged webhook posts to our endpoint from IPs that aren't "
+            "yours. Our signature check rejects them, so nothing got through.",
+            "security",
+            "P2",
+        ),
+        # Money that came back is a how-to question.
+        (
+            "If a payout fails after we executed the quote, where does the money go? Do we "
+            "have to request a refund?",
+            "transfers_payments",
+            "P3",
+        ),
+        (
+            "Would be really useful if payout webhooks included the bank reference.",
+            "feature_request",
+            "P4",
+        ),
+        ("¿Cómo simulo en sandbox una transferencia que falla?", "sandbox_testing", "P3"),
+    ],
+)
+def test_no_inflation(text: str, category: str, expected: str) -> None:
+    assert _priority(text, category) == expected
+
+
+def test_an_incident_in_production_keeps_p1_without_a_cue() -> None:
+    # The category model's "incident" about production is trusted: missing a P1 costs most.
+    text = "Our production checkout broke twenty minutes ago and the errors point at Grid."
+    assert _priority(text, "incident_outage") == "P1"
+    assert _priority(text.replace("production ", ""), "incident_outage") == "P2"
+
+
+def test_money_stuck_with_no_environment_named_is_p2() -> None:
+    text = "The payout to our supplier hasn't arrived after 3 days, can you check?"
+    assert _priority(text, "transfers_payments") == "P2"
+
+
+def test_a_launch_at_stake_is_p2() -> None:
+    text = "Tenemos el lanzamiento el viernes y el KYB sigue en PENDING_MANUAL_REVIEW."
+    assert _priority(text, "onboarding_kyc") == "P2"
+
+
+def test_reasons_name_the_rule_that_fired() -> None:
+    text = "all our production requests are failing with 503 since 10:02 UTC"
+    signals = extract_signals(text)
+    decision = decide_priority(
+        category="api_errors",
+        default="P2",
+        signals=signals,
+        text=text,
+        production_secret=False,
+    )
+    assert decision.priority == "P1"
+    assert decision.reasons[0] == "default for api_errors: P2"
+    assert "outage reported in production" in decision.reasons
