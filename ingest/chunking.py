@@ -14,12 +14,9 @@ from dataclasses import dataclass, field
 from functools import cache
 
 import tiktoken
-from markdown_it import MarkdownIt
 
 from ingest.types import Chunk
 
-_MARKDOWN = MarkdownIt("commonmark")
-# For lines of blocks already cut out (a code block's own fences, a chunk's first line).
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=[A-Z0-9`\"'(\[*_-])")
@@ -69,34 +66,12 @@ class _Piece:
     alone: bool  # the whole of its section
 
 
-def _structure(lines: list[str]) -> tuple[dict[int, tuple[int, str]], dict[int, int]]:
-    """Where markdown-it finds `#` headings (line -> level, title) and fenced code (first
-    line -> last line, an unclosed fence running to the end)."""
-    # Parsed from the lines joined on '\n' so its line numbers are those of `lines`
-    # (str.splitlines also breaks on form feeds and Unicode line separators).
-    tokens = _MARKDOWN.parse("\n".join(lines))
-    headings: dict[int, tuple[int, str]] = {}
-    fences: dict[int, int] = {}
-    for index, token in enumerate(tokens):
-        if token.map is None:
-            continue
-        # Top-level ATX headings only: setext underlines and a '#' inside a list item or
-        # a quote have never started a section.
-        if token.type == "heading_open" and token.markup.startswith("#") and token.level == 0:
-            title = tokens[index + 1].content.strip()  # the heading's inline token
-            headings[token.map[0]] = (int(token.tag[1:]), title)
-        elif token.type == "fence":
-            fences[token.map[0]] = token.map[1] - 1
-    return headings, fences
-
-
 def _sections(text: str) -> list[_Section]:
     sections = [_Section(path=(), anchor=None, heading_line=None)]
     stack: list[tuple[int, str]] = []
     para: list[str] = []
-    lines = text.splitlines()
-    headings, fences = _structure(lines)
-    code_end = -1
+    code: list[str] | None = None
+    fence = ""
 
     def flush_para() -> None:
         if para and "".join(para).strip():
@@ -104,18 +79,24 @@ def _sections(text: str) -> list[_Section]:
             sections[-1].blocks.append(_Block(body, count_tokens(body), is_code=False))
         para.clear()
 
-    for number, line in enumerate(lines):
-        if number <= code_end:
+    for line in text.splitlines():
+        if code is not None:
+            code.append(line)
+            if line.strip().startswith(fence) and len(code) > 1:
+                body = "\n".join(code)
+                sections[-1].blocks.append(_Block(body, count_tokens(body), is_code=True))
+                code = None
             continue
-        if number in fences:
+        fence_match = _FENCE.match(line)
+        if fence_match:
             flush_para()
-            code_end = fences[number]
-            body = "\n".join(lines[number : code_end + 1])
-            sections[-1].blocks.append(_Block(body, count_tokens(body), is_code=True))
+            fence = fence_match.group(1)
+            code = [line]
             continue
-        if number in headings:
+        heading = _HEADING.match(line)
+        if heading:
             flush_para()
-            level, title = headings[number]
+            level, title = len(heading.group(1)), heading.group(2).strip()
             stack = [(lvl, t) for lvl, t in stack if lvl < level] + [(level, title)]
             sections.append(
                 _Section(
@@ -129,6 +110,9 @@ def _sections(text: str) -> list[_Section]:
             para.append(line)
         else:
             flush_para()
+    if code is not None:  # unterminated fence: keep what is there rather than lose it
+        body = "\n".join(code)
+        sections[-1].blocks.append(_Block(body, count_tokens(body), is_code=True))
     flush_para()
     return [s for s in sections if s.blocks or s.heading_line]
 

@@ -8,6 +8,7 @@ real slice of the passage it names.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -182,3 +183,30 @@ def schema_fields(block: Block) -> list[tuple[str, str]]:
         text = text.split(" - **Variant")[0].strip()  # the next variant's label, run on
         fields.append((match.group(1), text))
     return fields
+
+
+_DISCRIMINATOR = re.compile(r"Allowed values: `([A-Z][A-Z0-9_]+)`\.?(?:\s|$)")
+_VARIANT_LABEL = re.compile(r"\*\*Variant \d+")
+
+_ENUM_VALUE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
+
+
+def other_variant_spans(text: str, identifiers: tuple[str, ...]) -> list[tuple[int, int]]:
+    """The character spans of a schema dump's variants (`**Variant 3: GbpAccountInfo**`)
+    that are not the one the developer asked about.  A variant is known by the single
+    value its type field allows (`GBP_ACCOUNT`); when the developer named one value, the
+    fields of a sibling variant (a Ghana account's in a UK question) read as a wrong
+    answer.  Where a named variant is in the text, everything after another variant's
+    label is excluded; otherwise only the variants that allow a different value."""
+    bounds = [0, *(m.start() for m in _VARIANT_LABEL.finditer(text)), len(text)]
+    segments = [
+        (start, end, set(_DISCRIMINATOR.findall(text[start:end])))
+        for start, end in itertools.pairwise(bounds)
+    ]
+    asked = set(identifiers)
+    if any(values & asked for _, _, values in segments):
+        return [(start, end) for start, end, values in segments if not values & asked]
+    suffixes = {v.rsplit("_", 1)[-1] for _, _, values in segments for v in values}
+    if not any(_ENUM_VALUE.match(i) and i.rsplit("_", 1)[-1] in suffixes for i in asked):
+        return []
+    return [(start, end) for start, end, values in segments if values]

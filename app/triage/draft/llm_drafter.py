@@ -36,6 +36,7 @@ from app.triage.draft.context import (
     render_triage,
     select_documents,
 )
+from app.triage.draft.phrases import holding_reply
 from app.triage.draft.protocol import DraftRequest
 from app.triage.echoes import EchoDetector
 from app.triage.llm.client import build_chat_model
@@ -50,7 +51,7 @@ from app.triage.llm.token_count import TokenCounter
 from app.triage.prompts import PromptTemplate, language_name, load_prompt
 from app.triage.results import DraftChecks, DraftReply, Provenance
 
-__all__ = ["DraftOutput", "LLMDrafter", "holding_reply"]
+__all__ = ["DraftOutput", "LLMDrafter"]
 
 logger = logging.getLogger(__name__)
 
@@ -62,19 +63,6 @@ _DOCS_LANGUAGE = "en"
 # An ungrounded answer must never look confident to a downstream auto-send threshold.
 _UNSUPPORTED_CONFIDENCE_CAP = 0.2
 _MAX_MODEL_REASON_CHARS = 200
-
-_HOLDING_REPLIES = {
-    "en": "Thanks for reaching out — a member of our team will follow up shortly.",
-    "es": "Gracias por escribirnos — una persona de nuestro equipo te responderá en breve.",
-    "pt": "Obrigado pelo contato — uma pessoa da nossa equipe responderá em breve.",
-    "fr": "Merci de nous avoir contactés — un membre de notre équipe vous répondra sous peu.",
-    "de": "Danke für Ihre Nachricht — jemand aus unserem Team meldet sich in Kürze.",
-    "it": "Grazie per averci scritto — un membro del nostro team ti risponderà a breve.",
-}
-
-
-def holding_reply(language: str) -> str:
-    return _HOLDING_REPLIES.get(language.lower().split("-")[0], _HOLDING_REPLIES["en"])
 
 
 class DraftOutput(BaseModel):
@@ -240,7 +228,7 @@ class LLMDrafter:
                 f"model_requested_handoff: {detail}" if detail else "model_requested_handoff"
             )
         return DraftReply(
-            text=answer or holding_reply(request.language),
+            text=answer or holding_reply(None, request.language),
             citations=citations,
             confidence=confidence,
             needs_human=bool(reasons),
@@ -255,7 +243,7 @@ class LLMDrafter:
         provenance.error = reason
         provenance.checks = DraftChecks(rejected=reason)
         return DraftReply(
-            text=holding_reply(request.language),
+            text=holding_reply(None, request.language),
             citations=[],
             confidence=0.0,
             needs_human=True,
@@ -281,7 +269,7 @@ class LLMDrafter:
             provenance.prompt_tokens = exc.prompt_tokens
             provenance.completion_tokens = exc.completion_tokens
         return DraftReply(
-            text=holding_reply(request.language),
+            text=holding_reply(None, request.language),
             citations=[],
             confidence=0.0,
             needs_human=True,

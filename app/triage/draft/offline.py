@@ -20,6 +20,7 @@ from app.triage.draft.blocks import (
     code_lines,
     is_field_list,
     list_items,
+    other_variant_spans,
     parse_blocks,
     schema_fields,
 )
@@ -38,6 +39,7 @@ _MAX_PROSE_WORDS = 170
 _SMALL_TABLE_ROWS = 8
 _LONG_LIST_WORDS = 90
 _LONG_LIST_ITEMS = 4
+_LEAD_IN_WORDS = 40
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,11 @@ def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section
                 order += 1
         sections.append(section)
     return sections
+
+
+def _within(block_text: str, item: str, spans: list[tuple[int, int]]) -> bool:
+    at = block_text.find(item)
+    return any(start <= at < end for start, end in spans)
 
 
 def _balanced(code: str) -> bool:
@@ -291,6 +298,22 @@ class OfflineDrafter:
                     picked.remove(item)
                     continue
                 picked.append(self._take(question, weights, following, 0.0) or Chosen(following))
+        # A list or table introduced by a lead-in ("Payment fails and the refund succeeds:")
+        # means nothing without it: several such lists side by side read as one jumble.
+        for item in list(picked):
+            if item.kind not in ("list", "table", "code"):
+                continue
+            lead = next(
+                (c for c in section.candidates if c.order == item.candidate.order - 1), None
+            )
+            if (
+                lead is not None
+                and lead.block.kind == "paragraph"
+                and lead.block.text.rstrip().endswith(":")
+                and lead.block.words <= _LEAD_IN_WORDS
+                and not any(p.candidate is lead for p in picked)
+            ):
+                picked.append(Chosen(lead))
         picked.sort(key=lambda p: p.candidate.order)
         return picked
 
@@ -310,11 +333,14 @@ class OfflineDrafter:
             return Chosen(cand, rows=rows[:_SMALL_TABLE_ROWS]) if rows else None
         if is_field_list(block):
             # A schema dump helps only where it names a field the developer asked about,
-            # and then only that field's own line.
+            # and then only that field's own line (a line ending "Allowed values:" brings
+            # the block that lists them) and not a sibling variant's.
+            others = other_variant_spans(block.text, question.identifiers)
             named = [
                 text
                 for name, text in schema_fields(block)
-                if name in question.identifiers or identifier_hits(question.identifiers, text)
+                if (name in question.identifiers or identifier_hits(question.identifiers, text))
+                and not _within(block.text, text, others)
             ]
             return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
         if block.kind == "list" and block.words > _LONG_LIST_WORDS:

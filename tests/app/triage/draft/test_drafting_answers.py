@@ -29,6 +29,7 @@ PAGES = [
     "docs/guides/payouts-and-b2b/onboarding/disclosures.md",
     "docs/api-reference/cross-currency-transfers/executeQuote.md",
     "docs/guides/platform-overview/core-concepts/quote-system.md",
+    "docs/guides/platform-overview/core-concepts/transaction-lifecycle.md",
 ]
 WEBHOOKS = "docs/guides/api-reference/webhooks"
 _MARKER = re.compile(r"\[(\d+)\]")
@@ -142,3 +143,17 @@ def test_draft_confidence_is_lower_when_nothing_answers(pipeline: TriagePipeline
     unrelated = request.model_copy(update={"question": "what is the capital of mongolia"})
     weak = pipeline.offline_drafter.draft(unrelated)
     assert weak.confidence < good.confidence
+
+
+def test_lists_keep_the_lead_in_that_says_what_each_one_is(pipeline: TriagePipeline) -> None:
+    draft = _answered(
+        pipeline,
+        "saw this webhook sequence on one payout: PENDING -> PROCESSING -> REFUND_PENDING -> "
+        "REFUND_COMPLETED -> COMPLETED. did the money go out or come back??",
+    )
+    lists = re.findall(r"((?:^\d+\. .*\n?)+)", draft.text, flags=re.MULTILINE)
+    assert len(lists) >= 2, draft.text
+    for steps in lists:
+        before = draft.text[: draft.text.index(steps)].rstrip().splitlines()
+        assert before, draft.text
+        assert before[-1].endswith(":"), f"an unlabelled list in:\n{draft.text}"

@@ -18,7 +18,8 @@ from app.settings import Settings
 from app.triage.classify.categorize import DISAGREEMENT_FLAG, CategoryClassifier
 from app.triage.classify.llm_classifier import LLMClassificationError, LLMClassifier
 from app.triage.classify.taxonomy import load_taxonomy
-from app.triage.draft.llm_drafter import LLMDrafter, holding_reply
+from app.triage.draft.llm_drafter import LLMDrafter
+from app.triage.draft.phrases import holding_reply
 from tests.app.triage.draft.test_llm_drafter import QUOTE_TEXT, make_hit, make_request, output
 from tests.fakes import FakeOpenAI, Reply, llm_settings
 
@@ -84,7 +85,7 @@ def test_a_changed_number_is_an_unsupported_claim(
     draft = drafter.draft(make_request())
 
     assert draft.needs_human
-    assert draft.text == holding_reply("en"), "nothing supported is left to show"
+    assert draft.text == holding_reply(None, "en"), "nothing supported is left to show"
     assert draft.provenance.checks is not None
     assert draft.provenance.checks.unsupported_sentences
 
@@ -138,7 +139,7 @@ def test_a_schema_echo_never_reaches_a_reviewer(
 
     draft = drafter.draft(make_request())
 
-    assert draft.text == holding_reply("en")
+    assert draft.text == holding_reply(None, "en")
     assert echo not in draft.text
     assert draft.needs_human
     assert draft.reason == "llm_error: schema_echo"

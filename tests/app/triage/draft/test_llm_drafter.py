@@ -9,7 +9,8 @@ import pytest
 
 from app.services.pipelines import llm_drafter
 from app.triage.draft.context import neutralise
-from app.triage.draft.llm_drafter import LLMDrafter, holding_reply
+from app.triage.draft.llm_drafter import LLMDrafter
+from app.triage.draft.phrases import holding_reply
 from app.triage.draft.protocol import DraftRequest, Turn
 from app.triage.results import TriageResult
 from app.triage.screen.secrets import redact_secrets
@@ -185,7 +186,7 @@ def test_failures_become_a_handoff(
 
     assert draft.needs_human
     assert draft.reason == f"llm_error: {reason}"
-    assert draft.text == holding_reply("en")
+    assert draft.text == holding_reply(None, "en")
     assert draft.citations == []
     assert draft.confidence == 0.0
     assert draft.provenance.drafter == "handoff"
@@ -343,7 +344,7 @@ def test_empty_answer_needs_a_human_and_gets_a_holding_reply(
     draft = drafter.draft(make_request(language="pt"))
 
     assert draft.needs_human
-    assert draft.text == holding_reply("pt")
+    assert draft.text == holding_reply(None, "pt")
 
 
 @pytest.mark.parametrize("language", ["es", "pt"])
@@ -355,8 +356,8 @@ def test_handoff_reply_is_in_the_developers_language(
     draft = drafter.draft(make_request("¿Cuánto tiempo dura una cotización?", language=language))
 
     assert draft.language == language
-    assert draft.text == holding_reply(language)
-    assert draft.text != holding_reply("en")
+    assert draft.text == holding_reply(None, language)
+    assert draft.text != holding_reply(None, "en")
 
 
 def test_context_is_trimmed_to_the_token_budget_lowest_ranked_first(

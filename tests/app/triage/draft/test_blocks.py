@@ -1,0 +1,38 @@
+"""Schema dumps with variants: only the variant the developer asked about is quoted."""
+
+from __future__ import annotations
+
+from app.triage.draft.blocks import Block, other_variant_spans, schema_fields
+
+DUMP = (
+    "- `accountType` (string, required) Allowed values: `GBP_ACCOUNT`. "
+    "- `sortCode` (string, required): The UK sort code\n"
+    "    - `accountNumber` (string, required): UK bank account number (8 digits)\n"
+    "  - **Variant 12: GhsExternalAccountCreateInfo**\n"
+    "    - `accountType` (string, required) Allowed values: `GHS_ACCOUNT`.\n"
+    "    - `accountNumber` (string): The account number of the bank\n"
+)
+
+
+def _kept(text: str, identifiers: tuple[str, ...]) -> list[str]:
+    spans = other_variant_spans(text, identifiers)
+    return [
+        item
+        for _, item in schema_fields(Block("list", text))
+        if not any(start <= text.find(item) < end for start, end in spans)
+    ]
+
+
+def test_a_named_variant_keeps_only_its_own_fields() -> None:
+    kept = _kept(DUMP, ("GBP_ACCOUNT", "sortCode"))
+    assert any("UK sort code" in item for item in kept)
+    assert not any("GHS_ACCOUNT" in item for item in kept)
+
+
+def test_a_block_of_only_a_sibling_variant_is_dropped() -> None:
+    ghana = DUMP[DUMP.index("  - **Variant 12") :]
+    assert _kept(ghana, ("GBP_ACCOUNT",)) == []
+
+
+def test_without_a_named_value_every_variant_stays() -> None:
+    assert len(_kept(DUMP, ("accountNumber",))) == len(schema_fields(Block("list", DUMP)))
