@@ -14,11 +14,16 @@ with SQL written in the test.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, Text, cast, select
+from sqlalchemy import Connection, Select, Text, and_, bindparam, cast, or_, select
 
+from app.conversations.policy import SlaPolicy
+from app.conversations.sla import SlaEvent, compute
+from app.store.conversations import TicketState
 from app.store.models import Draft, Ticket
 from app.store.tickets import QueueQuery, encode_cursor, page_statement, queue_params
 
@@ -63,6 +68,33 @@ _DRAFT_FIELDS = (
     ("approved_by", _D.approved_by),
     ("approved_at", _D.approved_at),
 )
+_S = TicketState.__table__.c
+# The workflow columns a console row shows (assignee, SLA clocks), after the ticket's.
+_STATE = (
+    _S.ticket_id.label("state_ticket_id"),
+    _S.assignee.label("state_assignee"),
+    _S.sla_next_due.label("state_next_due"),
+    _S.sla_breached.label("state_breached"),
+    _S.sla_paused.label("state_paused"),
+)
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """The console's view of the queue: each row's assignee and SLA, and two filters.
+
+    A ticket no agent has acted on has no state row yet: its first-response clock is
+    computed here from the policy, exactly as the conversation view computes it.
+    ``breached`` keeps only tickets whose clocks ran past a target at ``now``;
+    ``assignee`` only the tickets assigned to that agent ("mine").
+    """
+
+    policy: SlaPolicy
+    now: datetime
+    assignee: str | None = None
+    breached: bool = False
+
+
 # Labelled: tickets and drafts share column names in the joined row.
 _DRAFT = tuple(column.label(f"draft_{name}") for name, column in _DRAFT_FIELDS)
 # Both in the field order of TicketPublic / DraftPublic, so the body lists keys as the
@@ -80,8 +112,29 @@ def _raw(value: str | None) -> orjson.Fragment | None:
 # them.  Rebuilding it per request re-derived the subquery's columns and re-adapted
 # SQLAlchemy's cached result metadata to a new statement object: more than the SQL cost.
 @functools.cache
-def _page_with_drafts(bound: frozenset[str]) -> Select[Any]:
-    page = page_statement(select(*_TICKET), bound).subquery("page")
+def _page_with_drafts(bound: frozenset[str], workflow: bool = False) -> Select[Any]:
+    if not workflow:
+        page = page_statement(select(*_TICKET), bound).subquery("page")
+    else:
+        rows = select(*_TICKET, *_STATE).select_from(
+            Ticket.__table__.outerjoin(TicketState.__table__, _S.ticket_id == _T.id)
+        )
+        if "wf_assignee" in bound:
+            rows = rows.where(_S.assignee == bindparam("wf_assignee"))
+        if "wf_now" in bound:
+            # A superset (no state row: older than the shortest first-response target);
+            # the exact clocks are checked per row in Python.
+            rows = rows.where(
+                or_(
+                    _S.sla_breached.is_(True),
+                    _S.sla_next_due < bindparam("wf_now", type_=_S.sla_next_due.type),
+                    and_(
+                        _S.ticket_id.is_(None),
+                        _T.created_at < bindparam("wf_opened_before", type_=_T.created_at.type),
+                    ),
+                )
+            )
+        page = page_statement(rows, bound).subquery("page")
     return (
         select(*page.c, *_DRAFT)
         .select_from(page.outerjoin(Draft.__table__, _D.ticket_id == page.c.id))
@@ -89,17 +142,54 @@ def _page_with_drafts(bound: frozenset[str]) -> Select[Any]:
     )
 
 
-def queue_page_json(connection: Connection, query: QueueQuery) -> bytes:
-    """One page of the queue as the response body: ``{"items": [...], "next_cursor": ...}``."""
+def _sla(workflow: Workflow, ticket: dict[str, Any], state: tuple[Any, ...]) -> dict[str, Any]:
+    has_state, _, next_due, breached, paused = state
+    if has_state is None:
+        targets = workflow.policy.for_priority(ticket["priority"])
+        opened = ticket["created_at"]
+        sla = compute(targets, opened, [SlaEvent(opened, "customer")], workflow.now)
+        next_due, breached, paused = sla.next_due, sla.breached, sla.paused
+    # A stored clock is as of the ticket's last event: one past due since is breached too.
+    late = next_due is not None and next_due < workflow.now
+    return {"next_due": next_due, "breached": bool(breached) or late, "paused": bool(paused)}
+
+
+def _workflow_params(workflow: Workflow) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    if workflow.assignee is not None:
+        params["wf_assignee"] = workflow.assignee
+    if workflow.breached:
+        shortest = min(
+            (t.first_response for t in workflow.policy.targets.values()),
+            default=timedelta(0),
+        )
+        params["wf_now"] = workflow.now
+        params["wf_opened_before"] = workflow.now - shortest
+    return params
+
+
+def queue_page_json(
+    connection: Connection, query: QueueQuery, workflow: Workflow | None = None
+) -> bytes:
+    """One page of the queue as the response body: ``{"items": [...], "next_cursor": ...}``.
+
+    With ``workflow`` each item also has ``assignee`` and ``sla`` (``next_due``,
+    ``breached``, ``paused``).  Its ``breached`` filter may leave a page shorter than
+    the limit (rows are dropped after the keyset page is read); ``next_cursor`` still
+    says whether more follow."""
     params, limit = queue_params(query)
-    stmt = _page_with_drafts(frozenset(params))
+    if workflow is not None:
+        params.update(_workflow_params(workflow))
+    stmt = _page_with_drafts(frozenset(params), workflow is not None)
     tickets: dict[str, dict[str, Any]] = {}
+    states: dict[str, tuple[Any, ...]] = {}
     drafts: dict[str, dict[str, Any]] = {}
-    width = len(_TICKET_KEYS)
+    width = len(_TICKET_KEYS) + (len(_STATE) if workflow is not None else 0)
     for row in connection.execute(stmt, params):
         ticket_id = row[0]
         if ticket_id not in tickets:
-            tickets[ticket_id] = dict(zip(_TICKET_KEYS, row[:width], strict=True))
+            tickets[ticket_id] = dict(zip(_TICKET_KEYS, row[: len(_TICKET_KEYS)], strict=True))
+            states[ticket_id] = tuple(row[len(_TICKET_KEYS) : width])
         if row[width] is None:
             continue  # a ticket without drafts
         # The current draft: the pending one, else the latest version.
@@ -115,6 +205,12 @@ def queue_page_json(connection: Connection, query: QueueQuery) -> bytes:
         next_cursor = encode_cursor(marker)
     items = []
     for ticket in page_rows:
+        extra: dict[str, Any] = {}
+        if workflow is not None:
+            state = states[ticket["id"]]
+            extra = {"assignee": state[1], "sla": _sla(workflow, ticket, state)}
+            if workflow.breached and not extra["sla"]["breached"]:
+                continue
         created_at, updated_at = ticket.pop("created_at"), ticket.pop("updated_at")
         for key in _RAW_TICKET_KEYS:
             ticket[key] = _raw(ticket[key])
@@ -125,6 +221,14 @@ def queue_page_json(connection: Connection, query: QueueQuery) -> bytes:
         draft = drafts.get(ticket["id"])
         if draft is not None:
             draft["citations"] = _raw(draft["citations"])
-        items.append({**ticket, "draft": draft, "created_at": created_at, "updated_at": updated_at})
+        items.append(
+            {
+                **ticket,
+                "draft": draft,
+                "created_at": created_at,
+                "updated_at": updated_at,
+                **extra,
+            }
+        )
     # OPT_UTC_Z: datetimes end in "Z", as pydantic writes them on every other route.
     return orjson.dumps({"items": items, "next_cursor": next_cursor}, option=orjson.OPT_UTC_Z)

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.observability import Metrics, Stopwatch
 from app.services.field_screening import screen_fields
-from app.services.review_queue import queue_page_json
+from app.services.review_queue import Workflow, queue_page_json
 from app.services.runtime import Runtime
 from app.store import audit, contacts, reviews, tickets
 from app.store.columns import utcnow
@@ -268,10 +268,10 @@ class TicketService:
                 raise NotFoundError(f"ticket {ticket_id} not found")
             return audit.list_for_ticket(session, ticket_id)
 
-    def queue(self, query: QueueQuery) -> bytes:
+    def queue(self, query: QueueQuery, workflow: Workflow | None = None) -> bytes:
         """A queue page as its JSON body (see services/review_queue.py)."""
         with self.reader.connect() as connection:
-            return queue_page_json(connection, query)
+            return queue_page_json(connection, query, workflow)
 
     # -- public self-service --------------------------------------------------------
     def answer_or_hand_off(self, question: str, contact: Contact | None = None) -> AskAnswer:

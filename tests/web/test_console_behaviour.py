@@ -84,10 +84,14 @@ def test_queue_filters_and_loads_more_by_cursor(console: tuple[Page, PageErrors]
         expect(page.get_by_role("button", name="Load more")).to_be_hidden()
         assert stub.queue_queries[-1]["cursor"] == "25"
 
-        page.get_by_label("Priority").select_option("P1")
+        page.get_by_label("Priority", exact=True).select_option("P1")
         page.get_by_role("button", name="Apply").click()
         expect(page.locator(".queue-item")).to_have_count(3)
-        assert stub.queue_queries[-1] == {"limit": "25", "priority": "P1"}
+        assert stub.queue_queries[-1] == {
+            "limit": "25",
+            "status": "pending_review",
+            "priority": "P1",
+        }
 
         # Keyboard: j moves through the queue, Enter opens the focused ticket.
         page.locator("body").click()
@@ -126,4 +130,29 @@ def test_reject_with_other_needs_a_note(console: tuple[Page, PageErrors]) -> Non
         page.get_by_label("Reason", exact=True).first.select_option("other")
         page.get_by_role("button", name="Reject").click()
         expect(page.locator("#banner")).to_contain_text("Add a note")
+    errors.assert_clean()
+
+
+def test_a_flagged_draft_is_sent_only_after_confirmation(
+    console: tuple[Page, PageErrors],
+) -> None:
+    page, errors = console
+    flagged = ticket(1)
+    flagged["triage"] = {**flagged["triage"], "flags": ["secret", "sandbox"]}
+    stub = StubApi([flagged])
+    with LiveServer(stub.app()) as server:
+        sign_in(page, server.url)
+        page.locator(".queue-item").first.click()
+        expect(page.get_by_label("Draft reply text")).to_be_enabled()
+        expect(page.locator("#ticket-title")).to_have_text("tkt_0001")
+        page.get_by_label("Draft reply text").press("Control+Enter")
+        expect(page.locator("#confirm-dialog")).to_be_visible()
+        page.get_by_role("button", name="Cancel").click()
+        expect(page.locator("#confirm-dialog")).to_be_hidden()
+        assert stub.approvals == []
+
+        page.get_by_role("button", name="Approve & send").click()
+        page.locator("#confirm-send").click()
+        expect(page.locator("#ticket-status")).to_have_text("approved")
+    assert len(stub.approvals) == 1
     errors.assert_clean()

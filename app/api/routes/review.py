@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Body, Query, Request
 from fastapi.exceptions import RequestValidationError
@@ -10,6 +10,7 @@ from starlette.responses import Response
 
 from app.api.deps import (
     NO_NUL_PATTERN,
+    ConversationServiceDep,
     DraftId,
     RawBody,
     RequiredKey,
@@ -26,6 +27,7 @@ from app.api.schemas import (
     QueuePage,
     RejectRequest,
 )
+from app.services.review_queue import Workflow
 from app.store import tickets as ticket_store
 from app.store.errors import InvalidInputError
 from app.store.models import Draft, TicketStatus
@@ -62,16 +64,21 @@ def _draft(draft: Draft) -> Rendered:
     summary="Tickets waiting for review, most urgent first",
     description=(
         "Ordered by priority (P1 first), then age (oldest first). Keyset pagination: pass "
-        "`next_cursor` back as `cursor`; tickets created while paging never shift pages."
+        "`next_cursor` back as `cursor`; tickets created while paging never shift pages. "
+        "Each item carries `assignee` and `sla` (`next_due`, `breached`, `paused`). "
+        "`status=any` lists every status; `mine=true` only tickets assigned to you; "
+        "`breached=true` only tickets past an SLA target (such a page may be shorter "
+        "than `limit` while `next_cursor` says more follow)."
     ),
     responses=problems(401, 403, 422),
 )
 def review_queue(
-    _: Reviewer,
+    principal: Reviewer,
     service: TicketServiceDep,
-    status: Annotated[TicketStatus, Query(description="Ticket status to list.")] = (
-        "pending_review"
-    ),
+    conversations: ConversationServiceDep,
+    status: Annotated[
+        TicketStatus | Literal["any"], Query(description="Ticket status to list, or any.")
+    ] = "pending_review",
     category: Annotated[
         str | None, Query(max_length=64, pattern=NO_NUL_PATTERN, examples=["auth_api_access"])
     ] = None,
@@ -85,6 +92,8 @@ def review_queue(
         str | None, Query(max_length=512, pattern=NO_NUL_PATTERN, description="From next_cursor.")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=ticket_store.MAX_PAGE)] = 20,
+    mine: Annotated[bool, Query(description="Only tickets assigned to you.")] = False,
+    breached: Annotated[bool, Query(description="Only tickets past an SLA target.")] = False,
 ) -> Response:
     if cursor is not None:
         try:
@@ -93,7 +102,15 @@ def review_queue(
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(exc)}]
             ) from exc
-    body = service.queue(ticket_store.QueueQuery(status, category, priority, team, limit, cursor))
+    workflow = Workflow(
+        conversations.policy,
+        conversations.clock(),
+        assignee=principal.name if mine else None,
+        breached=breached,
+    )
+    wanted = None if status == "any" else status
+    query = ticket_store.QueueQuery(wanted, category, priority, team, limit, cursor)
+    body = service.queue(query, workflow)
     # Written in QueuePage's shape by the service (the route's hot path).
     return Response(body, media_type="application/json")
 

@@ -47,7 +47,9 @@ CONSOLE_ASSETS: Final = frozenset(
         "console.js",
         "console-api.js",
         "console-render.js",
+        "console-conversation.js",
         "http.js",
+        "markdown.js",
         "favicon.svg",
     }
 )

@@ -13,7 +13,9 @@ import orjson
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.services.review_queue import queue_page_json
+from app.conversations.policy import load_sla_policy
+from app.services.review_queue import Workflow, queue_page_json
+from app.store.conversations import TicketState
 from app.store.errors import InvalidInputError
 from app.store.tickets import QueueQuery
 from tests.app.conftest import Seeder
@@ -118,3 +120,52 @@ def test_queue_cursor_breaks_ties_on_identical_timestamps(
 def test_bad_cursor_is_rejected(session: Session, cursor: str) -> None:
     with pytest.raises(InvalidInputError, match="invalid queue cursor"):
         _page(session, cursor=cursor)
+
+
+def _workflow_page(
+    session: Session, workflow: Workflow, **query: Any
+) -> tuple[list[dict[str, Any]], str | None]:
+    body = queue_page_json(session.connection(), QueueQuery(**query), workflow)
+    document = orjson.loads(body)
+    return document["items"], document["next_cursor"]
+
+
+def test_console_rows_carry_assignee_and_sla_and_filter_mine_and_breached(
+    sessions: sessionmaker[Session], seed: Seeder
+) -> None:
+    policy = load_sla_policy()
+    # P1: first response due 30 min after opening, around the clock.
+    late = seed.ticket(priority="P1", created_at=T0).ticket_id
+    fresh = seed.ticket(priority="P1", created_at=T0 + timedelta(minutes=50)).ticket_id
+    taken = seed.ticket(priority="P2", created_at=T0 + timedelta(minutes=55)).ticket_id
+    with sessions.begin() as s:
+        s.add(
+            TicketState(
+                ticket_id=taken,
+                version=1,
+                assignee="ana",
+                sla_next_due=T0 + timedelta(hours=3),
+                sla_breached=False,
+                sla_paused=False,
+                updated_at=T0,
+            )
+        )
+    now = T0 + timedelta(minutes=60)
+    with sessions() as s:
+        rows, _ = _workflow_page(s, Workflow(policy, now))
+        mine, _ = _workflow_page(s, Workflow(policy, now, assignee="ana"))
+        breached, _ = _workflow_page(s, Workflow(policy, now, breached=True))
+        someone_else, _ = _workflow_page(s, Workflow(policy, now, assignee="bo"))
+        any_status, _ = _workflow_page(s, Workflow(policy, now), status=None)
+    by_id = {row["id"]: row for row in rows}
+    assert by_id[late]["sla"]["breached"] is True
+    assert by_id[late]["sla"]["next_due"].startswith("2026-11-01T09:30:00")
+    assert by_id[fresh]["sla"]["breached"] is False
+    assert by_id[fresh]["sla"]["next_due"].startswith("2026-11-01T10:20:00")
+    assert by_id[taken]["assignee"] == "ana"
+    assert by_id[taken]["sla"]["next_due"].startswith("2026-11-01T12:00:00")
+    assert by_id[late]["assignee"] is None
+    assert _ids(mine) == [taken]
+    assert _ids(breached) == [late]
+    assert someone_else == []
+    assert set(_ids(any_status)) == {late, fresh, taken}

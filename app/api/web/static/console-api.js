@@ -24,8 +24,11 @@ function listOf(data, ...keys) {
   return [];
 }
 
-export async function fetchQueue({ category, priority, team, cursor, limit = 25 }) {
+export async function fetchQueue({ status, mine, breached, category, priority, team, cursor, limit = 25 }) {
   const params = new URLSearchParams({ limit: String(limit) });
+  if (status) params.set("status", status);
+  if (mine) params.set("mine", "true");
+  if (breached) params.set("breached", "true");
   if (category) params.set("category", category);
   if (priority) params.set("priority", priority);
   if (team) params.set("team", team);
@@ -87,6 +90,45 @@ export function escalateTicket(ticketId, reason, team) {
   const body = { reason };
   if (team) body.team = team;
   return decide(`escalate:${ticketId}`, `/v1/tickets/${encodeURIComponent(ticketId)}/escalate`, body);
+}
+
+// ---- the conversation's actions (app/api/routes/conversations.py) -------------------
+
+const ticketPath = (id, action) => `/v1/tickets/${encodeURIComponent(id)}/${action}`;
+const versioned = (body, version) => (Number.isInteger(version) ? { ...body, expected_version: version } : body);
+
+// A handwritten reply reaches the customer: keyed like an approval, so a retried click or
+// a lost response cannot send it twice.
+export function sendReply(ticketId, text, version) {
+  return decide(`reply:${ticketId}`, ticketPath(ticketId, "messages"), versioned({ text, author: "agent" }, version));
+}
+
+export function addNote(ticketId, text) {
+  return authed(ticketPath(ticketId, "messages"), { method: "POST", body: { text, author: "agent", internal: true } });
+}
+
+export function takeTicket(ticketId, version) {
+  return authed(ticketPath(ticketId, "assign"), { method: "POST", body: versioned({ take: true }, version) });
+}
+
+export function unassignTicket(ticketId, version) {
+  return authed(ticketPath(ticketId, "assign"), { method: "POST", body: versioned({ assignee: null }, version) });
+}
+
+export function recategorize(ticketId, category, priority, version) {
+  const body = {};
+  if (category) body.category = category;
+  if (priority) body.priority = priority;
+  return authed(ticketPath(ticketId, "recategorize"), { method: "POST", body: versioned(body, version) });
+}
+
+// solve | awaiting-customer | reopen | redraft
+export function changeStatus(ticketId, action, version) {
+  return authed(ticketPath(ticketId, action), { method: "POST", body: versioned({}, version) });
+}
+
+export function mergeInto(ticketId, into, version) {
+  return authed(ticketPath(ticketId, "merge"), { method: "POST", body: versioned({ into }, version) });
 }
 
 // Exposed for tests and debugging: which key a pending decision would reuse.

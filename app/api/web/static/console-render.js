@@ -65,6 +65,20 @@ export function handoffText(reason) {
     .join("; ");
 }
 
+const timeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: "short", timeStyle: "short" });
+
+// The SLA's next due time on a queue row: "due <time>", "breached" or "paused".
+export function slaBadge(sla) {
+  if (!sla) return null;
+  const due = sla.next_due ? new Date(sla.next_due) : null;
+  const when = due && !Number.isNaN(due.getTime()) ? timeFmt.format(due) : "";
+  let text = when ? `due ${when}` : "no SLA clock running";
+  let state = "ok";
+  if (sla.paused) { text = "SLA paused"; state = "paused"; }
+  if (sla.breached) { text = when ? `breached · was due ${when}` : "SLA breached"; state = "breached"; }
+  return el("span", { class: `sla sla-${state}`, "data-sla": state, "data-due": sla.next_due || "", text });
+}
+
 export function queueItem(ticket, index) {
   const r = routing(ticket);
   const row = el(
@@ -72,6 +86,7 @@ export function queueItem(ticket, index) {
     { class: "row" },
     pill(r.priority || "P?", `pill-${r.priority}`),
     pill(r.category || "uncategorised"),
+    ticket.status && ticket.status !== "pending_review" ? pill(ticket.status.replace("_", " "), "pill-status") : null,
     el("span", { class: "when", text: formatAge(ticket.created_at) }),
   );
   const snippet = el("span", { class: "snippet", text: (ticket.message || "").slice(0, 240) });
@@ -82,6 +97,7 @@ export function queueItem(ticket, index) {
     row,
     snippet,
     where ? el("span", { class: "where", text: where }) : null,
+    el("span", { class: "row-foot" }, slaBadge(ticket.sla), ticket.assignee ? el("span", { class: "assignee", text: `@${ticket.assignee}` }) : null),
   );
   button.setAttribute("aria-label", `${r.priority} ${r.category}: ${(ticket.message || "").slice(0, 80)}`);
   return el("li", {}, button);
@@ -142,7 +158,7 @@ export function renderCitations(target, citations = []) {
     target.append(el("li", { class: "muted", text: "No sources cited." }));
     return;
   }
-  for (const c of citations) {
+  for (const [index, c] of citations.entries()) {
     const label = citationLabel(c);
     const href = safeHref(c.url);
     const name = href
@@ -152,7 +168,7 @@ export function renderCitations(target, citations = []) {
     target.append(
       el(
         "li",
-        {},
+        { id: `source-${index + 1}` },
         name,
         path ? el("span", { class: "muted small path", text: ` ${path}` }) : null,
         c.quote ? el("span", { class: "quote", text: `“${c.quote}”` }) : null,
@@ -166,6 +182,89 @@ function auditStatus(entry) {
   return `${entry.from_status || "·"} → ${entry.to_status || "·"}`;
 }
 
+const words = (code) => {
+  const text = String(code || "").replaceAll("_", " ").trim();
+  return text ? text.charAt(0).toUpperCase() + text.slice(1) : "";
+};
+
+function plainValue(value) {
+  if (value == null || value === "") return "—";
+  if (Array.isArray(value)) return value.map(plainValue).join(", ");
+  if (typeof value === "object") return Object.entries(value).map(([k, v]) => `${words(k).toLowerCase()} ${plainValue(v)}`).join(", ");
+  if (typeof value === "boolean") return value ? "yes" : "no";
+  return String(value);
+}
+
+// An audit detail as "label: value" lines a person can read, never raw JSON.
+export function auditDetail(detail) {
+  if (!detail || typeof detail !== "object") return null;
+  const entries = Object.entries(detail);
+  if (!entries.length) return null;
+  return el("dl", { class: "audit-detail" }, ...entries.flatMap(([k, v]) => [el("dt", { text: words(k) }), el("dd", { text: plainValue(v) })]));
+}
+
+// One conversation entry: customer message, agent reply, internal note or system event.
+export function conversationEntry(message) {
+  const kind = message.internal ? "note" : message.author === "system" ? "event" : message.author;
+  const who = { customer: "Customer", agent: "Reply", note: "Internal note", event: "Event" }[kind] || words(kind);
+  const head = el(
+    "header",
+    { class: "entry-head" },
+    el("strong", { text: who }),
+    message.author_name ? el("span", { class: "muted", title: message.author_name, text: ` ${actorName(message.author_name)}` }) : null,
+    el("time", { class: "muted small", datetime: message.created_at || "", text: ` · ${formatDate(message.created_at)}` }),
+    message.internal ? pill("internal · never sent", "pill-internal") : null,
+  );
+  return el(
+    "li",
+    { class: `entry entry-${kind}`, "data-kind": kind, "data-id": message.id || "" },
+    head,
+    kind === "event"
+      ? el("p", { class: "event-text", text: message.text || words(message.event) })
+      : el("div", { class: "entry-text", text: message.text || "" }),
+  );
+}
+
+// Drafts are not messages: they join the conversation by time, so the agent sees which
+// draft answered which follow-up.
+export function draftEntry(draft) {
+  // Collapsed: the pending draft is in the editor below; older ones are history.
+  const summary = el(
+    "summary",
+    { class: "entry-head" },
+    el("strong", { text: `Draft v${draft.version ?? 1}` }),
+    el("span", { class: "muted", text: ` ${draft.status || ""}` }),
+    el("time", { class: "muted small", datetime: draft.created_at || "", text: ` · ${formatDate(draft.created_at)}` }),
+    draft.needs_human ? pill("needs a human", "pill-flag") : null,
+  );
+  return el(
+    "li",
+    { class: "entry entry-draft", "data-kind": "draft", "data-id": draft.id || "" },
+    el("details", {}, summary, el("div", { class: "entry-text", text: draft.final_text || draft.text || "" })),
+  );
+}
+
+// "tok_01…:ana" → "ana": the token id stays in the tooltip for who-exactly questions.
+export function actorName(actor) {
+  const text = String(actor || "");
+  const at = text.indexOf(":");
+  return at < 0 ? text : text.slice(at + 1);
+}
+
+export function renderConversation(target, ticket) {
+  const messages = Array.isArray(ticket.messages) ? ticket.messages : [];
+  const drafts = Array.isArray(ticket.drafts) && ticket.drafts.length ? ticket.drafts : ticket.draft ? [ticket.draft] : [];
+  // A sent draft already appears as its reply message; show only the others.
+  const replied = new Set(messages.map((m) => m.draft_id || m.id));
+  const items = [
+    ...messages.map((m) => ({ at: m.created_at, node: () => conversationEntry(m) })),
+    ...drafts.filter((d) => !replied.has(d.id)).map((d) => ({ at: d.created_at, node: () => draftEntry(d) })),
+  ];
+  items.sort((a, b) => new Date(a.at).getTime() - new Date(b.at).getTime());
+  target.replaceChildren(...items.map((i) => i.node()));
+  if (!items.length) target.append(el("li", { class: "muted", text: "No messages." }));
+}
+
 export function renderAudit(target, entries) {
   target.replaceChildren();
   if (!entries.length) {
@@ -173,16 +272,16 @@ export function renderAudit(target, entries) {
     return;
   }
   for (const entry of entries) {
-    const detail = entry.detail && Object.keys(entry.detail).length ? JSON.stringify(entry.detail) : "";
+    const detail = auditDetail(entry.detail);
     target.append(
       el(
         "tr",
         { "data-action": entry.action },
         el("td", { text: formatDate(entry.created_at || entry.at) }),
-        el("td", { text: entry.actor || "" }),
-        el("td", { text: entry.action || "" }),
-        el("td", { text: auditStatus(entry) }),
-        el("td", { class: "detail", text: detail }),
+        el("td", { title: entry.actor || "", text: actorName(entry.actor) }),
+        el("td", { text: words(entry.action) }),
+        el("td", { text: auditStatus(entry).replaceAll("_", " ") }),
+        el("td", { class: "detail" }, detail),
       ),
     );
   }

@@ -4,12 +4,15 @@ import {
 } from "./console-api.js";
 import { ApiError, el } from "./http.js";
 import {
-  formatDate, handoffText, queueItem, renderAudit, renderCitations, renderSignals, renderTriage, routing,
+  formatDate, handoffText, queueItem, renderAudit, renderCitations, renderConversation, renderSignals, renderTriage, routing,
 } from "./console-render.js";
+import {
+  confirmSend, needsConfirmation, renderActions, renderPreview, warningFlags, wireConversation,
+} from "./console-conversation.js";
 
 const $ = (id) => document.getElementById(id);
 
-const state = { filters: {}, cursor: null, items: [], ticket: null, draft: null };
+const state = { filters: { status: "pending_review" }, cursor: null, items: [], ticket: null, draft: null };
 
 // ---- errors -------------------------------------------------------------------------
 
@@ -87,6 +90,9 @@ function enterWorkspace() {
 
 function readFilters() {
   return {
+    status: $("filter-status").value,
+    mine: $("filter-mine").checked,
+    breached: $("filter-breached").checked,
     category: $("filter-category").value.trim(),
     priority: $("filter-priority").value,
     team: $("filter-team").value.trim(),
@@ -113,7 +119,7 @@ function renderQueue() {
   remember("category-options", state.items.map((t) => routing(t).category));
   remember("team-options", state.items.map((t) => routing(t).team));
   const n = state.items.length;
-  $("queue-status").textContent = n ? `${n} ticket${n === 1 ? "" : "s"} shown${state.cursor ? ", more available" : ""}` : "Nothing waiting for review.";
+  $("queue-status").textContent = n ? `${n} ticket${n === 1 ? "" : "s"} shown${state.cursor ? ", more available" : ""}` : "No tickets match.";
   $("load-more").hidden = !state.cursor;
   markCurrent();
 }
@@ -160,6 +166,8 @@ function renderTicket(ticket, audit) {
   const meta = [ticket.channel && `via ${ticket.channel}`, ticket.reporter && `from ${ticket.reporter}`, formatDate(ticket.created_at)];
   $("ticket-meta").textContent = meta.filter(Boolean).join(" · ");
   $("ticket-message").textContent = ticket.message || "";
+  renderConversation($("conversation"), ticket);
+  renderActions(ticket);
   renderTriage($("triage-list"), ticket);
   renderSignals($("signals-list"), ticket.signals || {});
 
@@ -177,6 +185,7 @@ function renderTicket(ticket, audit) {
     $("draft-text").value = draft.final_text || draft.text || "";
     renderCitations($("draft-citations"), draft.citations || []);
   }
+  renderPreview($("draft-text").value, draft ? (draft.citations || []).length : 0);
   const open = actionable(ticket, draft);
   for (const id of ["draft-text", "approve-btn", "reset-btn", "reject-btn", "reject-code", "reject-note"]) $(id).disabled = !open;
   const closed = ticket.status === "approved" || ticket.status === "sent";
@@ -225,12 +234,17 @@ function announce(text) {
 
 // ---- wiring -------------------------------------------------------------------------
 
-function onApprove() {
+async function onApprove() {
   const draft = state.draft;
-  if (!draft) return;
+  if (!draft || $("approve-btn").disabled) return;
   const text = $("draft-text").value;
   if (!text.trim()) { showError(new ApiError(422, "Invalid input", "An approved reply cannot be blank.")); return; }
   const edited = text !== (draft.text || "");
+  if (needsConfirmation(state.ticket, draft)) {
+    const flags = warningFlags(state.ticket);
+    const why = [draft.needs_human ? `Needs a human: ${handoffText(draft.reason)}` : "", flags.length ? `Flagged: ${flags.join(", ")}.` : ""];
+    if (!(await confirmSend(why.filter(Boolean).join(" ")))) { $("draft-text").focus(); return; }
+  }
   busy($("approve-btn"), async () => {
     await approveDraft(draft.id, draft.version, edited ? text : null);
     await afterDecision("Draft approved; the reply is queued for sending.");
@@ -280,7 +294,14 @@ function onKey(event) {
   const target = event.target;
   const typing = target instanceof HTMLElement && target.closest("input, textarea, select");
   if (event.key === "Escape") { clearError(); return; }
+  if (document.querySelector("dialog[open]")) return;
   if (typing || event.ctrlKey || event.metaKey || event.altKey || $("workspace").hidden) return;
+  const open = state.ticket && !$("ticket").hidden;
+  if (event.key === "?") { $("help-dialog").showModal(); event.preventDefault(); return; }
+  if (open && event.key === "t" && !$("take-btn").hidden) { $("take-btn").click(); event.preventDefault(); return; }
+  if (open && event.key === "e" && !$("draft-text").disabled) { $("draft-text").focus(); event.preventDefault(); return; }
+  if (open && event.key === "w") { $("reply-text").focus(); event.preventDefault(); return; }
+  if (open && event.key === "n") { $("note-text").focus(); event.preventDefault(); return; }
   if (event.key === "j") { moveSelection(1); event.preventDefault(); }
   else if (event.key === "k") { moveSelection(-1); event.preventDefault(); }
   else if (event.key === "r") { busy($("queue-refresh"), () => loadQueue(false)); event.preventDefault(); }
@@ -302,10 +323,12 @@ function init() {
     const button = event.target instanceof Element ? event.target.closest(".queue-item") : null;
     if (button) busy(button, () => openTicket(button.dataset.ticketId));
   });
-  $("draft-text").addEventListener("input", updateEdited);
-  $("reset-btn").addEventListener("click", () => { if (state.draft) { $("draft-text").value = state.draft.text || ""; updateEdited(); } });
+  const preview = () => renderPreview($("draft-text").value, (state.draft?.citations || []).length);
+  $("draft-text").addEventListener("input", () => { updateEdited(); preview(); });
+  $("reset-btn").addEventListener("click", () => { if (state.draft) { $("draft-text").value = state.draft.text || ""; updateEdited(); preview(); } });
   $("approve-btn").addEventListener("click", onApprove);
-  $("draft-text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) onApprove(); });
+  $("draft-text").addEventListener("keydown", (e) => { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); onApprove(); } });
+  wireConversation({ state, busy, after: afterDecision, showError });
   $("reject-form").addEventListener("submit", onReject);
   $("escalate-form").addEventListener("submit", onEscalate);
   document.addEventListener("keydown", onKey);
