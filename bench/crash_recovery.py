@@ -58,7 +58,7 @@ def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]
     port = free_port()
     with log.open("ab") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
+            [sys.executable, "-m", "uvicorn", "app.api:create_app", "--sessions",
              "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
             env=env, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -74,7 +74,7 @@ def start(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str]
             time.sleep(0.3)
 
 
-def idempotency_recovery(factory: Any, a: subprocess.Popen[bytes], a_url: str, b_url: str,
+def idempotency_recovery(sessions: Any, a: subprocess.Popen[bytes], a_url: str, b_url: str,
                          token: str) -> float:  # fmt: skip
     key = str(uuid.uuid4())
     headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key}
@@ -87,7 +87,7 @@ def idempotency_recovery(factory: Any, a: subprocess.Popen[bytes], a_url: str, b
     threading.Thread(target=first_attempt, daemon=True).start()
     deadline = time.monotonic() + 60
     while True:
-        with factory() as session:
+        with sessions() as session:
             state = session.scalar(
                 select(IdempotencyRecord.state).where(IdempotencyRecord.key == key)
             )
@@ -118,19 +118,19 @@ def idempotency_recovery(factory: Any, a: subprocess.Popen[bytes], a_url: str, b
         time.sleep(0.25)
 
 
-def outbox_recovery(factory: Any) -> float:
-    with factory.begin() as session:
+def outbox_recovery(sessions: Any) -> float:
+    with sessions.begin() as session:
         ticket = tickets.create_ticket(session, channel="api", reporter=None, message="q")
         draft = tickets.add_draft(
             session, ticket.id, text="a", citations=[], confidence=0.9, needs_human=False
         )
         reviews.approve(session, draft.id, reviewer="bench")
-    with factory.begin() as session:
+    with sessions.begin() as session:
         claimed = outbox.claim_batch(session, "worker-killed-before-mark")
     claimed_at = time.monotonic()
     [message_id] = [m.id for m in claimed]
     while True:
-        with factory() as session:
+        with sessions() as session:
             status = session.scalar(
                 select(OutboxMessage.status).where(OutboxMessage.id == message_id)
             )
@@ -150,8 +150,8 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="crash-recovery-"))
     url = args.database_url or f"sqlite:///{workdir / 'triage.db'}"
-    engine, factory = prepare_database(Settings(database_url=url))
-    with factory.begin() as session:
+    engine, sessions = prepare_database(Settings(database_url=url))
+    with sessions.begin() as session:
         token, _ = api_tokens.create_token(session, "integration", f"bench-{uuid.uuid4().hex[:8]}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
     env.update(
@@ -172,8 +172,8 @@ def main() -> None:
         print(f"database {engine.dialect.name}; leases: idempotency "
               f"{args.idempotency_lease or defaults.idempotency_lease_seconds:.0f} s, outbox "
               f"{args.outbox_lease or defaults.outbox_stale_after_seconds:.0f} s")  # fmt: skip
-        idem = idempotency_recovery(factory, a, a_url, b_url, token)
-        sent = outbox_recovery(factory)
+        idem = idempotency_recovery(sessions, a, a_url, b_url, token)
+        sent = outbox_recovery(sessions)
     finally:
         for proc in (a, b):
             if proc.poll() is None:

@@ -12,7 +12,7 @@ from app.settings import Settings
 
 
 def build_reusable_answers(
-    settings: Settings, kb: KnowledgeBase, factory: sessionmaker[Session] | None = None
+    settings: Settings, kb: KnowledgeBase, sessions: sessionmaker[Session] | None = None
 ) -> ReusableAnswers:
     """Answers beside ``kb``'s docs collection, in the same Chroma and vector space."""
     index = AnswerIndex(
@@ -23,7 +23,7 @@ def build_reusable_answers(
         dimension=kb.embeddings.dimension,
         min_similarity=settings.reusable_answer_min_similarity,
     )
-    return ReusableAnswers(index, kb.store, factory)
+    return ReusableAnswers(index, kb.store, sessions)
 
 
 def reverify_after_ingest(settings: Settings, kb: KnowledgeBase) -> ReverifyReport | None:
@@ -35,9 +35,9 @@ def reverify_after_ingest(settings: Settings, kb: KnowledgeBase) -> ReverifyRepo
     answers = build_reusable_answers(settings, kb)
     if not answers.index.exists():
         return None
-    engine, factory = prepare_database(settings)
+    engine, sessions = prepare_database(settings)
     try:
-        answers.factory = factory
+        answers.sessions = sessions
         return answers.reverify()
     finally:
         engine.dispose()

@@ -114,7 +114,7 @@ def citations_kept_by(text: str, citations: Sequence[Mapping[str, Any]]) -> list
 class ReusableAnswers:
     """Learn, match, retire and re-verify the reusable answers of one docs collection.
 
-    ``factory`` may be None for a matching-only instance (the triage pipeline); the
+    ``sessions`` may be None for a matching-only instance (the triage pipeline); the
     methods that read or write rows need it.
     """
 
@@ -122,20 +122,20 @@ class ReusableAnswers:
         self,
         index: AnswerIndex,
         docs: KnowledgeBaseStore,
-        factory: sessionmaker[Session] | None = None,
+        sessions: sessionmaker[Session] | None = None,
     ) -> None:
         self.index = index
         self.docs = docs
-        self.factory = factory
+        self.sessions = sessions
 
     @property
     def collection(self) -> str:
         return self.docs.name
 
     def _factory(self) -> sessionmaker[Session]:
-        if self.factory is None:
+        if self.sessions is None:
             raise RuntimeError("this ReusableAnswers was built for matching only (no database)")
-        return self.factory
+        return self.sessions
 
     # -- matching ---------------------------------------------------------------------
     def match(

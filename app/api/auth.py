@@ -25,12 +25,12 @@ MAX_CACHED = 4096
 class TokenAuthenticator:
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        sessions: sessionmaker[Session],
         *,
         ttl: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.factory = factory
+        self.sessions = sessions
         self.ttl = ttl
         self.clock = clock
         # Keyed by the token's sha256, never the plaintext.
@@ -56,7 +56,7 @@ class TokenAuthenticator:
             return hit
         digest = api_tokens.hash_token(plaintext)
         now = self.clock()
-        with self.factory() as session:
+        with self.sessions() as session:
             principal = api_tokens.authenticate(session, plaintext)
         if principal is not None and self.ttl > 0:
             with self._lock:

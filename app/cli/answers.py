@@ -34,9 +34,9 @@ def review(
     settings = load_settings(collection=collection)
     try:
         kb = build_knowledge_base(settings, refresh_seconds=0)
-        engine, factory = prepare_database(settings)
+        engine, sessions = prepare_database(settings)
         try:
-            retired = build_reusable_answers(settings, kb, factory).list_retired()
+            retired = build_reusable_answers(settings, kb, sessions).list_retired()
         finally:
             engine.dispose()
     except EmbeddingMismatchError as exc:

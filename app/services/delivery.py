@@ -61,7 +61,7 @@ class OutboxRunner:
 
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        sessions: sessionmaker[Session],
         sender: Sender,
         metrics: Metrics,
         worker_id: str,
@@ -70,7 +70,7 @@ class OutboxRunner:
         max_attempts: int,
         batch: int = 20,
     ) -> None:
-        self.factory = factory
+        self.sessions = sessions
         self.sender = sender
         self.metrics = metrics
         self.worker_id = worker_id
@@ -81,7 +81,7 @@ class OutboxRunner:
     def run_once(self) -> int:
         """Deliver one batch; returns how many messages were claimed (0: idle)."""
         report = outbox.deliver_pending(
-            self.factory,
+            self.sessions,
             self.sender,
             self.worker_id,
             limit=self.batch,

@@ -66,13 +66,13 @@ class SlackEventPruner:
 
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        sessions: sessionmaker[Session],
         *,
         retention: timedelta = RETENTION,
         every: timedelta = PRUNE_EVERY,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.factory = factory
+        self.sessions = sessions
         self.retention = retention
         self.every = every
         self.clock = clock
@@ -84,7 +84,7 @@ class SlackEventPruner:
         if self._due is not None and now < self._due:
             return 0
         self._due = now + self.every
-        with self.factory.begin() as session:
+        with self.sessions.begin() as session:
             deleted = slack_events.prune(session, before=now - self.retention)
         if deleted:
             log.info("pruned %d slack events older than %s", deleted, self.retention)

@@ -48,12 +48,12 @@ TicketWriter = Callable[[SlackMessage, Claim], str]
 class SlackInbox:
     def __init__(
         self,
-        factory: sessionmaker[Session],
+        sessions: sessionmaker[Session],
         write: TicketWriter,
         *,
         support_channels: Iterable[str],
     ) -> None:
-        self.factory = factory
+        self.sessions = sessions
         self.write = write
         self.support_channels = frozenset(support_channels)
 
@@ -62,7 +62,7 @@ class SlackInbox:
         return channel in self.support_channels
 
     def seen(self, message: SlackMessage) -> bool:
-        with self.factory() as session:
+        with self.sessions() as session:
             return slack_events.seen(session, message.key)
 
     def create(self, message: SlackMessage) -> str | None:
@@ -87,7 +87,7 @@ class SlackInbox:
     def refuse(self, message: SlackMessage) -> None:
         """Record a message that can never become a ticket, so a retry is a duplicate."""
         try:
-            with self.factory.begin() as session:
+            with self.sessions.begin() as session:
                 slack_events.record(session, message.key, outcome="refused")
         except Exception:
             log.warning("slack event %s: could not record the refusal", message.event_id)

@@ -138,13 +138,13 @@ class Api:
         return {"Authorization": f"Bearer {getattr(self, role)}"}
 
     @property
-    def factory(self) -> Any:
+    def sessions(self) -> Any:
         return self.app.state.services.runtime.sessions
 
 
-def issue_tokens(factory: Any) -> dict[str, str]:
+def issue_tokens(sessions: Any) -> dict[str, str]:
     issued = {}
-    with factory.begin() as session:
+    with sessions.begin() as session:
         for role in ("admin", "agent", "integration"):
             plaintext, _ = api_tokens.create_token(session, role, f"{role}-1")
             issued[role] = plaintext

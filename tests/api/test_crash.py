@@ -23,16 +23,16 @@ from tests.api.conftest import Server, base_env, create_token_in, seed_ticket, w
 pytestmark = pytest.mark.slow
 
 
-def _outbox(factory: sessionmaker[Session]) -> dict[str, tuple[str, int, str | None]]:
-    with factory() as session:
+def _outbox(sessions: sessionmaker[Session]) -> dict[str, tuple[str, int, str | None]]:
+    with sessions() as session:
         return {
             m.draft_id: (m.status, m.attempts, m.claimed_by)
             for m in session.scalars(select(OutboxMessage))
         }
 
 
-def _sends(factory: sessionmaker[Session], ticket_id: str) -> int:
-    with factory() as session:
+def _sends(sessions: sessionmaker[Session], ticket_id: str) -> int:
+    with sessions() as session:
         count = session.scalar(
             select(func.count())
             .select_from(AuditLog)
@@ -59,17 +59,17 @@ def test_killed_processes_lose_nothing_and_replies_go_out_once(
     api_only.start()
     agent = {"Authorization": f"Bearer {create_token_in(url, 'agent')}"}
     engine = create_engine_for(url)
-    factory = session_factory(engine)
+    sessions = session_factory(engine)
     # A reply claimed by an outbox worker that then died before marking it: it may or
     # may not have reached the transport.
-    other_ticket, other_draft = seed_ticket(factory)
-    with factory.begin() as session:
+    other_ticket, other_draft = seed_ticket(sessions)
+    with sessions.begin() as session:
         reviews.approve(session, other_draft, reviewer="agent-1")
-    with factory.begin() as session:
+    with sessions.begin() as session:
         [claimed] = outbox.claim_batch(session, "dead-worker")
     assert claimed.draft_id == other_draft
 
-    ticket_id, draft_id = seed_ticket(factory)
+    ticket_id, draft_id = seed_ticket(sessions)
     body = {"text": "Create a new secret under Settings > API keys."}
     key = {"Idempotency-Key": "crash-1"}
     approved = httpx.post(
@@ -78,7 +78,7 @@ def test_killed_processes_lose_nothing_and_replies_go_out_once(
     assert approved.status_code == 200
     api_only.kill()
 
-    assert _outbox(factory) == {
+    assert _outbox(sessions) == {
         draft_id: ("pending", 0, None),
         other_draft: ("sending", 1, "dead-worker"),
     }
@@ -100,10 +100,10 @@ def test_killed_processes_lose_nothing_and_replies_go_out_once(
         assert (replay.status_code, replay.content) == (200, approved.content)
         # Its outbox loop keeps polling: give it a few rounds to (wrongly) send again.
         time.sleep(1.5)
-    state = _outbox(factory)
+    state = _outbox(sessions)
     assert state[draft_id][:2] == ("sent", 1)
     assert state[other_draft][:2] == ("sent", 2), "re-sent once after the stale claim"
     assert state[other_draft][2] != "dead-worker"
-    assert _sends(factory, ticket_id) == 1
-    assert _sends(factory, other_ticket) == 1
+    assert _sends(sessions, ticket_id) == 1
+    assert _sends(sessions, other_ticket) == 1
     engine.dispose()

@@ -51,7 +51,7 @@ def test_role_matrix(
     api: Api, method: str, template: str, body: dict[str, str] | None, allowed: set[str]
 ) -> None:
     for role in ("integration", "agent", "admin"):
-        ticket_id, draft_id = seed_ticket(api.factory)
+        ticket_id, draft_id = seed_ticket(api.sessions)
         path = template.format(ticket=ticket_id, draft=draft_id)
         headers = {**api.auth(role), "Idempotency-Key": f"{role}-{path}"}
         response = api.client.request(method, path, json=body, headers=headers)
@@ -160,7 +160,7 @@ def test_body_too_large_by_content_length_and_by_stream(make_api: MakeApi) -> No
 
 
 def test_idempotency_key_is_required_for_decisions(api: Api) -> None:
-    _, draft_id = seed_ticket(api.factory)
+    _, draft_id = seed_ticket(api.sessions)
     for action, body in (("approve", {}), ("reject", {"reason_code": "policy"})):
         response = api.client.post(f"/v1/drafts/{draft_id}/{action}", json=body, headers=api.auth())
         problem = assert_problem(response, 422)

@@ -32,7 +32,7 @@ def ticket_body(metadata: bytes) -> bytes:
 
 
 def tickets_stored(api: Api) -> int:
-    with api.factory() as session:
+    with api.sessions() as session:
         return int(session.scalar(select(func.count()).select_from(Ticket)) or 0)
 
 
@@ -84,7 +84,7 @@ def test_an_integration_reads_its_own_tickets_and_their_reply_only(make_api: Mak
     assert reply["draft"]["final_text"] == "Use the sandbox environment and its test accounts."
     assert reply["review"] == []
 
-    others, _ = seed_ticket(api.factory)
+    others, _ = seed_ticket(api.sessions)
     assert_problem(api.client.get(f"/v1/tickets/{others}", headers=api.auth("integration")), 404)
     missing = api.client.get("/v1/tickets/tkt_nope", headers=api.auth("integration"))
     assert_problem(missing, 404)
@@ -116,7 +116,7 @@ def test_token_names_are_unique_and_the_audit_actor_is_the_token(api: Api) -> No
     created = api.client.post(
         "/v1/tickets", json={"message": "Where are the docs?"}, headers=api.auth("integration")
     ).json()
-    with api.factory() as session:
+    with api.sessions() as session:
         actors = set(
             session.scalars(select(AuditLog.actor).where(AuditLog.ticket_id == created["id"]))
         )
@@ -127,12 +127,12 @@ def test_token_names_are_unique_and_the_audit_actor_is_the_token(api: Api) -> No
 
 def test_an_orphaned_idempotency_key_frees_itself_after_its_lease(make_api: MakeApi) -> None:
     api = make_api(idempotency_lease_seconds=1)
-    _, draft_id = seed_ticket(api.factory)
+    _, draft_id = seed_ticket(api.sessions)
     path = f"/v1/drafts/{draft_id}/approve"
     tokens = api.client.get("/v1/tokens", headers=api.auth("admin")).json()
     agent = next(t["id"] for t in tokens if t["name"] == "agent-1")
     # An attempt claimed the key, then its process died (no finish, no abandon).
-    with api.factory.begin() as session:
+    with api.sessions.begin() as session:
         idempotency.begin(
             session,
             scope_for("POST /v1/drafts/{draft_id}/approve", agent),

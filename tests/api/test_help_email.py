@@ -68,7 +68,7 @@ def _sent(api: Api, ticket_id: str) -> bool:
 
 
 def _outbox(api: Api, ticket_id: str) -> list[OutboxMessage]:
-    with api.factory() as session:
+    with api.sessions() as session:
         rows = session.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket_id))
         return list(rows)
 
@@ -107,7 +107,7 @@ def test_a_handed_off_question_is_answered_by_email_once_and_on_the_conversation
 
     # A delivery retried after the server accepted (a worker whose claim went stale)
     # sends nothing more.
-    EmailSender(api.app.state.services.settings, api.factory)(outbox)
+    EmailSender(api.app.state.services.settings, api.sessions)(outbox)
     assert len(inbox.messages) == 1
 
     # The developer comes back with their link: the reply, never the note.
@@ -162,7 +162,7 @@ def test_without_smtp_the_reply_is_recorded_as_not_emailed_and_shown_on_the_page
     ticket_id, token = asked["ticket_id"], _token(asked)
     _approve(api, ticket_id, "approve-1", "Refunded.")
     wait_for(lambda: _sent(api, ticket_id))
-    with api.factory() as session:
+    with api.sessions() as session:
         actions = set(
             session.scalars(select(AuditLog.action).where(AuditLog.ticket_id == ticket_id))
         )

@@ -13,7 +13,7 @@ JSON = {"Content-Type": "application/json"}
 
 
 def test_same_key_and_body_replays_the_first_response_byte_for_byte(api: Api) -> None:
-    _, draft_id = seed_ticket(api.factory)
+    _, draft_id = seed_ticket(api.sessions)
     headers = {**api.auth(), "Idempotency-Key": "k-1", **JSON}
     body = b'{"text": "Edited reply."}'
     first = api.client.post(f"/v1/drafts/{draft_id}/approve", content=body, headers=headers)
@@ -23,12 +23,12 @@ def test_same_key_and_body_replays_the_first_response_byte_for_byte(api: Api) ->
     assert again.status_code == 200
     assert again.content == first.content
     assert again.headers["idempotent-replayed"] == "true"
-    with api.factory() as session:
+    with api.sessions() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 1
 
 
 def test_a_stored_error_is_replayed_too(api: Api) -> None:
-    _, draft_id = seed_ticket(api.factory)
+    _, draft_id = seed_ticket(api.sessions)
     won = api.client.post(
         f"/v1/drafts/{draft_id}/approve", json={}, headers={**api.auth(), "Idempotency-Key": "a"}
     )
@@ -42,8 +42,8 @@ def test_a_stored_error_is_replayed_too(api: Api) -> None:
 
 
 def test_same_key_with_another_body_or_draft_is_422(api: Api) -> None:
-    _, draft_a = seed_ticket(api.factory)
-    _, draft_b = seed_ticket(api.factory)
+    _, draft_a = seed_ticket(api.sessions)
+    _, draft_b = seed_ticket(api.sessions)
     headers = {**api.auth(), "Idempotency-Key": "reused"}
     assert api.client.post(f"/v1/drafts/{draft_a}/approve", json={}, headers=headers).is_success
     other_body = api.client.post(
@@ -56,8 +56,8 @@ def test_same_key_with_another_body_or_draft_is_422(api: Api) -> None:
 
 
 def test_keys_are_scoped_per_token(api: Api) -> None:
-    _, draft_a = seed_ticket(api.factory)
-    _, draft_b = seed_ticket(api.factory)
+    _, draft_a = seed_ticket(api.sessions)
+    _, draft_b = seed_ticket(api.sessions)
     shared = "same-key"
     a = api.client.post(
         f"/v1/drafts/{draft_a}/approve", json={}, headers={**api.auth(), "Idempotency-Key": shared}
@@ -70,10 +70,10 @@ def test_keys_are_scoped_per_token(api: Api) -> None:
 
 
 def test_same_key_while_the_first_request_runs_is_409(api: Api) -> None:
-    _, draft_id = seed_ticket(api.factory)
+    _, draft_id = seed_ticket(api.sessions)
     path = f"/v1/drafts/{draft_id}/approve"
     body = b"{}"
-    with api.factory.begin() as session:
+    with api.sessions.begin() as session:
         principal = token_store.authenticate(session, api.agent)
         assert principal is not None
         scope = f"POST /v1/drafts/{{draft_id}}/approve|{principal.token_id}"
@@ -96,5 +96,5 @@ def test_ticket_creation_with_a_key_creates_one_ticket(api: Api) -> None:
     again = api.client.post("/v1/tickets", content=body, headers=headers)
     assert (first.status_code, again.status_code) == (201, 201)
     assert again.content == first.content
-    with api.factory() as session:
+    with api.sessions() as session:
         assert session.scalar(select(func.count()).select_from(Ticket)) == 1

@@ -48,7 +48,7 @@ EVERY_SECRET = sorted({s for _, secrets in MISSED for s in secrets})
 def _stored(api: Api) -> str:
     """Every row of every table the services write, as text."""
     dumped = []
-    with api.factory() as session:
+    with api.sessions() as session:
         tables = ("tickets", "drafts", "review_events", "audit_log", "outbox", "idempotency_keys")
         for table in tables:
             dumped += [repr(tuple(row)) for row in session.execute(text(f"SELECT * FROM {table}"))]
@@ -115,7 +115,7 @@ def test_secrets_in_metadata_reporter_and_external_ref_are_redacted(
 
 
 def test_agent_edits_and_reasons_are_redacted(api: Api) -> None:
-    ticket_id, draft_id = seed_ticket(api.factory)
+    ticket_id, draft_id = seed_ticket(api.sessions)
     edited = f"Use client secret {GRID_SECRET} for now, then rotate it."
     approved = api.client.post(
         f"/v1/drafts/{draft_id}/approve",
@@ -125,7 +125,7 @@ def test_agent_edits_and_reasons_are_redacted(api: Api) -> None:
     assert approved.status_code == 200, approved.text
     assert "[REDACTED:api_secret]" in approved.json()["final_text"]
 
-    other_ticket, other_draft = seed_ticket(api.factory)
+    other_ticket, other_draft = seed_ticket(api.sessions)
     rejected = api.client.post(
         f"/v1/drafts/{other_draft}/reject",
         json={"reason_code": "other", "reason": f"customer pasted AWS_SECRET_ACCESS_KEY={AWS}"},

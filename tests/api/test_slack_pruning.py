@@ -31,7 +31,7 @@ def test_the_workers_prune_slack_events_past_the_retention(
     api = make_api(database_url=url)
 
     def remaining() -> list[str] | None:
-        with api.factory() as session:
+        with api.sessions() as session:
             ids = list(session.scalars(select(SlackEvent.event_id)))
         return ids if ids == ["EvNew"] else None
 

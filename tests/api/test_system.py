@@ -35,7 +35,7 @@ def test_metrics_cover_requests_tickets_decisions_and_queue_depth(api: Api) -> N
         "/v1/tickets", json={"message": "How do I authenticate API calls?"},
         headers=api.auth("integration"),
     ).json()  # fmt: skip
-    seed_ticket(api.factory)
+    seed_ticket(api.sessions)
     api.client.get(f"/v1/tickets/{created['id']}", headers=api.auth())
     text = api.client.get("/metrics").text
     category, priority = created["triage"]["category"], created["triage"]["priority"]

@@ -82,7 +82,7 @@ def test_a_pasted_secret_is_never_returned_stored_or_logged(
     assert ticket["draft"]["reason"] == "security_exposure"
     assert "secret" in ticket["triage"]["flags"]
 
-    with api.factory() as session:
+    with api.sessions() as session:
         for table in ("tickets", "drafts", "audit_log", "outbox", "idempotency_keys"):
             for row in session.execute(text(f"SELECT * FROM {table}")):
                 assert FAKE_SECRET not in repr(tuple(row)), table
@@ -95,7 +95,7 @@ def test_a_pasted_secret_is_never_returned_stored_or_logged(
 
 
 def test_edited_approval_is_sent_once_with_a_full_audit_trail(api: Api) -> None:
-    ticket_id, draft_id = seed_ticket(api.factory)
+    ticket_id, draft_id = seed_ticket(api.sessions)
     edited = "Hi! Create a new secret under Settings > API keys and update your client."
     approved = api.client.post(
         f"/v1/drafts/{draft_id}/approve",
@@ -137,7 +137,7 @@ def test_edited_approval_is_sent_once_with_a_full_audit_trail(api: Api) -> None:
 
 
 def test_reject_with_the_contract_shape_and_escalate_to_a_team(api: Api) -> None:
-    ticket_id, draft_id = seed_ticket(api.factory)
+    ticket_id, draft_id = seed_ticket(api.sessions)
     rejected = api.client.post(
         f"/v1/drafts/{draft_id}/reject",
         json={"reason": "Does not mention the sandbox host."},
@@ -170,7 +170,7 @@ def test_reject_with_the_contract_shape_and_escalate_to_a_team(api: Api) -> None
 
 
 def test_stale_expected_version_is_a_conflict(api: Api) -> None:
-    _, draft_id = seed_ticket(api.factory)
+    _, draft_id = seed_ticket(api.sessions)
     stale = api.client.post(
         f"/v1/drafts/{draft_id}/approve",
         json={"expected_version": 2},
@@ -185,15 +185,15 @@ def test_queue_orders_by_priority_then_age_filters_and_pages(make_api: MakeApi) 
     api = make_api()
     start = datetime(2026, 1, 1, tzinfo=UTC)
     seeded = {
-        "p3_old": seed_ticket(api.factory, priority="P3", created_at=start),
+        "p3_old": seed_ticket(api.sessions, priority="P3", created_at=start),
         "p1_new": seed_ticket(
-            api.factory, priority="P1", category="security", created_at=start + timedelta(hours=2)
+            api.sessions, priority="P1", category="security", created_at=start + timedelta(hours=2)
         ),
-        "p2": seed_ticket(api.factory, priority="P2", team="payments", created_at=start),
+        "p2": seed_ticket(api.sessions, priority="P2", team="payments", created_at=start),
         "p1_old": seed_ticket(
-            api.factory, priority="P1", category="security", created_at=start + timedelta(hours=1)
+            api.sessions, priority="P1", category="security", created_at=start + timedelta(hours=1)
         ),
-        "p3_new": seed_ticket(api.factory, priority="P3", created_at=start + timedelta(hours=3)),
+        "p3_new": seed_ticket(api.sessions, priority="P3", created_at=start + timedelta(hours=3)),
     }
     expected = [seeded[k][0] for k in ("p1_old", "p1_new", "p2", "p3_old", "p3_new")]
     seen: list[str] = []
@@ -310,22 +310,22 @@ def test_queue_pages_match_the_queue_written_in_sql(
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(7):
         seed_ticket(
-            api.factory,
+            api.sessions,
             priority=f"P{i % 3 + 1}",
             team="payments" if i % 2 else "integrations",
             created_at=start + timedelta(minutes=i % 4),
         )
     # A ticket with a superseded draft and a newer pending one (with citations), a
     # rejected one, and one with redactions (only kind and placeholder are public).
-    ticket_id, _ = seed_ticket(api.factory, priority="P1")
-    with api.factory.begin() as session:
+    ticket_id, _ = seed_ticket(api.sessions, priority="P1")
+    with api.sessions.begin() as session:
         ticket_store.add_draft(
             session, ticket_id, text="Second version [1].", confidence=0.6, needs_human=True,
             reason="insufficient_documentation",
             citations=[citation.model_dump(mode="json") for citation in CITATIONS],
         )  # fmt: skip
-    _, rejected = seed_ticket(api.factory, priority="P2")
-    with api.factory.begin() as session:
+    _, rejected = seed_ticket(api.sessions, priority="P2")
+    with api.sessions.begin() as session:
         # Rejected, not approved: the outbox worker would move an approval on meanwhile.
         reviews.reject(session, rejected, reviewer="agent-1", reason_code="inaccurate")
         ticket_store.create_ticket(
@@ -337,13 +337,13 @@ def test_queue_pages_match_the_queue_written_in_sql(
     cases: list[dict[str, Any]] = [{}, {"team": "payments"}, {"priority": "P1"}]
     cases += [{"status": "rejected"}, {"status": "escalated"}]
     for filters in cases:
-        with api.factory() as session:
+        with api.sessions() as session:
             by_sql = _queue_by_sql(session, {"status": "pending_review", **filters})
         assert by_sql, f"no tickets for {filters}: the case tests nothing"
         pages: list[dict[str, Any]] = []
         cursor = None
         while True:
-            with api.factory() as session:
+            with api.sessions() as session:
                 query = ticket_store.QueueQuery(limit=3, cursor=cursor, **filters)
                 fast = json.loads(queue_page_json(session.connection(), query))
             pages.append(fast)

@@ -68,8 +68,8 @@ def test_tokens_create_prints_the_token_once_as_json(
     document = json.loads(result.stdout)
     assert {"token", "role", "name"} <= set(document)
     assert (document["role"], document["name"]) == ("integration", "crm")
-    engine, factory = prepare_database(Settings(database_url=url))
-    with factory() as session:
+    engine, sessions = prepare_database(Settings(database_url=url))
+    with sessions() as session:
         principal = api_tokens.authenticate(session, document["token"])
     engine.dispose()
     assert principal is not None

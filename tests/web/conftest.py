@@ -138,7 +138,7 @@ class LiveApp:
     url: str
     settings: Settings
     agent_token: str
-    factory: sessionmaker[Session]
+    sessions: sessionmaker[Session]
 
     def api(self, token: str | None = None) -> httpx.Client:
         headers = {"Authorization": f"Bearer {token or self.agent_token}"}
@@ -170,10 +170,10 @@ def start_app(tmp_path: Path, grid_sample: Path, models_dir: Path) -> Iterator[S
         # The lifespan has migrated the database by now.
         engine = create_engine_for(settings.resolved_database_url)
         stack.callback(engine.dispose)
-        factory = session_factory(engine)
-        with factory.begin() as session:
+        sessions = session_factory(engine)
+        with sessions.begin() as session:
             token, _ = create_token(session, "agent", "ana")
-        return LiveApp(server.url, settings, token, factory)
+        return LiveApp(server.url, settings, token, sessions)
 
     with stack:
         yield start

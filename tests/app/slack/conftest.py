@@ -31,5 +31,5 @@ def engine(tmp_path: Path) -> Iterator[Engine]:
 
 
 @pytest.fixture
-def factory(engine: Engine) -> sessionmaker[Session]:
+def sessions(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)

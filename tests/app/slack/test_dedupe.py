@@ -38,14 +38,14 @@ def message(event_id: str = "Ev1", channel: str = "C1", ts: str = "1.0") -> Slac
     )
 
 
-def record(factory: sessionmaker[Session], event_id: str, at: datetime) -> None:
-    with factory.begin() as session:
+def record(sessions: sessionmaker[Session], event_id: str, at: datetime) -> None:
+    with sessions.begin() as session:
         key = SlackEventKey(event_id, "C1", f"{event_id}.0")
         assert slack_events.record(session, key, outcome="refused", now=at)
 
 
-def stored(factory: sessionmaker[Session]) -> set[str]:
-    with factory() as session:
+def stored(sessions: sessionmaker[Session]) -> set[str]:
+    with sessions() as session:
         return set(session.scalars(select(SlackEvent.event_id)))
 
 
@@ -59,39 +59,39 @@ def test_a_message_is_in_flight_by_either_key_until_discarded() -> None:
     assert message() not in in_flight
 
 
-def test_rows_older_than_the_retention_are_pruned(factory: sessionmaker[Session]) -> None:
+def test_rows_older_than_the_retention_are_pruned(sessions: sessionmaker[Session]) -> None:
     clock = Clock(T0)
-    pruner = SlackEventPruner(factory, retention=timedelta(days=7), clock=clock)
-    record(factory, "EvOld", T0 - timedelta(days=8))
-    record(factory, "EvEdge", T0 - timedelta(days=7) + timedelta(seconds=1))
-    record(factory, "EvNew", T0 - timedelta(minutes=5))
+    pruner = SlackEventPruner(sessions, retention=timedelta(days=7), clock=clock)
+    record(sessions, "EvOld", T0 - timedelta(days=8))
+    record(sessions, "EvEdge", T0 - timedelta(days=7) + timedelta(seconds=1))
+    record(sessions, "EvNew", T0 - timedelta(minutes=5))
 
     assert pruner.run_once() == 1
-    assert stored(factory) == {"EvEdge", "EvNew"}
+    assert stored(sessions) == {"EvEdge", "EvNew"}
 
 
-def test_pruning_runs_at_most_once_per_interval(factory: sessionmaker[Session]) -> None:
+def test_pruning_runs_at_most_once_per_interval(sessions: sessionmaker[Session]) -> None:
     clock = Clock(T0)
     pruner = SlackEventPruner(
-        factory, retention=timedelta(days=7), every=timedelta(hours=1), clock=clock
+        sessions, retention=timedelta(days=7), every=timedelta(hours=1), clock=clock
     )
     assert pruner.run_once() == 0  # nothing old yet; the next run is due in an hour
 
-    record(factory, "EvOld", T0 - timedelta(days=7, seconds=1))
+    record(sessions, "EvOld", T0 - timedelta(days=7, seconds=1))
     clock.now = T0 + timedelta(minutes=59)
     assert pruner.run_once() == 0  # not due: the row stays though it is old enough
-    assert stored(factory) == {"EvOld"}
+    assert stored(sessions) == {"EvOld"}
 
     clock.now = T0 + timedelta(hours=1)
     assert pruner.run_once() == 1
-    assert stored(factory) == set()
+    assert stored(sessions) == set()
 
 
-def test_a_pruned_message_is_no_longer_seen(factory: sessionmaker[Session]) -> None:
-    record(factory, "EvOld", T0 - timedelta(days=30))
+def test_a_pruned_message_is_no_longer_seen(sessions: sessionmaker[Session]) -> None:
+    record(sessions, "EvOld", T0 - timedelta(days=30))
     key = SlackEventKey("EvOld", "C1", "EvOld.0")
-    with factory() as session:
+    with sessions() as session:
         assert slack_events.seen(session, key)
-    SlackEventPruner(factory, clock=Clock(T0)).run_once()
-    with factory() as session:
+    SlackEventPruner(sessions, clock=Clock(T0)).run_once()
+    with sessions() as session:
         assert not slack_events.seen(session, key)

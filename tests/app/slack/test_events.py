@@ -36,11 +36,11 @@ SUPPORT = "C0SUPPORT"
 Writer = Callable[[SlackMessage, Claim], str]
 
 
-def store_writer(factory: sessionmaker[Session]) -> Writer:
+def store_writer(sessions: sessionmaker[Session]) -> Writer:
     """What the ticket service does for Slack, minus triage: enough to see a ticket."""
 
     def write(message: SlackMessage, claim: Claim) -> str:
-        with factory.begin() as session:
+        with sessions.begin() as session:
             ticket = tickets.create_ticket(
                 session,
                 channel="slack",
@@ -56,7 +56,7 @@ def store_writer(factory: sessionmaker[Session]) -> Writer:
 
 
 def make_client(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
     writer: Writer | None = None,
     *,
     secret: str | None = SIGNING_SECRET,
@@ -65,15 +65,15 @@ def make_client(
     app = FastAPI()
     app.include_router(slack.router)
     settings = Settings(slack_signing_secret=SecretStr(secret) if secret else None)
-    inbox = SlackInbox(factory, writer or store_writer(factory), support_channels=[SUPPORT])
+    inbox = SlackInbox(sessions, writer or store_writer(sessions), support_channels=[SUPPORT])
     receiver = SlackReceiver.configured(settings, inbox, ack_budget=ack_budget)
     app.dependency_overrides[get_slack_receiver] = lambda: receiver
     return TestClient(app)
 
 
 @pytest.fixture
-def client(factory: sessionmaker[Session]) -> Iterator[TestClient]:
-    with make_client(factory) as c:
+def client(sessions: sessionmaker[Session]) -> Iterator[TestClient]:
+    with make_client(sessions) as c:
         yield c
 
 
@@ -117,8 +117,8 @@ def post_signed(
     return client.post(URL, content=body, headers={**signed, **(headers or {})})
 
 
-def slack_tickets(factory: sessionmaker[Session]) -> list[Ticket]:
-    with factory() as session:
+def slack_tickets(sessions: sessionmaker[Session]) -> list[Ticket]:
+    with sessions() as session:
         return list(session.scalars(select(Ticket).where(Ticket.channel == "slack")))
 
 
@@ -152,7 +152,7 @@ def test_url_verification_answers_the_challenge(client: TestClient) -> None:
 )
 def test_bad_signatures_are_refused(
     client: TestClient,
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
     tamper: Callable[[dict[str, str]], dict[str, str]],
 ) -> None:
     body = json.dumps(message_event()).encode()
@@ -161,7 +161,7 @@ def test_bad_signatures_are_refused(
     assert response.headers["content-type"].startswith("application/problem+json")
     assert response.json()["status"] == 401
     assert "signature" in response.json()["detail"]
-    assert slack_tickets(factory) == []
+    assert slack_tickets(sessions) == []
 
 
 def test_a_body_signed_with_another_secret_is_refused(client: TestClient) -> None:
@@ -176,20 +176,20 @@ def test_a_tampered_body_is_refused(client: TestClient) -> None:
 
 
 def test_a_stale_timestamp_is_refused_even_when_correctly_signed(
-    client: TestClient, factory: sessionmaker[Session]
+    client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     six_minutes_ago = int(time.time()) - 6 * 60
     response = post_signed(client, message_event(), timestamp=six_minutes_ago)
     assert response.status_code == 401
-    assert slack_tickets(factory) == []
+    assert slack_tickets(sessions) == []
     # Just inside the 5-minute window is still fine.
     assert post_signed(client, message_event(), timestamp=int(time.time()) - 240).status_code == 200
 
 
 def test_without_a_signing_secret_the_endpoint_is_unavailable(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
 ) -> None:
-    with make_client(factory, secret=None) as client:
+    with make_client(sessions, secret=None) as client:
         response = post_signed(client, message_event())
     assert response.status_code == 503
     assert response.headers["content-type"].startswith("application/problem+json")
@@ -207,7 +207,7 @@ def test_an_app_that_never_installed_slack_is_unavailable() -> None:
 
 
 def test_a_signed_message_becomes_a_slack_ticket(
-    client: TestClient, factory: sessionmaker[Session]
+    client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     response = post_signed(
         client,
@@ -217,7 +217,7 @@ def test_a_signed_message_becomes_a_slack_ticket(
     )
 
     assert response.status_code == 200
-    [ticket] = slack_tickets(factory)
+    [ticket] = slack_tickets(sessions)
     assert ticket.channel == "slack"
     assert ticket.reporter == "U0DEV"
     assert ticket.message == "Webhook returns 401 <html> for https://api.example.com/v1/quotes"
@@ -228,14 +228,16 @@ def test_a_signed_message_becomes_a_slack_ticket(
 
 
 def test_a_thread_reply_is_answered_in_its_thread(
-    client: TestClient, factory: sessionmaker[Session]
+    client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     post_signed(client, message_event(ts="1712345999.000100", thread_ts="1712345678.000200"))
-    [ticket] = slack_tickets(factory)
+    [ticket] = slack_tickets(sessions)
     assert SlackThread.from_ref(ticket.external_ref).thread_ts == "1712345678.000200"
 
 
-def test_slack_retries_are_deduplicated(client: TestClient, factory: sessionmaker[Session]) -> None:
+def test_slack_retries_are_deduplicated(
+    client: TestClient, sessions: sessionmaker[Session]
+) -> None:
     first = post_signed(client, message_event())
     retry = post_signed(
         client,
@@ -245,28 +247,28 @@ def test_slack_retries_are_deduplicated(client: TestClient, factory: sessionmake
 
     assert (first.status_code, retry.status_code) == (200, 200)
     assert retry.json()["status"] == "duplicate"
-    assert len(slack_tickets(factory)) == 1
+    assert len(slack_tickets(sessions)) == 1
 
 
 def test_a_mention_and_its_message_event_make_one_ticket(
-    client: TestClient, factory: sessionmaker[Session]
+    client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     post_signed(client, message_event(event_id="Ev1", text="<@U0BOT> how do I rotate keys?"))
     mention = message_event(event_id="Ev2", text="<@U0BOT> how do I rotate keys?")
     mention["event"]["type"] = "app_mention"
     post_signed(client, mention)
 
-    [ticket] = slack_tickets(factory)
+    [ticket] = slack_tickets(sessions)
     assert ticket.message == "@U0BOT how do I rotate keys?"
 
 
 def test_an_app_mention_drops_the_leading_bot_mention(
-    client: TestClient, factory: sessionmaker[Session]
+    client: TestClient, sessions: sessionmaker[Session]
 ) -> None:
     mention = message_event(text="<@U0BOT> how do I rotate keys for <@U0OTHER>?")
     mention["event"]["type"] = "app_mention"
     assert post_signed(client, mention).json()["status"] == "created"
-    [ticket] = slack_tickets(factory)
+    [ticket] = slack_tickets(sessions)
     assert ticket.message == "how do I rotate keys for @U0OTHER?"
 
 
@@ -284,7 +286,7 @@ def test_an_app_mention_drops_the_leading_bot_mention(
     ],
 )
 def test_non_user_messages_are_ignored(
-    client: TestClient, factory: sessionmaker[Session], event: dict[str, Any]
+    client: TestClient, sessions: sessionmaker[Session], event: dict[str, Any]
 ) -> None:
     payload = message_event()
     payload["event"].update(event)
@@ -294,7 +296,7 @@ def test_non_user_messages_are_ignored(
 
     assert response.status_code == 200
     assert response.json()["status"] == "ignored"
-    assert slack_tickets(factory) == []
+    assert slack_tickets(sessions) == []
 
 
 def test_a_non_json_body_is_a_bad_request(client: TestClient) -> None:
@@ -305,9 +307,9 @@ def test_a_non_json_body_is_a_bad_request(client: TestClient) -> None:
     )
 
 
-def test_a_failed_creation_is_retried_by_slack(factory: sessionmaker[Session]) -> None:
+def test_a_failed_creation_is_retried_by_slack(sessions: sessionmaker[Session]) -> None:
     calls = 0
-    real = store_writer(factory)
+    real = store_writer(sessions)
 
     def flaky(message: SlackMessage, claim: Claim) -> str:
         nonlocal calls
@@ -316,44 +318,44 @@ def test_a_failed_creation_is_retried_by_slack(factory: sessionmaker[Session]) -
             raise RuntimeError("database is down")
         return real(message, claim)
 
-    with make_client(factory, flaky) as client:
+    with make_client(sessions, flaky) as client:
         first = post_signed(client, message_event())
         retry = post_signed(client, message_event(), headers={"X-Slack-Retry-Num": "1"})
 
     assert first.status_code == 503
     assert first.headers["content-type"].startswith("application/problem+json")
     assert retry.status_code == 200
-    assert len(slack_tickets(factory)) == 1
+    assert len(slack_tickets(sessions)) == 1
 
 
-def test_slow_ticket_creation_is_acknowledged_in_time(factory: sessionmaker[Session]) -> None:
+def test_slow_ticket_creation_is_acknowledged_in_time(sessions: sessionmaker[Session]) -> None:
     release = threading.Event()
-    real = store_writer(factory)
+    real = store_writer(sessions)
 
     def slow(message: SlackMessage, claim: Claim) -> str:
         release.wait(10)
         return real(message, claim)
 
-    with make_client(factory, slow, ack_budget=0.2) as client:
+    with make_client(sessions, slow, ack_budget=0.2) as client:
         response = post_signed(client, message_event())
         assert response.status_code == 200
         assert response.json()["status"] == "accepted"
         # Still blocked: the acknowledgement did not wait for the ticket.
-        assert slack_tickets(factory) == []
+        assert slack_tickets(sessions) == []
         release.set()
         deadline = time.monotonic() + 5
-        while not slack_tickets(factory) and time.monotonic() < deadline:
+        while not slack_tickets(sessions) and time.monotonic() < deadline:
             time.sleep(0.05)
-    assert len(slack_tickets(factory)) == 1
+    assert len(slack_tickets(sessions)) == 1
 
 
 def test_a_message_the_service_refuses_is_not_retried_forever(
-    factory: sessionmaker[Session],
+    sessions: sessionmaker[Session],
 ) -> None:
     def refuse(message: SlackMessage, claim: Claim) -> str:
         raise InvalidInputError("the message is blank after redaction")
 
-    with make_client(factory, refuse) as client:
+    with make_client(sessions, refuse) as client:
         first = post_signed(client, message_event())
         retry = post_signed(client, message_event(), headers={"X-Slack-Retry-Num": "1"})
     assert first.status_code == 200

@@ -46,8 +46,8 @@ def db(request: pytest.FixtureRequest, tmp_path: object) -> Iterator[sessionmake
     engine.dispose()
 
 
-def events(factory: sessionmaker[Session]) -> list[tuple[str, str | None]]:
-    with factory() as session:
+def events(sessions: sessionmaker[Session]) -> list[tuple[str, str | None]]:
+    with sessions() as session:
         return [(e.outcome, e.ticket_id) for e in session.scalars(select(SlackEvent))]
 
 
@@ -172,9 +172,9 @@ def _message() -> SlackMessage:
     )
 
 
-def _writer(factory: sessionmaker[Session]) -> TicketWriter:
+def _writer(sessions: sessionmaker[Session]) -> TicketWriter:
     def write(message: SlackMessage, claim: Claim) -> str:
-        with factory.begin() as session:
+        with sessions.begin() as session:
             ticket = tickets.create_ticket(
                 session, channel="slack", reporter=message.user, message=message.text
             )

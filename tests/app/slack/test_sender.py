@@ -131,8 +131,8 @@ def test_a_message_without_a_slack_thread_fails(fake_slack: FakeSlack, ref: str 
     assert fake_slack.calls() == []
 
 
-def _approved_slack_ticket(factory: sessionmaker[Session]) -> str:
-    with factory.begin() as session:
+def _approved_slack_ticket(sessions: sessionmaker[Session]) -> str:
+    with sessions.begin() as session:
         ticket = tickets.create_ticket(
             session,
             channel="slack",
@@ -148,12 +148,12 @@ def _approved_slack_ticket(factory: sessionmaker[Session]) -> str:
 
 
 def test_outbox_delivers_through_the_sender(
-    fake_slack: FakeSlack, factory: sessionmaker[Session]
+    fake_slack: FakeSlack, sessions: sessionmaker[Session]
 ) -> None:
-    ticket_id = _approved_slack_ticket(factory)
+    ticket_id = _approved_slack_ticket(sessions)
     send = build_slack_sender(settings_for(fake_slack))
 
-    report = outbox.deliver_pending(factory, send, "worker-1")
+    report = outbox.deliver_pending(sessions, send, "worker-1")
 
     assert (report.sent, report.retrying) == (1, 0)
     [post] = fake_slack.posts()
@@ -162,21 +162,21 @@ def test_outbox_delivers_through_the_sender(
         THREAD_TS,
         "Rotate it, please.",
     )
-    with factory() as session:
+    with sessions() as session:
         assert tickets.get_ticket(session, ticket_id).status == "sent"
 
 
 def test_outbox_keeps_a_rate_limited_reply_for_retry(
-    fake_slack: FakeSlack, factory: sessionmaker[Session]
+    fake_slack: FakeSlack, sessions: sessionmaker[Session]
 ) -> None:
-    ticket_id = _approved_slack_ticket(factory)
+    ticket_id = _approved_slack_ticket(sessions)
     fake_slack.fail_next("ratelimited", status=429, retry_after=30)
     send = build_slack_sender(settings_for(fake_slack))
 
-    report = outbox.deliver_pending(factory, send, "worker-1")
+    report = outbox.deliver_pending(sessions, send, "worker-1")
 
     assert (report.sent, report.retrying) == (0, 1)
-    with factory() as session:
+    with sessions() as session:
         [message] = session.query(OutboxMessage).all()
         assert message.status == "pending"
         assert "ratelimited" in (message.last_error or "")
@@ -184,10 +184,10 @@ def test_outbox_keeps_a_rate_limited_reply_for_retry(
 
 
 def test_a_reply_aimed_outside_the_support_channels_is_never_posted(
-    fake_slack: FakeSlack, factory: sessionmaker[Session]
+    fake_slack: FakeSlack, sessions: sessionmaker[Session]
 ) -> None:
     # An agent-created "slack" ticket whose external_ref names some other channel.
-    with factory.begin() as session:
+    with sessions.begin() as session:
         ticket = tickets.create_ticket(
             session,
             channel="slack",
@@ -201,11 +201,11 @@ def test_a_reply_aimed_outside_the_support_channels_is_never_posted(
         reviews.approve(session, draft.id, reviewer="agent:ana", text="Posted anywhere?")
     send = build_slack_sender(settings_for(fake_slack))
 
-    report = outbox.deliver_pending(factory, send, "worker-1")
+    report = outbox.deliver_pending(sessions, send, "worker-1")
 
     assert (report.sent, report.failed, report.retrying) == (0, 1, 0)
     assert fake_slack.posts() == []
-    with factory() as session:
+    with sessions() as session:
         [message] = session.query(OutboxMessage).all()
         assert message.status == "failed"
         assert "TRIAGE_SLACK_SUPPORT_CHANNELS" in (message.last_error or "")

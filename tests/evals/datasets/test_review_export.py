@@ -30,14 +30,14 @@ def store_url(tmp_path: Path) -> str:
 
 
 @pytest.fixture
-def factory(store_url: str) -> sessionmaker[Session]:
+def sessions(store_url: str) -> sessionmaker[Session]:
     return session_factory(create_engine_for(store_url))
 
 
 def _ticket(
-    factory: sessionmaker[Session], message: str, category: str, draft: str, *, at: datetime
+    sessions: sessionmaker[Session], message: str, category: str, draft: str, *, at: datetime
 ) -> tuple[str, str]:
-    with factory.begin() as s:
+    with sessions.begin() as s:
         ticket = tickets.create_ticket(
             s,
             channel="slack",
@@ -81,17 +81,17 @@ def _ticket(
 
 
 @pytest.fixture
-def populated(factory: sessionmaker[Session]) -> dict[str, str]:
+def populated(sessions: sessionmaker[Session]) -> dict[str, str]:
     ids: dict[str, str] = {}
-    _, ids["approved"] = _ticket(factory, "How do I auth?", "auth_api_access", "Use Basic.", at=T0)
-    _, ids["edited"] = _ticket(factory, "Sandbox host?", "auth_api_access", "Same host.", at=T0)
+    _, ids["approved"] = _ticket(sessions, "How do I auth?", "auth_api_access", "Use Basic.", at=T0)
+    _, ids["edited"] = _ticket(sessions, "Sandbox host?", "auth_api_access", "Same host.", at=T0)
     recat_ticket, ids["recat"] = _ticket(
-        factory, "Webhook retries?", "api_errors", "Retries back off.", at=T0
+        sessions, "Webhook retries?", "api_errors", "Retries back off.", at=T0
     )
-    _, ids["rejected"] = _ticket(factory, "Refund my payout", "fees_limits", "Fees are…", at=T0)
-    _, ids["pending"] = _ticket(factory, "Still open", "other", "Not reviewed yet.", at=T0)
-    _, ids["late"] = _ticket(factory, "Later question", "cards", "Card answer.", at=T0)
-    with factory.begin() as s:
+    _, ids["rejected"] = _ticket(sessions, "Refund my payout", "fees_limits", "Fees are…", at=T0)
+    _, ids["pending"] = _ticket(sessions, "Still open", "other", "Not reviewed yet.", at=T0)
+    _, ids["late"] = _ticket(sessions, "Later question", "cards", "Card answer.", at=T0)
+    with sessions.begin() as s:
         reviews.approve(s, ids["approved"], reviewer="ana", now=T0 + timedelta(hours=1))
         reviews.approve(
             s,

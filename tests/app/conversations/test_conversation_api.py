@@ -98,7 +98,7 @@ def test_a_follow_up_attaches_and_is_drafted_with_the_conversation(api: Api) -> 
 
 def test_an_integration_posts_only_customer_messages_to_its_own_tickets(api: Api) -> None:
     ticket = create(api)
-    with api.factory.begin() as session:
+    with api.sessions.begin() as session:
         other, _ = tokens.create_token(session, "integration", "other-integration")
     response = api.client.post(
         f"/v1/tickets/{ticket['id']}/messages",
@@ -137,7 +137,7 @@ def test_reject_then_a_handwritten_reply_is_stored_and_sent_once(api: Api) -> No
     detail = get(api, ticket["id"])
     agent_messages = [m for m in detail["messages"] if m["author"] == "agent"]
     assert [m["text"] for m in agent_messages] == [text]
-    with api.factory() as session:
+    with api.sessions() as session:
         sends = session.scalar(
             select(func.count())
             .select_from(OutboxMessage)
@@ -249,7 +249,7 @@ def test_merging_a_duplicate_keeps_every_message_and_the_audit(api: Api) -> None
 
 def test_assignment_corrections_and_stale_versions(api: Api) -> None:
     ticket = create(api)
-    with api.factory.begin() as session:
+    with api.sessions.begin() as session:
         second, _ = tokens.create_token(session, "agent", "agent-2")
     taken = action(api, ticket["id"], "assign", take=True)
     assert taken.status_code == 200
@@ -268,7 +268,7 @@ def test_assignment_corrections_and_stale_versions(api: Api) -> None:
     detail = moved.json()
     assert (detail["category"], detail["priority"]) == ("security", "P1")
     assert detail["triage"]["category"] == "webhooks"  # predicted stays: corrected is computable
-    with api.factory() as session:
+    with api.sessions() as session:
         corrections = {
             c.field: (c.predicted, c.final) for c in session.scalars(select(TicketCorrection))
         }
