@@ -56,7 +56,7 @@ def read(token: Token, services: ServicesDep) -> PublicConversation:
     "/{token}/contact",
     response_model=PublicConversation,
     summary="Leave or change the email the replies are sent to",
-    responses=problems(404, 422),
+    responses=problems(400, 404, 413, 422),
 )
 def set_contact(token: Token, body: ContactIn, services: ServicesDep) -> PublicConversation:
     # Not rate-limited with the questions: cheap, and asked for right after a question.
@@ -69,7 +69,7 @@ def set_contact(token: Token, body: ContactIn, services: ServicesDep) -> PublicC
     response_model=PublicConversation,
     status_code=201,
     summary="Follow up: the message attaches to the same ticket for an agent",
-    responses=problems(404, 409, 413, 422, 429),
+    responses=problems(400, 404, 409, 413, 422, 429),
 )
 def follow_up(
     token: Token, body: FollowUpIn, request: Request, services: ServicesDep
