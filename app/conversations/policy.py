@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from datetime import time, timedelta
-from importlib import resources
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.conversations.sla import BusinessHours, Targets
+from app.yaml_config import load_yaml_model, where
 
 _WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -94,18 +93,11 @@ def _build(policy: _Policy, where: str) -> SlaPolicy:
 
 def load_sla_policy(path: Path | None = None) -> SlaPolicy:
     """The policy at ``path``, or the built-in one."""
-    if path is None:
-        text = resources.files("app.conversations").joinpath("sla_policy.yaml").read_text("utf-8")
-        where = "built-in SLA policy"
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as exc:
-            raise SlaPolicyError(f"cannot read SLA policy {path}: {exc.strerror}") from exc
-        where = str(path)
-    try:
-        return _build(_Policy.model_validate(yaml.safe_load(text)), where)
-    except yaml.YAMLError as exc:
-        raise SlaPolicyError(f"{where}: invalid YAML: {exc}") from exc
-    except ValidationError as exc:
-        raise SlaPolicyError(f"{where}: {exc}") from exc
+    policy = load_yaml_model(
+        _Policy,
+        path=path,
+        builtin=("app.conversations", "sla_policy.yaml"),
+        what="SLA policy",
+        error=SlaPolicyError,
+    )
+    return _build(policy, where(path, "SLA policy"))

@@ -5,12 +5,12 @@ The built-in file ships with the package; `TRIAGE_TAXONOMY_PATH` replaces it.
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, model_validator
+
+from app.yaml_config import load_yaml_model
 
 Priority = Literal["P1", "P2", "P3", "P4"]
 PRIORITY_ORDER: dict[str, int] = {"P1": 1, "P2": 2, "P3": 3, "P4": 4}
@@ -58,19 +58,10 @@ class TaxonomyError(ValueError):
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:
-    if path is None:
-        text = resources.files("app.triage.classify").joinpath("taxonomy.yaml").read_text("utf-8")
-        where = "built-in taxonomy"
-    else:
-        try:
-            text = path.read_text("utf-8")
-        except OSError as exc:
-            raise TaxonomyError(f"cannot read taxonomy {path}: {exc.strerror}") from exc
-        where = str(path)
-    try:
-        data = yaml.safe_load(text)
-        return Taxonomy.model_validate(data)
-    except yaml.YAMLError as exc:
-        raise TaxonomyError(f"{where}: invalid YAML: {exc}") from exc
-    except ValidationError as exc:
-        raise TaxonomyError(f"{where}: {exc}") from exc
+    return load_yaml_model(
+        Taxonomy,
+        path=path,
+        builtin=("app.triage.classify", "taxonomy.yaml"),
+        what="taxonomy",
+        error=TaxonomyError,
+    )
