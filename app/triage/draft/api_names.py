@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from app.triage.draft.markup_patterns import CODE_SPAN, UPPER_SNAKE
 from ingest.loaders.openapi import error_codes_from_spec, parse_document
 from ingest.loaders.openapi_schema import iter_operations
 from ingest.types import LoadError
@@ -29,8 +30,6 @@ log = logging.getLogger(__name__)
 
 _METHODS = "GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS"
 _OPERATION = re.compile(rf"\b({_METHODS})\s+`?((?:https?://[^\s`]+?)?/[^\s`)\]]*)`?", re.IGNORECASE)
-_BACKTICK = re.compile(r"`([^`\n]+)`")
-_UPPER_SNAKE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 # Only tokens shaped like API names are checked: snake_case, camelCase, CONSTANT_CASE.
 _API_NAME = re.compile(
     r"^(?:[a-z][a-z0-9]*(?:_[a-z0-9]+)+|[a-z]+(?:[A-Z][a-z0-9]*)+|[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+"
@@ -73,7 +72,7 @@ class ApiIndex:
         for method, path in _OPERATION.findall(text):
             if not self.has_operation(method, path):
                 flag(f"{method.upper()} {path.rstrip('.,;:')}")
-        for raw in _BACKTICK.findall(text):
+        for raw in CODE_SPAN.findall(text):
             span = raw.strip()
             if span.startswith("/") and " " not in span:
                 if not self.has_operation(None, span) and span not in seen_in_docs:
@@ -85,7 +84,7 @@ class ApiIndex:
                 known = part in self.names or part in seen_in_docs
                 if _API_NAME.match(part) and not known:
                     flag(part)
-        for code in _UPPER_SNAKE.findall(_BACKTICK.sub(" ", text)):
+        for code in UPPER_SNAKE.findall(CODE_SPAN.sub(" ", text)):
             if code not in self.names and code not in seen_in_docs:
                 flag(code)
         return unknown

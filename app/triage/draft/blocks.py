@@ -14,6 +14,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from app.triage.draft.markup_patterns import UPPER_SNAKE
+
 BlockKind = Literal["heading", "paragraph", "list", "code", "table", "note"]
 
 _FENCE = re.compile(r"^\s*(```+|~~~+)\s*([\w+#.-]*)")
@@ -188,8 +190,6 @@ def schema_fields(block: Block) -> list[tuple[str, str]]:
 _DISCRIMINATOR = re.compile(r"Allowed values: `([A-Z][A-Z0-9_]+)`\.?(?:\s|$)")
 _VARIANT_LABEL = re.compile(r"\*\*Variant \d+")
 
-_ENUM_VALUE = re.compile(r"^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+$")
-
 
 def other_variant_spans(text: str, identifiers: tuple[str, ...]) -> list[tuple[int, int]]:
     """The character spans of a schema dump's variants (`**Variant 3: GbpAccountInfo**`)
@@ -207,6 +207,6 @@ def other_variant_spans(text: str, identifiers: tuple[str, ...]) -> list[tuple[i
     if any(values & asked for _, _, values in segments):
         return [(start, end) for start, end, values in segments if not values & asked]
     suffixes = {v.rsplit("_", 1)[-1] for _, _, values in segments for v in values}
-    if not any(_ENUM_VALUE.match(i) and i.rsplit("_", 1)[-1] in suffixes for i in asked):
+    if not any(UPPER_SNAKE.fullmatch(i) and i.rsplit("_", 1)[-1] in suffixes for i in asked):
         return []
     return [(start, end) for start, end, values in segments if values]

@@ -17,6 +17,7 @@ from typing import Any, Literal, TypedDict
 
 from pydantic import BaseModel
 
+from app.triage.draft.markup_patterns import MARKDOWN_LINK
 from app.triage.results import Citation
 from ingest.retrieval import Hit
 
@@ -48,7 +49,6 @@ class RejectedCitation(TypedDict):
     reason: RejectReason
 
 
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _UNDERSCORE_EMPHASIS = re.compile(r"(?<!\w)_+|_+(?!\w)")
 _ELLIPSIS = re.compile(r"\s*(?:…|\.{3,})\s*")
 _TYPOGRAPHY = str.maketrans(
@@ -74,7 +74,7 @@ _EDGE_PUNCTUATION = " \t\n\"'.,;:"
 def normalise_for_match(text: str) -> str:
     """The comparison form of a text; applied identically to quotes and chunk text."""
     text = unicodedata.normalize("NFKC", text)
-    text = _LINK.sub(r"\1", text)
+    text = MARKDOWN_LINK.sub(r"\1", text)
     text = text.translate(_TYPOGRAPHY)
     text = _UNDERSCORE_EMPHASIS.sub("", text)
     return " ".join(text.split()).casefold()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from functools import cache
 
 from app.triage.draft.citations import normalise_for_match
+from app.triage.draft.markup_patterns import CODE_SPAN, MARKDOWN_LINK, UPPER_SNAKE
 from app.triage.results import Citation
 from ingest.retrieval import Hit
 
@@ -34,12 +35,9 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 _LIST_MARK = re.compile(r"^(\s*(?:[-*+]|\d+[.)])\s+)")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'`*(\[¿¡]?[A-Z0-9ÁÉÍÓÚÑÇ])")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_BACKTICK = re.compile(r"`([^`\n]+)`")
-_UPPER_SNAKE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
 _PATH = re.compile(r"(?<![\w/])/[A-Za-z0-9_{}\-]+(?:/[A-Za-z0-9_{}\-.]+)*")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)?(?![\w])")
 _CHUNK_REF = re.compile(r"\[([^\[\]\s]+)\]")
-_LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 
 
 @cache
@@ -59,14 +57,14 @@ class ClaimReport:
 
 def identifiers_in(sentence: str) -> list[str]:
     """Exact tokens a sentence states: code spans, CONSTANT_CODES, paths and numbers."""
-    found = [m.strip() for m in _BACKTICK.findall(sentence)]
-    bare = _BACKTICK.sub(" ", sentence)
-    found += _UPPER_SNAKE.findall(bare) + _PATH.findall(bare) + _NUMBER.findall(bare)
+    found = [m.strip() for m in CODE_SPAN.findall(sentence)]
+    bare = CODE_SPAN.sub(" ", sentence)
+    found += UPPER_SNAKE.findall(bare) + _PATH.findall(bare) + _NUMBER.findall(bare)
     return [f for f in found if f]
 
 
 def _content_words(sentence: str) -> list[str]:
-    prose = _BACKTICK.sub(" ", sentence).casefold()
+    prose = CODE_SPAN.sub(" ", sentence).casefold()
     stop = _stopwords()
     return [w for w in _WORD.findall(prose) if len(w) > 2 and w not in stop and not w.isdigit()]
 
@@ -98,7 +96,7 @@ def _verdict(
     sentence: str, passages: Sequence[_Passage], *, lexical: bool, min_overlap: float
 ) -> str:
     # A link is judged by its text, and an inline reference is no claim of its own.
-    sentence = _CHUNK_REF.sub(" ", _LINK.sub(r"\1", sentence))
+    sentence = _CHUNK_REF.sub(" ", MARKDOWN_LINK.sub(r"\1", sentence))
     identifiers = identifiers_in(sentence)
     words = _content_words(sentence)
     if not identifiers and (len(words) < _MIN_CLAIM_WORDS):
