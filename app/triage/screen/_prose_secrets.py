@@ -15,6 +15,7 @@ from app.triage.screen._secret_cues import (
     CredentialCue,
     auth_scheme_header,
     credential_cues,
+    mode_marked_keys,
     phrase_anchor_regex,
     phrase_anchors,
     phrase_cue,
@@ -54,6 +55,10 @@ def _listed_tokens(text: str) -> Iterator[Span]:
         before = text[m.start() - 1] if m.start() else " "
         if not (before.isalnum() or before in "_-."):
             yield m.start(), m.end(), tokens.kinds[m.group("prefix")]
+    for m in mode_marked_keys().finditer(text):
+        before = text[m.start() - 1] if m.start() else " "
+        if not (before.isalnum() or before in "_-."):
+            yield m.start(), m.end(), "api_secret"
     if "uthorization" not in text and "UTHORIZATION" not in text:
         return
     for m in auth_scheme_header().finditer(text):

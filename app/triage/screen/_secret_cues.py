@@ -136,6 +136,17 @@ def prefixed_tokens() -> PrefixedTokens:
 
 
 @cache
+def mode_marked_keys() -> re.Pattern[str]:
+    modes = _alternation(_data()["mode_marked_key_modes"])
+    # Boundaries checked by the caller, as for the listed prefixes.
+    # The random part is letters and digits only, so snake_case names stay as they are.
+    return re.compile(
+        rf"(?P<prefix>[A-Za-z]{{2,8}}_(?:{modes})_)(?=[A-Za-z]*\d)(?=\d*[A-Za-z])"
+        r"[A-Za-z0-9]{16,}(?![\w\-])"
+    )
+
+
+@cache
 def auth_scheme_header() -> re.Pattern[str]:
     schemes = _alternation(_data()["auth_schemes"])
     return re.compile(

@@ -84,6 +84,9 @@ function enterWorkspace() {
   $("login").hidden = true;
   $("workspace").hidden = false;
   $("session-bar").hidden = false;
+  // The token field is hidden now, but Chromium only drops its focus on the next frame:
+  // a shortcut typed at once would land in the hidden field and be ignored.
+  if (document.activeElement instanceof HTMLElement) document.activeElement.blur();
 }
 
 // ---- queue --------------------------------------------------------------------------

@@ -197,6 +197,26 @@ def test_vendor_tokens(secret: str, kind: str) -> None:
     assert_no_leak(result, secret)
 
 
+@pytest.mark.parametrize("prefix", ["gs_live_", "pk_test_", "acme_sandbox_", "rk_prod_"])
+def test_keys_that_carry_their_mode_in_any_vendor_prefix(prefix: str) -> None:
+    secret = prefix + "9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS"
+    result = redact_secrets(f"URGENT: our live secret {secret} leaked in a public repo")
+    assert result.text == "URGENT: our live secret [REDACTED:api_secret] leaked in a public repo"
+    assert_no_leak(result, secret)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "the prefix gs_live_ marks production keys",
+        "use pk_test_YOUR_KEY_HERE in the sandbox",
+        "call my_test_function_name_here_2 first",
+    ],
+)
+def test_mode_prefixes_without_a_random_key_stay(text: str) -> None:
+    assert redact_secrets(text).redactions == []
+
+
 def test_aws_secret_access_key_by_context() -> None:
     secret = fake(40, _ALNUM + "/+")
     result = redact_secrets(f"aws_secret_access_key = '{secret}'")
