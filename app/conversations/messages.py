@@ -79,6 +79,7 @@ def _draft_and_finish(
         result.draft,
         auto_send_min_confidence=auto_send,
         actor="system:drafting",
+        now=ctx.now,
     )
     _finish_moved(
         session,

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, TypeVar
 
 import anyio.to_thread
@@ -88,6 +89,7 @@ def add_pipeline_draft(
     *,
     auto_send_min_confidence: float | None,
     actor: str = "system:drafting",
+    now: datetime | None = None,
 ) -> Draft:
     """Store a pipeline draft on the ticket; auto-approve it when policy allows.
 
@@ -105,10 +107,11 @@ def add_pipeline_draft(
         reason=draft.reason,
         provenance=draft.provenance.model_dump(mode="json"),
         actor=actor,
+        now=now,
     )
     threshold = auto_send_min_confidence
     if threshold is not None and not draft.needs_human and draft.confidence >= threshold:
-        stored = reviews.approve(session, stored.id, reviewer=AUTO_SEND_ACTOR)
+        stored = reviews.approve(session, stored.id, reviewer=AUTO_SEND_ACTOR, now=now)
     return stored
 
 
@@ -174,8 +177,19 @@ class TicketService:
         self.metrics.drafting_seconds.labels(where="request").observe(sw.seconds)
         return Screened(result, deferred=llm and not result.redactions)
 
-    def store(self, session: Session, new: NewTicket, screened: Screened, *, actor: str) -> Ticket:
-        """Write the screened ticket (and its draft unless deferred) in the caller's tx."""
+    def store(
+        self,
+        session: Session,
+        new: NewTicket,
+        screened: Screened,
+        *,
+        actor: str,
+        now: datetime | None = None,
+    ) -> Ticket:
+        """Write the screened ticket (and its draft unless deferred) in the caller's tx.
+
+        ``now`` (default: the clock) dates the ticket and its draft; a replayed history
+        (app/operations/demo) passes its own instants."""
         result = screened.result
         # The pipeline screened the message; the side fields are screened here.
         fields = screen_fields(new.reporter, new.metadata, new.external_ref)
@@ -194,6 +208,7 @@ class TicketService:
             external_ref=fields.external_ref,
             actor=actor,
             created_by=new.created_by,
+            now=now,
         )
         if not screened.deferred:
             add_pipeline_draft(
@@ -201,6 +216,7 @@ class TicketService:
                 ticket.id,
                 result.draft,
                 auto_send_min_confidence=self.settings.auto_send_min_confidence,
+                now=now,
             )
         return tickets.get_ticket(session, ticket.id)
 

@@ -1,0 +1,243 @@
+"""`triage demo history`: plan a labelled support history and write it through the services.
+
+Steps: open the data dir's database (it must hold no tickets) and knowledge base (sync
+``docs`` first when given); load the messages and mark which ones the indexed docs
+answer; draw the arrivals and the messages they bring; triage each distinct message
+once with the offline pipeline; simulate the team; replay every operation at its
+instant; leave the demo mark (demo_marker.py).  Deterministic for a seed, a period and
+a knowledge base.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select
+
+from app.conversations.policy import load_sla_policy
+from app.observability import Metrics
+from app.operations.demo import arrivals as arrival_process
+from app.operations.demo.config import DemoConfig
+from app.operations.demo.mix import PlannedTicket, plan_tickets
+from app.operations.demo.pipeline_cache import CachedPipeline
+from app.operations.demo.replay import Replayer
+from app.operations.demo.sources import DemoMessage, load_group, mark_documented
+from app.operations.demo.team import DraftFacts, TeamSimulation
+from app.operations.demo_marker import write_marker
+from app.services.runtime import Runtime, build_runtime, offline_settings
+from app.services.tickets import TicketService
+from app.settings import Settings
+from app.store import api_tokens
+from app.store.models import Ticket
+from app.triage.classify.taxonomy import load_taxonomy
+
+log = logging.getLogger(__name__)
+
+MARKER_FILE = "demo-history.json"
+
+
+class DemoHistoryError(RuntimeError):
+    """The history cannot be written here; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class HistoryRequest:
+    days: int
+    seed: int
+    end: date  # exclusive: the history covers [end - days, end)
+    config: DemoConfig
+    eval_dir: Path | None
+    docs: list[Path] = field(default_factory=list)
+
+
+@dataclass
+class HistoryReport:
+    start: date
+    end: date
+    seed: int
+    tickets: int = 0
+    incidents: int = 0
+    operations: Counter[str] = field(default_factory=Counter)
+    messages_available: int = 0
+    messages_documented: int = 0
+    pipeline_runs: int = 0
+    pipeline_reused: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "days": (self.end - self.start).days,
+            "seed": self.seed,
+            "tickets": self.tickets,
+            "incidents": self.incidents,
+            "operations": dict(sorted(self.operations.items())),
+            "messages_available": self.messages_available,
+            "messages_documented": self.messages_documented,
+            "pipeline_runs": self.pipeline_runs,
+            "pipeline_reused": self.pipeline_reused,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
+
+
+def demo_settings(settings: Settings) -> Settings:
+    """The offline pipeline, and nothing sent without an agent (the script decides)."""
+    return offline_settings(settings).model_copy(update={"auto_send_min_confidence": None})
+
+
+def _facts(result_of: Callable[[str], Any]) -> Callable[[PlannedTicket], DraftFacts]:
+    memo: dict[str, DraftFacts] = {}
+
+    def facts(planned: PlannedTicket) -> DraftFacts:
+        text = planned.message.text
+        if text not in memo:
+            r = result_of(text)
+            memo[text] = DraftFacts(
+                category=r.triage.category,
+                priority=r.triage.priority,
+                team=r.triage.team,
+                needs_human=r.draft.needs_human,
+                text=r.draft.text,
+                cited_doc_ids=frozenset(c.doc_id for c in r.draft.citations),
+            )
+        return memo[text]
+
+    return facts
+
+
+def _messages(runtime: Runtime, request: HistoryRequest) -> dict[str, list[DemoMessage]]:
+    metadata = runtime.kb.store.all_metadata()
+    doc_ids = {str(m.get("doc_id", "")) for _, m in metadata}
+    corpora = {Path(str(m.get("root", ""))).name for _, m in metadata}
+    return {
+        s.name: mark_documented(load_group(s, request.eval_dir), doc_ids, corpora)
+        for s in request.config.sources
+    }
+
+
+def _check_empty(runtime: Runtime) -> None:
+    with runtime.sessions() as session:
+        existing = session.scalar(select(func.count()).select_from(Ticket)) or 0
+    if existing:
+        raise DemoHistoryError(
+            f"the database already holds {existing} tickets; a demo history needs an empty "
+            "one: pass a new --data-dir (or TRIAGE_DATABASE_URL)"
+        )
+
+
+def _actors(runtime: Runtime, config: DemoConfig) -> tuple[dict[str, str], str, str]:
+    """Agent tokens (assignees are token names, actors ``<token id>:<name>``, as through
+    the API) and the integration token the tickets arrive by."""
+    names = [s.name for s in config.team.agents]
+    if config.team.on_call is not None:
+        names.append(config.team.on_call.name)
+    actors: dict[str, str] = {}
+    with runtime.sessions.begin() as session:
+        for name in names:
+            _, token = api_tokens.create_token(session, "agent", name, actor="demo-history")
+            actors[name] = f"{token.id}:{name}"
+        _, intake = api_tokens.create_token(
+            session, "integration", "demo-intake", actor="demo-history"
+        )
+    return actors, f"{intake.id}:demo-intake", intake.id
+
+
+def write_history(
+    settings: Settings,
+    request: HistoryRequest,
+    *,
+    progress: Callable[[str], None] = lambda _: None,
+) -> HistoryReport:
+    started = time.perf_counter()
+    settings = demo_settings(settings)
+    start = request.end - timedelta(days=request.days)
+    report = HistoryReport(start=start, end=request.end, seed=request.seed)
+    runtime = build_runtime(settings)
+    try:
+        _check_empty(runtime)
+        if request.docs:
+            progress(f"syncing docs from {', '.join(map(str, request.docs))}")
+            runtime.kb.synchronizer().sync(request.docs)
+        if not runtime.kb.store.exists() or runtime.kb.store.count() == 0:
+            raise DemoHistoryError(
+                f"collection {runtime.kb.store.name!r} is empty: run `triage ingest PATH` "
+                "for this data dir first, or pass --docs PATH"
+            )
+        groups = _messages(runtime, request)
+        every = [m for g in groups.values() for m in g]
+        report.messages_available = len(every)
+        report.messages_documented = sum(m.documented for m in every)
+        report.seconds["setup"] = time.perf_counter() - started
+
+        rng = np.random.default_rng(request.seed)
+        config = request.config
+        drawn, incidents = arrival_process.arrivals(config.arrivals, start, request.days, rng)
+        planned = plan_tickets(drawn, groups, config, start, request.days, rng)
+        report.tickets, report.incidents = len(planned), len(incidents)
+        taxonomy = load_taxonomy(settings.taxonomy_path)
+        pipeline = CachedPipeline(runtime.pipeline)
+
+        clock = time.perf_counter()
+        progress(f"triaging {len({p.message.text for p in planned})} distinct messages")
+        facts = _facts(pipeline.run)
+        for p in planned:
+            facts(p)
+        report.seconds["pipeline"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        end_at = datetime.combine(request.end, dtime(0), tzinfo=UTC)
+        ops = TeamSimulation(config, planned, facts, taxonomy.team_for, end_at, rng).run()
+        report.seconds["simulation"] = time.perf_counter() - clock
+
+        clock = time.perf_counter()
+        actors, intake_actor, intake_token = _actors(runtime, config)
+        replayer = Replayer(
+            sessions=runtime.sessions,
+            service=TicketService(runtime, Metrics(), pipeline_limiter=_limiter()),
+            pipeline=pipeline,
+            policy=load_sla_policy(settings.sla_policy_path),
+            team_for=taxonomy.team_for,
+            planned=planned,
+            actors=actors,
+            intake_actor=intake_actor,
+            intake_token=intake_token,
+            approve_follow_up_draft=config.approve_follow_up_draft,
+        )
+        replayer.run(ops, progress=lambda day: _weekly(day, start, progress))
+        report.operations = replayer.done
+        report.pipeline_runs, report.pipeline_reused = pipeline.runs, pipeline.reused
+        report.seconds["replay"] = time.perf_counter() - clock
+        report.seconds["total"] = time.perf_counter() - started
+        detail = {**report.as_dict(), "generated_at": datetime.now(UTC).isoformat()}
+        with runtime.sessions.begin() as session:
+            write_marker(session, detail, now=end_at)
+        if settings.database_url is None:
+            # Beside the data dir's own SQLite file, for people browsing the folder; a
+            # server database carries the mark row only.
+            (settings.data_dir / MARKER_FILE).write_text(json.dumps(detail, indent=2) + "\n")
+        return report
+    finally:
+        runtime.close()
+
+
+def _weekly(day: date, start: date, progress: Callable[[str], None]) -> None:
+    if (day - start).days % 7 == 0:
+        progress(f"replaying {day.isoformat()}")
+
+
+def _limiter() -> Any:
+    # TicketService wants a limiter for its async paths; the replay calls `store` only.
+    import anyio
+
+    return anyio.CapacityLimiter(1)
