@@ -92,7 +92,10 @@ class FittedETS:
         """Simulated future volumes, shape (horizon, paths): for sums such as a week."""
         with _Silenced():
             simulated = self.result.simulate(
-                nsimulations=horizon, repetitions=paths, anchor="end", random_state=seed
+                nsimulations=horizon,
+                repetitions=paths,
+                anchor="end",
+                rng=np.random.default_rng(seed),
             )
         values = np.asarray(simulated, dtype=float).reshape(horizon, paths)
         squared: np.ndarray = np.maximum(values, 0.0) ** 2

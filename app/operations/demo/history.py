@@ -25,6 +25,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from app.conversations.policy import load_sla_policy
+from app.knowledge import KnowledgeBase
 from app.observability import Metrics
 from app.operations.demo import arrivals as arrival_process
 from app.operations.demo.config import DemoConfig
@@ -34,7 +35,7 @@ from app.operations.demo.replay import Replayer
 from app.operations.demo.sources import DemoMessage, load_group, mark_documented
 from app.operations.demo.team import DraftFacts, TeamSimulation
 from app.operations.demo_marker import write_marker
-from app.services.runtime import Runtime, build_runtime, offline_settings
+from app.services.runtime import Pipeline, Runtime, build_runtime, offline_settings
 from app.services.tickets import TicketService
 from app.settings import Settings
 from app.store import api_tokens
@@ -158,12 +159,16 @@ def write_history(
     request: HistoryRequest,
     *,
     progress: Callable[[str], None] = lambda _: None,
+    kb: KnowledgeBase | None = None,
+    pipeline: Pipeline | None = None,
 ) -> HistoryReport:
+    """Write the history; ``kb``/``pipeline`` (an offline one) let tests and benchmarks
+    share loaded models, as with ``build_runtime``."""
     started = time.perf_counter()
     settings = demo_settings(settings)
     start = request.end - timedelta(days=request.days)
     report = HistoryReport(start=start, end=request.end, seed=request.seed)
-    runtime = build_runtime(settings)
+    runtime = build_runtime(settings, kb=kb, pipeline=pipeline)
     try:
         _check_empty(runtime)
         if request.docs:
@@ -186,11 +191,11 @@ def write_history(
         planned = plan_tickets(drawn, groups, config, start, request.days, rng)
         report.tickets, report.incidents = len(planned), len(incidents)
         taxonomy = load_taxonomy(settings.taxonomy_path)
-        pipeline = CachedPipeline(runtime.pipeline)
+        cached = CachedPipeline(runtime.pipeline)
 
         clock = time.perf_counter()
         progress(f"triaging {len({p.message.text for p in planned})} distinct messages")
-        facts = _facts(pipeline.run)
+        facts = _facts(cached.run)
         for p in planned:
             facts(p)
         report.seconds["pipeline"] = time.perf_counter() - clock
@@ -205,7 +210,7 @@ def write_history(
         replayer = Replayer(
             sessions=runtime.sessions,
             service=TicketService(runtime, Metrics(), pipeline_limiter=_limiter()),
-            pipeline=pipeline,
+            pipeline=cached,
             policy=load_sla_policy(settings.sla_policy_path),
             team_for=taxonomy.team_for,
             planned=planned,
@@ -216,7 +221,7 @@ def write_history(
         )
         replayer.run(ops, progress=lambda day: _weekly(day, start, progress))
         report.operations = replayer.done
-        report.pipeline_runs, report.pipeline_reused = pipeline.runs, pipeline.reused
+        report.pipeline_runs, report.pipeline_reused = cached.runs, cached.reused
         report.seconds["replay"] = time.perf_counter() - clock
         report.seconds["total"] = time.perf_counter() - started
         detail = {**report.as_dict(), "generated_at": datetime.now(UTC).isoformat()}

@@ -1,9 +1,13 @@
-"""The triage pipeline, run once per distinct message and reused for its repeats.
+"""The offline triage pipeline, run once per distinct question and reused for repeats.
 
-The demo history replays a few hundred distinct messages thousands of times; the
-offline pipeline is deterministic, so a repeat of the same text (with the same
-conversation before it) gets the same result.  Caching it is what makes a 120-day
-history take minutes rather than an hour; the counts say how often it was reused.
+The demo history replays a few hundred distinct messages thousands of times, and the
+offline pipeline is deterministic, so a repeat gets the same result.  A follow-up's
+result depends on the conversation only through the developer's earlier messages (a
+referential follow-up is read together with them, app/triage/pipeline.py ``in_context``;
+the offline drafter does not read the agents' replies), so those, not the whole
+history, are the cache key.  That would not hold for the LLM drafter, which is one
+reason the demo history always drafts offline.  Caching is what makes a 120-day history
+take minutes rather than an hour; the counts say how often a result was reused.
 """
 
 from __future__ import annotations
@@ -13,9 +17,10 @@ from dataclasses import dataclass, field
 
 from app.services.runtime import Pipeline
 from app.triage.draft.protocol import Turn
+from app.triage.pipeline import CUSTOMER_ROLES
 from app.triage.results import AskResult
 
-Key = tuple[str, tuple[tuple[str, str], ...]]
+Key = tuple[str, tuple[str, ...]]
 
 
 @dataclass
@@ -26,7 +31,8 @@ class CachedPipeline:
     _cache: dict[Key, AskResult] = field(default_factory=dict)
 
     def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
-        key = (message, tuple((t.role, t.content) for t in history))
+        asked = tuple(t.content for t in history if t.role in CUSTOMER_ROLES)
+        key = (message, asked)
         cached = self._cache.get(key)
         if cached is not None:
             self.reused += 1
