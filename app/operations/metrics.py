@@ -87,16 +87,18 @@ def daily_counts(
     return dict(series)
 
 
-def hourly_profile(rows: Iterable[TicketRow]) -> list[list[float]]:
-    """Share of each weekday's arrivals per UTC hour: profile[weekday][hour]."""
-    counts = [[0.0] * 24 for _ in range(7)]
+def hourly_profile(rows: Iterable[TicketRow], *, smoothing: float = 0.5) -> list[list[float]]:
+    """Share of a day's arrivals per UTC hour, for each weekday: profile[weekday][hour].
+
+    Weekdays are pooled together, and so are Saturday and Sunday: four weeks of one
+    weekday alone leave quiet hours at zero by chance (and an hour with no forecast
+    tickets would get no agent).  ``smoothing`` tickets are added to every hour for the
+    same reason."""
+    counts = {False: [smoothing] * 24, True: [smoothing] * 24}  # keyed by "weekend?"
     for row in rows:
-        counts[row.created_at.weekday()][row.created_at.hour] += 1
-    shares = []
-    for day in counts:
-        total = sum(day)
-        shares.append([c / total for c in day] if total else [1 / 24] * 24)
-    return shares
+        counts[row.created_at.weekday() >= 5][row.created_at.hour] += 1
+    shares = {kind: [c / sum(hours) for c in hours] for kind, hours in counts.items()}
+    return [shares[weekday >= 5] for weekday in range(7)]
 
 
 # -- SLA ---------------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import numpy as np
 from sqlalchemy import func, select
 
 from app.conversations.policy import load_sla_policy
-from app.knowledge import KnowledgeBase
+from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.observability import Metrics
 from app.operations.demo import arrivals as arrival_process
 from app.operations.demo.config import DemoConfig
@@ -35,6 +35,7 @@ from app.operations.demo.replay import Replayer
 from app.operations.demo.sources import DemoMessage, load_group, mark_documented
 from app.operations.demo.team import DraftFacts, TeamSimulation
 from app.operations.demo_marker import write_marker
+from app.services.database import prepare_database
 from app.services.runtime import Pipeline, Runtime, build_runtime, offline_settings
 from app.services.tickets import TicketService
 from app.settings import Settings
@@ -127,9 +128,13 @@ def _messages(runtime: Runtime, request: HistoryRequest) -> dict[str, list[DemoM
     }
 
 
-def _check_empty(runtime: Runtime) -> None:
-    with runtime.sessions() as session:
-        existing = session.scalar(select(func.count()).select_from(Ticket)) or 0
+def _check_empty(settings: Settings) -> None:
+    engine, sessions = prepare_database(settings)
+    try:
+        with sessions() as session:
+            existing = session.scalar(select(func.count()).select_from(Ticket)) or 0
+    finally:
+        engine.dispose()
     if existing:
         raise DemoHistoryError(
             f"the database already holds {existing} tickets; a demo history needs an empty "
@@ -168,17 +173,19 @@ def write_history(
     settings = demo_settings(settings)
     start = request.end - timedelta(days=request.days)
     report = HistoryReport(start=start, end=request.end, seed=request.seed)
+    _check_empty(settings)
+    # The docs do not change during the replay: the retriever need not look for updates.
+    kb = kb or build_knowledge_base(settings, refresh_seconds=600)
+    if request.docs:
+        progress(f"syncing docs from {', '.join(map(str, request.docs))}")
+        kb.synchronizer().sync(request.docs)
+    if not kb.store.exists() or kb.store.count() == 0:
+        raise DemoHistoryError(
+            f"collection {kb.store.name!r} is empty: run `triage ingest PATH` for this data "
+            "dir first, or pass --docs PATH"
+        )
     runtime = build_runtime(settings, kb=kb, pipeline=pipeline)
     try:
-        _check_empty(runtime)
-        if request.docs:
-            progress(f"syncing docs from {', '.join(map(str, request.docs))}")
-            runtime.kb.synchronizer().sync(request.docs)
-        if not runtime.kb.store.exists() or runtime.kb.store.count() == 0:
-            raise DemoHistoryError(
-                f"collection {runtime.kb.store.name!r} is empty: run `triage ingest PATH` "
-                "for this data dir first, or pass --docs PATH"
-            )
         groups = _messages(runtime, request)
         every = [m for g in groups.values() for m in g]
         report.messages_available = len(every)

@@ -41,7 +41,10 @@ def test_forecast_keeps_the_weekly_shape_and_stays_non_negative() -> None:
     weekends = [p for d, p in zip(forecast.days, forecast.point, strict=True) if d.weekday() >= 5]
     assert min(weekdays) > 2 * max(weekends)
     for low, point, high in zip(forecast.lower, forecast.point, forecast.upper, strict=True):
-        assert 0 <= low <= point <= high
+        # Whole tickets: a bound is the nearest integer to the continuous one.
+        assert 0 <= low <= point + 0.5
+        assert point - 0.5 <= high
+        assert low == round(low)
 
 
 def test_a_weekly_total_has_an_interval_around_the_sum_of_days() -> None:
