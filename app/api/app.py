@@ -119,7 +119,9 @@ def _lifespan(
                 wake_drafting=workers.wake_drafting if workers else lambda: None,
                 wake_outbox=workers.wake_outbox if workers else lambda: None,
             )
-            conversations = build_conversations(settings, runtime, tickets.wake_outbox)
+            conversations = build_conversations(
+                settings, runtime, tickets.wake_outbox, tickets.wake_drafting
+            )
             app.state.services = Services(
                 settings=settings,
                 runtime=runtime,

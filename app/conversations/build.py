@@ -12,7 +12,10 @@ from app.triage.classify.taxonomy import load_taxonomy
 
 
 def build_conversations(
-    settings: Settings, runtime: Runtime, wake_outbox: Callable[[], None]
+    settings: Settings,
+    runtime: Runtime,
+    wake_outbox: Callable[[], None],
+    wake_drafting: Callable[[], None] = lambda: None,
 ) -> ConversationService:
     taxonomy = load_taxonomy(settings.taxonomy_path)
     return ConversationService(
@@ -24,4 +27,5 @@ def build_conversations(
         categories=frozenset(taxonomy.names),
         auto_send_min_confidence=settings.auto_send_min_confidence,
         wake_outbox=wake_outbox,
+        wake_drafting=wake_drafting,
     )

@@ -89,6 +89,28 @@ def history_of(messages: Sequence[Entry]) -> list[Turn]:
     return turns
 
 
+@dataclass(frozen=True)
+class DraftInput:
+    """What a new draft answers: the latest customer message, the conversation before it."""
+
+    message_id: str
+    text: str
+    history: list[Turn]
+
+
+def draft_input(messages: Sequence[Entry]) -> DraftInput | None:
+    """The latest customer message with the history before it; None without one.
+
+    The synchronous re-draft and the drafting worker both draft from this, so a draft
+    written in the request and one written in the background see the same conversation.
+    """
+    customer = [i for i, m in enumerate(messages) if m.kind == "customer"]
+    if not customer:
+        return None
+    last = messages[customer[-1]]
+    return DraftInput(last.id, last.text, history_of(messages[: customer[-1]]))
+
+
 def sla_events(messages: Sequence[Entry], ticket_id: str) -> list[SlaEvent]:
     """The clock events of ``ticket_id``'s conversation.  Status events count only on
     their own ticket: a duplicate's ``merged`` closes the duplicate, not its target."""
@@ -144,6 +166,11 @@ def _entries(session: Session, ticket: Ticket, ticket_ids: list[str]) -> list[En
         )
     entries.sort(key=lambda e: (e.created_at, e.id))
     return entries
+
+
+def entries_of(session: Session, ticket: Ticket) -> list[Entry]:
+    """The conversation's entries (with its merged duplicates'), oldest first."""
+    return _entries(session, ticket, [ticket.id, *store.merged_from(session, ticket.id)])
 
 
 def load(session: Session, ticket: Ticket, policy: SlaPolicy, now: datetime) -> Conversation:

@@ -35,7 +35,7 @@ from app.api.problems import ProblemError
 from app.api.routes.responses import check_max_chars, json_response, problems
 from app.api.schemas import TicketDetail
 from app.conversations.actions import StatusAction
-from app.conversations.service import FollowUp
+from app.conversations.follow_ups import FollowUp
 from app.conversations.view import Conversation, Entry
 from app.store.conversations import MessageKind
 
