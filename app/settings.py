@@ -187,6 +187,12 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="Idle wait between worker polls of the database."
     )
+    sla_sweep_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often the workers mark tickets whose SLA due time passed as breached.",
+    )
     drafting_concurrency: int = Field(
         default=2, ge=1, le=64, description="Tickets drafted at once by one process (LLM mode)."
     )

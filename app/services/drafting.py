@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from app.conversations import view
+from app.conversations.clocks import SlaClocks
 from app.conversations.view import DraftInput
 from app.observability import Metrics, Stopwatch
 from app.services.runtime import Runtime
@@ -53,8 +54,10 @@ class DraftingWorker:
         *,
         lease_seconds: float,
         clock: Callable[[], datetime] = utcnow,
+        clocks: SlaClocks | None = None,
     ) -> None:
         self.runtime = runtime
+        self.clocks = clocks
         self.sessions = runtime.sessions
         self.metrics = metrics
         self.worker_id = worker_id
@@ -111,13 +114,15 @@ class DraftingWorker:
                     ticket = session.get(Ticket, ticket_id)
                     if ticket is not None:
                         replace_triage(session, ticket, result, actor=self.actor)
-                    add_pipeline_draft(
+                    stored = add_pipeline_draft(
                         session,
                         ticket_id,
                         result.draft,
                         auto_send_min_confidence=self.runtime.settings.auto_send_min_confidence,
                         actor=self.actor,
                     )
+                    if stored.status == "approved" and self.clocks is not None:
+                        self.clocks.refresh(session, ticket_id)  # sent at once: a reply
         except LeaseLost:
             log.warning("draft for %s not stored: another worker took the ticket over", ticket_id)
             return False
