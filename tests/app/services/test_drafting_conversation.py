@@ -90,7 +90,7 @@ def test_a_draft_overtaken_by_a_follow_up_is_dropped_and_the_ticket_drafted_agai
     class FollowedUpMidDraft(ScriptedPipeline):
         """The developer writes again while the model is still drafting the first answer."""
 
-        def __init__(self, follow_up: Callable[[], None]) -> None:
+        def __init__(self, follow_up: Callable[[], object]) -> None:
             super().__init__("llm")
             self.follow_up = follow_up
 
@@ -137,7 +137,8 @@ def test_a_follow_up_just_after_the_workers_draft_sends_the_ticket_back_to_draft
         outcome = messages.attach_while_drafting(
             session, ticket_id, messages.screen(FOLLOW_UP), ctx, external_id="slack:C1:2.0"
         )
-    assert outcome.deferred and not outcome.duplicate
+    assert outcome.deferred
+    assert not outcome.duplicate
     assert _drafts(runtime, ticket_id) == [("llm reply", "superseded")]
     assert worker.run_once() == 1
     assert llm.histories[-1] == [Turn(role="user", content=FIRST)]
