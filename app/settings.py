@@ -260,6 +260,20 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where developers reach this service (scheme, host, port and any path "
+        "prefix): the base of the conversation link in an emailed reply.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        base = value.strip().rstrip("/")
+        scheme, _, rest = base.partition("://")
+        if scheme not in ("http", "https") or not rest or any(c.isspace() for c in base):
+            raise ValueError("an http(s) URL such as https://support.example.com")
+        return base
 
     # --- derived -------------------------------------------------------------
     @property

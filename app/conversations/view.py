@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.conversations.policy import SlaPolicy
 from app.conversations.sla import SlaEvent, SlaEventKind, SlaState, compute
+from app.store import contacts, reviews
 from app.store import conversations as store
-from app.store import reviews
+from app.store.contacts import Contact
 from app.store.conversations import LinkKind, MessageKind, TicketState
 from app.store.models import Draft, ReviewEvent, Ticket
 from app.triage.draft.protocol import Turn
@@ -58,6 +59,8 @@ class Conversation:
     linked: list[tuple[str, LinkKind]] = field(default_factory=list)  # (ticket id, kind)
     # The review decisions on its drafts (approve, reject, escalate).
     events: list[ReviewEvent] = field(default_factory=list)
+    # How to reach the developer (a /help hand-off): for agents' eyes only.
+    contact: Contact | None = None
 
     @property
     def version(self) -> int:
@@ -191,7 +194,16 @@ def load(session: Session, ticket: Ticket, policy: SlaPolicy, now: datetime) -> 
         merged_from=merged,
         linked=linked,
         events=reviews.list_events(session, ticket.id),
+        contact=contact_of(session, ticket.id),
     )
+
+
+def contact_of(session: Session, ticket_id: str) -> Contact | None:
+    """The ticket's own contact (a duplicate merged into it keeps its developer's)."""
+    row = contacts.of_ticket(session, ticket_id)
+    if row is None or (row.email is None and row.name is None):
+        return None
+    return Contact(email=row.email, name=row.name)
 
 
 def store_sla(state: TicketState, sla: SlaState) -> None:

@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.api.conversation_schemas import (
     ActionRequest,
     AssignRequest,
+    ContactDetail,
     LinkPublic,
     LinkRequest,
     MergeRequest,
@@ -93,6 +94,7 @@ def ticket_detail(conversation: Conversation, *, for_creator: bool = False) -> T
         base = TicketDetail.of_view(ticket, conversation.events)
         shown = conversation.messages
     sla = conversation.sla
+    contact = conversation.contact
     return base.model_copy(
         update={
             "messages": [_message(m) for m in shown],
@@ -108,6 +110,10 @@ def ticket_detail(conversation: Conversation, *, for_creator: bool = False) -> T
             "merged_into": conversation.merged_into,
             "merged_from": conversation.merged_from,
             "links": [LinkPublic(ticket_id=t, kind=k) for t, k in conversation.linked],
+            # An integration reads its own tickets, never the developer's address.
+            "contact": None
+            if for_creator or contact is None
+            else ContactDetail(email=contact.email, name=contact.name),
         }
     )
 
