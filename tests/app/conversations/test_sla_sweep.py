@@ -16,6 +16,7 @@ from app.conversations.policy import load_sla_policy
 from app.conversations.sweep import SlaSweep
 from app.observability import Metrics
 from app.services.review import ReviewService
+from app.store import tickets as ticket_store
 from app.store.conversations import TicketMessage, TicketState
 from app.store.models import AuditLog
 from tests.app.conftest import Seeder
@@ -92,6 +93,19 @@ def test_a_ticket_nobody_answers_is_marked_breached_once(
         clock.now = OPENED + timedelta(minutes=minutes)
         assert _sweep(sessions, clock).sweep().breached == []
     assert _breaches(sessions, ticket_id) == (1, 1)
+
+
+def test_clocks_started_with_a_ticket_are_what_the_conversation_computes(
+    sessions: sessionmaker[Session], seed: Seeder
+) -> None:
+    clock = Clock(OPENED + timedelta(minutes=5))
+    clocks = SlaClocks(load_sla_policy(), clock)
+    seeded = seed.ticket(priority="P2", created_at=OPENED)
+    with sessions.begin() as session:
+        clocks.start(session, ticket_store.get_ticket(session, seeded.ticket_id))
+    # The sweep recomputes from the whole conversation: nothing to correct.
+    assert _sweep(sessions, clock).sweep().refreshed == 0
+    assert _state(sessions, seeded.ticket_id).sla_next_due == OPENED + timedelta(hours=2)
 
 
 def test_sweeps_racing_record_a_breach_once(sessions: sessionmaker[Session], seed: Seeder) -> None:
