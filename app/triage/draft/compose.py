@@ -50,6 +50,9 @@ class Chosen:
 
     def quote(self) -> str:
         """An exact slice of the chunk text that this block stands on."""
+        return _inside(self._first_words(), self.candidate.chunk_text)
+
+    def _first_words(self) -> str:
         block = self.candidate.block
         if block.kind == "code":
             lines = [ln.strip() for ln in block.text.splitlines() if not _FENCE_LINE.match(ln)]
@@ -64,6 +67,17 @@ class Chosen:
         first_line = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
         sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
         return (sentence if len(sentence) >= _MIN_QUOTE else first_line)[:_MAX_QUOTE]
+
+
+def _inside(quote: str, chunk_text: str) -> str:
+    """The quote, or as much of its start as the chunk holds: a block that begins near the
+    end of one chunk and goes on in the next is cited from the chunk where it begins."""
+    if not chunk_text or quote in chunk_text:
+        return quote
+    for size in range(len(quote) - 1, _MIN_QUOTE - 1, -1):
+        if quote[:size] in chunk_text:
+            return quote[:size].rstrip()
+    return quote
 
 
 def _label(request: DraftRequest, rank: int) -> str:
