@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*\"(\[])")
 _FENCE_LINE = re.compile(r"^\s*(```+|~~~+)")
 _REQUEST_ID = re.compile(r"\b(?:request[-_ ]?id|x-request-id|req_[A-Za-z0-9]+)\b", re.IGNORECASE)
+# A pasted error response: a JSON "code"/"message"/"error" member.
+_ERROR_BODY = re.compile(r"[\"']?(?:code|message|error)[\"']?\s*:\s*[\"'{]", re.IGNORECASE)
 _MIN_QUOTE = 20
 _MAX_QUOTE = 240
 
@@ -89,11 +91,14 @@ def _label(request: DraftRequest, rank: int) -> str:
 
 
 def _closing(request: DraftRequest, question: Question) -> str:
-    if question.shape == "error" and not (
-        request.signals.request_ids or _REQUEST_ID.search(request.question)
-    ):
-        return phrase("closing_error", request.language)
-    return phrase("closing", request.language)
+    """Ask only for what the message does not already hold."""
+    if question.shape != "error" or request.signals.request_ids:
+        return phrase("closing", request.language)
+    if _REQUEST_ID.search(request.question):
+        return phrase("closing", request.language)
+    if request.signals.error_codes or _ERROR_BODY.search(request.question):
+        return phrase("closing_request_id", request.language)
+    return phrase("closing_error", request.language)
 
 
 def compose(
@@ -158,7 +163,7 @@ def without_sources(text: str) -> str:
     """The reply for a page that lists the citations itself and has no reply box: without
     its "Sources:" list and without the closing invitation to reply."""
     headings = variants("sources")
-    closings = variants("closing", "closing_error")
+    closings = variants("closing", "closing_error", "closing_request_id")
     kept: list[str] = []
     skipping = False
     for line in text.splitlines():
