@@ -293,7 +293,11 @@ class TicketService:
             result = self.runtime.pipeline.run(question)
         self.metrics.drafting_seconds.labels(where="ask").observe(sw.seconds)
         draft = result.draft
-        if not draft.needs_human and draft.confidence >= self.settings.ask_answer_min_confidence:
+        # An agent-approved answer was already judged by a person; a docs-only draft must
+        # have earned its threshold (see Settings.ask_answer_min_confidence).
+        approved = draft.provenance.drafter == "reusable"
+        shown = approved or draft.confidence >= self.settings.ask_answer_min_confidence
+        if not draft.needs_human and shown:
             self.metrics.ask.labels(outcome="answered").inc()
             # The page lists the citations itself, numbered as the text's [n] markers.
             answer = without_sources(draft.text)
