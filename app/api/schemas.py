@@ -274,26 +274,6 @@ class TicketDetail(TicketPublic):
         return cls(**fields, drafts=[DraftPublic.model_validate(d) for d in replies], review=[])
 
 
-class QueueSla(SlaPublic):
-    next_due: datetime | None = Field(
-        description="The soonest due time of the running clocks: what `sort=due` orders by."
-    )
-
-
-class QueueItem(TicketPublic):
-    """A queue row: the ticket with its current draft, its assignee and SLA clocks."""
-
-    assignee: str | None = Field(description="The agent (token name) who has the ticket.")
-    sla: QueueSla
-
-
-class QueuePage(BaseModel):
-    items: list[QueueItem]
-    next_cursor: str | None = Field(
-        description="Pass as ?cursor= for the next page; null on the last page."
-    )
-
-
 class AuditEntry(_Public):
     id: str
     actor: str

@@ -12,7 +12,8 @@ import pytest
 from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.api.schemas import Citation, QueuePage, TicketPublic
+from app.api.queue_schemas import QueuePage
+from app.api.schemas import Citation, TicketPublic
 from app.observability import JsonFormatter
 from app.services.review_queue import queue_page_json
 from app.store import reviews

@@ -20,11 +20,11 @@ from app.api.deps import (
     TicketServiceDep,
 )
 from app.api.idempotency import Rendered, keyed_call, rendered_json
+from app.api.queue_schemas import QueuePage
 from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import (
     ApproveRequest,
     DraftPublic,
-    QueuePage,
     RejectRequest,
 )
 from app.services.review_queue import Workflow
