@@ -13,7 +13,6 @@ from app.cli.output import CliError, print_json, storage_lines
 from app.cli.settings_loader import load_settings
 
 report_app = typer.Typer(help="Reports for support leads.", no_args_is_help=True)
-demo_app = typer.Typer(help="Demo data to look at.", no_args_is_help=True)
 
 DEFAULT_EVAL_DIR = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "eval"
 
@@ -42,8 +41,10 @@ def weekly(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Markdown with PNG charts: volume and forecast, SLA attainment, draft acceptance and
-    next week's staffing (Erlang C), for the ISO week (UTC) asked for."""
+    """Markdown and PNG charts on one week for the support lead's review.
+
+    Volume and forecast, SLA attainment, draft acceptance and next week's staffing
+    (Erlang C), for the ISO week (UTC) asked for."""
     from app.conversations.policy import SlaPolicyError, load_sla_policy
     from app.operations.metrics import week_start
     from app.operations.report import ReportError, build_report, default_week
@@ -83,7 +84,6 @@ def weekly(
     typer.echo(f"wrote {document['markdown']} and {len(document['charts'])} charts")
 
 
-@demo_app.command("history")
 def history(
     days: Annotated[int, typer.Option("--days", min=1, max=3660, help="Days of history.")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same history).")] = 7,
@@ -107,8 +107,10 @@ def history(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
-    """Simulate a labelled support history (arrivals, triage, agents' actions) through the
-    real pipeline and services into an empty data dir marked as demo data."""
+    """Write a simulated, labelled support history into an empty database (demo data).
+
+    Arrivals, triage by the real offline pipeline and the agents' actions through the
+    services, as docs/demo-history.md describes."""
     from app.operations.demo.config import DemoConfigError, load_demo_config
     from app.operations.demo.history import DemoHistoryError, HistoryRequest, write_history
     from app.operations.demo.sources import SourceError
@@ -150,5 +152,8 @@ def history(
 
 
 def register(app: typer.Typer) -> None:
+    from app.cli.demo_seed import demo_group
+
     app.add_typer(report_app, name="report")
-    app.add_typer(demo_app, name="demo")
+    # `triage demo` is shared with `triage demo seed`, whichever registers first.
+    demo_group(app).command("history")(history)

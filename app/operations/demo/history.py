@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from sqlalchemy import func, select
 
+from app.conversations.clocks import SlaClocks
 from app.conversations.policy import load_sla_policy
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.observability import Metrics
@@ -31,7 +32,7 @@ from app.operations.demo import arrivals as arrival_process
 from app.operations.demo.config import DemoConfig
 from app.operations.demo.mix import PlannedTicket, plan_tickets
 from app.operations.demo.pipeline_cache import CachedPipeline
-from app.operations.demo.replay import Replayer
+from app.operations.demo.replay import Replayer, SimClock
 from app.operations.demo.sources import DemoMessage, load_group, mark_documented
 from app.operations.demo.team import DraftFacts, TeamSimulation
 from app.operations.demo_marker import write_marker
@@ -214,19 +215,25 @@ def write_history(
 
         clock = time.perf_counter()
         actors, intake_actor, intake_token = _actors(runtime, config)
+        sim = SimClock(datetime.combine(start, dtime(0), tzinfo=UTC))
+        clocks = SlaClocks(load_sla_policy(settings.sla_policy_path), clock=sim)
+        service = TicketService(runtime, Metrics(), pipeline_limiter=_limiter(), clocks=clocks)
         replayer = Replayer(
             sessions=runtime.sessions,
-            service=TicketService(runtime, Metrics(), pipeline_limiter=_limiter()),
+            service=service,
             pipeline=cached,
-            policy=load_sla_policy(settings.sla_policy_path),
+            policy=clocks.policy,
             team_for=taxonomy.team_for,
             planned=planned,
+            clock=sim,
+            clocks=clocks,
             actors=actors,
             intake_actor=intake_actor,
             intake_token=intake_token,
             approve_follow_up_draft=config.approve_follow_up_draft,
         )
         replayer.run(ops, progress=lambda day: _weekly(day, start, progress))
+        replayer.finish(end_at)
         report.operations = replayer.done
         report.pipeline_runs, report.pipeline_reused = cached.runs, cached.reused
         report.seconds["replay"] = time.perf_counter() - clock

@@ -6,8 +6,13 @@ messages.py) and the review store (approve, reject, escalate), and approved repl
 leave through the outbox (claimed and marked sent at the reply's instant).  Every call
 gets the operation's time as its clock: nothing sleeps.
 
-Operations run in one transaction per simulated day: an SQLite commit fsyncs, and a
-commit per action would multiply the replay's time for no benefit to the history.
+Operations run in one transaction per simulated hour (an SQLite commit fsyncs, and a
+commit per action would multiply the replay's time for no benefit to the history); at
+the start of each hour with activity the SLA sweep runs at that instant, as the workers'
+sweep does live, so a due time passing in a queue nobody touches is recorded as a
+breach within the hour.  The stored clocks are kept as the services keep them: started
+with a ticket, refreshed after an approval (as ``ReviewService.approve`` does), stored by
+every conversation action.
 Reusable-answer learning (ReviewService's side effect) is left out on purpose: it would
 feed approved replies back into retrieval in replay order, making the drafts depend on
 the history written so far.
@@ -17,6 +22,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
@@ -24,7 +30,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.conversations import actions, messages, view
 from app.conversations.actions import Context, StatusAction
+from app.conversations.clocks import SlaClocks
 from app.conversations.policy import SlaPolicy
+from app.conversations.sweep import SlaSweep
 from app.operations.demo.mix import PlannedTicket
 from app.operations.demo.pipeline_cache import CachedPipeline
 from app.operations.demo.script import Op
@@ -38,6 +46,16 @@ OUTBOX_WORKER = "demo-history"
 DELIVERY_DELAY = timedelta(seconds=5)
 
 
+@dataclass
+class SimClock:
+    """The simulated time every service that reads a clock is given (SLA clocks, sweep)."""
+
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class Replayer:
     def __init__(
         self,
@@ -48,6 +66,8 @@ class Replayer:
         policy: SlaPolicy,
         team_for: Callable[[str], str | None],
         planned: Sequence[PlannedTicket],
+        clock: SimClock,
+        clocks: SlaClocks,
         actors: dict[str, str],
         intake_actor: str,
         intake_token: str | None,
@@ -59,6 +79,9 @@ class Replayer:
         self.policy = policy
         self.team_for = team_for
         self.planned = planned
+        self.clock = clock
+        self.clocks = clocks
+        self.sweep = SlaSweep(sessions, clocks)
         self.actors = actors
         self.intake_actor = intake_actor
         self.intake_token = intake_token
@@ -67,25 +90,38 @@ class Replayer:
         self.done: Counter[str] = Counter()
 
     def run(self, ops: Sequence[Op], progress: Callable[[date], None] | None = None) -> None:
-        day: date | None = None
+        hour: datetime | None = None
         session: Session | None = None
         try:
             for op in ops:
-                if op.at.date() != day:
+                slot = op.at.replace(minute=0, second=0, microsecond=0)
+                if slot != hour:
                     if session is not None:
                         session.commit()
                         session.close()
-                    day = op.at.date()
-                    if progress is not None:
-                        progress(day)
+                    self._sweep(slot)
+                    if progress is not None and (hour is None or slot.date() != hour.date()):
+                        progress(slot.date())
+                    hour = slot
                     session = self.sessions()
                 assert session is not None
+                self.clock.now = op.at
                 self.apply(session, op)
             if session is not None:
                 session.commit()
         finally:
             if session is not None:
                 session.close()
+
+    def finish(self, at: datetime) -> None:
+        """The last sweep, at the end of the history."""
+        self._sweep(at)
+
+    def _sweep(self, at: datetime) -> None:
+        self.clock.now = at
+        # As the workers' loop: again at once while a sweep changed something.
+        while (changed := self.sweep.run_once()) > 0:
+            self.done["sla_swept"] += changed
 
     # -- one operation -------------------------------------------------------------------
     def _ctx(self, op: Op) -> Context:
@@ -157,6 +193,7 @@ class Replayer:
             return False
         text = screen_text(op.text) if op.text is not None else None
         reviews.approve(session, pending.id, reviewer=self._ctx(op).actor, text=text, now=op.at)
+        self.clocks.refresh(session, ticket_id)
         self._deliver(session, op.at)
         return True
 
@@ -213,6 +250,7 @@ class Replayer:
         fit = pending is not None and not pending.needs_human
         if pending is not None and fit and op.u < self.approve_follow_up_draft:
             reviews.approve(session, pending.id, reviewer=self._ctx(op).actor, now=op.at)
+            self.clocks.refresh(session, ticket_id)
             self._deliver(session, op.at)
             return
         self._write(session, ticket_id, op)
