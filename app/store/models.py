@@ -93,6 +93,8 @@ class Ticket(Base):
         Index("ix_tickets_category", "category"),
         Index("ix_tickets_team", "team"),
         Index("ix_tickets_external_ref", "external_ref"),
+        # Every metric view's date range (migration 0007).
+        Index("ix_tickets_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("tkt"))
@@ -171,6 +173,9 @@ class ReviewEvent(Base):
             "reason_code IS NULL OR " + one_of("reason_code", REJECT_REASONS), name="reason_code"
         ),
         Index("ix_review_events_ticket_id", "ticket_id", "created_at"),
+        # A draft's outcome in the metric views (migration 0007).
+        Index("ix_review_events_draft_id", "draft_id"),
+        Index("ix_review_events_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("rev"))
