@@ -28,6 +28,7 @@ def _register_commands() -> None:
     from app.cli.eval_cmd import register as register_eval
     from app.cli.kb import register as register_kb
     from app.cli.serve import register as register_serve
+    from app.cli.sql_cmd import register as register_sql
     from app.cli.tokens import register as register_tokens
     from app.cli.triage_cmds import register as register_triage
 
@@ -39,6 +40,7 @@ def _register_commands() -> None:
         register_classifier,
         register_eval,
         register_answers,
+        register_sql,
     ):
         register(app)
 
