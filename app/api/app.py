@@ -68,6 +68,7 @@ TAGS = [
         "description": "Follow-ups, replies, notes and the agent's workflow on a ticket.",
     },
     {"name": "knowledge", "description": "Search the documentation the drafts cite."},
+    {"name": "stats", "description": "Operations metrics (agent, admin)."},
     {"name": "public", "description": "The self-service widget (no token, rate-limited)."},
     {"name": "tokens", "description": "API tokens (admin)."},
     {"name": "system", "description": "Health and metrics."},
@@ -171,6 +172,7 @@ def create_app(
         knowledge,
         review,
         slack,
+        stats,
         system,
         tickets,
         tokens,
@@ -194,7 +196,7 @@ def create_app(
     # Added last = outermost: the request id and access log cover the 413 too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    routers = (tickets, conversations, review, knowledge, ask, help_conversations)
+    routers = (tickets, conversations, review, knowledge, ask, help_conversations, stats)
     for module in (*routers, tokens, system, slack, web):
         app.include_router(module.router)
     app.openapi = partial(_openapi, app, settings)  # type: ignore[method-assign]

@@ -143,6 +143,8 @@ class Draft(Base):
         CheckConstraint(one_of("status", DRAFT_STATUSES), name="status"),
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("ticket_id", "version"),
+        # Drafts written in a date range (the metric views, migration 0007).
+        Index("ix_drafts_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("drf"))

@@ -7,9 +7,9 @@ Create Date: 2026-12-07
 - ``ticket_states`` keeps each SLA clock's breach (first response, next response,
   resolution) beside the overall ``sla_breached``: attainment per clock needs them.
   Rows from before this revision start false; the overall flag still counts them.
-- Indexes for the views' lookups: tickets by creation time (every date range), review
-  events by draft (a draft's outcome), review events and conversation messages by time
-  (agent activity in a date range).
+- Indexes for the views' lookups: tickets and drafts by creation time (date ranges),
+  review events by draft (a draft's outcome), review events and conversation messages
+  by time (agent activity in a date range).
 - The ``metric_*`` views (app/store/migrations/metric_views_0007.py, documented column
   by column in docs/metrics.md), written per dialect where SQLite and PostgreSQL differ
   so that both answer the same.
@@ -43,6 +43,7 @@ def upgrade() -> None:
             sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false()),
         )
     op.create_index("ix_tickets_created_at", "tickets", ["created_at"])
+    op.create_index("ix_drafts_created_at", "drafts", ["created_at"])
     op.create_index("ix_review_events_draft_id", "review_events", ["draft_id"])
     op.create_index("ix_review_events_created_at", "review_events", ["created_at"])
     op.create_index("ix_ticket_messages_created_at", "ticket_messages", ["created_at"])
@@ -54,6 +55,7 @@ def downgrade() -> None:
     op.drop_index("ix_ticket_messages_created_at", table_name="ticket_messages")
     op.drop_index("ix_review_events_created_at", table_name="review_events")
     op.drop_index("ix_review_events_draft_id", table_name="review_events")
+    op.drop_index("ix_drafts_created_at", table_name="drafts")
     op.drop_index("ix_tickets_created_at", table_name="tickets")
     with op.batch_alter_table("ticket_states") as batch:
         for column in CLOCK_FLAGS:
