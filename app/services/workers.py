@@ -1,5 +1,5 @@
 """Background worker threads: drafting, outbox delivery and housekeeping (pruning the
-Slack event record), inside a serving process.
+Slack event record, refreshing the metric fact tables), inside a serving process.
 
 Threads, not asyncio tasks: both loops call blocking code (SQLAlchemy, the pipeline,
 an LLM client, Slack's HTTP client) and must never stall the event loop.  Each loop
@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Callable
 
 from app.observability import Metrics
+from app.ops.refresh import MetricRefresher
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
 from app.services.runtime import Runtime
@@ -103,10 +104,15 @@ class BackgroundWorkers:
         self._housekeeping = _Loop(
             "slack-prune", pruner.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
         )
+        # Keeps the metric fact tables current, so GET /v1/stats rarely refreshes any.
+        refresher = MetricRefresher(runtime.engine)
+        self._metrics = _Loop(
+            "metric-refresh", refresher.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
+        )
 
     @property
     def loops(self) -> list[_Loop]:
-        return [*self._drafting, self._outbox, self._housekeeping]
+        return [*self._drafting, self._outbox, self._housekeeping, self._metrics]
 
     def start(self) -> None:
         for loop in self.loops:

@@ -90,6 +90,8 @@ class TicketState(Base):
         CheckConstraint("version >= 0", name="version_positive"),
         Index("ix_ticket_states_assignee", "assignee"),
         Index("ix_ticket_states_sla", "sla_breached", "sla_next_due"),
+        # Stale metric facts (app/ops/refresh.py, migration 0007).
+        Index("ix_ticket_states_updated_at", "updated_at"),
     )
 
     ticket_id: Mapped[str] = mapped_column(

@@ -93,8 +93,9 @@ class Ticket(Base):
         Index("ix_tickets_category", "category"),
         Index("ix_tickets_team", "team"),
         Index("ix_tickets_external_ref", "external_ref"),
-        # Every metric view's date range (migration 0007).
+        # Every metric view's date range; stale metric facts (migration 0007).
         Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_updated_at", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("tkt"))

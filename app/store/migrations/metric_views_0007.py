@@ -40,53 +40,52 @@ def _quoted(values: tuple[str, ...]) -> str:
     return ", ".join(f"'{v}'" for v in values)
 
 
+def _language(q: Sql) -> str:
+    return f"COALESCE({q.json_text('t.triage', 'language')}, 'unknown')"
+
+
+def _self_service(q: Sql) -> str:
+    source = q.json_text("t.metadata", "source")
+    return f"CASE WHEN t.channel = 'widget' AND {source} = 'ask' THEN 1 ELSE 0 END"
+
+
 def _tickets(q: Sql) -> str:
+    """One row per ticket: its drafts and conversation events joined and grouped, so
+    each is read once (an aggregate used by several columns is computed once)."""
     drafter = q.json_text("d.provenance", "drafter")
     pipeline = f"COALESCE({drafter}, '') <> '{AGENT_DRAFTER}'"
     replied = "d.status IN ('approved', 'sent')"
-    first_draft = (
-        f"(SELECT MIN(d.created_at) FROM drafts d WHERE d.ticket_id = t.id AND {pipeline})"
-    )
-    first_response = (
-        f"(SELECT MIN(d.approved_at) FROM drafts d WHERE d.ticket_id = t.id AND {replied})"
-    )
-    first_approval = (
-        "(SELECT MIN(d.approved_at) FROM drafts d "
-        f"WHERE d.ticket_id = t.id AND {replied} AND {pipeline})"
-    )
+    event = "m.kind = 'system' AND m.event"
+    first_draft = f"MIN(CASE WHEN {pipeline} THEN d.created_at END)"
+    first_response = f"MIN(CASE WHEN {replied} THEN d.approved_at END)"
+    first_approval = f"MIN(CASE WHEN {replied} AND {pipeline} THEN d.approved_at END)"
     resolved = (
-        "CASE WHEN t.status = 'solved' THEN (SELECT MAX(m.created_at) FROM ticket_messages m "
-        "WHERE m.ticket_id = t.id AND m.kind = 'system' AND m.event IN ('solved', 'merged')) END"
+        f"CASE WHEN t.status = 'solved' THEN MAX(CASE WHEN {event} IN ('solved', 'merged') "
+        "THEN m.created_at END) END"
     )
     # A reply after the clocks were last stored closes a clock that was still open then.
     reply_since_stored = (
-        "(SELECT MIN(d.approved_at) FROM drafts d "
-        f"WHERE d.ticket_id = t.id AND {replied} AND d.approved_at >= s.updated_at)"
+        f"MIN(CASE WHEN {replied} AND d.approved_at >= s.updated_at THEN d.approved_at END)"
     )
-    first_breach = (
-        "CASE WHEN s.ticket_id IS NULL THEN NULL WHEN s.sla_first_response_breached OR "
-        f"s.sla_first_response_due < COALESCE({first_response}, CURRENT_TIMESTAMP) "
-        "THEN 1 ELSE 0 END"
-    )
-    next_breach = (
-        "CASE WHEN s.ticket_id IS NULL THEN NULL WHEN s.sla_next_response_breached OR "
-        f"s.sla_next_response_due < COALESCE({reply_since_stored}, CURRENT_TIMESTAMP) "
-        "THEN 1 ELSE 0 END"
-    )
-    resolution_breach = (
-        "CASE WHEN s.ticket_id IS NULL THEN NULL WHEN s.sla_resolution_breached OR "
-        "s.sla_resolution_due < CURRENT_TIMESTAMP THEN 1 ELSE 0 END"
-    )
-    any_breach = (
-        "CASE WHEN s.ticket_id IS NULL THEN NULL WHEN s.sla_breached "
-        f"OR ({first_breach}) = 1 OR ({next_breach}) = 1 OR ({resolution_breach}) = 1 "
-        "THEN 1 ELSE 0 END"
-    )
-    system_event = "m.ticket_id = t.id AND m.kind = 'system'"
-    reopens = (
-        f"(SELECT COUNT(*) FROM ticket_messages m WHERE {system_event} AND m.event = 'reopened' "
-        "AND EXISTS (SELECT 1 FROM ticket_messages p WHERE p.ticket_id = t.id "
-        "AND p.kind = 'system' AND p.event = 'solved' AND p.seq < m.seq))"
+    clocks = {
+        "first_response": f"COALESCE({first_response}, CURRENT_TIMESTAMP)",
+        "next_response": f"COALESCE({reply_since_stored}, CURRENT_TIMESTAMP)",
+        "resolution": "CURRENT_TIMESTAMP",
+    }
+    breaches = {
+        clock: f"s.sla_{clock}_breached OR s.sla_{clock}_due < {until}"
+        for clock, until in clocks.items()
+    }
+
+    def flag(condition: str) -> str:
+        return f"CASE WHEN s.ticket_id IS NULL THEN NULL WHEN {condition} THEN 1 ELSE 0 END"
+
+    any_breach = " OR ".join(["s.sla_breached", *(f"({b})" for b in breaches.values())])
+    # A reopen is counted only after a solve (a reopen of a waiting ticket is not one).
+    reopened = (
+        f"{event} = 'reopened' AND EXISTS (SELECT 1 FROM ticket_messages p "
+        "WHERE p.ticket_id = m.ticket_id AND p.kind = 'system' AND p.event = 'solved' "
+        "AND p.seq < m.seq)"
     )
     return f"""
 SELECT
@@ -99,18 +98,16 @@ SELECT
   t.category AS category,
   t.priority AS priority,
   t.team AS team,
-  COALESCE({q.json_text("t.triage", "language")}, 'unknown') AS language,
+  {_language(q)} AS language,
   t.status AS status,
   s.assignee AS assignee,
   s.merged_into AS merged_into,
   {q.json_text("t.triage", "category")} AS predicted_category,
   {q.json_text("t.triage", "priority")} AS predicted_priority,
-  CASE WHEN t.channel = 'widget' AND {q.json_text("t.metadata", "source")} = 'ask'
-    THEN 1 ELSE 0 END AS self_service,
-  (SELECT COUNT(*) FROM drafts d WHERE d.ticket_id = t.id AND {pipeline}) AS drafts,
-  (SELECT COUNT(*) FROM ticket_messages m
-    WHERE m.ticket_id = t.id AND m.kind = 'customer' AND m.seq > 1) AS follow_ups,
-  {reopens} AS reopens,
+  {_self_service(q)} AS self_service,
+  COUNT(DISTINCT CASE WHEN {pipeline} THEN d.id END) AS drafts,
+  COUNT(DISTINCT CASE WHEN m.kind = 'customer' THEN m.id END) AS follow_ups,
+  COUNT(DISTINCT CASE WHEN {reopened} THEN m.id END) AS reopens,
   {first_draft} AS first_draft_at,
   {first_response} AS first_response_at,
   {first_approval} AS first_approval_at,
@@ -121,26 +118,38 @@ SELECT
   {q.seconds("t.created_at", resolved)} AS seconds_to_resolution,
   CASE WHEN s.ticket_id IS NULL THEN 0 ELSE 1 END AS sla_tracked,
   CASE WHEN s.sla_paused THEN 1 ELSE 0 END AS sla_paused,
-  {any_breach} AS sla_breached,
-  {first_breach} AS sla_first_response_breached,
-  {next_breach} AS sla_next_response_breached,
-  {resolution_breach} AS sla_resolution_breached
+  {flag(any_breach)} AS sla_breached,
+  {flag(breaches["first_response"])} AS sla_first_response_breached,
+  {flag(breaches["next_response"])} AS sla_next_response_breached,
+  {flag(breaches["resolution"])} AS sla_resolution_breached
 FROM tickets t
-LEFT JOIN ticket_states s ON s.ticket_id = t.id"""
+LEFT JOIN ticket_states s ON s.ticket_id = t.id
+LEFT JOIN drafts d ON d.ticket_id = t.id
+-- Only the events the columns read: fewer joined rows per ticket.
+LEFT JOIN ticket_messages m ON m.ticket_id = t.id AND (
+  (m.kind = 'system' AND m.event IN ('solved', 'merged', 'reopened'))
+  OR (m.kind = 'customer' AND m.seq > 1))
+-- created_at is grouped on so that a date range on the view filters tickets first.
+GROUP BY t.id, t.created_at, s.ticket_id"""
 
 
 _DIMENSIONS = "channel, category, priority, language, team"
 
 
-def _volume(period: str) -> str:
+def _volume(q: Sql, period: str) -> str:
+    when = q.day("t.created_at") if period == "day" else q.week("t.created_at")
     return f"""
 SELECT {period}, {_DIMENSIONS}, COUNT(*) AS tickets, SUM(self_service) AS self_service_tickets
-FROM metric_tickets
+FROM (
+  SELECT {when} AS {period}, t.channel AS channel, t.category AS category,
+    t.priority AS priority, {_language(q)} AS language, t.team AS team,
+    {_self_service(q)} AS self_service
+  FROM tickets t
+) v
 GROUP BY {period}, {_DIMENSIONS}"""
 
 
 def _timings() -> str:
-    # No "IS NOT NULL" here: PostgreSQL would compute each timing twice (filter, column).
     columns = "ticket_id, created_at, day, week, channel, category, priority, team, assignee"
     parts = [
         f"SELECT {columns}, '{m}' AS measure, seconds_to_{m} AS seconds FROM metric_tickets"
@@ -190,27 +199,28 @@ def _draft_outcomes(q: Sql) -> str:
     drafter = q.json_text("d.provenance", "drafter")
     replied = "d.status IN ('approved', 'sent')"
     next_drafter = q.json_text("n.provenance", "drafter")
-    replaced_by_agent = (
-        f"(SELECT {next_drafter} FROM drafts n WHERE n.ticket_id = d.ticket_id "
-        f"AND n.version = d.version + 1) = '{AGENT_DRAFTER}'"
-    )
-    rejection = "FROM review_events r WHERE r.draft_id = d.id AND r.action = 'reject'"
+    # The next version is the agent's own reply: they wrote it instead of this draft.
+    replaced_by_agent = f"COALESCE({next_drafter}, '') = '{AGENT_DRAFTER}'"
+
+    def rejection(column: str) -> str:
+        return f"MIN(CASE WHEN r.action = 'reject' THEN r.{column} END)"
+
     decided = (
-        f"CASE WHEN {replied} THEN d.approved_at WHEN d.status = 'rejected' "
-        f"THEN (SELECT MIN(r.created_at) {rejection}) END"
+        f"CASE WHEN {replied} THEN d.approved_at "
+        f"WHEN d.status = 'rejected' THEN {rejection('created_at')} END"
     )
 
     def tokens(key: str) -> str:
         return f"CAST({q.json_text('d.provenance', key)} AS INTEGER)"
 
     reviewer = (
-        f"CASE WHEN {replied} THEN d.approved_by WHEN d.status = 'rejected' "
-        f"THEN (SELECT MIN(r.reviewer) {rejection}) END"
+        f"CASE WHEN {replied} THEN d.approved_by "
+        f"WHEN d.status = 'rejected' THEN {rejection('reviewer')} END"
     )
     return f"""
 SELECT
   d.id AS draft_id,
-  d.ticket_id AS ticket_id,
+  t.id AS ticket_id,
   d.version AS version,
   d.created_at AS created_at,
   t.created_at AS ticket_created_at,
@@ -236,9 +246,8 @@ SELECT
   END AS outcome,
   CASE WHEN d.status IN ('rejected', 'superseded') AND {replaced_by_agent}
     THEN 1 ELSE 0 END AS rewritten_by_hand,
-  (SELECT MAX(r.edit_distance) FROM review_events r
-    WHERE r.draft_id = d.id AND r.action IN ('approve', 'edit')) AS edit_distance,
-  (SELECT MAX(r.reason_code) {rejection}) AS reject_reason,
+  MAX(CASE WHEN r.action IN ('approve', 'edit') THEN r.edit_distance END) AS edit_distance,
+  {rejection("reason_code")} AS reject_reason,
   {reviewer} AS reviewer,
   CASE WHEN ({reviewer}) LIKE 'tok%' THEN {q.after_colon(reviewer)} END AS reviewer_name,
   {decided} AS decided_at,
@@ -248,7 +257,11 @@ SELECT
   {tokens("prompt_tokens")} + {tokens("completion_tokens")} AS total_tokens
 FROM drafts d
 JOIN tickets t ON t.id = d.ticket_id
-WHERE COALESCE({drafter}, '') <> '{AGENT_DRAFTER}'"""
+LEFT JOIN drafts n ON n.ticket_id = d.ticket_id AND n.version = d.version + 1
+LEFT JOIN review_events r ON r.draft_id = d.id
+WHERE COALESCE({drafter}, '') <> '{AGENT_DRAFTER}'
+-- created_at is grouped on so that a date range on the view filters drafts first.
+GROUP BY d.id, d.created_at, t.id, n.id"""
 
 
 def _count(condition: str) -> str:
@@ -310,14 +323,15 @@ GROUP BY predicted, final""")
 def _agent_actions(q: Sql) -> str:
     drafter = q.json_text("d.provenance", "drafter")
     return f"""
-SELECT agent, {q.after_colon("agent")} AS agent_name, ticket_id, at,
-  {q.day("at")} AS day, {q.week("at")} AS week, action
+SELECT action_id, agent, {q.after_colon("agent")} AS agent_name, ticket_id, at,
+  {q.epoch("at")} AS at_epoch, {q.day("at")} AS day, {q.week("at")} AS week, action
 FROM (
-  SELECT r.reviewer AS agent, r.ticket_id AS ticket_id, r.created_at AS at, r.action AS action
+  SELECT r.id AS action_id, r.reviewer AS agent, r.ticket_id AS ticket_id, r.created_at AS at,
+    r.action AS action
   FROM review_events r LEFT JOIN drafts d ON d.id = r.draft_id
   WHERE r.reviewer LIKE 'tok%' AND COALESCE({drafter}, '') <> '{AGENT_DRAFTER}'
   UNION ALL
-  SELECT m.author, m.ticket_id, m.created_at,
+  SELECT m.id, m.author, m.ticket_id, m.created_at,
     CASE m.kind WHEN 'agent' THEN 'reply' WHEN 'note' THEN 'note' ELSE m.event END
   FROM ticket_messages m
   WHERE m.author LIKE 'tok%' AND (m.kind IN ('agent', 'note')
@@ -328,11 +342,11 @@ FROM (
 def _handle_times(q: Sql) -> str:
     gap = q.seconds("previous_at", "at")
     return f"""
-SELECT agent, agent_name, ticket_id, at, day, week, action, {gap} AS gap_seconds,
+SELECT action_id, agent, agent_name, ticket_id, at, day, week, action, {gap} AS gap_seconds,
   CASE WHEN {gap} <= {IDLE_AFTER_SECONDS} THEN {gap} END AS handle_seconds
 FROM (
-  SELECT agent, agent_name, ticket_id, at, day, week, action,
-    LAG(at) OVER (PARTITION BY agent ORDER BY at, ticket_id, action) AS previous_at
+  SELECT action_id, agent, agent_name, ticket_id, at, day, week, action,
+    LAG(at) OVER (PARTITION BY agent ORDER BY at, action_id) AS previous_at
   FROM metric_agent_actions
 ) o"""
 
@@ -408,8 +422,8 @@ def view_definitions(dialect: str) -> list[tuple[str, str]]:
     q = Sql(dialect)
     return [
         ("metric_tickets", _tickets(q)),
-        ("metric_volume_daily", _volume("day")),
-        ("metric_volume_weekly", _volume("week")),
+        ("metric_volume_daily", _volume(q, "day")),
+        ("metric_volume_weekly", _volume(q, "week")),
         ("metric_ticket_timings", _timings()),
         ("metric_timing_percentiles_weekly", _percentiles()),
         ("metric_sla_by_priority", _sla("priority")),
