@@ -77,6 +77,11 @@ def _copies(where: str) -> list[str]:
 
 
 _TABLES = ("metric_action_facts", "metric_draft_facts", "metric_ticket_facts")
+_REBUILD_GAPS = (
+    "UPDATE metric_action_facts SET gap_seconds = g.gap FROM (SELECT action_id, at_epoch - "
+    "LAG(at_epoch) OVER (PARTITION BY agent ORDER BY at, action_id) AS gap "
+    "FROM metric_action_facts) g WHERE g.action_id = metric_action_facts.action_id"
+)
 
 _STALE = """
 SELECT t.id AS ticket_id FROM tickets t
@@ -131,14 +136,46 @@ def stale_tickets(conn: Connection, limit: int) -> list[str]:
     return list(conn.execute(statement, {"since": since, "limit": limit}).scalars())
 
 
+# An action's place in its agent's timeline: by time, then id (as the handle-time view).
+_AFTER = "(n.at > a.at OR (n.at = a.at AND n.action_id > a.action_id))"
+_NEXT = (
+    "SELECT (SELECT n.action_id FROM metric_action_facts n WHERE n.agent = a.agent "
+    f"AND {_AFTER} ORDER BY n.at, n.action_id LIMIT 1) FROM metric_action_facts a "
+    "WHERE a.ticket_id IN :ids"
+)
+_GAPS = (
+    "UPDATE metric_action_facts SET gap_seconds = at_epoch - (SELECT MAX(p.at_epoch) "
+    "FROM metric_action_facts p WHERE p.agent = metric_action_facts.agent "
+    "AND (p.at < metric_action_facts.at OR (p.at = metric_action_facts.at "
+    "AND p.action_id < metric_action_facts.action_id))) WHERE action_id IN :actions"
+)
+
+
+def _gaps(conn: Connection, ticket_ids: list[str]) -> None:
+    """Gaps of these tickets' actions and of the action after each (its previous one may
+    be new): refreshes in any order leave every gap as the handle-time view has it."""
+    ids: BindParameter[Any] = bindparam("ids", expanding=True)
+    following = [
+        a for a in conn.execute(text(_NEXT).bindparams(ids), {"ids": ticket_ids}).scalars() if a
+    ]
+    own = text("SELECT action_id FROM metric_action_facts WHERE ticket_id IN :ids")
+    actions = [*conn.execute(own.bindparams(ids), {"ids": ticket_ids}).scalars(), *following]
+    for start in range(0, len(actions), BATCH):
+        chunk = actions[start : start + BATCH]
+        conn.execute(
+            text(_GAPS).bindparams(bindparam("actions", expanding=True)), {"actions": chunk}
+        )
+
+
 def refresh_tickets(conn: Connection, ticket_ids: Sequence[str], now: datetime) -> None:
     """Copy these tickets' rows from the views again (the caller commits)."""
-    ids = {"ids": list(ticket_ids), "now": now}
+    ids: dict[str, Any] = {"ids": list(ticket_ids), "now": now}
     for table in _TABLES:
         delete = text(f"DELETE FROM {table} WHERE ticket_id IN :ids")
         conn.execute(delete.bindparams(bindparam("ids", expanding=True)), ids)
     for copy in _copies("WHERE {column} IN :ids"):
         conn.execute(_bound(copy, bindparam("ids", expanding=True)), ids)
+    _gaps(conn, list(ticket_ids))
 
 
 def refresh_stale(engine: Engine, *, limit: int = 5000, now: datetime | None = None) -> int:
@@ -168,6 +205,8 @@ def rebuild(engine: Engine, now: datetime | None = None) -> None:
         orders = ("ORDER BY mt.created_at", "ORDER BY created_at", "ORDER BY at")
         for copy, order in zip(_copies(""), orders, strict=True):
             conn.execute(_bound(f"{copy} {order}"), {"now": now or utcnow()})
+        # Every gap in one pass (the incremental path looks each one up).
+        conn.execute(text(_REBUILD_GAPS))
         for table in _TABLES:
             conn.execute(text(f"ANALYZE {table}"))
 

@@ -8,7 +8,7 @@ they were last copied, so an answer reflects every committed change.  Sections:
   (nearest-rank percentiles, whole seconds) and SLA attainment per clock;
 - pipeline drafts written in the range: the acceptance funnel, edit distance, tokens;
 - agent actions taken in the range: throughput and handle time (gap to the agent's
-  previous action, up to 30 minutes).
+  previous action, up to 30 minutes; as metric_agent_handle_times).
 
 Agent actions are grouped only by day, week and agent; for the other groupings the
 section is in the totals alone.
@@ -173,7 +173,7 @@ class StatsService:
             for record in _run(conn, stats_sql.drafts(keys.drafts), params):
                 _fill(row(record["grp"]).drafts, record)
                 _add(totals.drafts, record)
-            for record in _run(conn, stats_sql.actions(keys.actions, dialect), params):
+            for record in _run(conn, stats_sql.actions(keys.actions), params):
                 agents = totals.agents if record["total"] else row(record["grp"]).agents
                 assert agents is not None
                 _fill(agents, record)

@@ -149,13 +149,9 @@ WHERE {_IN_RANGE.format(column="created_at")}
 GROUP BY {key}"""
 
 
-def actions(key: str | None, dialect: str) -> str:
-    """Agent activity; with ``key`` None only the totals.  An agent's first action in the
-    range is untimed: its previous one may lie before the range."""
-    # Sorting text by bytes, not by the database's locale: several times faster, and the
-    # order only has to be consistent (ids and names, not words).
-    c = ' COLLATE "C"' if dialect == "postgresql" else ""
-    previous = f"LAG(at_epoch) OVER (PARTITION BY agent{c} ORDER BY at, action_id{c})"
+def actions(key: str | None) -> str:
+    """Agent activity; with ``key`` None only the totals.  Handle time is each action's
+    stored gap to the same agent's previous action, when at most 30 minutes."""
     counts = ", ".join(f"{_count(cond)} AS {name}" for name, cond in ACTIONS.items())
     measures = (
         f"COUNT(*) AS actions, {counts}, COUNT(handle) AS timed_actions, "
@@ -164,7 +160,7 @@ def actions(key: str | None, dialect: str) -> str:
     # Distinct tickets from a grouped list (hashed), not COUNT(DISTINCT …) (sorted).
     grouped = (
         f"""SELECT 0 AS total, a.grp, {measures}, touched.tickets
-FROM timed a JOIN touched ON touched.grp = a.grp
+FROM acts a JOIN touched ON touched.grp = a.grp
 GROUP BY a.grp, touched.tickets
 UNION ALL
 """
@@ -172,18 +168,15 @@ UNION ALL
         else ""
     )
     return f"""
-WITH gaps AS (
-  SELECT {key or "NULL"} AS grp, ticket_id, action, at_epoch - {previous} AS gap
+WITH acts AS MATERIALIZED (
+  SELECT {key or "NULL"} AS grp, ticket_id, action,
+    CASE WHEN gap_seconds <= {IDLE_AFTER_SECONDS} THEN gap_seconds END AS handle
   FROM metric_action_facts WHERE {_IN_RANGE.format(column="at")}
 ),
-timed AS MATERIALIZED (
-  SELECT grp, ticket_id, action, CASE WHEN gap <= {IDLE_AFTER_SECONDS} THEN gap END AS handle
-  FROM gaps
-),
 touched AS MATERIALIZED (
-  SELECT grp, COUNT(*) AS tickets FROM (SELECT grp, ticket_id FROM timed GROUP BY grp, ticket_id) g
+  SELECT grp, COUNT(*) AS tickets FROM (SELECT grp, ticket_id FROM acts GROUP BY grp, ticket_id) g
   GROUP BY grp
 )
 {grouped}SELECT 1 AS total, NULL AS grp, {measures},
-  (SELECT COUNT(*) FROM (SELECT ticket_id FROM timed GROUP BY ticket_id) d) AS tickets
-FROM timed"""
+  (SELECT COUNT(*) FROM (SELECT ticket_id FROM acts GROUP BY ticket_id) d) AS tickets
+FROM acts"""

@@ -1,5 +1,6 @@
 """Background worker threads: drafting, outbox delivery and housekeeping (pruning the
-Slack event record, refreshing the metric fact tables), inside a serving process.
+Slack event record, storing SLA clocks and refreshing the metric fact tables), inside a
+serving process.
 
 Threads, not asyncio tasks: both loops call blocking code (SQLAlchemy, the pipeline,
 an LLM client, Slack's HTTP client) and must never stall the event loop.  Each loop
@@ -18,8 +19,10 @@ import threading
 import uuid
 from collections.abc import Callable
 
+from app.conversations.policy import load_sla_policy
 from app.observability import Metrics
 from app.ops.refresh import MetricRefresher
+from app.ops.sla_sweep import SlaSweeper
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
 from app.services.runtime import Runtime
@@ -104,10 +107,15 @@ class BackgroundWorkers:
         self._housekeeping = _Loop(
             "slack-prune", pruner.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
         )
-        # Keeps the metric fact tables current, so GET /v1/stats rarely refreshes any.
+        # Stores SLA clocks no workflow action stored, then keeps the metric fact tables
+        # current, so GET /v1/stats rarely has any to refresh.
+        sweeper = SlaSweeper(runtime.sessions, load_sla_policy(settings.sla_policy_path))
         refresher = MetricRefresher(runtime.engine)
         self._metrics = _Loop(
-            "metric-refresh", refresher.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
+            "metrics",
+            lambda: sweeper.run_once() + refresher.run_once(),
+            max(poll, HOUSEKEEPING_POLL_SECONDS),
+            self._stop,
         )
 
     @property

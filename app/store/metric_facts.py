@@ -95,6 +95,8 @@ class MetricActionFact(Base):
     __table_args__ = (
         Index("ix_metric_action_facts_at", "at"),
         Index("ix_metric_action_facts_ticket_id", "ticket_id"),
+        # An agent's previous and next action (the gaps, app/ops/refresh.py).
+        Index("ix_metric_action_facts_agent_at", "agent", "at", "action_id"),
     )
 
     # The review event's or conversation message's id.
@@ -108,3 +110,6 @@ class MetricActionFact(Base):
     day: Mapped[str] = mapped_column(String(10))
     week: Mapped[str] = mapped_column(String(10))
     action: Mapped[str] = mapped_column(String(32))
+    # Seconds since the same agent's previous action (ordered by ``at``, then id), as
+    # metric_agent_handle_times computes it; NULL for an agent's first.
+    gap_seconds: Mapped[int | None] = mapped_column(BigInteger)

@@ -87,3 +87,8 @@ class Sql:
         if self.sqlite:
             return f"substr({column}, instr({column}, ':') + 1)"
         return f"substr({column}, strpos({column}, ':') + 1)"
+
+
+def count_if(condition: str) -> str:
+    """How many rows of the group meet ``condition``."""
+    return f"SUM(CASE WHEN {condition} THEN 1 ELSE 0 END)"

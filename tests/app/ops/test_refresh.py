@@ -12,6 +12,7 @@ from app.ops.refresh import (
     TICKET_COLUMNS,
     rebuild,
     refresh_stale,
+    refresh_tickets,
     stale_tickets,
 )
 from app.store import reviews
@@ -39,6 +40,25 @@ def test_refresh_copies_every_view_row(loaded: Engine) -> None:
     assert refresh_stale(loaded) == 6
     _same_as_views(loaded)
     assert refresh_stale(loaded) == 0  # nothing changed since
+
+
+def _gaps_as_the_view(engine: Engine) -> None:
+    stored = query(engine, "SELECT action_id, gap_seconds FROM metric_action_facts ORDER BY 1")
+    computed = query(
+        engine, "SELECT action_id, gap_seconds FROM metric_agent_handle_times ORDER BY 1"
+    )
+    assert stored == computed
+    assert any(r["gap_seconds"] is not None for r in stored)
+
+
+def test_gaps_match_the_handle_time_view_whatever_the_refresh_order(loaded: Engine) -> None:
+    with loaded.begin() as conn:
+        # Newest ticket first: each earlier action arrives after the one that follows it.
+        for ticket in ("tkt_03", "tkt_02", "tkt_01"):
+            refresh_tickets(conn, [ticket], datetime.now(UTC))
+    _gaps_as_the_view(loaded)
+    rebuild(loaded)
+    _gaps_as_the_view(loaded)
 
 
 def test_rebuild_gives_the_same_rows(loaded: Engine) -> None:

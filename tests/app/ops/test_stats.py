@@ -127,13 +127,14 @@ def test_grouped_by_agent(loaded: Engine) -> None:
     assert nobody.agents.actions == 0
 
 
-def test_an_agents_first_action_in_the_range_is_untimed(loaded: Engine) -> None:
+def test_handle_times_count_gaps_before_the_range_start(loaded: Engine) -> None:
     day = (datetime(2024, 3, 6, tzinfo=UTC), datetime(2024, 3, 7, tzinfo=UTC))
     groups = {g.key: g for g in StatsService(loaded).stats(*day, "agent").groups}
     alice, bob = groups["alice"].agents, groups["bob"].agents
     assert alice is not None
     assert bob is not None
-    # alice: reject (first, untimed), reply after 600 s, solve after 1200 s.
+    # alice: reject (46 h after her previous action: idle), reply after 600 s, solve
+    # after 1200 s.
     assert (alice.actions, alice.timed_actions, alice.handle_seconds_total) == (3, 2, 1800)
     # bob: note (first), solve 40 minutes later: idle, untimed.
     assert (bob.actions, bob.timed_actions) == (2, 0)

@@ -121,11 +121,15 @@ def _create_fact_tables() -> None:
         _column("day", sa.String(10)),
         _column("week", sa.String(10)),
         _column("action", sa.String(32)),
+        _column("gap_seconds", sa.BigInteger(), nullable=True),
         sa.PrimaryKeyConstraint("action_id", name="pk_metric_action_facts"),
         _ticket_fk("metric_action_facts"),
     )
     for column in ("at", "ticket_id"):
         op.create_index(f"ix_metric_action_facts_{column}", "metric_action_facts", [column])
+    op.create_index(
+        "ix_metric_action_facts_agent_at", "metric_action_facts", ["agent", "at", "action_id"]
+    )
 
 
 def upgrade() -> None:
