@@ -59,8 +59,9 @@ def _recheck_at() -> str:
     )
 
 
-def _copies(where: str) -> list[str]:
-    """The INSERT … SELECT statements that copy the views' rows matching ``where``."""
+def _copies(where: str, *, gaps: bool = False) -> list[str]:
+    """The INSERT … SELECT statements that copy the views' rows matching ``where``; with
+    ``gaps`` the actions' gaps too (for a copy of every row: a window over all of them)."""
     prefixed = ", ".join(f"mt.{c.strip()}" for c in TICKET_COLUMNS.split(","))
     return [
         f"INSERT INTO metric_ticket_facts ({TICKET_COLUMNS}, ticket_updated_at, "
@@ -71,17 +72,15 @@ def _copies(where: str) -> list[str]:
         + where.format(column="mt.ticket_id"),
         f"INSERT INTO metric_draft_facts ({DRAFT_COLUMNS}) SELECT {DRAFT_COLUMNS} "
         f"FROM metric_draft_outcomes {where.format(column='ticket_id')}",
-        f"INSERT INTO metric_action_facts ({ACTION_COLUMNS}) SELECT {ACTION_COLUMNS} "
+        f"INSERT INTO metric_action_facts ({ACTION_COLUMNS}{', gap_seconds' if gaps else ''}) "
+        f"SELECT {ACTION_COLUMNS}{', ' + _WINDOW_GAP if gaps else ''} "
         f"FROM metric_agent_actions {where.format(column='ticket_id')}",
     ]
 
 
 _TABLES = ("metric_action_facts", "metric_draft_facts", "metric_ticket_facts")
-_REBUILD_GAPS = (
-    "UPDATE metric_action_facts SET gap_seconds = g.gap FROM (SELECT action_id, at_epoch - "
-    "LAG(at_epoch) OVER (PARTITION BY agent ORDER BY at, action_id) AS gap "
-    "FROM metric_action_facts) g WHERE g.action_id = metric_action_facts.action_id"
-)
+# As metric_agent_handle_times orders an agent's actions.
+_WINDOW_GAP = "at_epoch - LAG(at_epoch) OVER (PARTITION BY agent ORDER BY at, action_id)"
 
 _STALE = """
 SELECT t.id AS ticket_id FROM tickets t
@@ -203,10 +202,8 @@ def rebuild(engine: Engine, now: datetime | None = None) -> None:
             conn.execute(text(f"DELETE FROM {table}"))
         # In time order: a date range then reads neighbouring pages, not one page per row.
         orders = ("ORDER BY mt.created_at", "ORDER BY created_at", "ORDER BY at")
-        for copy, order in zip(_copies(""), orders, strict=True):
+        for copy, order in zip(_copies("", gaps=True), orders, strict=True):
             conn.execute(_bound(f"{copy} {order}"), {"now": now or utcnow()})
-        # Every gap in one pass (the incremental path looks each one up).
-        conn.execute(text(_REBUILD_GAPS))
         for table in _TABLES:
             conn.execute(text(f"ANALYZE {table}"))
 

@@ -159,9 +159,9 @@ def actions(key: str | None) -> str:
     )
     # Distinct tickets from a grouped list (hashed), not COUNT(DISTINCT …) (sorted).
     grouped = (
-        f"""SELECT 0 AS total, a.grp, {measures}, touched.tickets
-FROM acts a JOIN touched ON touched.grp = a.grp
-GROUP BY a.grp, touched.tickets
+        f"""SELECT 0 AS total, a.*, touched.tickets
+FROM (SELECT grp, {measures} FROM acts GROUP BY grp) a
+JOIN touched ON touched.grp = a.grp
 UNION ALL
 """
         if key is not None
