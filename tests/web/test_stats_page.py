@@ -9,8 +9,6 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from app.conversations.policy import load_sla_policy
-from app.ops.sla_sweep import SlaSweeper
 from tests.web.conftest import PageErrors, StartApp
 
 QUESTIONS = (
@@ -40,8 +38,6 @@ def test_stats_page_charts_what_happened(
             tickets.append(created.json())
         _decide(api, tickets[0]["draft"]["id"], "approve", {"text": "Use client credentials."})
         _decide(api, tickets[1]["draft"]["id"], "reject", {"reason_code": "incomplete"})
-    # What the server's metrics loop does every minute: store both tickets' SLA clocks.
-    assert SlaSweeper(app.sessions, load_sla_policy()).run_once() == 2
 
     context, errors = browser_context
     page = context.new_page()

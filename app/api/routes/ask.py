@@ -10,6 +10,7 @@ from app.api.deps import Services, ServicesDep
 from app.api.problems import ProblemError
 from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import QUESTION_EXAMPLE, AskRequest, AskResponse, Citation
+from app.conversations.contacts import conversation_path
 from app.store.contacts import Contact
 
 router = APIRouter(prefix="/v1", tags=["public"])
@@ -53,11 +54,6 @@ async def ask(
         ticket_id=answer.ticket_id,
         conversation_url=conversation_path(token) if token else None,
     )
-
-
-def conversation_path(token: str) -> str:
-    """The developer's conversation page (relative: the page's own origin serves it)."""
-    return f"/help/c/{token}"
 
 
 def limit_public(request: Request, services: Services) -> None:

@@ -1,7 +1,7 @@
 """Metric views: volumes, timings, SLA, draft acceptance, triage accuracy, agents.
 
 Revision ID: 0007_metric_views
-Revises: 0006_contacts
+Revises: 0007_conv_sla_sweep
 Create Date: 2026-12-07
 
 - ``ticket_states`` keeps each SLA clock's breach (first response, next response,
@@ -29,7 +29,7 @@ from alembic import op
 from app.store.migrations.metric_views_0007 import create_views, drop_views
 
 revision: str = "0007_metric_views"
-down_revision: str | None = "0006_contacts"
+down_revision: str | None = "0007_conv_sla_sweep"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
