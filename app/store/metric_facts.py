@@ -6,7 +6,7 @@ when last refreshed (app/ops/refresh.py copies them with INSERT … SELECT from 
 so a fact row is the view row).  Each is refreshed per ticket, whenever the ticket or its
 conversation state changed, or a stored SLA due time has passed (``recheck_at``).
 
-Schema owned by migration 0007_metric_views; these classes must match it.
+Schema owned by migration 0008_metric_views; these classes must match it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Metric views: volumes, timings, SLA, draft acceptance, triage accuracy, agents.
 
-Revision ID: 0007_metric_views
+Revision ID: 0008_metric_views
 Revises: 0007_conv_sla_sweep
 Create Date: 2026-12-07
 
@@ -28,7 +28,7 @@ from alembic import op
 
 from app.store.migrations.metric_views_0007 import create_views, drop_views
 
-revision: str = "0007_metric_views"
+revision: str = "0008_metric_views"
 down_revision: str | None = "0007_conv_sla_sweep"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
