@@ -26,6 +26,7 @@ def _register_commands() -> None:
     from app.cli.answers import register as register_answers
     from app.cli.classifier import register as register_classifier
     from app.cli.eval_cmd import register as register_eval
+    from app.cli.insights import register as register_insights
     from app.cli.kb import register as register_kb
     from app.cli.serve import register as register_serve
     from app.cli.tokens import register as register_tokens
@@ -39,6 +40,7 @@ def _register_commands() -> None:
         register_classifier,
         register_eval,
         register_answers,
+        register_insights,
     ):
         register(app)
 

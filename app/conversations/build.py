@@ -22,6 +22,6 @@ def build_conversations(
         policy=load_sla_policy(settings.sla_policy_path),
         team_for=taxonomy.team_for,
         categories=frozenset(taxonomy.names),
-        auto_send_min_confidence=settings.auto_send_min_confidence,
+        auto_send=runtime.auto_send,
         wake_outbox=wake_outbox,
     )

@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.autosend.gate import AutoSendGate
 from app.conversations import actions, messages, view
 from app.conversations.actions import Context, StatusAction
 from app.conversations.policy import SlaPolicy
@@ -53,7 +54,7 @@ class ConversationService:
         policy: SlaPolicy,
         team_for: Callable[[str], str | None],
         categories: frozenset[str] | None = None,
-        auto_send_min_confidence: float | None = None,
+        auto_send: AutoSendGate | None = None,
         wake_outbox: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
@@ -65,7 +66,7 @@ class ConversationService:
         self.policy = policy
         self.team_for = team_for
         self.categories = categories
-        self.auto_send = auto_send_min_confidence
+        self.auto_send = auto_send or AutoSendGate.off()
         self.wake_outbox = wake_outbox
         self.clock = clock
 
@@ -178,7 +179,7 @@ class ConversationService:
             result,
             self._ctx(actor),
             external_id=external_id,
-            auto_send_min_confidence=self.auto_send,
+            auto_send=self.auto_send,
             meta=meta,
         )
 
@@ -269,7 +270,7 @@ class ConversationService:
                 ticket_id,
                 result,
                 self._ctx(actor, expected_version),
-                auto_send_min_confidence=self.auto_send,
+                auto_send=self.auto_send,
             ),
         )
         if conversation.ticket.status == "approved":

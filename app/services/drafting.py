@@ -103,7 +103,7 @@ class DraftingWorker:
                         session,
                         ticket_id,
                         result.draft,
-                        auto_send_min_confidence=self.runtime.settings.auto_send_min_confidence,
+                        auto_send=self.runtime.auto_send,
                         actor=self.actor,
                     )
         except LeaseLost:
