@@ -104,10 +104,12 @@ class AutoSendGate:
         legacy_min_confidence: float | None = None,
         *,
         clock: Callable[[], datetime] = utcnow,
+        sampler: Callable[[str, float], bool] = in_review_sample,
     ) -> None:
         self.policy = policy
         self.legacy_min_confidence = legacy_min_confidence
         self.clock = clock
+        self.sampler = sampler
 
     @classmethod
     def off(cls) -> AutoSendGate:
@@ -132,7 +134,7 @@ class AutoSendGate:
         figures = self._reconsider(session, state, rule, figures, now)
         would_send = not draft.needs_human and draft.confidence >= threshold
         on = state.mode == "on"
-        sampled = would_send and on and in_review_sample(draft.id, rule.review_sample_rate)
+        sampled = would_send and on and self.sampler(draft.id, rule.review_sample_rate)
         sent = would_send and on and not sampled
         store.record_decision(
             session,

@@ -51,6 +51,8 @@ CONSOLE_ASSETS: Final = frozenset(
         "http.js",
         "markdown.js",
         "favicon.svg",
+        "gaps.css",
+        "gaps.js",
     }
 )
 HELP_ASSETS: Final = frozenset(
@@ -82,6 +84,11 @@ def _asset(name: str, allowed: frozenset[str]) -> FileResponse:
 @router.get("/console")
 def console_page() -> FileResponse:
     return _file("console.html")
+
+
+@router.get("/console/gaps")
+def gaps_page() -> FileResponse:
+    return _file("gaps.html")
 
 
 @router.get("/console/static/{name}")
