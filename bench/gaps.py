@@ -2,20 +2,22 @@
 
 Builds a labelled history from the Grid dev sets: every row of grid_dev, grid_dev_b and
 grid_triage_tune (the tune split) or grid_holdout and grid_holdout_c (the holdout split),
-plus the paraphrases and es/pt renderings of tune rows, goes through the real service
-path (TicketService: offline pipeline, store, auto-send gate off).  Widget rows are asked
-through /v1/ask's path; an answer shown is marked helpful when it cites a gold page, not
-helpful otherwise.  A scripted agent approves a draft citing a gold page and rejects any
-other answer as inaccurate (hand-offs are left to the pipeline's own reason).  Then the
-report runs and each topic is labelled by its questions' rows: undocumented when most
-are `answerable: false` (the docs lack the answer).
+once each, goes through the real service path (TicketService: offline pipeline, store,
+auto-send off).  Widget rows are asked through /v1/ask's path; an answer shown is marked
+helpful when it cites a gold page, not helpful otherwise.  A scripted agent approves a
+draft citing a gold page and rejects any other answer as inaccurate (hand-offs are left
+to the pipeline's own reason).  Then the report runs and each topic is labelled by its
+questions' rows: undocumented when most are `answerable: false` (the docs lack the
+answer).  Paraphrases and translations are left out: only answerable rows have them, so
+they would make answerable topics look more asked than undocumented ones.
 
-Prints, per split: topics, precision@5 of the `docs_gap` topics (the share of the first
-five that are truly undocumented), precision@5 of all topics ranked, and the `kind`
-agreement (docs_gap for undocumented topics, retrieval_miss for the others).  --sweep
-also tries other clustering distances and doc-match similarities on the tune split.
+Prints, per split: topics, precision@5 of the report's order (the share of the first five
+topics that are truly undocumented), of the `docs_gap` topics, and of two other orders for
+comparison (by volume; by distance from the docs alone), and the `kind` agreement
+(docs_gap for undocumented topics, retrieval_miss for the others).  --sweep also tries
+other clustering distances and doc-match similarities (chosen on the tune split).
 
-    python bench/gaps.py [--sweep] [--cache-dir DIR]
+    python bench/gaps.py [--sweep] [--reuse] [--cache-dir DIR]
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import argparse
 import json
 import tempfile
+import time
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +35,7 @@ import anyio
 from _common import SHARED_DATA, print_table
 from _corpora import CORPORA, hybrid_index, prepare, settings_for
 
-from app.insights.gaps import GapReport, GapReporter
+from app.insights.gaps import Gap, GapReport, GapReporter
 from app.knowledge import KnowledgeBase
 from app.observability import Metrics
 from app.services.runtime import Runtime, build_runtime
@@ -68,15 +71,6 @@ def _rows(split: str) -> list[Row]:
         Row(i.id, i.message, i.channel or "api", frozenset(i.gold_doc_ids), bool(i.answerable))
         for i in items.values()
     ]
-    if split == "tune":  # the paraphrases and translations are of grid_dev rows
-        by_id = {r.id: r for r in rows}
-        for name, key in (("grid_paraphrases", "paraphrase_of"), ("grid_dev_es_pt", "source_id")):
-            for item in load_jsonl(DATASETS / f"{name}.jsonl"):
-                source = by_id.get(str((item.model_extra or {}).get(key)))
-                if source is not None:
-                    rows.append(
-                        Row(item.id, item.message, source.channel, source.gold, source.answerable)
-                    )
     return rows
 
 
@@ -118,51 +112,77 @@ def _replay(service: TicketService, runtime: Runtime, rows: list[Row]) -> dict[s
     return owner
 
 
+def _precision_at_5(labels: list[bool]) -> float | None:
+    top = labels[:5]
+    return round(sum(top) / len(top), 3) if top else None
+
+
+def _nearest(gap: Gap) -> float:
+    return gap.nearest_docs[0].similarity if gap.nearest_docs else 0.0
+
+
 def _score(report: GapReport, owner: dict[str, Row]) -> dict[str, Any]:
-    undocumented: list[bool] = []
-    agree = 0
-    for gap in report.gaps:
+    """Each topic labelled by its questions' rows; precision@5 in the report's order and,
+    for comparison, in two other orders of the same topics."""
+    truly: dict[int, bool] = {}
+    for index, gap in enumerate(report.gaps):
         members = [owner[i] for i in [*gap.ticket_ids, *gap.answer_ids] if i in owner]
-        truly = sum(not r.answerable for r in members) * 2 > len(members)
-        undocumented.append(truly)
-        agree += (gap.kind == "docs_gap") == truly
-    docs_gaps = [u for u, g in zip(undocumented, report.gaps, strict=True) if g.kind == "docs_gap"]
-    top = docs_gaps[:5]
+        truly[index] = sum(not r.answerable for r in members) * 2 > len(members)
+    order = list(range(len(report.gaps)))
+    by_count = sorted(order, key=lambda i: -report.gaps[i].count)
+    by_distance = sorted(order, key=lambda i: _nearest(report.gaps[i]))
+    docs_gaps = [i for i in order if report.gaps[i].kind == "docs_gap"]
+    agree = sum((report.gaps[i].kind == "docs_gap") == truly[i] for i in order)
     return {
         "signals": report.questions,
-        "topics": len(report.gaps),
-        "undocumented_topics": sum(undocumented),
+        "topics": len(order),
+        "undocumented_topics": sum(truly.values()),
         "docs_gap_topics": len(docs_gaps),
-        "precision_at_5_docs_gap": round(sum(top) / len(top), 3) if top else None,
-        "precision_at_5_all": round(sum(undocumented[:5]) / min(5, len(undocumented)), 3)
-        if undocumented
-        else None,
-        "kind_agreement": round(agree / len(report.gaps), 3) if report.gaps else None,
+        "precision_at_5_docs_gap": _precision_at_5([truly[i] for i in docs_gaps]),
+        "precision_at_5_report_order": _precision_at_5([truly[i] for i in order]),
+        "precision_at_5_by_count": _precision_at_5([truly[i] for i in by_count]),
+        "precision_at_5_farthest_from_docs": _precision_at_5([truly[i] for i in by_distance]),
+        "kind_agreement": round(agree / len(order), 3) if order else None,
         "sources": dict(sum((Counter(g.sources) for g in report.gaps), Counter())),
     }
 
 
 def run_split(
-    split: str, settings: Settings, kb: KnowledgeBase, work: Path, sweep: bool
+    split: str, settings: Settings, kb: KnowledgeBase, work: Path, *, sweep: bool, reuse: bool
 ) -> dict[str, Any]:
     db = work / f"{split}.db"
-    db.unlink(missing_ok=True)
     local = settings.model_copy(
         update={"database_url": f"sqlite:///{db}", "auto_send_min_confidence": None}
     )
+    rows = _rows(split)
+    saved = work / f"{split}.owner.json"
+    if reuse and db.is_file() and saved.is_file():
+        by_id = {r.id: r for r in rows}
+        owner = {key: by_id[row_id] for key, row_id in json.loads(saved.read_text()).items()}
+    else:
+        db.unlink(missing_ok=True)
+        owner = {}
     runtime = build_runtime(local, kb=kb)
     try:
-        service = TicketService(runtime, Metrics(), pipeline_limiter=anyio.CapacityLimiter(1))
-        rows = _rows(split)
-        owner = _replay(service, runtime, rows)
+        if not owner:
+            service = TicketService(runtime, Metrics(), pipeline_limiter=anyio.CapacityLimiter(1))
+            owner = _replay(service, runtime, rows)
+            saved.write_text(json.dumps({key: row.id for key, row in owner.items()}))
+        started = time.perf_counter()
+        report = GapReporter(local, kb, runtime.sessions).report()
+        seconds = round(time.perf_counter() - started, 2)
         results: dict[str, Any] = {
             "rows": len(rows),
             "unanswerable_rows": sum(not r.answerable for r in rows),
-            "default": _score(GapReporter(local, kb, runtime.sessions).report(), owner),
+            "default": {**_score(report, owner), "report_seconds": seconds},
         }
+        for rank, gap in enumerate(report.gaps[:5], start=1):
+            members = [owner[i] for i in [*gap.ticket_ids, *gap.answer_ids] if i in owner]
+            labels = ",".join("U" if not r.answerable else "a" for r in members)
+            print(f"{split} #{rank} [{gap.kind}] {gap.topic} ({labels}) {gap.examples[0][:80]}")
         if sweep:
-            for distance in (0.4, 0.5, 0.55, 0.6, 0.7):
-                for match in (0.3, 0.35, 0.4, 0.45, 0.5):
+            for distance in (0.45, 0.55, 0.65):
+                for match in (0.35, 0.4, 0.45, 0.5):
                     tried = local.model_copy(
                         update={
                             "gaps_cluster_distance": distance,
@@ -181,7 +201,14 @@ def main() -> None:
     parser.add_argument(
         "--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "triage-bench-gaps"
     )
-    parser.add_argument("--sweep", action="store_true", help="try other thresholds (tune split)")
+    parser.add_argument(
+        "--sweep",
+        action="store_true",
+        help="also try other thresholds (chosen on the tune split, shown for both)",
+    )
+    parser.add_argument(
+        "--reuse", action="store_true", help="score the histories replayed by the last run"
+    )
     parser.add_argument("--json-out", type=Path)
     args = parser.parse_args()
     args.cache_dir.mkdir(parents=True, exist_ok=True)
@@ -194,7 +221,7 @@ def main() -> None:
     results: dict[str, Any] = {"index": info}
     for split in SPLITS:
         results[split] = run_split(
-            split, settings, kb, args.cache_dir, args.sweep and split == "tune"
+            split, settings, kb, args.cache_dir, sweep=args.sweep, reuse=args.reuse
         )
     rows = [
         (f"{split} {name}", json.dumps(score))

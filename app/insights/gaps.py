@@ -5,18 +5,22 @@ Steps: collect the gap signals of this period and the one before (sources.py); e
 each question with the knowledge base's own model (Spanish and Portuguese questions as
 their English gloss, as retrieval reads them); cluster both periods together so a
 topic is the same topic in each (topics.py); name topics by c-TF-IDF; then for each
-topic search the knowledge base with its most typical question and rank the sections
-found by their mean cosine similarity to the topic's questions.  A topic with a section
-at least ``gaps_doc_match_min_similarity`` close is a ``retrieval_miss`` (the docs have
-something close: retrieval or drafting missed it); otherwise a ``docs_gap``.
+topic search the knowledge base (hybrid and dense) with its most typical question and
+rank the sections found by their mean cosine similarity to the topic's questions.  A
+topic with a section at least ``gaps_doc_match_min_similarity`` close is a
+``retrieval_miss`` (the docs have something close: retrieval or drafting missed it);
+otherwise a ``docs_gap``.
 
-Ranking: questions this period (distinct tickets and answers), then growth over the
-previous period, then the most recent.  Measured by bench/gaps.py.
+Ranking (``rank_key``): the topics farthest from the docs first, in steps of 0.1 of
+their nearest section's similarity, the most asked (distinct tickets and answers this
+period) first within a step.  Measured by bench/gaps.py.
 """
 
 from __future__ import annotations
 
-from collections import Counter
+import math
+import threading
+from collections import Counter, OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -93,6 +97,21 @@ class GapReport(BaseModel):
     gaps: list[Gap] = Field(default_factory=list)
 
 
+# Similarity steps within which topics count as equally far from the docs.
+DISTANCE_STEP = 0.1
+
+
+def rank_key(gap: Gap) -> tuple[float, int, float]:
+    """Topics farthest from the docs first (in steps of DISTANCE_STEP of their nearest
+    section's similarity), the most asked first within a step, then the most recent.
+
+    Distance leads because it is what tells a missing page from a missed one: on the
+    labelled Grid histories of bench/gaps.py, ordering by volume alone put no truly
+    undocumented topic in the first five."""
+    nearest = gap.nearest_docs[0].similarity if gap.nearest_docs else 0.0
+    return (math.floor(nearest / DISTANCE_STEP), -gap.count, -gap.last_seen.timestamp())
+
+
 def _excerpt(text: str) -> str:
     flat = " ".join(text.split())
     return flat if len(flat) <= EXAMPLE_CHARS else flat[: EXAMPLE_CHARS - 1].rstrip() + "…"
@@ -105,6 +124,10 @@ class GapReporter:
         self.settings = settings
         self.kb = kb
         self.sessions = sessions
+        # Embedding the questions is most of a report's time, and the same questions come
+        # back in every report of the period: their vectors are kept (bounded, LRU).
+        self._vectors: OrderedDict[str, np.ndarray[Any, Any]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def period(
         self, since: datetime | None, now: datetime | None = None
@@ -127,30 +150,41 @@ class GapReporter:
             return GapReport(
                 since=start, until=until, previous_since=previous_since, questions=current
             )
-        vectors = self._embed([q.text for q in questions])
+        # Retrieval reads es/pt questions as their English gloss; so do topics and names.
+        glossed = [english_query(q.text) or q.text for q in questions]
+        vectors = self._embed(glossed)
         labels = topics.cluster(vectors, self.settings.gaps_cluster_distance)
         groups: dict[int, list[int]] = {}
         for index, label in enumerate(labels):
             groups.setdefault(label, []).append(index)
         live = [rows for rows in groups.values() if any(questions[i].at >= start for i in rows)]
         names = topics.keywords(
-            [[questions[i].text for i in rows] for rows in live], gap_signals().filler_words
+            [[glossed[i] for i in rows] for rows in live], gap_signals().filler_words
         )
         gaps = [
             self._gap(questions, vectors, rows, words, start)
             for rows, words in zip(live, names, strict=True)
         ]
-        gaps.sort(key=lambda g: (-g.count, -(g.count - g.trend.previous), -g.last_seen.timestamp()))
+        gaps.sort(key=rank_key)
         return GapReport(
             since=start, until=until, previous_since=previous_since, questions=current, gaps=gaps
         )
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray[Any, Any]:
-        # Retrieval reads es/pt questions as their English gloss; so does clustering.
-        english = [english_query(t) or t for t in texts]
-        vectors = np.asarray(self.kb.embeddings.embed_documents(english), dtype=float)
-        norms = np.clip(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12, None)
-        return np.asarray(vectors / norms)
+        """Unit vectors of ``texts``, known ones from the cache.  One report embeds at a
+        time: two at once would only share the CPU and compute the same vectors twice."""
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+            if missing:
+                fresh = np.asarray(self.kb.embeddings.embed_documents(missing), dtype=float)
+                fresh /= np.clip(np.linalg.norm(fresh, axis=1, keepdims=True), 1e-12, None)
+                self._vectors.update(zip(missing, fresh, strict=True))
+            for text in texts:
+                self._vectors.move_to_end(text)
+            rows = np.vstack([self._vectors[text] for text in texts])
+            while len(self._vectors) > 2 * self.settings.gaps_max_questions:
+                self._vectors.popitem(last=False)
+        return rows
 
     def _gap(
         self,
@@ -192,7 +226,14 @@ class GapReporter:
     def _nearest(self, query: str, members: np.ndarray[Any, Any]) -> list[NearestDoc]:
         """Doc sections near the topic, by mean cosine similarity to its questions."""
         retriever = self.kb.retriever
-        hits, _flagged = retriever.screen(retriever.search(query, k=CANDIDATES))
+        # Hybrid finds the pages that share the question's words; dense alone adds the
+        # sections closest in meaning, which fused ranking may push out of the first k.
+        found = {
+            h.chunk_id: h
+            for mode in ("hybrid", "dense")
+            for h in retriever.search(query, k=CANDIDATES, mode=mode)
+        }
+        hits, _flagged = retriever.screen(list(found.values()))
         if not hits:
             return []
         stored = self.kb.store.embeddings_for([h.chunk_id for h in hits])
