@@ -34,6 +34,7 @@ $(VENV)/.installed: pyproject.toml requirements.lock requirements-models.txt
 demo: install
 	$(BIN)/triage ingest $(CORPUS)
 	$(BIN)/triage search "how do I authenticate my API requests?" --k 3
+	$(BIN)/triage demo seed
 	$(BIN)/triage serve
 
 lint: install

@@ -198,6 +198,12 @@ class Settings(BaseSettings):
     worker_poll_seconds: float = Field(
         default=1.0, gt=0, le=60, description="Idle wait between worker polls of the database."
     )
+    sla_sweep_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        le=3600,
+        description="How often the workers mark tickets whose SLA due time passed as breached.",
+    )
     drafting_concurrency: int = Field(
         default=2, ge=1, le=64, description="Tickets drafted at once by one process (LLM mode)."
     )
@@ -236,14 +242,18 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked bearer token is trusted in-process."
     )
+    # On 152 graded drafts (evals/datasets/grid_graded.jsonl, cross-validated by
+    # bench/fit_answer_model.py) no threshold reached 90 % answers among the drafts shown
+    # (best: 73 % at 0.5), so docs-only drafts are not shown to developers by default.
     ask_answer_min_confidence: float = Field(
-        default=0.6,
+        default=1.0,
         ge=0.0,
         le=1.0,
-        description="/v1/ask answers directly at or above this draft confidence (the "
-        "probability that the draft answers, fitted on graded drafts); below it the question "
-        "becomes a ticket for an agent. 0.6 is the lowest threshold at which every shown "
-        "draft of the graded dev rows answered (bench/fit_answer_model.py).",
+        description="/v1/ask shows a docs-only draft directly at or above this confidence (the "
+        "probability that the draft answers, fitted on graded drafts; 1.0 = never); below it "
+        "the question becomes a ticket for an agent and the page lists the doc sections the "
+        "draft found. An agent-approved reusable answer that the question paraphrases is "
+        "shown whatever this threshold.",
     )
 
     ask_feedback_rate_per_minute: int = Field(
@@ -302,6 +312,20 @@ class Settings(BaseSettings):
     smtp_username: str | None = None
     smtp_password: SecretStr | None = None
     smtp_timeout_seconds: float = Field(default=10.0, gt=0, le=300)
+    public_base_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="Where developers reach this service (scheme, host, port and any path "
+        "prefix): the base of the conversation link in an emailed reply.",
+    )
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        base = value.strip().rstrip("/")
+        scheme, _, rest = base.partition("://")
+        if scheme not in ("http", "https") or not rest or any(c.isspace() for c in base):
+            raise ValueError("an http(s) URL such as https://support.example.com")
+        return base
 
     # --- derived -------------------------------------------------------------
     @property

@@ -20,6 +20,7 @@ from langchain_core.embeddings import Embeddings
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.settings import Settings
 from evals.datasets.loader import EvalItem, load_jsonl
+from ingest.chunking import CHUNKER_VERSION
 from ingest.discovery import discover
 from ingest.types import sha256_hex
 
@@ -27,7 +28,7 @@ DATASETS = REPO / "evals" / "datasets"
 # Bump when the ingest code changes what is chunked or embedded: indexes are keyed by
 # corpus files, exclusions, chunk settings, model and this number, not by source code
 # (other changes to ingest/ would otherwise force a rebuild of three corpora).
-INDEX_VERSION = 1
+INDEX_VERSION = 1 + CHUNKER_VERSION  # 3: chunks keep the line breaks of split lists
 
 
 @dataclass(frozen=True)

@@ -152,7 +152,13 @@ def run_split(
 ) -> dict[str, Any]:
     db = work / f"{split}.db"
     local = settings.model_copy(
-        update={"database_url": f"sqlite:///{db}", "auto_send_min_confidence": None}
+        update={
+            "database_url": f"sqlite:///{db}",
+            "auto_send_min_confidence": None,
+            # The widget shows docs-only drafts from this confidence (the service's default
+            # shows none), so unhelpful self-service answers are part of the history.
+            "ask_answer_min_confidence": 0.6,
+        }
     )
     rows = _rows(split)
     saved = work / f"{split}.owner.json"

@@ -50,12 +50,14 @@ class ChunkWriter:
         state: dict[str, DocState],
         text_hash_ids: dict[str, str],
         screen_version: str,
+        chunking: str = "",
     ) -> None:
         self.store = store
         self.embeddings = embeddings
         self.root_key = root_key
         self.state = state
         self.text_hash_ids = text_hash_ids
+        self.chunking = chunking
         self.screen_version = screen_version
 
     def write(self, pending: list[PendingDoc], report: SyncReport, progress: SyncProgress) -> None:
@@ -150,6 +152,7 @@ class ChunkWriter:
             file_docs=item.file_docs,
             text_hash=text_hash,
             root=self.root_key,
+            chunking=self.chunking,
         )
         url = _chunk_url(doc.url, chunk.anchor)
         if url:
@@ -183,6 +186,7 @@ _RESERVED = frozenset(
         "file_docs",
         "text_hash",
         "root",
+        "chunking",
         "url",
         "doc_url",
         "anchor",

@@ -19,6 +19,11 @@ from ingest.types import Chunk
 
 _HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 _FENCE = re.compile(r"^\s*(```+|~~~+)")
+# Bumped whenever the same document would be cut into different chunk texts: a stored
+# document chunked by another version is re-chunked on the next sync even though its
+# file has not changed (unchanged chunk texts keep their embeddings, by text hash).
+CHUNKER_VERSION = 2
+
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=[A-Z0-9`\"'(\[*_-])")
 
 
@@ -43,6 +48,9 @@ class _Block:
     text: str
     tokens: int
     is_code: bool
+    # How this block joins the one before it: a blank line between blocks; a space or a
+    # line break between the pieces of one oversized block split for the budget.
+    joiner: str = "\n\n"
 
 
 @dataclass
@@ -118,15 +126,29 @@ def _sections(text: str) -> list[_Section]:
 
 
 def _split_oversized(block: _Block, budget: int) -> Iterator[_Block]:
-    """Split one block that alone exceeds the budget: code by lines, prose by sentences."""
+    """Split one block that alone exceeds the budget: code by lines, prose by sentences.
+
+    Prose pieces remember how they joined in the source (a space, a line break, or
+    nothing inside a sentence cut by tokens), so a chunk holding two of them shows the
+    text as it was and a reader joining chunks again can restore it.
+    """
+    previous_end = ""
+    for piece, end in _pieces(block, budget):
+        if not block.is_code and previous_end:
+            piece.joiner = "" if previous_end == "cut" else previous_end
+        previous_end = end
+        yield piece
+
+
+def _pieces(block: _Block, budget: int) -> Iterator[tuple[_Block, str]]:
     if block.is_code:
         lines = block.text.splitlines()
         opener, body = lines[0], lines[1:]
         closer = body.pop() if body and _FENCE.match(body[-1]) else opener.strip()[:3]
         units = body
-        wrap = (opener, closer)
+        wrap: tuple[str, str] | None = (opener, closer)
     else:
-        units = [s for s in _SENTENCE_END.split(block.text) if s.strip()]
+        units = _sentences_with_breaks(block.text)
         wrap = None
     current: list[str] = []
     current_tokens = 0
@@ -135,24 +157,52 @@ def _split_oversized(block: _Block, budget: int) -> Iterator[_Block]:
         unit_tokens = count_tokens(unit) + 1
         if unit_tokens + overhead > budget:  # a single giant line or sentence: cut by tokens
             if current:
-                yield _emit(current, wrap, block.is_code)
+                yield _emit(current, wrap, block.is_code), _end(current)
                 current, current_tokens = [], 0
             tokens = encoding().encode(unit, disallowed_special=())
             step = max(budget - overhead, 1)
             for i in range(0, len(tokens), step):
-                yield _emit([encoding().decode(tokens[i : i + step])], wrap, block.is_code)
+                last = i + step >= len(tokens)
+                piece = _emit([encoding().decode(tokens[i : i + step])], wrap, block.is_code)
+                yield piece, (_end([unit]) if last else "cut")
             continue
         if current and current_tokens + unit_tokens + overhead > budget:
-            yield _emit(current, wrap, block.is_code)
+            yield _emit(current, wrap, block.is_code), _end(current)
             current, current_tokens = [], 0
         current.append(unit)
         current_tokens += unit_tokens
     if current:
-        yield _emit(current, wrap, block.is_code)
+        yield _emit(current, wrap, block.is_code), _end(current)
+
+
+def _end(units: list[str]) -> str:
+    return "\n" if units[-1].endswith("\n") else " "
+
+
+def _sentences_with_breaks(text: str) -> list[str]:
+    """Sentences, each keeping the line break that followed it in the source.
+
+    A long field list or a list of steps is split between sentences; re-joining the
+    sentences with spaces would fold every item onto one line, and a reader (or the
+    drafter) could no longer tell where one field or step ends.
+    """
+    units: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        sentence = text[start : match.start()]
+        if sentence.strip():
+            units.append(sentence + ("\n" if "\n" in match.group() else ""))
+        start = match.end()
+    if text[start:].strip():
+        units.append(text[start:])
+    return units
 
 
 def _emit(units: list[str], wrap: tuple[str, str] | None, is_code: bool) -> _Block:
-    text = "\n".join([wrap[0], *units, wrap[1]]) if wrap else " ".join(units)
+    if wrap:
+        text = "\n".join([wrap[0], *units, wrap[1]])
+    else:
+        text = "".join(u if u.endswith("\n") else u + " " for u in units).strip()
     return _Block(text, count_tokens(text), is_code)
 
 
@@ -165,13 +215,14 @@ def _overlap_tail(parts: list[str], overlap: int) -> str:
             continue
         tail: list[str] = []
         used = 0
-        for sentence in reversed(_SENTENCE_END.split(part)):
+        for sentence in reversed(_sentences_with_breaks(part)):
             cost = count_tokens(sentence)
             if used + cost > overlap:
                 break
             tail.insert(0, sentence)
             used += cost
-        return " ".join(tail)
+        # Joined as the source had them, so the tail is exactly the previous chunk's end.
+        return "".join(u if u.endswith("\n") else u + " " for u in tail).strip()
     return ""
 
 
@@ -191,7 +242,10 @@ def _pack(section: _Section, budget: int, overlap: int) -> list[_Piece]:
             tail = _overlap_tail(parts, overlap)
             parts = [tail] if tail and count_tokens(tail) + block.tokens <= budget else []
             used = count_tokens(tail) if parts else 0
-        parts.append(block.text)
+        if parts and block.joiner != "\n\n":
+            parts[-1] += block.joiner + block.text  # the next piece of one split block
+        else:
+            parts.append(block.text)
         used += block.tokens + 1
     if parts:
         pieces.append(_Piece(section.path, section.anchor, parts, used, alone=False))

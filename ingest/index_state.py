@@ -24,6 +24,7 @@ class DocState:
     file_hash: str = ""
     file_docs: int = -1
     source: str = ""
+    chunking: str = ""  # the chunker version and settings its chunks were cut with
 
     @property
     def ids(self) -> set[str]:
@@ -45,6 +46,7 @@ def load_doc_states(store: KnowledgeBaseStore, root_key: str) -> dict[str, DocSt
         doc_state.file_hash = str(meta.get("file_hash", ""))
         doc_state.file_docs = int(meta.get("file_docs", -1))
         doc_state.source = str(meta.get("source", ""))
+        doc_state.chunking = str(meta.get("chunking", ""))
     return dict(state)
 
 

@@ -9,6 +9,7 @@ rebuilt only when the collection's revision changes.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections import defaultdict
 from collections.abc import Sequence
@@ -96,3 +97,49 @@ class SectionLookup:
                 text = _strip_overlap(window[len(parts) - 1].text, text)
             parts.append(SectionPart(chunk.chunk_id, text))
         return parts
+
+
+_BLOCK_START = re.compile(r"^(?:#{1,6}\s|```|~~~|>|\|)")
+_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
+_TERMINAL = (".", "!", "?", ":", ";", "`", ")", '"', "*", "|")
+
+
+def _joiner(before: str, after: str) -> str:
+    """How two consecutive chunks of a section met in the source document.
+
+    The chunker cuts between blocks (a blank line), between the lines of a list or a
+    table (a line break) or inside a long line between sentences (a space). Joined back
+    the same way, a field list or numbered steps cut in two parse as one block again.
+    """
+    last_line = before.rsplit("\n", 1)[-1]
+    if _ITEM.match(after):
+        return "\n" if _ITEM.match(last_line) or last_line.startswith((" ", "\t")) else "\n\n"
+    if after.startswith("|") and last_line.lstrip().startswith("|"):
+        return "\n"
+    if _BLOCK_START.match(after):
+        return "\n\n"
+    if _ITEM.match(last_line) or not last_line.rstrip().endswith(_TERMINAL):
+        return " "  # the rest of a list item or of a sentence
+    return "\n\n"
+
+
+def joined_parts(parts: Sequence[SectionPart]) -> tuple[str, list[tuple[int, SectionPart]]]:
+    """The section's text in one piece, with the offset at which each chunk starts."""
+    text = ""
+    starts: list[tuple[int, SectionPart]] = []
+    for part in parts:
+        if text:
+            text += _joiner(text, part.text)
+        starts.append((len(text), part))
+        text += part.text
+    return text, starts
+
+
+def part_at(starts: Sequence[tuple[int, SectionPart]], offset: int) -> tuple[int, SectionPart]:
+    """The chunk that holds the text at `offset` of a joined section, and its start."""
+    holder = starts[0]
+    for start, part in starts:
+        if start > offset:
+            break
+        holder = (start, part)
+    return holder

@@ -32,7 +32,7 @@ from pathlib import Path
 from langchain_core.embeddings import Embeddings
 
 from ingest.chunk_writer import ChunkWriter, PendingDoc
-from ingest.chunking import chunk_markdown
+from ingest.chunking import CHUNKER_VERSION, chunk_markdown
 from ingest.discovery import discover
 from ingest.index_state import DocState, load_doc_states, text_hash_index
 from ingest.loaders import load_file
@@ -59,6 +59,11 @@ class ChunkingOptions:
     max_tokens: int = 200
     overlap_tokens: int = 30
     min_tokens: int = 40
+
+    @property
+    def signature(self) -> str:
+        """Stored on every chunk: documents chunked otherwise are re-chunked."""
+        return f"v{CHUNKER_VERSION}:{self.max_tokens}:{self.overlap_tokens}:{self.min_tokens}"
 
 
 class Synchronizer:
@@ -123,6 +128,7 @@ class Synchronizer:
             state=state,
             text_hash_ids=text_hash_index(self.store),
             screen_version=screen_version(self._screener),
+            chunking=self.chunking.signature,
         )
 
         progress.files_total += len(found.files)
@@ -180,7 +186,10 @@ class Synchronizer:
         previous = [state[d] for d in previous_doc_ids]
         if (
             previous
-            and all(s.complete and s.file_hash == file_hash for s in previous)
+            and all(
+                s.complete and s.file_hash == file_hash and s.chunking == self.chunking.signature
+                for s in previous
+            )
             and previous[0].file_docs == len(previous)
         ):
             report.docs_seen += len(previous)
@@ -199,7 +208,12 @@ class Synchronizer:
             report.docs_seen += 1
             doc_hash = doc.content_hash
             existing = state.get(doc.doc_id)
-            if existing is not None and existing.complete and doc_hash in existing.doc_hashes:
+            if (
+                existing is not None
+                and existing.complete
+                and doc_hash in existing.doc_hashes
+                and existing.chunking == self.chunking.signature
+            ):
                 report.docs_unchanged += 1
                 if existing.file_hash != file_hash or existing.file_docs != len(docs):
                     self._refresh_file_fields(existing, file_hash, len(docs))

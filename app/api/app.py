@@ -29,6 +29,8 @@ from app.api.problems import PROBLEM_JSON, install_problem_handlers
 from app.api.ratelimit import TokenBucketLimiter
 from app.api.schemas import Problem
 from app.conversations.build import build_conversations
+from app.conversations.clocks import SlaClocks
+from app.conversations.policy import load_sla_policy
 from app.knowledge import KnowledgeBase
 from app.observability import Metrics, configure_logging
 from app.services.delivery import build_sender
@@ -109,19 +111,23 @@ def _lifespan(
         )
         workers: BackgroundWorkers | None = None
         try:
+            clocks = SlaClocks(load_sla_policy(settings.sla_policy_path))
             if settings.run_workers:
                 sender = build_sender(
                     build_slack_sender(settings), build_email_sender(settings, runtime.sessions)
                 )
-                workers = BackgroundWorkers(runtime, metrics, sender)
+                workers = BackgroundWorkers(runtime, metrics, sender, clocks=clocks)
             tickets = TicketService(
                 runtime,
                 metrics,
                 pipeline_limiter=anyio.CapacityLimiter(settings.pipeline_concurrency),
                 wake_drafting=workers.wake_drafting if workers else lambda: None,
                 wake_outbox=workers.wake_outbox if workers else lambda: None,
+                clocks=clocks,
             )
-            conversations = build_conversations(settings, runtime, tickets.wake_outbox)
+            conversations = build_conversations(
+                settings, runtime, tickets.wake_outbox, tickets.wake_drafting, clocks.policy
+            )
             app.state.services = Services(
                 settings=settings,
                 runtime=runtime,
@@ -132,6 +138,7 @@ def _lifespan(
                     metrics,
                     wake_outbox=tickets.wake_outbox,
                     answers=build_reusable_answers(settings, runtime.kb, runtime.sessions),
+                    clocks=clocks,
                 ),
                 auth=TokenAuthenticator(runtime.sessions, ttl=settings.auth_cache_seconds),
                 ask_limiter=TokenBucketLimiter(settings.public_ask_rate_per_minute),

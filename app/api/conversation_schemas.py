@@ -62,6 +62,14 @@ class SlaPublic(BaseModel):
     paused: bool = Field(description="Awaiting the customer: the clocks are stopped.")
 
 
+class ContactDetail(BaseModel):
+    """How to reach the developer, as they gave it on /help (agents and admins only;
+    the developer's own page shows the address masked)."""
+
+    email: str | None = Field(description="Replies are emailed here when SMTP is set up.")
+    name: str | None
+
+
 class LinkPublic(BaseModel):
     ticket_id: str
     kind: LinkKind

@@ -21,7 +21,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.api.conversation_schemas import LinkPublic, MessagePublic, SlaPublic
+from app.api.conversation_schemas import ContactDetail, LinkPublic, MessagePublic, SlaPublic
 from app.api.help_schemas import ContactIn
 from app.store.api_tokens import MAX_NAME_CHARS, TokenNameError, check_name
 from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
@@ -250,6 +250,10 @@ class TicketDetail(TicketPublic):
     merged_into: str | None = None
     merged_from: list[str] = Field(default_factory=list)
     links: list[LinkPublic] = Field(default_factory=list)
+    contact: ContactDetail | None = Field(
+        default=None,
+        description="The developer's contact from a /help hand-off (agents and admins only).",
+    )
 
     @classmethod
     def of_view(cls, ticket: Ticket, events: list[ReviewEvent]) -> TicketDetail:
@@ -268,13 +272,6 @@ class TicketDetail(TicketPublic):
         if not replies:
             fields["draft"] = None
         return cls(**fields, drafts=[DraftPublic.model_validate(d) for d in replies], review=[])
-
-
-class QueuePage(BaseModel):
-    items: list[TicketPublic]
-    next_cursor: str | None = Field(
-        description="Pass as ?cursor= for the next page; null on the last page."
-    )
 
 
 class AuditEntry(_Public):

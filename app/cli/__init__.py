@@ -25,6 +25,7 @@ app = typer.Typer(
 def _register_commands() -> None:
     from app.cli.answers import register as register_answers
     from app.cli.classifier import register as register_classifier
+    from app.cli.demo_seed import register as register_demo_seed
     from app.cli.eval_cmd import register as register_eval
     from app.cli.insights import register as register_insights
     from app.cli.kb import register as register_kb
@@ -40,6 +41,7 @@ def _register_commands() -> None:
         register_classifier,
         register_eval,
         register_answers,
+        register_demo_seed,
         register_insights,
     ):
         register(app)

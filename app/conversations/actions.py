@@ -2,7 +2,8 @@
 
 Every action starts with ``begin`` (the ticket's write lock, its state row, the
 optional ``expected_version`` check) and ends with ``finish`` (the version bumped by a
-compare-and-set, the SLA clocks recomputed and stored, one audit row).  A lost race or a
+compare-and-set, the SLA clocks recomputed and stored (a new breach recorded, see
+clocks.py), one audit row).  A lost race or a
 stale version raises ``TicketChanged`` carrying the current state; invalid requests
 raise the store's domain errors.
 """
@@ -18,6 +19,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.conversations import view
+from app.conversations.clocks import store_clocks
 from app.conversations.errors import TicketChanged
 from app.conversations.policy import SlaPolicy
 from app.store import audit
@@ -112,7 +114,7 @@ def finish(
     session.refresh(state)
     session.refresh(ticket)
     conversation = view.load(session, ticket, ctx.policy, ctx.now)
-    view.store_sla(state, conversation.sla)
+    store_clocks(session, ticket, state, conversation.sla, ctx.now)
     audit.record(
         session,
         ticket_id=ticket.id,

@@ -41,3 +41,8 @@ def mask_email(address: str | None) -> str | None:
         return None
     local, domain = address.rsplit("@", 1)
     return f"{local[:1]}…@{domain}"
+
+
+def conversation_path(token: str) -> str:
+    """The developer's conversation page, relative to the service's base URL."""
+    return f"/help/c/{token}"

@@ -13,11 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.autosend.gate import AutoSendGate
-from app.conversations.actions import REOPENABLE, Context, begin, event, finish, move
+from app.conversations.actions import (
+    REOPENABLE,
+    Context,
+    begin,
+    current,
+    event,
+    finish,
+    move,
+)
+from app.conversations.errors import TicketChanged
 from app.services.tickets import add_pipeline_draft
 from app.store import conversations as store
 from app.store import reviews, tickets
@@ -50,6 +59,8 @@ class FollowUpOutcome:
     # True: this external id was stored before (a redelivery); nothing else happened.
     duplicate: bool
     draft: Draft | None = None
+    # True: stored without a draft; the drafting worker drafts the whole conversation.
+    deferred: bool = False
 
 
 def _pending(session: Session, ticket_id: str) -> list[str]:
@@ -179,6 +190,73 @@ def follow_up(
         detail={"message_id": message.id, "reopened": reopened is not None},
     )
     return FollowUpOutcome(message, duplicate=False, draft=draft)
+
+
+def attach_while_drafting(
+    session: Session,
+    ticket_id: str,
+    screened: Screened,
+    ctx: Context,
+    *,
+    external_id: str | None,
+    meta: Mapping[str, Any] | None = None,
+) -> FollowUpOutcome:
+    """Attach a follow-up to a ticket whose draft the drafting worker is still writing:
+    the worker drafts once, for the whole conversation (services/drafting.py drops a
+    draft that has not seen every customer message).
+
+    Should the worker have stored its draft since the caller looked (the ticket is
+    pending review with a draft that never saw this message), that draft is superseded
+    and the ticket goes back to drafting.  Any other move in that instant is a
+    ``TicketChanged``: a retry takes the ordinary path.
+    """
+    ticket, state = begin(session, ticket_id, ctx)
+    if external_id is not None:
+        existing = store.by_external_id(session, ticket_id, external_id)
+        if existing is not None:
+            return FollowUpOutcome(existing, duplicate=True)
+    from_status = ticket.status
+    superseded: list[str] = []
+    if ticket.status == "pending_review":
+        superseded = _pending(session, ticket_id)
+        session.execute(
+            update(Draft)
+            .where(Draft.id.in_(superseded))
+            .values(status="superseded")
+            .execution_options(synchronize_session=False)
+        )
+        move(session, ticket, state, "drafting", ctx)
+    elif ticket.status != "drafting":
+        raise TicketChanged(
+            f"ticket {ticket_id} was {ticket.status} before this follow-up was stored; retry",
+            current(ticket, state),
+        )
+    message = store.append(
+        session,
+        ticket_id,
+        kind="customer",
+        text=screened.text,
+        author=ticket.reporter,
+        redactions=screened.redactions,
+        external_id=external_id,
+        meta=dict(meta or {}),
+        now=ctx.now,
+    )
+    _finish_moved(
+        session,
+        ticket,
+        state,
+        ctx,
+        from_status,
+        action="follow_up_received",
+        detail={
+            "message_id": message.id,
+            "reopened": False,
+            "drafting": True,
+            "superseded": superseded,
+        },
+    )
+    return FollowUpOutcome(message, duplicate=False, deferred=True)
 
 
 def write(

@@ -12,8 +12,9 @@ from sqlalchemy.orm import Session
 
 from app.conversations.policy import SlaPolicy
 from app.conversations.sla import SlaEvent, SlaEventKind, SlaState, compute
+from app.store import contacts, reviews
 from app.store import conversations as store
-from app.store import reviews
+from app.store.contacts import Contact
 from app.store.conversations import LinkKind, MessageKind, TicketState
 from app.store.models import Draft, ReviewEvent, Ticket
 from app.triage.draft.protocol import Turn
@@ -58,6 +59,8 @@ class Conversation:
     linked: list[tuple[str, LinkKind]] = field(default_factory=list)  # (ticket id, kind)
     # The review decisions on its drafts (approve, reject, escalate).
     events: list[ReviewEvent] = field(default_factory=list)
+    # How to reach the developer (a /help hand-off): for agents' eyes only.
+    contact: Contact | None = None
 
     @property
     def version(self) -> int:
@@ -87,6 +90,28 @@ def history_of(messages: Sequence[Entry]) -> list[Turn]:
         elif m.kind == "agent":
             turns.append(Turn(role="assistant", content=m.text))
     return turns
+
+
+@dataclass(frozen=True)
+class DraftInput:
+    """What a new draft answers: the latest customer message, the conversation before it."""
+
+    message_id: str
+    text: str
+    history: list[Turn]
+
+
+def draft_input(messages: Sequence[Entry]) -> DraftInput | None:
+    """The latest customer message with the history before it; None without one.
+
+    The synchronous re-draft and the drafting worker both draft from this, so a draft
+    written in the request and one written in the background see the same conversation.
+    """
+    customer = [i for i, m in enumerate(messages) if m.kind == "customer"]
+    if not customer:
+        return None
+    last = messages[customer[-1]]
+    return DraftInput(last.id, last.text, history_of(messages[: customer[-1]]))
 
 
 def sla_events(messages: Sequence[Entry], ticket_id: str) -> list[SlaEvent]:
@@ -146,6 +171,11 @@ def _entries(session: Session, ticket: Ticket, ticket_ids: list[str]) -> list[En
     return entries
 
 
+def entries_of(session: Session, ticket: Ticket) -> list[Entry]:
+    """The conversation's entries (with its merged duplicates'), oldest first."""
+    return _entries(session, ticket, [ticket.id, *store.merged_from(session, ticket.id)])
+
+
 def load(session: Session, ticket: Ticket, policy: SlaPolicy, now: datetime) -> Conversation:
     """The conversation of ``ticket`` (with its merged duplicates') and its SLA at ``now``."""
     merged = store.merged_from(session, ticket.id)
@@ -164,7 +194,16 @@ def load(session: Session, ticket: Ticket, policy: SlaPolicy, now: datetime) -> 
         merged_from=merged,
         linked=linked,
         events=reviews.list_events(session, ticket.id),
+        contact=contact_of(session, ticket.id),
     )
+
+
+def contact_of(session: Session, ticket_id: str) -> Contact | None:
+    """The ticket's own contact (a duplicate merged into it keeps its developer's)."""
+    row = contacts.of_ticket(session, ticket_id)
+    if row is None or (row.email is None and row.name is None):
+        return None
+    return Contact(email=row.email, name=row.name)
 
 
 def store_sla(state: TicketState, sla: SlaState) -> None:

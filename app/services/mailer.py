@@ -15,6 +15,9 @@ developer reads it on their conversation page.  Never a crash, never a retry loo
 
 Privacy.  The full address is only ever handed to the SMTP server; logs and the audit
 trail carry the masked form.
+
+The link back.  Each email ends with a link to the developer's conversation page
+(TRIAGE_PUBLIC_BASE_URL + /help/c/{token}), with a token of its own.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from email.utils import formataddr, formatdate
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.conversations.contacts import mask_email
+from app.conversations.contacts import conversation_path, mask_email
 from app.services.delivery import record_delivery
 from app.settings import Settings
 from app.store import audit, contacts
@@ -48,14 +51,24 @@ class EmailRefused(Exception):
     permanent = True
 
 
-def compose(message: OutboxMessage, *, to: str, name: str | None, sender: str) -> EmailMessage:
-    """The reply as an email; its Message-ID is the outbox id (the idempotency key)."""
+def compose(
+    message: OutboxMessage,
+    *,
+    to: str,
+    name: str | None,
+    sender: str,
+    conversation_url: str | None = None,
+) -> EmailMessage:
+    """The reply as an email; its Message-ID is the outbox id (the idempotency key).
+    ``conversation_url``: where the developer reads the conversation and answers."""
     payload = message.payload
     lines = [str(payload.get("text", ""))]
     citations = payload.get("citations") or []
     links = [c.get("url") for c in citations if isinstance(c, dict) and c.get("url")]
     if links:
         lines += ["", *(f"[{n}] {url}" for n, url in enumerate(links, 1))]
+    if conversation_url:
+        lines += ["", "--", "Read the whole conversation and reply:", conversation_url]
     email = EmailMessage()
     email["From"] = sender
     email["To"] = formataddr((name or "", to))
@@ -95,13 +108,28 @@ class EmailSender:
             )
             self._record(message, NOT_CONFIGURED, masked)
             return
-        email = compose(message, to=address, name=name, sender=self.settings.smtp_from)
+        email = compose(
+            message,
+            to=address,
+            name=name,
+            sender=self.settings.smtp_from,
+            conversation_url=self._conversation_url(message.ticket_id),
+        )
         self._send(email)
         self._record(message, EMAILED, masked)
         log.info(
             "reply emailed",
             extra={"outbox_id": message.id, "ticket_id": message.ticket_id, "to": masked},
         )
+
+    def _conversation_url(self, ticket_id: str) -> str:
+        """A link of this email's own to the developer's conversation page: the one they
+        were first given is stored only as a hash (app/store/contacts.py).  Committed
+        before sending, so the link works by the time the email arrives; the token is a
+        credential and never logged."""
+        with self.sessions.begin() as session:
+            token = contacts.add_link(session, ticket_id)
+        return f"{self.settings.public_base_url}{conversation_path(token)}"
 
     def _record(self, message: OutboxMessage, action: str, masked: str | None) -> None:
         with self.sessions.begin() as session:

@@ -26,6 +26,7 @@ from app.store.models import Draft, RejectReason, Ticket
 if TYPE_CHECKING:
     from app.answers.index import IndexEntry
     from app.answers.service import ReusableAnswers
+    from app.conversations.clocks import SlaClocks
 
 
 class ReviewService:
@@ -36,8 +37,11 @@ class ReviewService:
         *,
         wake_outbox: Callable[[], None] = lambda: None,
         answers: ReusableAnswers | None = None,
+        clocks: SlaClocks | None = None,
     ) -> None:
         self.sessions = sessions
+        # An approval is a reply sent: the ticket's stored SLA clocks move on with it.
+        self.clocks = clocks
         self.metrics = metrics
         self.wake_outbox = wake_outbox
         # An approved (or edited) cited reply becomes a reusable answer (app/answers/).
@@ -63,6 +67,8 @@ class ReviewService:
                 text=screen_text(text),
                 expected_version=expected_version,
             )
+            if self.clocks is not None:
+                self.clocks.refresh(session, draft.ticket_id)
             if self.answers is not None:
                 entry = self.answers.record_approval(session, draft)
                 learned.extend([entry] if entry else [])

@@ -19,13 +19,20 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Select, Text, and_, bindparam, cast, or_, select
+from sqlalchemy import Connection, Select, Text, and_, bindparam, cast, func, literal, or_, select
 
 from app.conversations.policy import SlaPolicy
 from app.conversations.sla import SlaEvent, compute
 from app.store.conversations import TicketState
 from app.store.models import Draft, Ticket
-from app.store.tickets import QueueQuery, encode_cursor, page_statement, queue_params
+from app.store.tickets import (
+    NO_DUE,
+    QueueQuery,
+    QueueSort,
+    encode_cursor,
+    page_statement,
+    queue_params,
+)
 
 _T = Ticket.__table__.c
 _D = Draft.__table__.c
@@ -73,10 +80,15 @@ _S = TicketState.__table__.c
 _STATE = (
     _S.ticket_id.label("state_ticket_id"),
     _S.assignee.label("state_assignee"),
+    _S.sla_first_response_due.label("state_first_response_due"),
+    _S.sla_next_response_due.label("state_next_response_due"),
+    _S.sla_resolution_due.label("state_resolution_due"),
     _S.sla_next_due.label("state_next_due"),
     _S.sla_breached.label("state_breached"),
     _S.sla_paused.label("state_paused"),
 )
+# The due-time order's key: a ticket without a running clock sorts after every other.
+_DUE = func.coalesce(_S.sla_next_due, literal(NO_DUE, type_=_S.sla_next_due.type))
 
 
 @dataclass(frozen=True)
@@ -112,11 +124,15 @@ def _raw(value: str | None) -> orjson.Fragment | None:
 # them.  Rebuilding it per request re-derived the subquery's columns and re-adapted
 # SQLAlchemy's cached result metadata to a new statement object: more than the SQL cost.
 @functools.cache
-def _page_with_drafts(bound: frozenset[str], workflow: bool = False) -> Select[Any]:
-    if not workflow:
+def _page_with_drafts(
+    bound: frozenset[str], workflow: bool = False, sort: QueueSort = "priority"
+) -> Select[Any]:
+    by_due = sort == "due"
+    if not (workflow or by_due):
         page = page_statement(select(*_TICKET), bound).subquery("page")
     else:
-        rows = select(*_TICKET, *_STATE).select_from(
+        due = (_DUE.label("due_key"),) if by_due else ()
+        rows = select(*_TICKET, *_STATE, *due).select_from(
             Ticket.__table__.outerjoin(TicketState.__table__, _S.ticket_id == _T.id)
         )
         if "wf_assignee" in bound:
@@ -134,24 +150,39 @@ def _page_with_drafts(bound: frozenset[str], workflow: bool = False) -> Select[A
                     ),
                 )
             )
-        page = page_statement(rows, bound).subquery("page")
+        page = page_statement(rows, bound, _DUE if by_due else None).subquery("page")
+    order = [page.c.priority, page.c.created_at, page.c.id, _D.version]
+    if by_due:
+        order.insert(0, page.c.due_key)
     return (
         select(*page.c, *_DRAFT)
         .select_from(page.outerjoin(Draft.__table__, _D.ticket_id == page.c.id))
-        .order_by(page.c.priority, page.c.created_at, page.c.id, _D.version)
+        .order_by(*order)
     )
 
 
 def _sla(workflow: Workflow, ticket: dict[str, Any], state: tuple[Any, ...]) -> dict[str, Any]:
-    has_state, _, next_due, breached, paused = state
+    has_state, _, first, following, resolution, next_due, breached, paused = state
     if has_state is None:
+        # No state row yet (the sweep starts one): the opening's clocks, as the
+        # conversation view computes them.
         targets = workflow.policy.for_priority(ticket["priority"])
         opened = ticket["created_at"]
         sla = compute(targets, opened, [SlaEvent(opened, "customer")], workflow.now)
-        next_due, breached, paused = sla.next_due, sla.breached, sla.paused
-    # A stored clock is as of the ticket's last event: one past due since is breached too.
+        first, resolution = sla.first_response.due, sla.resolution.due
+        following, next_due = None, sla.next_due
+        breached, paused = sla.breached, sla.paused
+    # Stored clocks are as of the ticket's last event (the sweep marks a breach within
+    # TRIAGE_SLA_SWEEP_SECONDS): a due time passed since is a breach already.
     late = next_due is not None and next_due < workflow.now
-    return {"next_due": next_due, "breached": bool(breached) or late, "paused": bool(paused)}
+    return {
+        "first_response_due": first,
+        "next_response_due": following,
+        "resolution_due": resolution,
+        "next_due": next_due,
+        "breached": bool(breached) or late,
+        "paused": bool(paused),
+    }
 
 
 def _workflow_params(workflow: Workflow) -> dict[str, Any]:
@@ -173,23 +204,33 @@ def queue_page_json(
 ) -> bytes:
     """One page of the queue as the response body: ``{"items": [...], "next_cursor": ...}``.
 
-    With ``workflow`` each item also has ``assignee`` and ``sla`` (``next_due``,
-    ``breached``, ``paused``).  Its ``breached`` filter may leave a page shorter than
-    the limit (rows are dropped after the keyset page is read); ``next_cursor`` still
-    says whether more follow."""
+    With ``workflow`` each item also has ``assignee`` and ``sla`` (``first_response_due``,
+    ``next_response_due``, ``resolution_due``, ``next_due``, ``breached``, ``paused``).
+    ``query.sort == "due"`` orders by the stored next due time (see ``NO_DUE``); due
+    times move as tickets are acted on, so unlike the priority order a page boundary
+    is only as stable as the clocks it was read with.  The ``breached`` filter may leave
+    a page shorter than the limit (rows are dropped after the keyset page is read);
+    ``next_cursor`` still says whether more follow."""
     params, limit = queue_params(query)
     if workflow is not None:
         params.update(_workflow_params(workflow))
-    stmt = _page_with_drafts(frozenset(params), workflow is not None)
+    by_due = query.sort == "due"
+    stmt = _page_with_drafts(frozenset(params), workflow is not None, query.sort)
     tickets: dict[str, dict[str, Any]] = {}
     states: dict[str, tuple[Any, ...]] = {}
+    dues: dict[str, datetime] = {}
     drafts: dict[str, dict[str, Any]] = {}
-    width = len(_TICKET_KEYS) + (len(_STATE) if workflow is not None else 0)
+    joined = workflow is not None or by_due
+    width = len(_TICKET_KEYS) + (len(_STATE) if joined else 0)
+    state_end = width
+    width += 1 if by_due else 0
     for row in connection.execute(stmt, params):
         ticket_id = row[0]
         if ticket_id not in tickets:
             tickets[ticket_id] = dict(zip(_TICKET_KEYS, row[: len(_TICKET_KEYS)], strict=True))
-            states[ticket_id] = tuple(row[len(_TICKET_KEYS) : width])
+            states[ticket_id] = tuple(row[len(_TICKET_KEYS) : state_end])
+            if by_due:
+                dues[ticket_id] = row[state_end]
         if row[width] is None:
             continue  # a ticket without drafts
         # The current draft: the pending one, else the latest version.
@@ -202,7 +243,7 @@ def queue_page_json(
         page_rows = page_rows[:limit]
         last = page_rows[-1]
         marker = Ticket(priority=last["priority"], created_at=last["created_at"], id=last["id"])
-        next_cursor = encode_cursor(marker)
+        next_cursor = encode_cursor(marker, dues[last["id"]] if by_due else None)
     items = []
     for ticket in page_rows:
         extra: dict[str, Any] = {}

@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import anyio.to_thread
 from sqlalchemy import update
@@ -40,6 +40,9 @@ from app.store.tickets import QueueQuery
 from app.triage.draft.compose import without_sources
 from app.triage.draft.phrases import holding_reply
 from app.triage.results import AskResult, Citation, DraftReply
+
+if TYPE_CHECKING:
+    from app.conversations.clocks import SlaClocks
 
 log = logging.getLogger(__name__)
 
@@ -159,8 +162,11 @@ class TicketService:
         pipeline_limiter: anyio.CapacityLimiter,
         wake_drafting: Callable[[], None] = lambda: None,
         wake_outbox: Callable[[], None] = lambda: None,
+        clocks: SlaClocks | None = None,
     ) -> None:
         self.runtime = runtime
+        # Starts each new ticket's SLA clocks, so the queue can sort by due time at once.
+        self.clocks = clocks
         self.settings = runtime.settings
         self.sessions = runtime.sessions
         # One statement needs no transaction: no BEGIN/ROLLBACK round trips per read.
@@ -207,6 +213,8 @@ class TicketService:
                 result.draft,
                 auto_send=self.runtime.auto_send,
             )
+        if self.clocks is not None:
+            self.clocks.start(session, ticket)
         return tickets.get_ticket(session, ticket.id)
 
     def created(self, ticket: Ticket) -> None:
@@ -290,12 +298,16 @@ class TicketService:
             result = self.runtime.pipeline.run(question)
         self.metrics.drafting_seconds.labels(where="ask").observe(sw.seconds)
         draft = result.draft
-        if not draft.needs_human and draft.confidence >= self.settings.ask_answer_min_confidence:
+        # An agent-approved answer was already judged by a person; a docs-only draft must
+        # have earned its threshold (see Settings.ask_answer_min_confidence).
+        approved = draft.provenance.drafter == "reusable"
+        shown = approved or draft.confidence >= self.settings.ask_answer_min_confidence
+        if not draft.needs_human and shown:
             self.metrics.ask.labels(outcome="answered").inc()
             # The page lists the citations itself, numbered as the text's [n] markers.
             answer = without_sources(draft.text)
             with self.sessions.begin() as session:
-                shown = self_service.record_answer(
+                stored = self_service.record_answer(
                     session,
                     question=result.message,
                     answer=answer,
@@ -305,7 +317,7 @@ class TicketService:
                     language=result.triage.language,
                 )
             return AskAnswer(
-                answer, draft.citations, draft.confidence, handed_off=False, answer_id=shown.id
+                answer, draft.citations, draft.confidence, handed_off=False, answer_id=stored.id
             )
         new = NewTicket(message=question, channel="widget", metadata={"source": "ask"})
         with self.sessions.begin() as session:

@@ -1,5 +1,6 @@
 """Background worker threads: drafting, outbox delivery and housekeeping (pruning the
-Slack event record), inside a serving process.
+Slack event record, the SLA sweep that marks tickets whose due time passed), inside a
+serving process.
 
 Threads, not asyncio tasks: both loops call blocking code (SQLAlchemy, the pipeline,
 an LLM client, Slack's HTTP client) and must never stall the event loop.  Each loop
@@ -18,6 +19,9 @@ import threading
 import uuid
 from collections.abc import Callable
 
+from app.conversations.clocks import SlaClocks
+from app.conversations.policy import load_sla_policy
+from app.conversations.sweep import SlaSweep
 from app.observability import Metrics
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
@@ -73,14 +77,18 @@ class BackgroundWorkers:
         sender: Sender,
         *,
         worker_id: str | None = None,
+        clocks: SlaClocks | None = None,
     ) -> None:
         settings = runtime.settings
+        clocks = clocks or SlaClocks(load_sla_policy(settings.sla_policy_path))
         self.worker_id = worker_id or new_worker_id()
         self._stop = threading.Event()
         poll = settings.worker_poll_seconds
         # The drafting lease must outlast one pipeline run including the LLM's retries.
         lease = max(60.0, 4 * settings.llm_timeout_seconds * (settings.llm_max_retries + 1))
-        drafter = DraftingWorker(runtime, metrics, self.worker_id, lease_seconds=lease)
+        drafter = DraftingWorker(
+            runtime, metrics, self.worker_id, lease_seconds=lease, clocks=clocks
+        )
         runner = OutboxRunner(
             runtime.sessions,
             sender,
@@ -103,10 +111,12 @@ class BackgroundWorkers:
         self._housekeeping = _Loop(
             "slack-prune", pruner.run_once, max(poll, HOUSEKEEPING_POLL_SECONDS), self._stop
         )
+        sweep = SlaSweep(runtime.sessions, clocks)
+        self._sla = _Loop("sla-sweep", sweep.run_once, settings.sla_sweep_seconds, self._stop)
 
     @property
     def loops(self) -> list[_Loop]:
-        return [*self._drafting, self._outbox, self._housekeeping]
+        return [*self._drafting, self._outbox, self._housekeeping, self._sla]
 
     def start(self) -> None:
         for loop in self.loops:

@@ -2,7 +2,11 @@
 unguessable conversation link they were given on ``/help``.
 
 Only the SHA-256 of the link's token is stored (like API tokens): a database dump does
-not reveal anyone's conversation.  The schema is owned by migration ``0006_contacts``.
+not reveal anyone's conversation.  So the link the developer was given cannot be put
+into an email later; each emailed reply carries a link of its own instead
+(``ConversationLink``: more tokens for the same conversation, equally hashed), and
+every one of them keeps working.  The schema is owned by migrations ``0006_contacts``
+and ``0007_conv_sla_sweep``.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, select
+from sqlalchemy import ForeignKey, Index, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from app.store.columns import UTCDateTime, utcnow
@@ -44,6 +48,17 @@ class TicketContact(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+class ConversationLink(Base):
+    """A further link to a contact's conversation (one per emailed reply)."""
+
+    __tablename__ = "conversation_links"
+    __table_args__ = (Index("ix_conversation_links_ticket_id", "ticket_id"),)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ticket_id: Mapped[str] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -73,9 +88,28 @@ def create(
     return token
 
 
+def add_link(session: Session, ticket_id: str, *, now: datetime | None = None) -> str:
+    """Another token for the ticket's conversation (for an email); returned once."""
+    token = secrets.token_urlsafe(TOKEN_BYTES)
+    session.add(
+        ConversationLink(
+            token_hash=hash_token(token), ticket_id=ticket_id, created_at=now or utcnow()
+        )
+    )
+    session.flush()
+    return token
+
+
 def by_token(session: Session, token: str) -> TicketContact | None:
-    wanted = TicketContact.token_hash == hash_token(token)
-    return session.scalar(select(TicketContact).where(wanted))
+    """The contact whose conversation this token opens (its first link or an emailed one)."""
+    digest = hash_token(token)
+    found = session.scalar(select(TicketContact).where(TicketContact.token_hash == digest))
+    if found is not None:
+        return found
+    ticket_id = session.scalar(
+        select(ConversationLink.ticket_id).where(ConversationLink.token_hash == digest)
+    )
+    return None if ticket_id is None else session.get(TicketContact, ticket_id)
 
 
 def of_ticket(session: Session, ticket_id: str) -> TicketContact | None:

@@ -11,10 +11,10 @@ import binascii
 import json
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime
+from typing import Any, Literal, get_args
 
-from sqlalchemy import Integer, Select, bindparam, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Integer, Select, bindparam, func, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from app.store import audit
@@ -30,6 +30,12 @@ CREATE_STATUSES: frozenset[TicketStatus] = frozenset({"drafting", "pending_revie
 CLOSED_STATUSES: frozenset[TicketStatus] = frozenset({"approved", "sent"})
 
 MAX_PAGE = 200
+# priority: P1 first, then oldest first.  due: the soonest SLA due time first (tickets
+# without a running clock last), then as by priority.
+QueueSort = Literal["priority", "due"]
+QUEUE_SORTS: tuple[QueueSort, ...] = get_args(QueueSort)
+# Where a ticket without a due time sorts (and what its cursor holds): after every real one.
+NO_DUE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 def _routing(triage: Mapping[str, Any], key: str) -> str | None:
@@ -199,21 +205,56 @@ def get_draft(session: Session, draft_id: str) -> Draft:
     return draft
 
 
-def encode_cursor(ticket: Ticket) -> str:
-    raw = json.dumps([ticket.priority, ticket.created_at.isoformat(), ticket.id])
+def _encode(values: list[Any]) -> str:
+    raw = json.dumps(values)
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
-def decode_cursor(cursor: str) -> tuple[str, datetime, str]:
+def _decode(cursor: str) -> list[Any]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        priority, created_at, ticket_id = json.loads(raw)
-        when = datetime.fromisoformat(created_at)
-        if not (isinstance(priority, str) and isinstance(ticket_id, str)) or when.tzinfo is None:
-            raise ValueError("wrong field types")
-    except (binascii.Error, UnicodeDecodeError, TypeError, ValueError) as exc:
+        values = json.loads(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as exc:
         raise InvalidInputError("invalid queue cursor; start again without one") from exc
-    return priority, when, ticket_id
+    if not isinstance(values, list):
+        raise InvalidInputError("invalid queue cursor; start again without one")
+    return values
+
+
+def _when(value: object) -> datetime:
+    if not isinstance(value, str):
+        raise ValueError("not a timestamp")
+    when = datetime.fromisoformat(value)
+    if when.tzinfo is None:
+        raise ValueError("a naive timestamp")
+    return when
+
+
+def encode_cursor(ticket: Ticket, due: datetime | None = None) -> str:
+    """The keyset position after ``ticket``; with ``due`` (its due time, or ``NO_DUE``),
+    in the due-time order."""
+    key = [ticket.priority, ticket.created_at.isoformat(), ticket.id]
+    return _encode(key if due is None else ["due", due.isoformat(), *key])
+
+
+def decode_cursor(cursor: str, sort: QueueSort = "priority") -> tuple[Any, ...]:
+    """(priority, created_at, id), or with ``sort="due"`` (due, priority, created_at, id);
+    a cursor of the other order, or malformed, is an InvalidInputError."""
+    values = _decode(cursor)
+    try:
+        if sort == "due":
+            tag, due, priority, created_at, ticket_id = values
+            if tag != "due":
+                raise ValueError("not a due-time cursor")
+            head: tuple[Any, ...] = (_when(due),)
+        else:
+            priority, created_at, ticket_id = values
+            head = ()
+        if not (isinstance(priority, str) and isinstance(ticket_id, str)):
+            raise ValueError("wrong field types")
+        return (*head, priority, _when(created_at), ticket_id)
+    except (TypeError, ValueError) as exc:
+        raise InvalidInputError("invalid queue cursor; start again without one") from exc
 
 
 @dataclass(frozen=True)
@@ -226,6 +267,7 @@ class QueueQuery:
     team: str | None = None
     limit: int = 50
     cursor: str | None = None
+    sort: QueueSort = "priority"
 
 
 QUEUE_FILTERS = ("status", "category", "priority", "team")
@@ -246,14 +288,20 @@ def queue_params(query: QueueQuery) -> tuple[dict[str, Any], int]:
         if value is not None:
             params[f"queue_{name}"] = value
     if query.cursor is not None:
-        after = decode_cursor(query.cursor)
-        params.update(zip(("after_priority", "after_created", "after_id"), after, strict=True))
+        after = decode_cursor(query.cursor, query.sort)
+        names: tuple[str, ...] = ("after_priority", "after_created", "after_id")
+        if query.sort == "due":
+            names = ("after_due", *names)
+        params.update(zip(names, after, strict=True))
     return params, limit
 
 
-def page_statement(stmt: Select[Any], bound: Collection[str]) -> Select[Any]:
+def page_statement(
+    stmt: Select[Any], bound: Collection[str], due: ColumnElement[datetime] | None = None
+) -> Select[Any]:
     """Filters, keyset position and order of a queue page binding the parameters named
-    in `bound` (the keys `queue_params` gave).
+    in `bound` (the keys `queue_params` gave); with ``due`` (each row's due time, never
+    null: ``NO_DUE`` stands in) in the due-time order.
 
     Keyset pagination on (priority, created_at, id): a ticket inserted while an agent
     pages never shifts the pages after it, so nothing is shown twice or skipped; it
@@ -264,17 +312,20 @@ def page_statement(stmt: Select[Any], bound: Collection[str]) -> Select[Any]:
     for name in QUEUE_FILTERS:
         if f"queue_{name}" in bound:
             stmt = stmt.where(getattr(Ticket, name) == bindparam(f"queue_{name}"))
+    order: list[Any] = [Ticket.priority, Ticket.created_at, Ticket.id]
+    if due is not None:
+        order.insert(0, due)
     if "after_id" in bound:
+        after: list[Any] = [
+            bindparam("after_priority", type_=Ticket.priority.type),
+            bindparam("after_created", type_=Ticket.created_at.type),
+            bindparam("after_id", type_=Ticket.id.type),
+        ]
+        if due is not None:
+            after.insert(0, bindparam("after_due", type_=Ticket.created_at.type))
         # A row-value comparison, not the equivalent OR of ANDs: PostgreSQL and SQLite
         # turn it into a range on ix_tickets_queue, so a deep page starts where the
         # cursor points instead of filtering every row before it.
-        stmt = stmt.where(
-            tuple_(Ticket.priority, Ticket.created_at, Ticket.id)
-            > tuple_(
-                bindparam("after_priority", type_=Ticket.priority.type),
-                bindparam("after_created", type_=Ticket.created_at.type),
-                bindparam("after_id", type_=Ticket.id.type),
-            )
-        )
-    stmt = stmt.order_by(Ticket.priority, Ticket.created_at, Ticket.id)
+        stmt = stmt.where(tuple_(*order) > tuple_(*after))
+    stmt = stmt.order_by(*order)
     return stmt.limit(bindparam("page_rows", type_=Integer))

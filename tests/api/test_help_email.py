@@ -4,19 +4,26 @@ conversation link showing the replies and taking a follow-up."""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 from collections.abc import Iterator
+from email.message import Message
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from app.services.mailer import EmailSender
+from app.store import contacts
 from app.store.models import AuditLog, OutboxMessage
 from tests.api.conftest import Api, MakeApi, wait_for
 from tests.smtp_inbox import Inbox, local_smtp
 
 EMAIL = "dev.one@example.com"
+# Behind a proxy under a path prefix: the emailed link must carry both.
+PUBLIC_BASE_URL = "https://support.example.test/desk"
+LINK = re.compile(re.escape(PUBLIC_BASE_URL) + r"/help/c/([A-Za-z0-9_-]{20,})")
 # A question about the caller's own account: the pipeline hands it off to a person.
 QUESTION = "Why was invoice 4471 on my account charged twice this month? Please check."
 
@@ -30,7 +37,12 @@ def inbox() -> Iterator[Inbox]:
 def _mail_api(make_api: MakeApi, inbox: Inbox | None) -> Api:
     smtp = inbox.settings() if inbox else {}
     # Every question is handed off: the flow after the hand-off is under test.
-    return make_api(ask_answer_min_confidence=1.0, smtp_from="support@triage.test", **smtp)
+    return make_api(
+        ask_answer_min_confidence=1.0,
+        smtp_from="support@triage.test",
+        public_base_url=PUBLIC_BASE_URL + "/",
+        **smtp,
+    )
 
 
 def _hand_off(api: Api, **body: Any) -> dict[str, Any]:
@@ -61,6 +73,13 @@ def _approve(api: Api, ticket_id: str, key: str, text: str) -> None:
         headers={**api.auth(), "Idempotency-Key": key},
     )
     assert approved.status_code == 200, approved.text
+
+
+def _body(email: Message) -> str:
+    """The text as the developer reads it (the transfer encoding undone)."""
+    payload = email.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(email.get_content_charset() or "utf-8")
 
 
 def _sent(api: Api, ticket_id: str) -> bool:
@@ -104,6 +123,15 @@ def test_a_handed_off_question_is_answered_by_email_once_and_on_the_conversation
     assert reply in email.get_payload()  # type: ignore[operator]
     (outbox,) = _outbox(api, ticket_id)
     assert outbox.id in email["Message-ID"]
+    # The email links back to the conversation, with a link of its own (the first one is
+    # stored only hashed) that opens the same conversation.
+    emailed = LINK.search(_body(email))
+    assert emailed is not None, _body(email)
+    emailed_token = emailed.group(1)
+    assert emailed_token != token
+    by_email = api.client.get(f"/v1/conversations/{emailed_token}")
+    assert by_email.status_code == 200, by_email.text
+    assert by_email.json()["ticket_id"] == ticket_id
 
     # A delivery retried after the server accepted (a worker whose claim went stale)
     # sends nothing more.
@@ -139,7 +167,11 @@ def test_a_handed_off_question_is_answered_by_email_once_and_on_the_conversation
         assert written.status_code == 201, written.text
     wait_for(lambda: _sent(api, ticket_id))
     assert len(inbox.messages) == 2
-    assert "Yes, within the day." in inbox.messages[1][1].get_payload()  # type: ignore[operator]
+    second = _body(inbox.messages[1][1])
+    assert "Yes, within the day." in second
+    again = LINK.search(second)
+    assert again is not None
+    assert again.group(1) != emailed_token
     assert api.client.get(f"/v1/conversations/{token}").json()["messages"][-1]["text"] == (
         "Yes, within the day."
     )
@@ -151,7 +183,8 @@ def test_a_handed_off_question_is_answered_by_email_once_and_on_the_conversation
     assert ours
     for record in ours:
         assert EMAIL not in repr(record.__dict__), record.getMessage()
-        assert token not in repr(record.__dict__), record.getMessage()
+        for credential in (token, emailed_token, again.group(1)):
+            assert credential not in repr(record.__dict__), record.getMessage()
 
 
 def test_without_smtp_the_reply_is_recorded_as_not_emailed_and_shown_on_the_page(
@@ -193,3 +226,26 @@ def test_an_unknown_link_shows_nothing(make_api: MakeApi) -> None:
     posted = api.client.post(f"/v1/conversations/{unknown}/messages", json={"text": "hello"})
     assert posted.status_code == 404
     assert api.client.get(f"/help/c/{unknown}").status_code == 200  # the page says so itself
+
+
+def test_agents_see_the_contact_integrations_and_public_pages_never_do(
+    make_api: MakeApi,
+) -> None:
+    api = _mail_api(make_api, None)
+    asked = _hand_off(api, contact={"email": EMAIL, "name": "Dev One"})
+    assert EMAIL not in json.dumps(asked)
+    assert _ticket(api, asked["ticket_id"])["contact"] == {"email": EMAIL, "name": "Dev One"}
+    public = api.client.get(f"/v1/conversations/{_token(asked)}").json()
+    assert EMAIL not in json.dumps(public)
+
+    # An integration reading its own ticket never sees a contact stored on it.
+    created = api.client.post(
+        "/v1/tickets", json={"message": QUESTION}, headers=api.auth("integration")
+    ).json()
+    with api.sessions.begin() as session:
+        contacts.create(session, created["id"], email=EMAIL, name=None)
+    own = api.client.get(f"/v1/tickets/{created['id']}", headers=api.auth("integration"))
+    assert own.status_code == 200, own.text
+    assert own.json()["contact"] is None
+    assert EMAIL not in own.text
+    assert _ticket(api, created["id"])["contact"] == {"email": EMAIL, "name": None}

@@ -92,3 +92,60 @@ def test_a_message_with_a_secret_is_finished_offline_at_once(
     assert created["status"] == "pending_review"
     assert created["draft"]["reason"] == "security_exposure"
     assert fake_openai.chat_requests == [], "the secret never reached the model either"
+
+
+def test_a_follow_up_while_the_worker_drafts_is_drafted_with_the_whole_conversation(
+    make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
+) -> None:
+    from app.services.pipelines import build_pipeline
+
+    llm_pipeline = build_pipeline(
+        llm_settings(
+            fake_openai,
+            data_dir=kb_settings.data_dir,
+            models_dir=kb_settings.models_dir,
+            embedding_provider="local",
+        ),
+        kb,
+    )
+    classified = Reply.json(
+        {"category": "auth_api_access", "confidence": 0.9, "priority": "P3", "language": "en",
+         "sentiment": "neutral", "reason": "credentials"}
+    )  # fmt: skip
+
+    def drafted(text: str) -> Reply:
+        return Reply.json(
+            {"answer": text, "citations": [], "confidence": 0.4, "needs_human": True,
+             "reason": "insufficient_documentation"}
+        )  # fmt: skip
+
+    # The model is slow on the first message: the developer writes again meanwhile.
+    fake_openai.script(
+        Reply.delay(2.0, then=classified), drafted("first answer"),
+        classified, drafted("answer with the follow-up"),
+    )  # fmt: skip
+    api = make_api(use_pipeline=llm_pipeline, **_llm_overrides(fake_openai))
+    headers = api.auth("integration")
+    created = api.client.post("/v1/tickets", json={"message": AUTH_QUESTION}, headers=headers)
+    assert created.json()["status"] == "drafting"
+    ticket_id = created.json()["id"]
+    follow_up = "and in Python? requests.get keeps returning 401"
+    posted = api.client.post(
+        f"/v1/tickets/{ticket_id}/messages",
+        json={"text": follow_up, "author": "customer"},
+        headers=headers,
+    )
+    assert posted.status_code == 201, posted.text
+    assert posted.json()["status"] == "drafting", "left to the worker, not drafted twice"
+
+    def reviewable() -> dict[str, Any] | None:
+        got: dict[str, Any] = api.client.get(f"/v1/tickets/{ticket_id}", headers=api.auth()).json()
+        return got if got["status"] == "pending_review" else None
+
+    detail = wait_for(reviewable, timeout=30)
+    # One draft stored, written for the follow-up with the question before it: the model
+    # was given both (the draft a follow-up overtook was never stored).
+    assert len(detail["drafts"]) == 1
+    last = fake_openai.chat_requests[-1].raw
+    assert AUTH_QUESTION[:40] in last
+    assert "requests.get keeps returning 401" in last

@@ -212,3 +212,19 @@ def test_a_paraphrase_is_drafted_with_the_approved_answer(env: Env) -> None:
     assert draft["text"] == edited  # the agent's answer, not a new extract of the docs
     assert draft["citations"]
     assert not draft["needs_human"]
+
+
+def test_self_service_shows_an_approved_answer_but_not_an_unreviewed_docs_draft(
+    env: Env,
+) -> None:
+    """Default settings: no docs-only confidence threshold has earned self-service, so a
+    first question is handed off; once an agent approved an answer, a paraphrase gets it."""
+    first = env.client.post("/v1/ask", json={"question": AUTH_QUESTION}).json()
+    assert first["handed_off"] is True
+    ticket = env.client.get(f"/v1/tickets/{first['ticket_id']}", headers=env.auth()).json()
+    _approve(env, ticket["draft"]["id"])
+
+    again = env.client.post("/v1/ask", json={"question": PARAPHRASE}).json()
+    assert again["handed_off"] is False
+    assert again["citations"]
+    assert again["ticket_id"] is None

@@ -9,9 +9,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import BaseModel
 from sqlalchemy import text
 
-from app.api.schemas import Citation, QueuePage
+from app.api.queue_schemas import QueuePage
+from app.api.schemas import Citation, TicketPublic
 from app.observability import JsonFormatter
 from app.services.review_queue import queue_page_json
 from app.store import reviews
@@ -53,6 +55,12 @@ def test_integration_creates_a_drafted_ticket_that_agents_see_in_the_queue(api: 
     assert [item["id"] for item in queue["items"]] == [ticket["id"]]
     assert queue["items"][0]["draft"]["id"] == draft["id"]
     assert queue["next_cursor"] is None
+    # The row as the contract has it: nobody has it yet, its first-response clock runs.
+    row = QueuePage.model_validate(queue).items[0]
+    assert row.assignee is None
+    assert row.sla.first_response_due is not None
+    assert row.sla.next_response_due is None
+    assert not row.sla.breached
 
     detail = api.client.get(f"/v1/tickets/{ticket['id']}", headers=api.auth()).json()
     assert [d["id"] for d in detail["drafts"]] == [draft["id"]]
@@ -220,6 +228,35 @@ def test_queue_orders_by_priority_then_age_filters_and_pages(make_api: MakeApi) 
     assert bad.json()["errors"][0]["loc"] == ["query", "cursor"]
 
 
+def test_a_new_ticket_starts_its_clocks_so_the_queue_sorts_it_by_due_time(api: Api) -> None:
+    created = api.client.post(
+        "/v1/tickets", json={"message": AUTH_QUESTION}, headers=api.auth("integration")
+    ).json()
+    # An older ticket written straight to the store has no stored clocks yet: last.
+    older, _ = seed_ticket(api.sessions, priority="P1", created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    page = api.client.get("/v1/review/queue", params={"sort": "due"}, headers=api.auth())
+    assert page.status_code == 200, page.text
+    rows = QueuePage.model_validate(page.json()).items
+    assert [row.id for row in rows] == [created["id"], older]
+    assert rows[0].sla.next_due == rows[0].sla.first_response_due is not None
+
+    schema = api.client.get("/openapi.json").json()
+    (sort,) = [
+        p for p in schema["paths"]["/v1/review/queue"]["get"]["parameters"] if p["name"] == "sort"
+    ]
+    assert sort["schema"]["enum"] == ["priority", "due"]
+    item = schema["components"]["schemas"]["QueueItem"]["properties"]
+    assert {"assignee", "sla"} <= set(item)
+
+    first = api.client.get("/v1/review/queue", params={"limit": 1}, headers=api.auth()).json()
+    mixed = api.client.get(
+        "/v1/review/queue",
+        params={"sort": "due", "cursor": first["next_cursor"]},
+        headers=api.auth(),
+    )
+    assert mixed.status_code == 422, "a cursor of the priority order is refused by sort=due"
+
+
 def test_search_returns_hits_shaped_like_the_cli(api: Api) -> None:
     response = api.client.get(
         "/v1/search", params={"q": "how do I authenticate with client id and secret", "k": 3},
@@ -268,6 +305,14 @@ ORDER BY CASE WHEN status = 'pending' THEN 0 ELSE 1 END, version DESC LIMIT 1
 """
 _JSON_COLUMNS = ("metadata", "triage", "signals", "redactions", "citations")
 _TIME_COLUMNS = ("created_at", "updated_at", "approved_at")
+
+
+class _PlainPage(BaseModel):
+    """A page without the console's workflow fields (what queue_page_json writes
+    without a Workflow: the SQL above has no assignee or clocks)."""
+
+    items: list[TicketPublic]
+    next_cursor: str | None
 
 
 # As the pipeline stores them: every field of the public citation present.
@@ -354,7 +399,7 @@ def test_queue_pages_match_the_queue_written_in_sql(
             expected = by_sql[3 * index : 3 * index + 3]
             # Same document (validated and written by the public model, so datetimes
             # are written alike: pydantic's "Z" form); a cursor exactly when more follow.
-            document = QueuePage.model_validate(
+            document = _PlainPage.model_validate(
                 {"items": expected, "next_cursor": page["next_cursor"]}
             )
             assert page == json.loads(document.model_dump_json())

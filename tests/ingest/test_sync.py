@@ -14,7 +14,7 @@ from chromadb.config import Settings as ChromaSettings
 
 from ingest.embeddings import CountingEmbeddings
 from ingest.retrieval import HybridRetriever
-from ingest.sync import Synchronizer
+from ingest.sync import ChunkingOptions, Synchronizer
 from ingest.vectorstore import EmbeddingMismatchError, KnowledgeBaseStore
 
 REPO = Path(__file__).resolve().parents[2]
@@ -61,6 +61,27 @@ def test_first_sync_then_unchanged_run_costs_nothing(kb: Any, grid_sample: Path)
     assert second.embeddings_computed == 0
     assert emb.texts_embedded == before
     assert second.chunks_written == second.chunks_deleted == 0
+
+
+def test_a_new_chunker_or_chunk_settings_rechunk_unchanged_files(
+    kb: Any, grid_sample: Path
+) -> None:
+    store, emb = kb
+    n = len(list(grid_sample.rglob("*.md")))
+    Synchronizer(store, emb).sync([grid_sample])
+    # Chunks stored by an older chunker: same files, other chunking signature.
+    ids = [cid for cid, _ in store.all_metadata()]
+    metas = [{**meta, "chunking": "v1"} for _, meta in store.all_metadata()]
+    store.update_metadata(ids, metas)
+    before = emb.texts_embedded
+    again = Synchronizer(store, emb).sync([grid_sample])
+    assert again.docs_updated == n
+    assert again.docs_unchanged == 0
+    assert emb.texts_embedded == before  # the same chunk texts keep their embeddings
+    assert_consistent(store)
+    smaller = Synchronizer(store, emb, chunking=ChunkingOptions(max_tokens=120)).sync([grid_sample])
+    assert smaller.docs_updated == n
+    assert_consistent(store)
 
 
 def test_contract_ids_and_urls(kb: Any, grid_sample: Path) -> None:

@@ -14,6 +14,7 @@ from app.api.problems import ProblemError
 from app.api.ratelimit import TokenBucketLimiter
 from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import QUESTION_EXAMPLE, AskRequest, AskResponse, Citation
+from app.conversations.contacts import conversation_path
 from app.store.contacts import Contact
 
 router = APIRouter(prefix="/v1", tags=["public"])
@@ -58,11 +59,6 @@ async def ask(
         conversation_url=conversation_path(token) if token else None,
         answer_id=answer.answer_id,
     )
-
-
-def conversation_path(token: str) -> str:
-    """The developer's conversation page (relative: the page's own origin serves it)."""
-    return f"/help/c/{token}"
 
 
 @router.post(

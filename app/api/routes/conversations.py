@@ -13,6 +13,7 @@ from starlette.responses import Response
 from app.api.conversation_schemas import (
     ActionRequest,
     AssignRequest,
+    ContactDetail,
     LinkPublic,
     LinkRequest,
     MergeRequest,
@@ -35,7 +36,7 @@ from app.api.problems import ProblemError
 from app.api.routes.responses import check_max_chars, json_response, problems
 from app.api.schemas import TicketDetail
 from app.conversations.actions import StatusAction
-from app.conversations.service import FollowUp
+from app.conversations.follow_ups import FollowUp
 from app.conversations.view import Conversation, Entry
 from app.store.conversations import MessageKind
 
@@ -93,6 +94,7 @@ def ticket_detail(conversation: Conversation, *, for_creator: bool = False) -> T
         base = TicketDetail.of_view(ticket, conversation.events)
         shown = conversation.messages
     sla = conversation.sla
+    contact = conversation.contact
     return base.model_copy(
         update={
             "messages": [_message(m) for m in shown],
@@ -108,6 +110,10 @@ def ticket_detail(conversation: Conversation, *, for_creator: bool = False) -> T
             "merged_into": conversation.merged_into,
             "merged_from": conversation.merged_from,
             "links": [LinkPublic(ticket_id=t, kind=k) for t, k in conversation.linked],
+            # An integration reads its own tickets, never the developer's address.
+            "contact": None
+            if for_creator or contact is None
+            else ContactDetail(email=contact.email, name=contact.name),
         }
     )
 

@@ -20,11 +20,11 @@ from app.api.deps import (
     TicketServiceDep,
 )
 from app.api.idempotency import Rendered, keyed_call, rendered_json
+from app.api.queue_schemas import QueuePage
 from app.api.routes.responses import check_max_chars, problems
 from app.api.schemas import (
     ApproveRequest,
     DraftPublic,
-    QueuePage,
     RejectRequest,
 )
 from app.services.review_queue import Workflow
@@ -63,12 +63,17 @@ def _draft(draft: Draft) -> Rendered:
     response_model=QueuePage,
     summary="Tickets waiting for review, most urgent first",
     description=(
-        "Ordered by priority (P1 first), then age (oldest first). Keyset pagination: pass "
-        "`next_cursor` back as `cursor`; tickets created while paging never shift pages. "
-        "Each item carries `assignee` and `sla` (`next_due`, `breached`, `paused`). "
-        "`status=any` lists every status; `mine=true` only tickets assigned to you; "
-        "`breached=true` only tickets past an SLA target (such a page may be shorter "
-        "than `limit` while `next_cursor` says more follow)."
+        "Ordered by priority (P1 first), then age (oldest first); `sort=due` orders by "
+        "the SLA's next due time instead (soonest first; tickets with no running clock, "
+        "e.g. paused or solved, last; then by priority and age). Keyset pagination: pass "
+        "`next_cursor` back as `cursor` with the same `sort`; in the priority order "
+        "tickets created while paging never shift pages (due times move as tickets are "
+        "acted on, so a due-ordered page is as of its request). Each item carries "
+        "`assignee` and `sla` (`first_response_due`, `next_response_due`, "
+        "`resolution_due`, `next_due`, `breached`, `paused`). `status=any` lists every "
+        "status; `mine=true` only tickets assigned to you; `breached=true` only tickets "
+        "past an SLA target (such a page may be shorter than `limit` while `next_cursor` "
+        "says more follow)."
     ),
     responses=problems(401, 403, 422),
 )
@@ -94,10 +99,14 @@ def review_queue(
     limit: Annotated[int, Query(ge=1, le=ticket_store.MAX_PAGE)] = 20,
     mine: Annotated[bool, Query(description="Only tickets assigned to you.")] = False,
     breached: Annotated[bool, Query(description="Only tickets past an SLA target.")] = False,
+    sort: Annotated[
+        ticket_store.QueueSort,
+        Query(description="priority: P1 first, then oldest; due: soonest SLA due time first."),
+    ] = "priority",
 ) -> Response:
     if cursor is not None:
         try:
-            ticket_store.decode_cursor(cursor)
+            ticket_store.decode_cursor(cursor, sort)
         except InvalidInputError as exc:
             raise RequestValidationError(
                 [{"type": "value_error", "loc": ("query", "cursor"), "msg": str(exc)}]
@@ -109,7 +118,7 @@ def review_queue(
         breached=breached,
     )
     wanted = None if status == "any" else status
-    query = ticket_store.QueueQuery(wanted, category, priority, team, limit, cursor)
+    query = ticket_store.QueueQuery(wanted, category, priority, team, limit, cursor, sort)
     body = service.queue(query, workflow)
     # Written in QueuePage's shape by the service (the route's hot path).
     return Response(body, media_type="application/json")

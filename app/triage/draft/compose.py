@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`*\"(\[])")
 _FENCE_LINE = re.compile(r"^\s*(```+|~~~+)")
 _REQUEST_ID = re.compile(r"\b(?:request[-_ ]?id|x-request-id|req_[A-Za-z0-9]+)\b", re.IGNORECASE)
+# A pasted error response: a JSON "code"/"message"/"error" member.
+_ERROR_BODY = re.compile(r"[\"']?(?:code|message|error)[\"']?\s*:\s*[\"'{]", re.IGNORECASE)
 _MIN_QUOTE = 20
 _MAX_QUOTE = 240
 
@@ -50,6 +52,9 @@ class Chosen:
 
     def quote(self) -> str:
         """An exact slice of the chunk text that this block stands on."""
+        return _inside(self._first_words(), self.candidate.chunk_text)
+
+    def _first_words(self) -> str:
         block = self.candidate.block
         if block.kind == "code":
             lines = [ln.strip() for ln in block.text.splitlines() if not _FENCE_LINE.match(ln)]
@@ -66,6 +71,17 @@ class Chosen:
         return (sentence if len(sentence) >= _MIN_QUOTE else first_line)[:_MAX_QUOTE]
 
 
+def _inside(quote: str, chunk_text: str) -> str:
+    """The quote, or as much of its start as the chunk holds: a block that begins near the
+    end of one chunk and goes on in the next is cited from the chunk where it begins."""
+    if not chunk_text or quote in chunk_text:
+        return quote
+    for size in range(len(quote) - 1, _MIN_QUOTE - 1, -1):
+        if quote[:size] in chunk_text:
+            return quote[:size].rstrip()
+    return quote
+
+
 def _label(request: DraftRequest, rank: int) -> str:
     hit = request.hits[rank]
     heading = hit.heading.split(" > ")[-1] if hit.heading else ""
@@ -75,11 +91,14 @@ def _label(request: DraftRequest, rank: int) -> str:
 
 
 def _closing(request: DraftRequest, question: Question) -> str:
-    if question.shape == "error" and not (
-        request.signals.request_ids or _REQUEST_ID.search(request.question)
-    ):
-        return phrase("closing_error", request.language)
-    return phrase("closing", request.language)
+    """Ask only for what the message does not already hold."""
+    if question.shape != "error" or request.signals.request_ids:
+        return phrase("closing", request.language)
+    if _REQUEST_ID.search(request.question):
+        return phrase("closing", request.language)
+    if request.signals.error_codes or _ERROR_BODY.search(request.question):
+        return phrase("closing_request_id", request.language)
+    return phrase("closing_error", request.language)
 
 
 def compose(
@@ -144,7 +163,7 @@ def without_sources(text: str) -> str:
     """The reply for a page that lists the citations itself and has no reply box: without
     its "Sources:" list and without the closing invitation to reply."""
     headings = variants("sources")
-    closings = variants("closing", "closing_error")
+    closings = variants("closing", "closing_error", "closing_request_id")
     kept: list[str] = []
     skipping = False
     for line in text.splitlines():

@@ -42,6 +42,8 @@ class AnswerFeatures:
     question_terms: float = 0.0  # how many content terms the question has (log)
     field_dump: float = 0.0  # share of the quoted words that come from schema field lists
     sources: float = 0.0  # how many doc sections the reply quotes
+    prose_words: float = 0.0  # how much the reply says outside code (log): a bare heading
+    # or an endpoint line alone answers nothing however well it matches
 
     def fill(
         self,
@@ -75,6 +77,7 @@ class AnswerFeatures:
         words = sum(c.words for c in chosen) or 1
         self.field_dump = sum(c.words for c in chosen if is_field_list(c.candidate.block)) / words
         self.sources = float(len({c.candidate.source for c in chosen}))
+        self.prose_words = math.log1p(sum(c.words for c in chosen if c.kind != "code"))
 
     def vector(self) -> list[float]:
         values = [
@@ -89,6 +92,7 @@ class AnswerFeatures:
             self.question_terms,
             self.field_dump,
             self.sources,
+            self.prose_words,
         ]
         return values + [float(self.shape == s) for s in SHAPES]
 
@@ -108,6 +112,7 @@ FEATURE_NAMES = (
     "question_terms",
     "field_dump",
     "sources",
+    "prose_words",
     *(f"shape_{s}" for s in SHAPES),
 )
 

@@ -31,7 +31,7 @@ from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
 from app.triage.results import DraftReply, Provenance
 from ingest.retrieval import Hit
-from ingest.sections import SectionLookup, SectionPart
+from ingest.sections import SectionLookup, SectionPart, joined_parts, part_at
 
 _MAX_CODE_LINES = 70
 _MAX_LIST_ITEMS_WORDS = 260
@@ -63,6 +63,7 @@ class Candidate:
     terms: frozenset[str]
     score: float = 0.0
     subheading: str = ""  # the heading inside the section that this block sits under
+    chunk_text: str = ""  # the text of the chunk the block starts in (quotes come from it)
 
 
 @dataclass
@@ -86,35 +87,46 @@ def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section
     sections: list[Section] = []
     for rank, hit in enumerate(hits):
         section = Section(rank, hit, heading_terms=terms(f"{hit.title} {hit.heading}"))
+        text, starts = joined_parts(_parts(hit, lookup))
         seen: set[str] = set()
         order = 0
         subheading = ""
-        for part in _parts(hit, lookup):
-            for index, block in enumerate(parse_blocks(part.text)):
-                if block.kind == "heading":
-                    subheading = block.text
-                    continue
-                key = " ".join(block.text.split())
-                if key in seen:
-                    continue
-                seen.add(key)
-                previous = section.candidates[-1] if section.candidates else None
-                if (
-                    index == 0
-                    and previous is not None
-                    and previous.chunk_id != part.chunk_id
-                    and _continues(previous.block, block)
-                ):
-                    # A code example the chunker split at a chunk boundary: one block again.
-                    previous.block = _joined(previous.block, block)
-                    previous.terms = terms(previous.block.text)
-                    continue
-                section.candidates.append(
-                    Candidate(
-                        rank, order, part.chunk_id, block, terms(block.text), subheading=subheading
-                    )
+        cursor = 0
+        for block in parse_blocks(text):
+            at = text.find(block.text, cursor)
+            at = cursor if at < 0 else at
+            cursor = at + len(block.text)
+            if block.kind == "heading":
+                subheading = block.text
+                continue
+            key = " ".join(block.text.split())
+            if key in seen:
+                continue
+            seen.add(key)
+            part_start, part = part_at(starts, at)
+            previous = section.candidates[-1] if section.candidates else None
+            if (
+                previous is not None
+                and previous.chunk_id != part.chunk_id
+                and at == part_start
+                and _continues(previous.block, block)
+            ):
+                # A code example the chunker split at a chunk boundary: one block again.
+                previous.block = _joined(previous.block, block)
+                previous.terms = terms(previous.block.text)
+                continue
+            section.candidates.append(
+                Candidate(
+                    rank,
+                    order,
+                    part.chunk_id,
+                    block,
+                    terms(block.text),
+                    subheading=subheading,
+                    chunk_text=part.text,
                 )
-                order += 1
+            )
+            order += 1
         sections.append(section)
     return sections
 

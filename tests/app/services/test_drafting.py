@@ -3,7 +3,7 @@ taken over, the LLM's triage adopted, and the offline and escalation fallbacks."
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
@@ -17,6 +17,7 @@ from app.services.runtime import Runtime
 from app.settings import Settings
 from app.store import draft_leases
 from app.store import tickets as ticket_store
+from app.triage.draft.protocol import Turn
 from app.triage.results import AskResult, DraftReply, Provenance, TriageResult
 from app.triage.screen.signals import Signals
 from tests.postgres import PostgresDatabases
@@ -30,9 +31,11 @@ class ScriptedPipeline:
         self.drafter = drafter
         self.fail = fail
         self.calls: list[str] = []
+        self.histories: list[list[Turn]] = []
 
-    def run(self, message: str) -> AskResult:
+    def run(self, message: str, *, history: Sequence[Turn] = ()) -> AskResult:
         self.calls.append(message)
+        self.histories.append(list(history))
         if self.fail:
             raise RuntimeError("model unavailable")
         return AskResult(

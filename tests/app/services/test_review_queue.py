@@ -169,3 +169,69 @@ def test_console_rows_carry_assignee_and_sla_and_filter_mine_and_breached(
     assert _ids(breached) == [late]
     assert someone_else == []
     assert set(_ids(any_status)) == {late, fresh, taken}
+
+
+def _state(ticket_id: str, next_due: datetime | None, **values: Any) -> TicketState:
+    return TicketState(
+        ticket_id=ticket_id,
+        version=1,
+        sla_next_due=next_due,
+        sla_first_response_due=next_due,
+        sla_breached=False,
+        sla_paused=next_due is None,
+        updated_at=T0,
+        **values,
+    )
+
+
+def test_rows_carry_every_clock_and_sort_by_due_pages_through_in_due_order(
+    sessions: sessionmaker[Session], seed: Seeder
+) -> None:
+    policy = load_sla_policy()
+    now = T0 + timedelta(minutes=5)
+    # P4 due soonest, P1 later: due order is not priority order.  A paused ticket has
+    # no due time (last).
+    soon = seed.ticket(priority="P4", created_at=T0).ticket_id
+    later = seed.ticket(priority="P1", created_at=T0).ticket_id
+    paused = seed.ticket(priority="P1", created_at=T0 - timedelta(hours=1)).ticket_id
+    middle = seed.ticket(priority="P2", created_at=T0 + timedelta(minutes=1)).ticket_id
+    untouched = seed.ticket(priority="P1", created_at=T0 + timedelta(minutes=2)).ticket_id
+    with sessions.begin() as s:
+        s.add_all(
+            [
+                _state(soon, T0 + timedelta(minutes=10), assignee="ana"),
+                _state(later, T0 + timedelta(hours=2)),
+                _state(middle, T0 + timedelta(minutes=40)),
+                _state(paused, None),
+            ]
+        )
+    seen: list[str] = []
+    rows: dict[str, dict[str, Any]] = {}
+    cursor = None
+    while True:
+        with sessions() as s:
+            page, cursor = _workflow_page(
+                s, Workflow(policy, now), sort="due", limit=2, cursor=cursor
+            )
+        seen += _ids(page)
+        rows.update({row["id"]: row for row in page})
+        if cursor is None:
+            break
+    # Without stored clocks (written straight to the store; the API starts them with
+    # the ticket, the SLA sweep starts older ones) a ticket sorts with the clockless
+    # ones, last, by priority and age; its row still shows its opening's clocks.
+    assert seen == [soon, middle, later, paused, untouched]
+    assert rows[soon]["assignee"] == "ana"
+    assert rows[untouched]["sla"]["first_response_due"].startswith("2026-11-01T09:32:00")
+    assert rows[untouched]["sla"]["resolution_due"] is not None
+    assert rows[middle]["sla"]["next_response_due"] is None
+    assert rows[paused]["sla"]["paused"] is True
+    assert rows[paused]["sla"]["next_due"] is None
+    assert not any(row["sla"]["breached"] for row in rows.values())
+
+    # A cursor of one order is refused by the other (never a silently wrong page).
+    with sessions() as s:
+        _, by_priority = _workflow_page(s, Workflow(policy, now), limit=1)
+        assert by_priority is not None
+        with pytest.raises(InvalidInputError, match="invalid queue cursor"):
+            _workflow_page(s, Workflow(policy, now), sort="due", cursor=by_priority)

@@ -131,5 +131,10 @@ export function mergeInto(ticketId, into, version) {
   return authed(ticketPath(ticketId, "merge"), { method: "POST", body: versioned({ into }, version) });
 }
 
+// kind: incident | related
+export function linkTicket(ticketId, other, kind, version) {
+  return authed(ticketPath(ticketId, "link"), { method: "POST", body: versioned({ ticket_id: other, kind }, version) });
+}
+
 // Exposed for tests and debugging: which key a pending decision would reuse.
 export const pendingIntentKey = (scope) => intents.get(scope)?.key ?? null;

@@ -1,7 +1,7 @@
 // The conversation's actions in the console: take, note, reply, recategorise, status
-// changes and merge; the Markdown preview beside the draft editor; the shortcut list.
+// changes, merge and link; the Markdown preview beside the draft editor; the shortcut list.
 import {
-  addNote, changeStatus, mergeInto, recategorize, sendReply, takeTicket, unassignTicket,
+  addNote, changeStatus, linkTicket, mergeInto, recategorize, sendReply, takeTicket, unassignTicket,
 } from "./console-api.js";
 import { formatDate } from "./console-render.js";
 import { ApiError, el } from "./http.js";
@@ -20,6 +20,7 @@ export const SHORTCUTS = [
   ["e", "Edit the draft"],
   ["w", "Write a reply by hand"],
   ["n", "Add an internal note"],
+  ["l", "Link the open ticket to another (same incident)"],
   ["Ctrl+Enter", "In the draft: approve and send (asks first when the draft needs a human or is flagged)"],
   ["Ctrl+Enter", "In the reply or note box: send it"],
   ["?", "Show this list"],
@@ -132,6 +133,14 @@ export function wireConversation({ state, busy, after, showError }) {
     act($("merge-btn"), async (t) => { await mergeInto(t.id, into, version()); $("merge-into").value = ""; }, "Ticket merged.");
   });
 
+  $("link-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const other = $("link-other").value.trim();
+    if (!other) { invalid("link-other", "Give the id of the ticket to link to."); return; }
+    const kind = $("link-kind").value;
+    act($("link-btn"), async (t) => { await linkTicket(t.id, other, kind, version()); $("link-other").value = ""; }, "Tickets linked.");
+  });
+
   $("draft-preview").addEventListener("mouseover", (e) => highlightSource(e, true));
   $("draft-preview").addEventListener("mouseout", (e) => highlightSource(e, false));
   $("draft-preview").addEventListener("focusin", (e) => highlightSource(e, true));
@@ -159,4 +168,25 @@ export function renderActions(ticket) {
     sla.breached ? "SLA breached" : null,
   ];
   $("ticket-workflow").textContent = workflow.filter(Boolean).join(" · ");
+  renderContact(ticket.contact);
+  const links = Array.isArray(ticket.links) ? ticket.links : [];
+  $("linked-list").textContent = links.length
+    ? `Linked: ${links.map((l) => `${l.ticket_id} (${l.kind === "incident" ? "same incident" : l.kind})`).join(", ")}`
+    : "";
+  $("link-btn").disabled = merged;
+}
+
+// The developer's contact from a /help hand-off: agents see the address itself (the
+// developer's own page shows it masked); replies go there by email too.
+function renderContact(contact) {
+  const line = $("ticket-contact");
+  const shown = Boolean(contact && (contact.email || contact.name));
+  line.hidden = !shown;
+  if (!shown) { line.replaceChildren(); return; }
+  line.replaceChildren(
+    el("strong", { text: "Contact: " }),
+    contact.name ? el("span", { text: `${contact.name} ` }) : null,
+    contact.email ? el("a", { href: `mailto:${contact.email}`, id: "contact-email", text: contact.email }) : null,
+    el("span", { class: "muted", text: contact.email ? " · replies are also emailed" : " · no email left" }),
+  );
 }

@@ -305,6 +305,7 @@ function onKey(event) {
   if (open && event.key === "e" && !$("draft-text").disabled) { $("draft-text").focus(); event.preventDefault(); return; }
   if (open && event.key === "w") { $("reply-text").focus(); event.preventDefault(); return; }
   if (open && event.key === "n") { $("note-text").focus(); event.preventDefault(); return; }
+  if (open && event.key === "l" && !$("link-btn").disabled) { $("link-other").focus(); event.preventDefault(); return; }
   if (event.key === "j") { moveSelection(1); event.preventDefault(); }
   else if (event.key === "k") { moveSelection(-1); event.preventDefault(); }
   else if (event.key === "r") { busy($("queue-refresh"), () => loadQueue(false)); event.preventDefault(); }

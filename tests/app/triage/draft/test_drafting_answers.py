@@ -89,6 +89,9 @@ def test_pasted_error_code_gets_the_passage_that_names_it(pipeline: TriagePipeli
     )
     assert "END_USER_TERMS_VERSION_NOT_FOUND" in draft.text
     assert any(c.doc_id.endswith("onboarding/disclosures") for c in draft.citations)
+    # The error response is in the message: the reply asks only for what is missing.
+    assert phrase("closing_error", "en") not in draft.text
+    assert phrase("closing_request_id", "en") in draft.text
 
 
 def test_http_status_picks_the_matching_response_line(pipeline: TriagePipeline) -> None:
