@@ -15,8 +15,9 @@ from tests.web.conftest import PageErrors, StartApp
 
 UNDOCUMENTED = [
     "Our vendor-risk team needs your SOC 2 Type II report, where can we download it?",
-    "Is Grid SOC 2 certified? compliance wants the audit report <img src=x onerror=alert(1)>",
-    "security questionnaire: can you send the latest SOC 2 report and pen test summary?",
+    "Where can we download your SOC 2 Type II report? Our vendor-risk team needs it. "
+    "<img src=x onerror=alert(1)>",
+    "Can you send us the SOC 2 Type II report our vendor-risk team needs?",
 ]
 MISSED = "every call returns 401 Unauthorized, how do I send the client id and secret?"
 
@@ -83,7 +84,10 @@ def test_gaps_page_ranks_gaps_and_links_each_to_its_tickets(
     gaps = page.locator("#gap-list > li")
     expect(gaps.first).to_be_visible()
     first = gaps.first
-    expect(first.locator(".gap-topic")).to_contain_text("soc")
+    # Named by its own questions' words.
+    words = first.locator(".gap-topic").inner_text().replace(",", " ").split()
+    assert words
+    assert all(any(w in q.lower() for q in UNDOCUMENTED) for w in words), words
     expect(first.locator(".kind")).to_have_text("Docs gap")
     expect(first.locator(".gap-count")).to_have_text("3 questions")
     expect(first).to_contain_text("3 handed off")
