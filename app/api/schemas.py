@@ -384,6 +384,11 @@ class AskResponse(BaseModel):
         description="A handed-off question's conversation link (unguessable; shown once): "
         "the replies, and where to follow up.",
     )
+    answer_id: str | None = Field(
+        default=None,
+        description="An answered question's id, for POST /v1/ask/{answer_id}/feedback "
+        "(did this answer help?).",
+    )
 
 
 # -- tokens and system ----------------------------------------------------------------

@@ -53,6 +53,8 @@ CONSOLE_ASSETS: Final = frozenset(
         "favicon.svg",
         "stats.css",
         "stats.js",
+        "gaps.css",
+        "gaps.js",
     }
 )
 HELP_ASSETS: Final = frozenset(
@@ -90,6 +92,11 @@ def console_page() -> FileResponse:
 def stats_page() -> FileResponse:
     """Operations charts (GET /v1/stats) for agents and admins."""
     return _file("stats.html")
+
+
+@router.get("/console/gaps")
+def gaps_page() -> FileResponse:
+    return _file("gaps.html")
 
 
 @router.get("/console/static/{name}")

@@ -63,8 +63,35 @@ function renderResult(data) {
   $("answer").replaceChildren(renderMarkdown(data.answer, { sourceCount: citations.length }));
   $("answer").hidden = !data.answer;
   renderSources(citations);
+  showFeedback(handedOff ? null : data.answer_id);
   $("result").hidden = false;
   $("result").dataset.handedOff = String(handedOff);
+}
+
+// --- "did this help?" on an answer shown ---------------------------------------------
+let answerId = null;
+
+function showFeedback(id) {
+  answerId = id || null;
+  $("feedback").hidden = !answerId;
+  $("feedback-status").textContent = "";
+  for (const button of [$("feedback-yes"), $("feedback-no")]) button.setAttribute("aria-pressed", "false");
+}
+
+async function giveFeedback(helpful) {
+  if (!answerId) return;
+  const chosen = helpful ? $("feedback-yes") : $("feedback-no");
+  const buttons = [$("feedback-yes"), $("feedback-no")];
+  for (const button of buttons) button.disabled = true;
+  try {
+    await requestJson(`/v1/ask/${encodeURIComponent(answerId)}/feedback`, { method: "POST", body: { helpful } });
+    for (const button of buttons) button.setAttribute("aria-pressed", String(button === chosen));
+    $("feedback-status").textContent = helpful ? t.feedbackThanks : t.feedbackSorry;
+  } catch (error) {
+    $("feedback-status").textContent = describeError(error);
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
 }
 
 async function ask(event) {
@@ -220,5 +247,7 @@ $("question").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) $("ask-form").requestSubmit();
 });
 $("contact-form").addEventListener("submit", saveContact);
+$("feedback-yes").addEventListener("click", () => giveFeedback(true));
+$("feedback-no").addEventListener("click", () => giveFeedback(false));
 $("followup-form").addEventListener("submit", followUp);
 if (conversationMatch) loadConversation();
