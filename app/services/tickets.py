@@ -86,6 +86,9 @@ class AskAnswer:
     conversation_token: str | None = None
     # An answered question's stored answer, for the asker's "did this help?".
     answer_id: str | None = None
+    # A handed-off question: the doc sections the unshown draft found, offered as reading
+    # while a person answers (their text is not claimed to answer anything).
+    related: list[Citation] = field(default_factory=list)
 
 
 def add_pipeline_draft(
@@ -331,10 +334,12 @@ class TicketService:
         deterministic = draft.provenance.drafter == "handoff" or (
             draft.reason == "security_exposure"
         )
+        related: list[Citation] = []
         if deterministic:
             answer, citations = draft.text, draft.citations
         else:
             answer, citations = holding_reply(draft.reason, result.triage.language), []
+            related = _pages(draft.citations)
         return AskAnswer(
             answer,
             citations,
@@ -342,6 +347,7 @@ class TicketService:
             handed_off=True,
             ticket_id=ticket.id,
             conversation_token=token,
+            related=related,
         )
 
     def answer_feedback(self, answer_id: str, *, helpful: bool) -> None:
@@ -355,3 +361,12 @@ class TicketService:
         return await anyio.to_thread.run_sync(
             self.answer_or_hand_off, question, contact, limiter=self.limiter
         )
+
+
+def _pages(citations: list[Citation]) -> list[Citation]:
+    """One entry per doc page with a URL, without the quoted text."""
+    pages: dict[str, Citation] = {}
+    for citation in citations:
+        if citation.url and citation.url not in pages:
+            pages[citation.url] = citation.model_copy(update={"quote": ""})
+    return list(pages.values())
