@@ -172,7 +172,8 @@ class Metrics:
         )
         self.ask = Counter(
             "triage_ask_requests",
-            "Public /v1/ask outcomes: answered, handed_off, rate_limited.",
+            "Public /v1/ask outcomes: answered, handed_off, rate_limited; the askers' verdicts "
+            "on answers: helpful, not_helpful.",
             ["outcome"],
             registry=r,
         )

@@ -179,7 +179,18 @@ class Settings(BaseSettings):
         "the client address is the TCP peer.",
     )
     auto_send_min_confidence: float | None = Field(
-        default=None, ge=0.0, le=1.0, description="Unset: every reply needs an agent's approval."
+        default=None,
+        ge=0.0,
+        le=1.0,
+        description="Legacy global auto-send: a category the auto-send policy does not list "
+        "is auto-sent at or above this draft confidence, unmeasured; for a category the "
+        "policy lists it is a floor under the category's threshold. Unset: only what the "
+        "policy has earned is sent without an agent.",
+    )
+    auto_send_policy_path: Path | None = Field(
+        default=None,
+        description="Replace the built-in auto-send policy (app/autosend/autosend_policy.yaml, "
+        "which lists no category: nothing is earned, nothing sent without an agent).",
     )
     log_json: bool = True
     log_level: str = Field(default="INFO", description="Root log level (DEBUG, INFO, WARNING…).")
@@ -247,6 +258,43 @@ class Settings(BaseSettings):
         "the question becomes a ticket for an agent and the page lists the doc sections the "
         "draft found. An agent-approved reusable answer that the question paraphrases is "
         "shown whatever this threshold.",
+    )
+
+    ask_feedback_rate_per_minute: int = Field(
+        default=30,
+        ge=1,
+        description='"Did this help?" answers accepted per client address per minute '
+        "(POST /v1/ask/{answer_id}/feedback), apart from the questions' own budget.",
+    )
+
+    # --- knowledge gaps (`triage gaps`, GET /v1/gaps) -------------------------
+    gaps_period_days: int = Field(
+        default=30,
+        ge=1,
+        le=3650,
+        description="The report's period when no start is given; the trend compares it "
+        "with the period of the same length before it.",
+    )
+    # Both chosen on the tune split of bench/gaps.py (Grid dev sets replayed through the
+    # service): 0.45 put the most undocumented topics in the first five, and at 0.4 the
+    # kind agreed with the labels on 96 % of topics (79 % on the holdout split).
+    gaps_cluster_distance: float = Field(
+        default=0.45,
+        gt=0.0,
+        lt=2.0,
+        description="Questions closer than this (cosine distance, average linkage) share a topic.",
+    )
+    gaps_doc_match_min_similarity: float = Field(
+        default=0.4,
+        ge=0.0,
+        le=1.0,
+        description="A topic whose nearest doc section is at least this similar (cosine) "
+        "is a retrieval miss (the docs have it); below, a docs gap.",
+    )
+    gaps_max_questions: int = Field(
+        default=5000,
+        ge=10,
+        description="At most this many (the newest) questions are clustered per report.",
     )
 
     @field_validator("slack_support_channels", mode="before")

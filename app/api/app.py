@@ -34,6 +34,7 @@ from app.conversations.policy import load_sla_policy
 from app.knowledge import KnowledgeBase
 from app.observability import Metrics, configure_logging
 from app.services.delivery import build_sender
+from app.services.insights import InsightsService
 from app.services.mailer import build_email_sender
 from app.services.review import ReviewService
 from app.services.runtime import Pipeline, build_runtime
@@ -70,7 +71,9 @@ TAGS = [
         "description": "Follow-ups, replies, notes and the agent's workflow on a ticket.",
     },
     {"name": "knowledge", "description": "Search the documentation the drafts cite."},
+    {"name": "stats", "description": "Operations metrics (agent, admin)."},
     {"name": "public", "description": "The self-service widget (no token, rate-limited)."},
+    {"name": "insights", "description": "Knowledge gaps and draft calibration (agent, admin)."},
     {"name": "tokens", "description": "API tokens (admin)."},
     {"name": "system", "description": "Health and metrics."},
 ]
@@ -140,9 +143,11 @@ def _lifespan(
                 ),
                 auth=TokenAuthenticator(runtime.sessions, ttl=settings.auth_cache_seconds),
                 ask_limiter=TokenBucketLimiter(settings.public_ask_rate_per_minute),
+                feedback_limiter=TokenBucketLimiter(settings.ask_feedback_rate_per_minute),
                 workers=workers,
                 slack=build_receiver(settings, tickets, conversations),
                 conversations=conversations,
+                insights=InsightsService(runtime),
             )
             metrics.watch_queue(runtime.queue_depth)
             if workers is not None:
@@ -175,9 +180,11 @@ def create_app(
         ask,
         conversations,
         help_conversations,
+        insights,
         knowledge,
         review,
         slack,
+        stats,
         system,
         tickets,
         tokens,
@@ -201,7 +208,16 @@ def create_app(
     # Added last = outermost: the request id and access log cover the 413 too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    routers = (tickets, conversations, review, knowledge, ask, help_conversations)
+    routers = (
+        tickets,
+        conversations,
+        review,
+        knowledge,
+        ask,
+        help_conversations,
+        stats,
+        insights,
+    )
     for module in (*routers, tokens, system, slack, web):
         app.include_router(module.router)
     app.openapi = partial(_openapi, app, settings)  # type: ignore[method-assign]

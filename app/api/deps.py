@@ -20,6 +20,7 @@ from app.api.problems import ProblemError
 from app.api.ratelimit import TokenBucketLimiter
 from app.conversations.service import ConversationService
 from app.observability import Metrics
+from app.services.insights import InsightsService
 from app.services.review import ReviewService
 from app.services.runtime import Runtime
 from app.services.tickets import TicketService
@@ -42,9 +43,12 @@ class Services:
     review: ReviewService
     auth: TokenAuthenticator
     ask_limiter: TokenBucketLimiter
+    # "Did this help?" verdicts: their own budget, so answering one costs no question.
+    feedback_limiter: TokenBucketLimiter
     workers: BackgroundWorkers | None
     slack: SlackReceiver
     conversations: ConversationService
+    insights: InsightsService
 
 
 # Trivial dependencies are `async def` on purpose: FastAPI runs a plain `def` dependency

@@ -1,5 +1,5 @@
-"""Bodies of the developer's side of a conversation: the contact given on /help (or
-through POST /v1/ask) and the conversation behind their link (/help/c/{token})."""
+"""Bodies of the developer's side: the contact given on /help (or through POST /v1/ask),
+the conversation behind their link (/help/c/{token}) and their verdict on an answer."""
 
 from __future__ import annotations
 
@@ -68,3 +68,11 @@ class FollowUpIn(BaseModel):
         if not value.strip():
             raise ValueError("the message is blank")
         return value
+
+
+class AnswerFeedback(BaseModel):
+    """The asker's verdict on an answer /v1/ask showed them."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"helpful": False}]})
+
+    helpful: bool = Field(description="False: the answer did not help (a knowledge-gap signal).")

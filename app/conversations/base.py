@@ -10,6 +10,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.autosend.gate import AutoSendGate
 from app.conversations import view
 from app.conversations.actions import Context
 from app.conversations.policy import SlaPolicy
@@ -37,7 +38,7 @@ class ServiceBase:
         policy: SlaPolicy,
         team_for: Callable[[str], str | None],
         categories: frozenset[str] | None = None,
-        auto_send_min_confidence: float | None = None,
+        auto_send: AutoSendGate | None = None,
         wake_outbox: Callable[[], None] = lambda: None,
         wake_drafting: Callable[[], None] = lambda: None,
         clock: Callable[[], datetime] = utcnow,
@@ -50,7 +51,7 @@ class ServiceBase:
         self.policy = policy
         self.team_for = team_for
         self.categories = categories
-        self.auto_send = auto_send_min_confidence
+        self.auto_send = auto_send or AutoSendGate.off()
         self.wake_outbox = wake_outbox
         self.wake_drafting = wake_drafting
         self.clock = clock

@@ -26,7 +26,7 @@ def build_conversations(
         policy=policy or load_sla_policy(settings.sla_policy_path),
         team_for=taxonomy.team_for,
         categories=frozenset(taxonomy.names),
-        auto_send_min_confidence=settings.auto_send_min_confidence,
+        auto_send=runtime.auto_send,
         wake_outbox=wake_outbox,
         wake_drafting=wake_drafting,
     )

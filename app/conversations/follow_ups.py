@@ -142,7 +142,7 @@ class FollowUps(ServiceBase):
             result,
             ctx,
             external_id=external_id,
-            auto_send_min_confidence=self.auto_send,
+            auto_send=self.auto_send,
             meta=meta,
         )
 

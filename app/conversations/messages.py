@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app.autosend.gate import AutoSendGate
 from app.conversations.actions import (
     REOPENABLE,
     Context,
@@ -77,7 +78,7 @@ def _draft_and_finish(
     ctx: Context,
     from_status: str,
     result: AskResult,
-    auto_send: float | None,
+    auto_send: AutoSendGate,
     *,
     action: str,
     detail: Mapping[str, Any],
@@ -88,7 +89,7 @@ def _draft_and_finish(
         session,
         ticket.id,
         result.draft,
-        auto_send_min_confidence=auto_send,
+        auto_send=auto_send,
         actor="system:drafting",
         now=ctx.now,
     )
@@ -150,7 +151,7 @@ def follow_up(
     ctx: Context,
     *,
     external_id: str | None,
-    auto_send_min_confidence: float | None,
+    auto_send: AutoSendGate,
     meta: Mapping[str, Any] | None = None,
 ) -> FollowUpOutcome:
     """Attach a customer follow-up and the new draft the pipeline wrote for it.
@@ -184,7 +185,7 @@ def follow_up(
         ctx,
         from_status,
         result,
-        auto_send_min_confidence,
+        auto_send,
         action="follow_up_received",
         detail={"message_id": message.id, "reopened": reopened is not None},
     )
@@ -314,7 +315,7 @@ def redraft(
     result: AskResult,
     ctx: Context,
     *,
-    auto_send_min_confidence: float | None,
+    auto_send: AutoSendGate,
 ) -> Draft:
     """Store a new draft the agent asked for (the pending one is superseded)."""
     ticket, state = begin(session, ticket_id, ctx)
@@ -327,7 +328,7 @@ def redraft(
         ctx,
         from_status,
         result,
-        auto_send_min_confidence,
+        auto_send,
         action="redraft_requested",
         detail={},
     )

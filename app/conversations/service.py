@@ -64,7 +64,7 @@ class ConversationService(FollowUps):
                 ticket_id,
                 result,
                 self._ctx(actor, expected_version),
-                auto_send_min_confidence=self.auto_send,
+                auto_send=self.auto_send,
             ),
         )
         if conversation.ticket.status == "approved":

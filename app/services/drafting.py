@@ -118,7 +118,7 @@ class DraftingWorker:
                         session,
                         ticket_id,
                         result.draft,
-                        auto_send_min_confidence=self.runtime.settings.auto_send_min_confidence,
+                        auto_send=self.runtime.auto_send,
                         actor=self.actor,
                     )
                     if stored.status == "approved" and self.clocks is not None:

@@ -10,12 +10,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Protocol
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.autosend.gate import AutoSendGate, build_auto_send
 from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.database import prepare_database
 from app.settings import Settings
@@ -56,6 +58,11 @@ class Runtime:
     screening: Pipeline
     owns_engine: bool = field(default=True)
 
+    @cached_property
+    def auto_send(self) -> AutoSendGate:
+        """Which new drafts are sent without an agent (app/autosend)."""
+        return build_auto_send(self.settings)
+
     def close(self) -> None:
         if self.owns_engine:
             self.engine.dispose()
@@ -83,6 +90,7 @@ def build_runtime(
     """
     engine, sessions = prepare_database(settings)
     try:
+        auto_send = build_auto_send(settings)  # a bad policy file fails start-up
         kb = kb or build_knowledge_base(settings)
         # Imported here: the triage models load at start-up, never at import time.
         from app.services.pipelines import build_pipeline
@@ -107,4 +115,6 @@ def build_runtime(
             "llm": settings.llm_enabled,
         },
     )
-    return Runtime(settings, engine, sessions, kb, pipeline, screening)
+    runtime = Runtime(settings, engine, sessions, kb, pipeline, screening)
+    runtime.auto_send = auto_send
+    return runtime

@@ -24,16 +24,18 @@ import anyio.to_thread
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
+from app.autosend.gate import AUTO_SEND_ACTOR, AutoSendGate
 from app.observability import Metrics, Stopwatch
 from app.services.field_screening import screen_fields
 from app.services.review_queue import Workflow, queue_page_json
 from app.services.runtime import Runtime
-from app.store import audit, contacts, reviews, tickets
+from app.store import audit, contacts, reviews, self_service, tickets
 from app.store.columns import utcnow
 from app.store.contacts import Contact
 from app.store.db import PlainTransaction, Transaction
 from app.store.errors import NotFoundError
 from app.store.models import AuditLog, Draft, ReviewEvent, Ticket
+from app.store.self_service import Feedback
 from app.store.tickets import QueueQuery
 from app.triage.draft.compose import without_sources
 from app.triage.draft.phrases import holding_reply
@@ -45,7 +47,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-AUTO_SEND_ACTOR = "system:auto-send"
 
 
 @dataclass(frozen=True)
@@ -83,6 +84,11 @@ class AskAnswer:
     ticket_id: str | None = None
     # A handed-off question's conversation link token (shown to the asker once).
     conversation_token: str | None = None
+    # An answered question's stored answer, for the asker's "did this help?".
+    answer_id: str | None = None
+    # A handed-off question: the doc sections the unshown draft found, offered as reading
+    # while a person answers (their text is not claimed to answer anything).
+    related: list[Citation] = field(default_factory=list)
 
 
 def add_pipeline_draft(
@@ -90,15 +96,15 @@ def add_pipeline_draft(
     ticket_id: str,
     draft: DraftReply,
     *,
-    auto_send_min_confidence: float | None,
+    auto_send: AutoSendGate,
     actor: str = "system:drafting",
     now: datetime | None = None,
 ) -> Draft:
-    """Store a pipeline draft on the ticket; auto-approve it when policy allows.
+    """Store a pipeline draft on the ticket; auto-approve it when the policy allows.
 
-    Auto-approval (``TRIAGE_AUTO_SEND_MIN_CONFIDENCE``) only ever applies to a confident
-    draft that does not need a human, and goes through the normal approval, so it is
-    audited and queued in the outbox like an agent's.
+    The auto-send gate (app/autosend) only ever sends a confident draft that does not
+    need a human, and the send goes through the normal approval, so it is audited and
+    queued in the outbox like an agent's.
     """
     stored = tickets.add_draft(
         session,
@@ -112,8 +118,7 @@ def add_pipeline_draft(
         actor=actor,
         now=now,
     )
-    threshold = auto_send_min_confidence
-    if threshold is not None and not draft.needs_human and draft.confidence >= threshold:
+    if auto_send.decide(session, stored, now=now):
         stored = reviews.approve(session, stored.id, reviewer=AUTO_SEND_ACTOR, now=now)
     return stored
 
@@ -221,7 +226,7 @@ class TicketService:
                 session,
                 ticket.id,
                 result.draft,
-                auto_send_min_confidence=self.settings.auto_send_min_confidence,
+                auto_send=self.runtime.auto_send,
                 now=now,
             )
         if self.clocks is not None:
@@ -317,7 +322,19 @@ class TicketService:
             self.metrics.ask.labels(outcome="answered").inc()
             # The page lists the citations itself, numbered as the text's [n] markers.
             answer = without_sources(draft.text)
-            return AskAnswer(answer, draft.citations, draft.confidence, handed_off=False)
+            with self.sessions.begin() as session:
+                stored = self_service.record_answer(
+                    session,
+                    question=result.message,
+                    answer=answer,
+                    citations=[c.model_dump(mode="json") for c in draft.citations],
+                    confidence=draft.confidence,
+                    category=result.triage.category,
+                    language=result.triage.language,
+                )
+            return AskAnswer(
+                answer, draft.citations, draft.confidence, handed_off=False, answer_id=stored.id
+            )
         new = NewTicket(message=question, channel="widget", metadata={"source": "ask"})
         with self.sessions.begin() as session:
             ticket = self.store(session, new, Screened(result, deferred=False), actor="public:ask")
@@ -330,10 +347,12 @@ class TicketService:
         deterministic = draft.provenance.drafter == "handoff" or (
             draft.reason == "security_exposure"
         )
+        related: list[Citation] = []
         if deterministic:
             answer, citations = draft.text, draft.citations
         else:
             answer, citations = holding_reply(draft.reason, result.triage.language), []
+            related = _pages(draft.citations)
         return AskAnswer(
             answer,
             citations,
@@ -341,9 +360,26 @@ class TicketService:
             handed_off=True,
             ticket_id=ticket.id,
             conversation_token=token,
+            related=related,
         )
+
+    def answer_feedback(self, answer_id: str, *, helpful: bool) -> None:
+        """The asker's verdict on an answer they were shown (NotFoundError: no such answer)."""
+        with self.sessions.begin() as session:
+            verdict: Feedback = "helpful" if helpful else "not_helpful"
+            self_service.give_feedback(session, answer_id, verdict)
+        self.metrics.ask.labels(outcome=verdict).inc()
 
     async def ask(self, question: str, contact: Contact | None = None) -> AskAnswer:
         return await anyio.to_thread.run_sync(
             self.answer_or_hand_off, question, contact, limiter=self.limiter
         )
+
+
+def _pages(citations: list[Citation]) -> list[Citation]:
+    """One entry per doc page with a URL, without the quoted text."""
+    pages: dict[str, Citation] = {}
+    for citation in citations:
+        if citation.url and citation.url not in pages:
+            pages[citation.url] = citation.model_copy(update={"quote": ""})
+    return list(pages.values())

@@ -51,6 +51,10 @@ CONSOLE_ASSETS: Final = frozenset(
         "http.js",
         "markdown.js",
         "favicon.svg",
+        "stats.css",
+        "stats.js",
+        "gaps.css",
+        "gaps.js",
     }
 )
 HELP_ASSETS: Final = frozenset(
@@ -82,6 +86,17 @@ def _asset(name: str, allowed: frozenset[str]) -> FileResponse:
 @router.get("/console")
 def console_page() -> FileResponse:
     return _file("console.html")
+
+
+@router.get("/console/stats")
+def stats_page() -> FileResponse:
+    """Operations charts (GET /v1/stats) for agents and admins."""
+    return _file("stats.html")
+
+
+@router.get("/console/gaps")
+def gaps_page() -> FileResponse:
+    return _file("gaps.html")
 
 
 @router.get("/console/static/{name}")

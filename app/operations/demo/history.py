@@ -95,7 +95,9 @@ class HistoryReport:
 
 
 def demo_settings(settings: Settings) -> Settings:
-    """The offline pipeline, and nothing sent without an agent (the script decides)."""
+    """The offline pipeline, and no legacy global auto-send threshold: the script's agents
+    decide, unless an earned auto-send policy is configured (the built-in one governs no
+    category, so nothing is sent without an agent)."""
     return offline_settings(settings).model_copy(update={"auto_send_min_confidence": None})
 
 

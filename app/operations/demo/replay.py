@@ -170,6 +170,10 @@ class Replayer:
             session, new, Screened(result, deferred=False), actor=self.intake_actor, now=op.at
         )
         self.ids[op.ticket] = ticket.id
+        if ticket.status == "approved":
+            # Sent by the auto-send policy, if one is configured (the built-in one sends
+            # nothing): delivered like an agent's approval.
+            self._deliver(session, op.at)
 
     def _take(self, session: Session, ticket_id: str, op: Op) -> None:
         actions.assign(session, ticket_id, op.agent, self._ctx(op), take=True)
@@ -242,7 +246,7 @@ class Replayer:
             result,
             self._ctx(op),
             external_id=None,
-            auto_send_min_confidence=None,
+            auto_send=self.service.runtime.auto_send,
         )
 
     def _respond(self, session: Session, ticket_id: str, op: Op) -> None:

@@ -340,6 +340,9 @@ function init() {
   if (tokenStore.get()) {
     enterWorkspace();
     busy($("queue-refresh"), () => loadQueue(false));
+    // A link from another page (the knowledge gaps) opens its ticket: /console#ticket=ID.
+    const linked = new URLSearchParams(location.hash.slice(1)).get("ticket");
+    if (linked) busy($("queue-refresh"), () => openTicket(linked));
   } else {
     signOut("");
   }

@@ -47,6 +47,18 @@ function renderSources(citations) {
   $("sources-block").hidden = citations.length === 0;
 }
 
+// A handed-off question: pages the search found, offered as reading, never as the answer.
+function renderRelated(pages) {
+  const list = $("related");
+  list.replaceChildren();
+  for (const page of pages) {
+    const href = safeHref(page.url);
+    if (!href) continue;
+    list.append(el("li", {}, el("a", { href, target: "_blank", rel: "noopener noreferrer", text: citationLabel(page) })));
+  }
+  $("related-block").hidden = list.children.length === 0;
+}
+
 function renderResult(data) {
   const handedOff = Boolean(data.handed_off);
   const handoff = $("handoff");
@@ -63,8 +75,36 @@ function renderResult(data) {
   $("answer").replaceChildren(renderMarkdown(data.answer, { sourceCount: citations.length }));
   $("answer").hidden = !data.answer;
   renderSources(citations);
+  renderRelated(handedOff && Array.isArray(data.related) ? data.related : []);
+  showFeedback(handedOff ? null : data.answer_id);
   $("result").hidden = false;
   $("result").dataset.handedOff = String(handedOff);
+}
+
+// --- "did this help?" on an answer shown ---------------------------------------------
+let answerId = null;
+
+function showFeedback(id) {
+  answerId = id || null;
+  $("feedback").hidden = !answerId;
+  $("feedback-status").textContent = "";
+  for (const button of [$("feedback-yes"), $("feedback-no")]) button.setAttribute("aria-pressed", "false");
+}
+
+async function giveFeedback(helpful) {
+  if (!answerId) return;
+  const chosen = helpful ? $("feedback-yes") : $("feedback-no");
+  const buttons = [$("feedback-yes"), $("feedback-no")];
+  for (const button of buttons) button.disabled = true;
+  try {
+    await requestJson(`/v1/ask/${encodeURIComponent(answerId)}/feedback`, { method: "POST", body: { helpful } });
+    for (const button of buttons) button.setAttribute("aria-pressed", String(button === chosen));
+    $("feedback-status").textContent = helpful ? t.feedbackThanks : t.feedbackSorry;
+  } catch (error) {
+    $("feedback-status").textContent = describeError(error);
+  } finally {
+    for (const button of buttons) button.disabled = false;
+  }
 }
 
 async function ask(event) {
@@ -220,5 +260,7 @@ $("question").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) $("ask-form").requestSubmit();
 });
 $("contact-form").addEventListener("submit", saveContact);
+$("feedback-yes").addEventListener("click", () => giveFeedback(true));
+$("feedback-no").addEventListener("click", () => giveFeedback(false));
 $("followup-form").addEventListener("submit", followUp);
 if (conversationMatch) loadConversation();

@@ -1,0 +1,209 @@
+// The knowledge-gap page: the ranked gap report, each gap linked to its tickets, and the
+// calibration of draft confidence with where earned auto-send stands per category.
+import { tokenStore } from "./console-api.js";
+import { ApiError, citationLabel, el, requestJson, safeHref } from "./http.js";
+
+const $ = (id) => document.getElementById(id);
+const SVG = "http://www.w3.org/2000/svg";
+const KIND_LABEL = { docs_gap: "Docs gap", retrieval_miss: "Retrieval miss" };
+const SOURCE_LABEL = { handoff: "handed off", didnt_help: "didn't help", rejected: "rejected draft" };
+const TREND_ARROW = { up: "▲", down: "▼", flat: "■", new: "●" };
+
+function authed(path) {
+  const token = tokenStore.get();
+  if (!token) return Promise.reject(new ApiError(401, "Not signed in", "Sign in with an agent token."));
+  return requestJson(path, { headers: { Authorization: `Bearer ${token}` } });
+}
+
+function showError(error) {
+  if (error instanceof ApiError && error.status === 401) {
+    signOut();
+    return;
+  }
+  const banner = $("banner");
+  banner.textContent = error instanceof ApiError ? `${error.title}: ${error.detail}` : String(error.message || error);
+  banner.hidden = false;
+}
+
+function signOut() {
+  tokenStore.clear();
+  $("workspace").hidden = true;
+  $("sign-out").hidden = true;
+  $("login").hidden = false;
+  $("token-input").focus();
+}
+
+function enter() {
+  $("login").hidden = true;
+  $("workspace").hidden = false;
+  $("sign-out").hidden = false;
+}
+
+// ---- gaps ---------------------------------------------------------------------------
+
+function trendText(trend) {
+  if (trend.direction === "new") return `${TREND_ARROW.new} new this period`;
+  return `${TREND_ARROW[trend.direction] || ""} ${trend.direction} from ${trend.previous}`;
+}
+
+function nearestItem(doc) {
+  const page = citationLabel(doc);
+  const section = (doc.heading || "").split(" > ").pop();
+  const label = section && section !== page ? `${page} › ${section}` : page;
+  const href = safeHref(doc.url);
+  const name = href ? el("a", { href, target: "_blank", rel: "noopener noreferrer", text: label }) : el("span", { text: label });
+  return el("li", {}, name, el("span", { class: "muted small", text: ` similarity ${doc.similarity.toFixed(2)}` }));
+}
+
+function renderGap(gap, rank) {
+  const sources = Object.entries(gap.sources).map(([k, n]) => `${n} ${SOURCE_LABEL[k] || k}`).join(", ");
+  const tickets = el("div", { class: "ticket-links" });
+  for (const id of gap.ticket_ids) {
+    tickets.append(el("a", { href: `/console#ticket=${encodeURIComponent(id)}`, class: "ticket-link", text: id }));
+  }
+  if (gap.answer_ids.length) {
+    tickets.append(el("span", { class: "muted", text: `${gap.answer_ids.length} self-service answer(s) without a ticket` }));
+  }
+  return el(
+    "li",
+    { class: "gap", "data-kind": gap.kind },
+    el(
+      "div",
+      { class: "gap-head" },
+      el("span", { class: "gap-rank", text: `${rank}.` }),
+      el("h2", { class: "gap-topic", text: gap.topic }),
+      el("span", { class: `kind kind-${gap.kind}`, text: KIND_LABEL[gap.kind] || gap.kind }),
+      el("span", { class: `trend trend-${gap.trend.direction}`, text: trendText(gap.trend) }),
+      el("span", { class: "gap-count", text: `${gap.count} question${gap.count === 1 ? "" : "s"}` }),
+    ),
+    el("p", { class: "muted small", text: sources }),
+    el("h3", { text: "Examples" }),
+    el("ul", {}, ...gap.examples.map((text) => el("li", { class: "example", text }))),
+    el("h3", { text: "Nearest doc sections" }),
+    gap.nearest_docs.length ? el("ul", {}, ...gap.nearest_docs.map(nearestItem)) : el("p", { class: "muted small", text: "None found." }),
+    el("h3", { text: "Tickets" }),
+    tickets,
+  );
+}
+
+async function loadGaps() {
+  const since = $("since-input").value;
+  const query = since ? `?since=${encodeURIComponent(since)}` : "";
+  const report = await authed(`/v1/gaps${query}`);
+  const day = (iso) => iso.slice(0, 10);
+  $("gaps-summary").textContent =
+    `${report.questions} question(s) the docs did not answer from ${day(report.since)} to ${day(report.until)}, ` +
+    `in ${report.gaps.length} topic(s); trends compare with ${day(report.previous_since)} onwards.`;
+  if (!since) $("since-input").value = day(report.since);
+  $("gap-list").replaceChildren(...report.gaps.map((gap, i) => renderGap(gap, i + 1)));
+}
+
+// ---- calibration --------------------------------------------------------------------
+
+function svg(tag, attrs = {}, text = "") {
+  const node = document.createElementNS(SVG, tag);
+  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
+  if (text) node.textContent = text;
+  return node;
+}
+
+// A reliability diagram: one bar per confidence bin, its height the share approved
+// unedited; the dashed diagonal is perfect calibration.
+function diagram(table) {
+  const size = 200;
+  const pad = 24;
+  const inner = size - 2 * pad;
+  const chart = svg("svg", { viewBox: `0 0 ${size} ${size}`, role: "img", "aria-label": `Reliability of ${table.category} drafts` });
+  chart.append(
+    svg("line", { class: "axis", x1: pad, y1: size - pad, x2: size - pad, y2: size - pad }),
+    svg("line", { class: "axis", x1: pad, y1: pad, x2: pad, y2: size - pad }),
+    svg("line", { class: "ideal", x1: pad, y1: size - pad, x2: size - pad, y2: pad }),
+    svg("text", { class: "label", x: pad, y: size - 6 }, "0"),
+    svg("text", { class: "label", x: size - pad - 16, y: size - 6 }, "conf 1"),
+    svg("text", { class: "label", x: 2, y: pad + 4 }, "1"),
+  );
+  for (const bin of table.bins) {
+    const x = pad + bin.low * inner;
+    const width = (bin.high - bin.low) * inner - 2;
+    const height = bin.observed * inner;
+    const bar = svg("rect", { class: "bar", x: x + 1, y: size - pad - height, width, height, "data-n": bin.n });
+    bar.append(svg("title", {}, `${bin.low.toFixed(1)}–${bin.high.toFixed(1)}: ${bin.n} drafts, ${(bin.observed * 100).toFixed(0)}% approved unedited`));
+    chart.append(bar);
+  }
+  const ece = table.ece == null ? "–" : table.ece.toFixed(3);
+  return el(
+    "figure",
+    { class: "diagram", "data-category": table.category },
+    el("h3", { text: table.category }),
+    chart,
+    el("figcaption", { class: "muted small", text: `${table.n} verdicts, ${table.approved_unedited} approved unedited, ECE ${ece}` }),
+  );
+}
+
+function autosendTable(status) {
+  if (!status.categories.length) {
+    const legacy = status.legacy_min_confidence;
+    const text = legacy == null
+      ? "No category is governed by the auto-send policy: every reply waits for an agent."
+      : `No category is governed by the auto-send policy; drafts at confidence ≥ ${legacy} are sent unmeasured (TRIAGE_AUTO_SEND_MIN_CONFIDENCE).`;
+    return el("p", { class: "muted", id: "autosend-none", text });
+  }
+  const head = el("tr", {}, ...["Category", "Mode", "Verdicts", "Precision", "Threshold", "Would send: unedited / edited / rejected"].map((t) => el("th", { text: t })));
+  const rows = status.categories.map((c) => {
+    const f = c.figures;
+    const w = c.comparison.would_send;
+    return el(
+      "tr",
+      { "data-category": c.category },
+      el("td", { text: c.category }),
+      el("td", {}, el("span", { class: `mode mode-${c.mode}`, text: c.mode })),
+      el("td", { text: f ? `${f.reviewed} / ${f.min_reviews}` : "–" }),
+      el("td", { text: f && f.precision != null ? `${f.precision.toFixed(2)} (target ${f.target_precision})` : "–" }),
+      el("td", { text: f ? f.threshold.toFixed(2) : "–" }),
+      el("td", { text: `${w.approved_unedited} / ${w.edited} / ${w.rejected}` }),
+    );
+  });
+  return el("table", { class: "autosend" }, el("thead", {}, head), el("tbody", {}, ...rows));
+}
+
+async function loadCalibration() {
+  const report = await authed("/v1/calibration");
+  $("autosend").replaceChildren(autosendTable(report.autosend));
+  const tables = report.reliability.filter((t) => t.n > 0);
+  $("reliability").replaceChildren(
+    ...(tables.length ? tables.map(diagram) : [el("p", { class: "muted", text: "No reviewed drafts yet." })]),
+  );
+}
+
+async function refresh() {
+  $("banner").hidden = true;
+  const button = $("refresh-btn");
+  button.disabled = true;
+  try {
+    await Promise.all([loadGaps(), loadCalibration()]);
+    enter();
+  } catch (error) {
+    showError(error);
+  } finally {
+    button.disabled = false;
+  }
+}
+
+function init() {
+  $("login-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const token = $("token-input").value.trim();
+    if (!token) return;
+    tokenStore.set(token);
+    refresh();
+  });
+  $("period-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    refresh();
+  });
+  $("sign-out").addEventListener("click", signOut);
+  if (tokenStore.get()) refresh();
+  else signOut();
+}
+
+init();
