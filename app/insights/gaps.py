@@ -137,7 +137,10 @@ class GapReporter:
         start = since or until - timedelta(days=self.settings.gaps_period_days)
         if start >= until:
             raise ValueError("the report's start must be before its end")
-        return start - (until - start), start, until
+        # A start centuries ago would put the previous period before year 1.
+        earliest = datetime.min.replace(tzinfo=start.tzinfo)
+        previous = start - min(until - start, start - earliest)
+        return previous, start, until
 
     def report(self, since: datetime | None = None, *, now: datetime | None = None) -> GapReport:
         previous_since, start, until = self.period(since, now)

@@ -24,6 +24,8 @@ Since = Annotated[
         examples=["2026-11-01"],
     ),
 ]
+# Questions older than this are not support history; dates before it are typos.
+_EARLIEST_YEAR = 2000
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -56,6 +58,8 @@ async def gaps(
     start = _utc(since)
     if start is not None and start >= datetime.now(UTC):
         raise ProblemError(422, "`since` must be in the past.")
+    if start is not None and start.year < _EARLIEST_YEAR:
+        raise ProblemError(422, f"`since` must be in {_EARLIEST_YEAR} or later.")
     # Embedding and clustering are CPU work: off the event loop, within the pipeline limit.
     return await anyio.to_thread.run_sync(
         partial(services.insights.gaps, start, limit=limit), limiter=services.tickets.limiter
