@@ -130,6 +130,10 @@ class Settings(BaseSettings):
         default=None,
         description="Replace the built-in SLA policy (app/conversations/sla_policy.yaml).",
     )
+    staffing_policy_path: Path | None = Field(
+        default=None,
+        description="Replace the built-in staffing assumptions (app/operations/staffing.yaml).",
+    )
     classifier_path: Path | None = Field(default=None, description="Trained offline classifier.")
     openapi_specs: list[Path] = Field(
         default_factory=list,

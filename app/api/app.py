@@ -71,6 +71,7 @@ TAGS = [
         "description": "Follow-ups, replies, notes and the agent's workflow on a ticket.",
     },
     {"name": "knowledge", "description": "Search the documentation the drafts cite."},
+    {"name": "stats", "description": "Operations metrics (agent, admin)."},
     {"name": "public", "description": "The self-service widget (no token, rate-limited)."},
     {"name": "insights", "description": "Knowledge gaps and draft calibration (agent, admin)."},
     {"name": "tokens", "description": "API tokens (admin)."},
@@ -183,6 +184,7 @@ def create_app(
         knowledge,
         review,
         slack,
+        stats,
         system,
         tickets,
         tokens,
@@ -206,7 +208,16 @@ def create_app(
     # Added last = outermost: the request id and access log cover the 413 too.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=metrics)
-    routers = (tickets, conversations, review, knowledge, ask, help_conversations, insights)
+    routers = (
+        tickets,
+        conversations,
+        review,
+        knowledge,
+        ask,
+        help_conversations,
+        stats,
+        insights,
+    )
     for module in (*routers, tokens, system, slack, web):
         app.include_router(module.router)
     app.openapi = partial(_openapi, app, settings)  # type: ignore[method-assign]

@@ -373,6 +373,12 @@ class AskRequest(BaseModel):
         return value
 
 
+class RelatedPage(BaseModel):
+    doc_id: str
+    source: str
+    url: str
+
+
 class AskResponse(BaseModel):
     answer: str
     citations: list[Citation]
@@ -383,6 +389,11 @@ class AskResponse(BaseModel):
         default=None,
         description="A handed-off question's conversation link (unguessable; shown once): "
         "the replies, and where to follow up.",
+    )
+    related: list[RelatedPage] = Field(
+        default_factory=list,
+        description="A handed-off question: documentation pages that may help while a "
+        "person answers (found for the question, not claimed to answer it).",
     )
     answer_id: str | None = Field(
         default=None,

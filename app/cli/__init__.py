@@ -29,7 +29,9 @@ def _register_commands() -> None:
     from app.cli.eval_cmd import register as register_eval
     from app.cli.insights import register as register_insights
     from app.cli.kb import register as register_kb
+    from app.cli.operations import register as register_operations
     from app.cli.serve import register as register_serve
+    from app.cli.sql_cmd import register as register_sql
     from app.cli.tokens import register as register_tokens
     from app.cli.triage_cmds import register as register_triage
 
@@ -42,7 +44,9 @@ def _register_commands() -> None:
         register_eval,
         register_answers,
         register_demo_seed,
+        register_sql,
         register_insights,
+        register_operations,
     ):
         register(app)
 

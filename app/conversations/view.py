@@ -213,4 +213,7 @@ def store_sla(state: TicketState, sla: SlaState) -> None:
     state.sla_resolution_due = sla.resolution.due
     state.sla_next_due = sla.next_due
     state.sla_breached = sla.breached
+    state.sla_first_response_breached = sla.first_response.breached
+    state.sla_next_response_breached = sla.next_response is not None and sla.next_response.breached
+    state.sla_resolution_breached = sla.resolution.breached
     state.sla_paused = sla.paused

@@ -86,6 +86,9 @@ class AskAnswer:
     conversation_token: str | None = None
     # An answered question's stored answer, for the asker's "did this help?".
     answer_id: str | None = None
+    # A handed-off question: the doc sections the unshown draft found, offered as reading
+    # while a person answers (their text is not claimed to answer anything).
+    related: list[Citation] = field(default_factory=list)
 
 
 def add_pipeline_draft(
@@ -185,8 +188,19 @@ class TicketService:
         self.metrics.drafting_seconds.labels(where="request").observe(sw.seconds)
         return Screened(result, deferred=llm and not result.redactions)
 
-    def store(self, session: Session, new: NewTicket, screened: Screened, *, actor: str) -> Ticket:
-        """Write the screened ticket (and its draft unless deferred) in the caller's tx."""
+    def store(
+        self,
+        session: Session,
+        new: NewTicket,
+        screened: Screened,
+        *,
+        actor: str,
+        now: datetime | None = None,
+    ) -> Ticket:
+        """Write the screened ticket (and its draft unless deferred) in the caller's tx.
+
+        ``now`` (default: the clock) dates the ticket and its draft; a replayed history
+        (app/operations/demo) passes its own instants."""
         result = screened.result
         # The pipeline screened the message; the side fields are screened here.
         fields = screen_fields(new.reporter, new.metadata, new.external_ref)
@@ -205,6 +219,7 @@ class TicketService:
             external_ref=fields.external_ref,
             actor=actor,
             created_by=new.created_by,
+            now=now,
         )
         if not screened.deferred:
             add_pipeline_draft(
@@ -212,6 +227,7 @@ class TicketService:
                 ticket.id,
                 result.draft,
                 auto_send=self.runtime.auto_send,
+                now=now,
             )
         if self.clocks is not None:
             self.clocks.start(session, ticket)
@@ -331,10 +347,12 @@ class TicketService:
         deterministic = draft.provenance.drafter == "handoff" or (
             draft.reason == "security_exposure"
         )
+        related: list[Citation] = []
         if deterministic:
             answer, citations = draft.text, draft.citations
         else:
             answer, citations = holding_reply(draft.reason, result.triage.language), []
+            related = _pages(draft.citations)
         return AskAnswer(
             answer,
             citations,
@@ -342,6 +360,7 @@ class TicketService:
             handed_off=True,
             ticket_id=ticket.id,
             conversation_token=token,
+            related=related,
         )
 
     def answer_feedback(self, answer_id: str, *, helpful: bool) -> None:
@@ -355,3 +374,12 @@ class TicketService:
         return await anyio.to_thread.run_sync(
             self.answer_or_hand_off, question, contact, limiter=self.limiter
         )
+
+
+def _pages(citations: list[Citation]) -> list[Citation]:
+    """One entry per doc page with a URL, without the quoted text."""
+    pages: dict[str, Citation] = {}
+    for citation in citations:
+        if citation.url and citation.url not in pages:
+            pages[citation.url] = citation.model_copy(update={"quote": ""})
+    return list(pages.values())

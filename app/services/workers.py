@@ -1,6 +1,6 @@
 """Background worker threads: drafting, outbox delivery and housekeeping (pruning the
-Slack event record, the SLA sweep that marks tickets whose due time passed), inside a
-serving process.
+Slack event record, the SLA sweep that marks tickets whose due time passed, refreshing
+the metric fact tables), inside a serving process.
 
 Threads, not asyncio tasks: both loops call blocking code (SQLAlchemy, the pipeline,
 an LLM client, Slack's HTTP client) and must never stall the event loop.  Each loop
@@ -23,6 +23,7 @@ from app.conversations.clocks import SlaClocks
 from app.conversations.policy import load_sla_policy
 from app.conversations.sweep import SlaSweep
 from app.observability import Metrics
+from app.ops.refresh import MetricRefresher
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
 from app.services.runtime import Runtime
@@ -113,10 +114,18 @@ class BackgroundWorkers:
         )
         sweep = SlaSweep(runtime.sessions, clocks)
         self._sla = _Loop("sla-sweep", sweep.run_once, settings.sla_sweep_seconds, self._stop)
+        # Keeps the metric fact tables current, so GET /v1/stats rarely has any to refresh.
+        refresher = MetricRefresher(runtime.engine)
+        self._metrics = _Loop(
+            "metric-refresh",
+            refresher.run_once,
+            max(poll, HOUSEKEEPING_POLL_SECONDS),
+            self._stop,
+        )
 
     @property
     def loops(self) -> list[_Loop]:
-        return [*self._drafting, self._outbox, self._housekeeping, self._sla]
+        return [*self._drafting, self._outbox, self._housekeeping, self._sla, self._metrics]
 
     def start(self) -> None:
         for loop in self.loops:

@@ -54,6 +54,8 @@ class TicketMessage(Base):
         # Exactly-once intake: a redelivered follow-up (same Slack ts, same integration
         # id) hits this constraint instead of being stored twice.
         UniqueConstraint("ticket_id", "external_id"),
+        # Agent activity in a date range (the metric views, migration 0007).
+        Index("ix_ticket_messages_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("msg"))
@@ -88,6 +90,8 @@ class TicketState(Base):
         CheckConstraint("version >= 0", name="version_positive"),
         Index("ix_ticket_states_assignee", "assignee"),
         Index("ix_ticket_states_sla", "sla_breached", "sla_next_due"),
+        # Stale metric facts (app/ops/refresh.py, migration 0007).
+        Index("ix_ticket_states_updated_at", "updated_at"),
     )
 
     ticket_id: Mapped[str] = mapped_column(
@@ -103,6 +107,10 @@ class TicketState(Base):
     # The earliest of the open clocks' due times: what the queue sorts by.
     sla_next_due: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sla_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Each clock's own breach (migration 0007), for attainment per clock in the metrics.
+    sla_first_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    sla_next_response_breached: Mapped[bool] = mapped_column(Boolean, default=False)
+    sla_resolution_breached: Mapped[bool] = mapped_column(Boolean, default=False)
     sla_paused: Mapped[bool] = mapped_column(Boolean, default=False)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -93,6 +93,9 @@ class Ticket(Base):
         Index("ix_tickets_category", "category"),
         Index("ix_tickets_team", "team"),
         Index("ix_tickets_external_ref", "external_ref"),
+        # Every metric view's date range; stale metric facts (migration 0007).
+        Index("ix_tickets_created_at", "created_at"),
+        Index("ix_tickets_updated_at", "updated_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("tkt"))
@@ -141,6 +144,8 @@ class Draft(Base):
         CheckConstraint(one_of("status", DRAFT_STATUSES), name="status"),
         CheckConstraint("version >= 1", name="version_positive"),
         UniqueConstraint("ticket_id", "version"),
+        # Drafts written in a date range (the metric views, migration 0007).
+        Index("ix_drafts_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("drf"))
@@ -171,6 +176,9 @@ class ReviewEvent(Base):
             "reason_code IS NULL OR " + one_of("reason_code", REJECT_REASONS), name="reason_code"
         ),
         Index("ix_review_events_ticket_id", "ticket_id", "created_at"),
+        # A draft's outcome in the metric views (migration 0007).
+        Index("ix_review_events_draft_id", "draft_id"),
+        Index("ix_review_events_created_at", "created_at"),
     )
 
     id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True, default=lambda: new_id("rev"))

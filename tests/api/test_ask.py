@@ -24,6 +24,9 @@ def test_below_the_threshold_the_question_becomes_a_widget_ticket(make_api: Make
     assert body["handed_off"] is True
     assert body["ticket_id"]
     assert body["citations"] == [], "an unreviewed draft is not shown to the public"
+    assert body["related"], "but the pages it found are offered as reading"
+    assert all(page["url"].startswith("https://") for page in body["related"])
+    assert all("quote" not in page for page in body["related"])
     ticket = api.client.get(f"/v1/tickets/{body['ticket_id']}", headers=api.auth()).json()
     assert ticket["channel"] == "widget"
     assert ticket["status"] == "pending_review"

@@ -111,3 +111,20 @@ def test_an_identity_from_the_embedding_site_is_used_without_asking(
     expect(page.locator("#conversation-error")).to_be_visible()
     expect(page.locator("#messages > li")).to_have_count(0)
     errors.assert_clean()
+
+
+def test_a_docs_question_handed_off_offers_the_pages_found_as_reading(
+    start_app: StartApp, browser_context: tuple[Any, PageErrors]
+) -> None:
+    context, errors = browser_context
+    app = start_app(ask_answer_min_confidence=1.0)  # no docs-only draft is shown
+    page = context.new_page()
+    page.goto(app.url + "/help")
+    page.get_by_label("Your question").fill("How do I authenticate my API requests?")
+    page.get_by_role("button", name="Ask").click()
+    expect(page.locator("#result")).to_have_attribute("data-handed-off", "true", timeout=30_000)
+    # The unshown draft's pages are offered as reading, with no quoted text as an answer.
+    expect(page.locator("#related-block")).to_be_visible()
+    assert page.locator("#related a").count() >= 1
+    expect(page.locator("#sources-block")).to_be_hidden()
+    errors.assert_clean()

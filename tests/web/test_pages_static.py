@@ -21,7 +21,7 @@ def client() -> Iterator[TestClient]:
         yield c
 
 
-@pytest.mark.parametrize("path", ["/console", "/console/gaps", "/help"])
+@pytest.mark.parametrize("path", ["/console", "/console/stats", "/console/gaps", "/help"])
 def test_pages_are_html_with_a_strict_policy(client: TestClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 200
@@ -69,6 +69,7 @@ def test_pages_load_nothing_from_other_origins() -> None:
 def test_pages_only_reference_allowed_assets() -> None:
     for page, prefix, allowed in [
         ("console.html", "/console/static/", CONSOLE_ASSETS),
+        ("stats.html", "/console/static/", CONSOLE_ASSETS),
         ("gaps.html", "/console/static/", CONSOLE_ASSETS),
         ("help.html", "/help/static/", HELP_ASSETS),
     ]:

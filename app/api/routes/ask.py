@@ -13,7 +13,7 @@ from app.api.help_schemas import AnswerFeedback
 from app.api.problems import ProblemError
 from app.api.ratelimit import TokenBucketLimiter
 from app.api.routes.responses import check_max_chars, problems
-from app.api.schemas import QUESTION_EXAMPLE, AskRequest, AskResponse, Citation
+from app.api.schemas import QUESTION_EXAMPLE, AskRequest, AskResponse, Citation, RelatedPage
 from app.conversations.contacts import conversation_path
 from app.store.contacts import Contact
 
@@ -58,6 +58,11 @@ async def ask(
         ticket_id=answer.ticket_id,
         conversation_url=conversation_path(token) if token else None,
         answer_id=answer.answer_id,
+        related=[
+            RelatedPage(doc_id=c.doc_id, source=c.source, url=c.url)
+            for c in answer.related
+            if c.url
+        ],
     )
 
 

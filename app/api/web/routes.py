@@ -51,6 +51,8 @@ CONSOLE_ASSETS: Final = frozenset(
         "http.js",
         "markdown.js",
         "favicon.svg",
+        "stats.css",
+        "stats.js",
         "gaps.css",
         "gaps.js",
     }
@@ -84,6 +86,12 @@ def _asset(name: str, allowed: frozenset[str]) -> FileResponse:
 @router.get("/console")
 def console_page() -> FileResponse:
     return _file("console.html")
+
+
+@router.get("/console/stats")
+def stats_page() -> FileResponse:
+    """Operations charts (GET /v1/stats) for agents and admins."""
+    return _file("stats.html")
 
 
 @router.get("/console/gaps")

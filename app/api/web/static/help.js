@@ -47,6 +47,18 @@ function renderSources(citations) {
   $("sources-block").hidden = citations.length === 0;
 }
 
+// A handed-off question: pages the search found, offered as reading, never as the answer.
+function renderRelated(pages) {
+  const list = $("related");
+  list.replaceChildren();
+  for (const page of pages) {
+    const href = safeHref(page.url);
+    if (!href) continue;
+    list.append(el("li", {}, el("a", { href, target: "_blank", rel: "noopener noreferrer", text: citationLabel(page) })));
+  }
+  $("related-block").hidden = list.children.length === 0;
+}
+
 function renderResult(data) {
   const handedOff = Boolean(data.handed_off);
   const handoff = $("handoff");
@@ -63,6 +75,7 @@ function renderResult(data) {
   $("answer").replaceChildren(renderMarkdown(data.answer, { sourceCount: citations.length }));
   $("answer").hidden = !data.answer;
   renderSources(citations);
+  renderRelated(handedOff && Array.isArray(data.related) ? data.related : []);
   showFeedback(handedOff ? null : data.answer_id);
   $("result").hidden = false;
   $("result").dataset.handedOff = String(handedOff);

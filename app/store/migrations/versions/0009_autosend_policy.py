@@ -1,7 +1,7 @@
 """Earned auto-send and self-service feedback.
 
 Revision ID: 0009_autosend_policy
-Revises: 0007_conv_sla_sweep (written on 0006_contacts; moved onto main's head when main
+Revises: 0008_metric_views (written on 0006_contacts; moved onto main's head when main
 was merged in, so the chain keeps one head)
 Create Date: 2026-12-06
 
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0009_autosend_policy"
-down_revision: str | None = "0007_conv_sla_sweep"
+down_revision: str | None = "0008_metric_views"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

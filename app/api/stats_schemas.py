@@ -1,0 +1,107 @@
+"""The body of GET /v1/stats (built from app/ops/stats.py's dataclasses)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.ops.stats_sql import Group
+
+_FROM_ATTRIBUTES = ConfigDict(from_attributes=True)
+
+
+class TimingOut(BaseModel):
+    """Whole seconds from the ticket's opening; nearest-rank percentiles."""
+
+    model_config = _FROM_ATTRIBUTES
+
+    count: int = Field(description="Tickets for which it happened.")
+    p50_seconds: int | None
+    p90_seconds: int | None
+    p95_seconds: int | None
+    max_seconds: int | None
+
+
+class SlaOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    tracked: int = Field(description="Tickets with SLA clocks (a conversation state).")
+    breached: int = Field(description="Tracked tickets with any clock breached.")
+    first_response_breached: int
+    next_response_breached: int
+    resolution_breached: int
+    attainment: float | None = Field(description="(tracked - breached) / tracked.")
+
+
+class TicketsOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    opened: int
+    self_service_handoffs: int = Field(description="Questions /v1/ask handed to an agent.")
+    reopened: int = Field(description="Tickets reopened after being solved.")
+    sla: SlaOut
+    timings: dict[str, TimingOut] = Field(
+        description="first_draft, first_response, approval, resolution."
+    )
+
+
+class DraftsOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    total: int = Field(description="Pipeline drafts written (not agents' own replies).")
+    approved_unedited: int
+    edited: int
+    rejected: int
+    rewritten: int = Field(description="Replaced by an agent's own reply without a decision.")
+    auto_sent: int
+    superseded: int = Field(description="Replaced by a newer pipeline draft.")
+    pending: int
+    rewritten_by_hand: int = Field(description="Rejected or rewritten, then answered by hand.")
+    reviewed: int = Field(description="approved_unedited + edited + rejected + rewritten.")
+    acceptance_rate: float | None = Field(description="(approved_unedited + edited) / reviewed.")
+    unedited_rate: float | None = Field(description="approved_unedited / reviewed.")
+    edit_distance_mean: float | None = Field(description="Mean Levenshtein distance of edits.")
+    with_usage: int = Field(description="Drafts whose provenance records token counts (LLM).")
+    prompt_tokens: int
+    completion_tokens: int
+
+
+class AgentsOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    actions: int
+    tickets: int = Field(description="Distinct tickets acted on.")
+    approvals: int
+    edits: int
+    rejections: int
+    escalations: int
+    replies: int
+    notes: int
+    solves: int
+    timed_actions: int
+    handle_seconds_total: int
+    handle_seconds_mean: float | None = Field(
+        description="Mean gap to the agent's previous action, gaps over 30 min left out."
+    )
+
+
+class StatsRowOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    key: str | None = Field(description="The group's value (a day, a week's Monday, …).")
+    tickets: TicketsOut
+    drafts: DraftsOut
+    agents: AgentsOut | None = Field(
+        description="Only grouped by day, week and agent; always in the totals."
+    )
+
+
+class StatsOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True, populate_by_name=True)
+
+    from_: datetime = Field(serialization_alias="from", validation_alias="start")
+    to: datetime = Field(validation_alias="end")
+    group: Group
+    totals: StatsRowOut
+    groups: list[StatsRowOut]

@@ -1,0 +1,224 @@
+// The support stats page: GET /v1/stats drawn as plain SVG (no chart library, no CDN).
+// Every value reaches the page through textContent or SVG attributes, never as markup.
+import { tokenStore } from "./console-api.js";
+import { ApiError, requestJson } from "./http.js";
+
+const SVG = "http://www.w3.org/2000/svg";
+const MEASURES = [
+  ["first_draft", "first draft"],
+  ["first_response", "first response"],
+  ["approval", "approval"],
+  ["resolution", "resolution"],
+];
+const $ = (id) => document.getElementById(id);
+
+function svg(width, height) {
+  const root = document.createElementNS(SVG, "svg");
+  root.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  root.setAttribute("aria-hidden", "true");
+  return root;
+}
+
+function shape(parent, name, attributes, text) {
+  const node = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
+  if (text !== undefined) node.textContent = text;
+  parent.appendChild(node);
+  return node;
+}
+
+function percent(value) {
+  return value == null ? "–" : `${Math.round(value * 1000) / 10} %`;
+}
+
+function duration(seconds) {
+  if (seconds == null) return "–";
+  if (seconds < 120) return `${seconds} s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
+  if (seconds < 172800) return `${Math.round(seconds / 360) / 10} h`;
+  return `${Math.round(seconds / 8640) / 10} d`;
+}
+
+function place(id, chart) {
+  const holder = $(id);
+  holder.replaceChildren(chart);
+}
+
+function empty(id, message) {
+  const chart = svg(400, 60);
+  shape(chart, "text", { x: 200, y: 34, "text-anchor": "middle", class: "empty" }, message);
+  place(id, chart);
+}
+
+// One bar per day, its height the tickets opened; a day label every few bars.
+function drawVolume(groups) {
+  const days = groups.filter((g) => g.tickets.opened > 0);
+  if (!days.length) return empty("volume-chart", "No tickets in this period");
+  const width = 560, height = 180, top = 10, bottom = 24, left = 30;
+  const chart = svg(width, height);
+  const max = Math.max(...groups.map((g) => g.tickets.opened));
+  const step = (width - left) / groups.length;
+  shape(chart, "line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: "axis" });
+  shape(chart, "text", { x: left - 4, y: top + 8, "text-anchor": "end" }, String(max));
+  groups.forEach((group, i) => {
+    const h = ((height - top - bottom) * group.tickets.opened) / max;
+    const bar = shape(chart, "rect", {
+      x: left + i * step + 1, y: height - bottom - h, width: Math.max(step - 2, 1), height: h,
+      class: "bar", "data-key": group.key,
+    });
+    shape(bar, "title", {}, `${group.key}: ${group.tickets.opened} tickets`);
+    if (i % Math.ceil(groups.length / 6) === 0) {
+      shape(chart, "text", { x: left + i * step, y: height - 6 }, group.key.slice(5));
+    }
+  });
+  place("volume-chart", chart);
+}
+
+// Per day, the share of tracked tickets that met every SLA target (green) or not (red).
+function drawSla(groups) {
+  const days = groups.filter((g) => g.tickets.sla.tracked > 0);
+  if (!days.length) return empty("sla-chart", "No tickets with SLA clocks in this period");
+  const width = 560, height = 120, bottom = 20, left = 30;
+  const chart = svg(width, height);
+  const step = (width - left) / groups.length;
+  shape(chart, "text", { x: left - 4, y: 12, "text-anchor": "end" }, "100%");
+  groups.forEach((group, i) => {
+    const sla = group.tickets.sla;
+    if (!sla.tracked) return;
+    const full = height - bottom - 4;
+    const met = (full * (sla.tracked - sla.breached)) / sla.tracked;
+    const x = left + i * step + 1, w = Math.max(step - 2, 1);
+    shape(chart, "rect", { x, y: 4, width: w, height: full - met, class: "bar-breached" });
+    const bar = shape(chart, "rect", { x, y: 4 + full - met, width: w, height: met, class: "bar-met" });
+    shape(bar, "title", {}, `${group.key}: ${percent(sla.attainment)} of ${sla.tracked}`);
+  });
+  place("sla-chart", chart);
+}
+
+// Drafts written → reviewed by a person → approved → approved as written.
+function drawFunnel(drafts) {
+  const steps = [
+    ["written", drafts.total],
+    ["reviewed", drafts.reviewed],
+    ["approved", drafts.approved_unedited + drafts.edited],
+    ["unedited", drafts.approved_unedited],
+    ["rejected", drafts.rejected],
+    ["rewritten by hand", drafts.rewritten_by_hand],
+    ["auto-sent", drafts.auto_sent],
+  ];
+  if (!drafts.total) return empty("funnel-chart", "No drafts in this period");
+  const width = 560, row = 26, left = 130;
+  const chart = svg(width, row * steps.length + 4);
+  steps.forEach(([name, count], i) => {
+    const w = ((width - left - 50) * count) / drafts.total;
+    const y = i * row + 4;
+    shape(chart, "text", { x: left - 8, y: y + 15, "text-anchor": "end", class: "label-strong" }, name);
+    shape(chart, "rect", { x: left, y, width: Math.max(w, 1), height: row - 8, class: "bar", "data-step": name });
+    shape(chart, "text", { x: left + w + 6, y: y + 15, "data-count": name }, String(count));
+  });
+  place("funnel-chart", chart);
+}
+
+function fillTimings(timings) {
+  const rows = MEASURES.map(([key, name]) => {
+    const timing = timings[key];
+    const tr = document.createElement("tr");
+    for (const text of [name, String(timing.count), duration(timing.p50_seconds), duration(timing.p90_seconds)]) {
+      const cell = document.createElement("td");
+      cell.textContent = text;
+      tr.appendChild(cell);
+    }
+    return tr;
+  });
+  $("timings-body").replaceChildren(...rows);
+}
+
+function fillSlaClocks(sla) {
+  const items = [
+    ["tracked tickets", sla.tracked],
+    ["first response late", sla.first_response_breached],
+    ["next response late", sla.next_response_breached],
+    ["resolution late", sla.resolution_breached],
+  ].flatMap(([name, value]) => {
+    const dt = document.createElement("dt");
+    dt.textContent = name;
+    const dd = document.createElement("dd");
+    dd.textContent = String(value);
+    return [dt, dd];
+  });
+  $("sla-clocks").replaceChildren(...items);
+}
+
+function render(stats) {
+  const totals = stats.totals;
+  $("period").textContent = `${stats.from.slice(0, 10)} to ${stats.to.slice(0, 10)} (UTC)`;
+  $("volume-total").textContent = String(totals.tickets.opened);
+  $("volume-handoffs").textContent = String(totals.tickets.self_service_handoffs);
+  $("sla-total").textContent = percent(totals.tickets.sla.attainment);
+  $("acceptance-rate").textContent = percent(totals.drafts.acceptance_rate);
+  drawVolume(stats.groups);
+  drawSla(stats.groups);
+  drawFunnel(totals.drafts);
+  fillSlaClocks(totals.tickets.sla);
+  fillTimings(totals.tickets.timings);
+}
+
+// Every day of the period, also those without tickets, so the bars keep their dates.
+function everyDay(stats) {
+  const byKey = new Map(stats.groups.map((g) => [g.key, g]));
+  const days = [];
+  const end = new Date(stats.to);
+  for (let day = new Date(stats.from.slice(0, 10) + "T00:00:00Z"); day < end; day.setUTCDate(day.getUTCDate() + 1)) {
+    const key = day.toISOString().slice(0, 10);
+    days.push(byKey.get(key) || { key, tickets: { opened: 0, sla: { tracked: 0, breached: 0 } } });
+  }
+  return { ...stats, groups: days };
+}
+
+async function load() {
+  // The last N days including today (UTC): N bars.
+  const days = Number($("range").value);
+  const to = new Date();
+  const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - days + 1));
+  const params = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), group: "day" });
+  const token = tokenStore.get();
+  $("load-error").hidden = true;
+  try {
+    const stats = await requestJson(`/v1/stats?${params}`, { headers: { Authorization: `Bearer ${token}` } });
+    render(everyDay(stats));
+  } catch (error) {
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
+      tokenStore.clear();
+      return showLogin(error.detail);
+    }
+    $("load-error").textContent = error.detail || error.message;
+    $("load-error").hidden = false;
+  }
+}
+
+function showLogin(message) {
+  $("dashboard").hidden = true;
+  $("login").hidden = false;
+  $("login-error").hidden = !message;
+  $("login-error").textContent = message || "";
+  $("token-input").focus();
+}
+
+function showDashboard() {
+  $("login").hidden = true;
+  $("dashboard").hidden = false;
+  return load();
+}
+
+$("login-form").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const token = $("token-input").value.trim();
+  if (!token) return showLogin("Paste a token first.");
+  tokenStore.set(token);
+  $("token-input").value = "";
+  showDashboard();
+});
+$("range").addEventListener("change", load);
+
+if (tokenStore.get()) showDashboard();
+else showLogin();

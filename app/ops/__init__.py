@@ -1,0 +1,1 @@
+"""Support operations: metrics read from the store's views, saved SQL investigations."""

@@ -1,0 +1,68 @@
+"""Fixtures for the operations tests: the API tests' small Grid knowledge base and its
+offline pipeline (ingested and trained once per session), and one short demo history
+written into SQLite that the history, metrics and report tests read."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from app.knowledge import KnowledgeBase
+from app.operations.demo.config import DemoConfig, load_demo_config
+from app.operations.demo.history import HistoryReport, HistoryRequest, write_history
+from app.services.runtime import Pipeline
+from app.settings import Settings
+from tests.api.conftest import api_corpus, kb, kb_settings, pipeline
+from tests.conftest import SHARED_DATA
+
+__all__ = ["api_corpus", "kb", "kb_settings", "pipeline"]
+
+END = date(2026, 3, 16)  # a Monday: the history is the two ISO weeks before it
+DAYS = 14
+SEED = 5
+
+
+def small_config() -> DemoConfig:
+    """The built-in process at a tenth of its volume: same shape, a quick replay."""
+    config = load_demo_config()
+    arrivals = config.arrivals.model_copy(update={"base_per_day": 10.0})
+    return config.model_copy(update={"arrivals": arrivals})
+
+
+@dataclass(frozen=True)
+class WrittenHistory:
+    settings: Settings
+    report: HistoryReport
+
+    @property
+    def url(self) -> str:
+        return self.settings.resolved_database_url
+
+
+def write_small_history(
+    tmp: Path, kb_settings: Settings, kb: KnowledgeBase, pipeline: Pipeline, name: str
+) -> WrittenHistory:
+    settings = kb_settings.model_copy(update={"database_url": f"sqlite:///{tmp / name}.db"})
+    request = HistoryRequest(
+        days=DAYS,
+        seed=SEED,
+        end=END,
+        config=small_config(),
+        eval_dir=SHARED_DATA / "eval",
+    )
+    report = write_history(settings, request, kb=kb, pipeline=pipeline)
+    return WrittenHistory(settings, report)
+
+
+@pytest.fixture(scope="session")
+def demo_history(
+    tmp_path_factory: pytest.TempPathFactory,
+    kb_settings: Settings,
+    kb: KnowledgeBase,
+    pipeline: Pipeline,
+) -> WrittenHistory:
+    tmp = tmp_path_factory.mktemp("demo-history")
+    return write_small_history(tmp, kb_settings, kb, pipeline, "first")
