@@ -5,7 +5,12 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -34,3 +39,44 @@ def print_table(title: str, rows: list[tuple[str, str]]) -> None:
     print(f"\n== {title}")
     for key, value in rows:
         print(f"  {key.ljust(width)}  {value}")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def uvicorn_server(
+    settings: Mapping[str, str], workdir: Path, *, workers: int = 1, start_timeout: float = 300
+) -> Iterator[str]:
+    """The real app under uvicorn on a free loopback port, with only these TRIAGE_ settings;
+    yields its base URL once /healthz answers, and stops it after."""
+    import httpx
+
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
+    env.update(settings, PYTHONPATH=str(REPO))
+    with (workdir / "server.log").open("ab") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
+             "--workers", str(workers)],
+            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + start_timeout
+            while True:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"server did not start; see {workdir / 'server.log'}")
+                try:
+                    if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.3)
+            yield base
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)

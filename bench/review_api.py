@@ -43,7 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from _common import REPO
+from _common import uvicorn_server
 from sqlalchemy import create_engine, text
 
 from app.services.database import prepare_database
@@ -69,14 +69,6 @@ class Result:
     server_workers: int = 1
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def database(backend: str, workdir: Path) -> Iterator[str]:
     if backend == "sqlite":
@@ -96,41 +88,16 @@ def database(backend: str, workdir: Path) -> Iterator[str]:
 
 @contextmanager
 def server(url: str, workdir: Path, args: argparse.Namespace, workers: int) -> Iterator[str]:
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(
-        TRIAGE_DATA_DIR=str(workdir / "data"),
-        TRIAGE_DATABASE_URL=url,
-        TRIAGE_DB_POOL_SIZE="20",
-        TRIAGE_DB_POOL_PRE_PING="false" if args.no_pre_ping else "true",
+    settings = {
+        "TRIAGE_DATA_DIR": str(workdir / "data"),
+        "TRIAGE_DATABASE_URL": url,
+        "TRIAGE_DB_POOL_SIZE": "20",
+        "TRIAGE_DB_POOL_PRE_PING": "false" if args.no_pre_ping else "true",
         **({"TRIAGE_REQUEST_THREADS": str(args.request_threads)} if args.request_threads else {}),
-        PYTHONPATH=str(REPO),
-    )
-    if args.models_dir is not None:
-        env["TRIAGE_MODELS_DIR"] = str(args.models_dir)
-    log = (workdir / "server.log").open("ab")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--no-access-log",
-         "--workers", str(workers)],
-        env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"server did not start; see {workdir / 'server.log'}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.3)
+        **({"TRIAGE_MODELS_DIR": str(args.models_dir)} if args.models_dir is not None else {}),
+    }
+    with uvicorn_server(settings, workdir, workers=workers) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        log.close()
 
 
 def seed(url: str, count: int) -> tuple[str, list[str]]:

@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -30,7 +28,7 @@ from pathlib import Path
 
 import _stats_data
 import httpx
-from _common import REPO
+from _common import uvicorn_server
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -79,40 +77,14 @@ def fill(url: str, tickets: int, days: int) -> str:
 
 @contextmanager
 def server(url: str, workdir: Path, models_dir: Path | None) -> Iterator[str]:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    env = {k: v for k, v in os.environ.items() if not k.startswith("TRIAGE_")}
-    env.update(
-        TRIAGE_DATA_DIR=str(workdir / "data"),
-        TRIAGE_DATABASE_URL=url,
-        TRIAGE_RUN_WORKERS="false",
-        PYTHONPATH=str(REPO),
+    settings = {
+        "TRIAGE_DATA_DIR": str(workdir / "data"),
+        "TRIAGE_DATABASE_URL": url,
+        "TRIAGE_RUN_WORKERS": "false",
         **({"TRIAGE_MODELS_DIR": str(models_dir)} if models_dir else {}),
-    )
-    with (workdir / "server.log").open("ab") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "app.api:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--no-access-log"],
-            env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
-        )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 900
-        while True:
-            if proc.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(f"server did not start; see {workdir / 'server.log'}")
-            try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.5)
+    }
+    with uvicorn_server(settings, workdir, start_timeout=900) as base:
         yield base
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
 
 
 def scenarios() -> list[tuple[str, int, str]]:
