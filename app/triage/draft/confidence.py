@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from app.triage.draft.blocks import is_field_list
 
 if TYPE_CHECKING:
+    from app.triage.draft.candidates import Section
     from app.triage.draft.compose import Chosen
-    from app.triage.draft.offline import Section
     from app.triage.draft.question import Question
     from app.triage.draft.relevance import Weights
 

@@ -12,26 +12,23 @@ text, so every citation is an exact quote.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from app.triage.draft.blocks import (
-    Block,
     code_lines,
     is_field_list,
     list_items,
     other_variant_spans,
-    parse_blocks,
     schema_fields,
 )
+from app.triage.draft.candidates import Candidate, Section, read_sections
 from app.triage.draft.compose import Chosen, compose
 from app.triage.draft.confidence import AnswerFeatures, AnswerModel
 from app.triage.draft.protocol import DraftRequest
 from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
 from app.triage.results import DraftReply, Provenance
-from ingest.retrieval import Hit
-from ingest.sections import SectionLookup, SectionPart, joined_parts, part_at
+from ingest.sections import SectionLookup
 
 _MAX_CODE_LINES = 70
 _MAX_LIST_ITEMS_WORDS = 260
@@ -54,83 +51,6 @@ class SectionWeights:
     reference: float = 0.0  # subtracted in proportion to the section's field-by-field lists
 
 
-@dataclass
-class Candidate:
-    source: int  # index of the section (= retrieval rank)
-    order: int  # position inside the section
-    chunk_id: str
-    block: Block
-    terms: frozenset[str]
-    score: float = 0.0
-    subheading: str = ""  # the heading inside the section that this block sits under
-    chunk_text: str = ""  # the text of the chunk the block starts in (quotes come from it)
-
-
-@dataclass
-class Section:
-    rank: int
-    hit: Hit
-    candidates: list[Candidate] = field(default_factory=list)
-    heading_terms: frozenset[str] = frozenset()
-    score: float = 0.0
-
-
-def _parts(hit: Hit, lookup: SectionLookup | None) -> list[SectionPart]:
-    if lookup is not None:
-        parts = lookup.parts(hit.chunk_id, hit.doc_id, hit.heading)
-        if parts:
-            return parts
-    return [SectionPart(hit.chunk_id, hit.text)]
-
-
-def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section]:
-    sections: list[Section] = []
-    for rank, hit in enumerate(hits):
-        section = Section(rank, hit, heading_terms=terms(f"{hit.title} {hit.heading}"))
-        text, starts = joined_parts(_parts(hit, lookup))
-        seen: set[str] = set()
-        order = 0
-        subheading = ""
-        cursor = 0
-        for block in parse_blocks(text):
-            at = text.find(block.text, cursor)
-            at = cursor if at < 0 else at
-            cursor = at + len(block.text)
-            if block.kind == "heading":
-                subheading = block.text
-                continue
-            key = " ".join(block.text.split())
-            if key in seen:
-                continue
-            seen.add(key)
-            part_start, part = part_at(starts, at)
-            previous = section.candidates[-1] if section.candidates else None
-            if (
-                previous is not None
-                and previous.chunk_id != part.chunk_id
-                and at == part_start
-                and _continues(previous.block, block)
-            ):
-                # A code example the chunker split at a chunk boundary: one block again.
-                previous.block = _joined(previous.block, block)
-                previous.terms = terms(previous.block.text)
-                continue
-            section.candidates.append(
-                Candidate(
-                    rank,
-                    order,
-                    part.chunk_id,
-                    block,
-                    terms(block.text),
-                    subheading=subheading,
-                    chunk_text=part.text,
-                )
-            )
-            order += 1
-        sections.append(section)
-    return sections
-
-
 def _within(block_text: str, item: str, spans: list[tuple[int, int]]) -> bool:
     at = block_text.find(item)
     return any(start <= at < end for start, end in spans)
@@ -139,16 +59,6 @@ def _within(block_text: str, item: str, spans: list[tuple[int, int]]) -> bool:
 def _balanced(code: str) -> bool:
     """False for an example cut off mid-way (an unclosed brace or bracket)."""
     return code.count("{") == code.count("}") and code.count("[") == code.count("]")
-
-
-def _continues(previous: Block, block: Block) -> bool:
-    return previous.kind == block.kind == "code" and previous.language == block.language
-
-
-def _joined(first: Block, second: Block) -> Block:
-    head = first.text.splitlines()[:-1]  # without its closing fence
-    tail = second.text.splitlines()[1:]  # without its opening fence
-    return Block("code", "\n".join([*head, *tail]), language=first.language)
 
 
 class OfflineDrafter:
@@ -173,7 +83,7 @@ class OfflineDrafter:
         started = time.perf_counter()
         question = analyse(request.question, tuple(request.signals.error_codes))
         query_terms = terms(" ".join([request.question, *request.signals.error_codes]))
-        sections = _sections(request.hits, self.sections)
+        sections = read_sections(request.hits, self.sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)
         probability = self.model.probability(features)
