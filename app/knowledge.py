@@ -93,6 +93,7 @@ class KnowledgeBase:
             max_file_bytes=s.ingest_max_file_bytes,
             progress=progress,
             allowed_domains=s.untrusted_allowed_domains,
+            lexical=self.retriever.lexical_store,
         )
 
 
@@ -107,5 +108,6 @@ def build_knowledge_base(
         rrf_k=settings.rrf_k,
         refresh_seconds=refresh_seconds,
         allowed_domains=settings.untrusted_allowed_domains,
+        lexical_dir=settings.lexical_path(store.name),
     )
     return KnowledgeBase(settings, embeddings, store, retriever)

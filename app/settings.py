@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset means SQLite under the data dir."
     )
+    lexical_dir: Path | None = Field(
+        default=None,
+        description="Where the persisted BM25 index lives, one folder per collection, shared "
+        "by every process of this machine; unset means `lexical` under the data dir.",
+    )
 
     # --- embeddings ----------------------------------------------------------
     embedding_provider: EmbeddingProvider = "auto"
@@ -355,6 +360,9 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    def lexical_path(self, collection: str) -> Path:
+        return (self.lexical_dir or (self.data_dir / "lexical")) / collection
 
     @property
     def resolved_models_dir(self) -> Path:
