@@ -12,7 +12,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import SecretStr
 
 from app.settings import LOCAL_EMBEDDING_MODEL, Settings
-from ingest.embeddings import MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
+from ingest.embeddings import INT8_SUFFIX, MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
 from ingest.retrieval import HybridRetriever
 from ingest.sync import ChunkingOptions, Synchronizer
 from ingest.sync_report import ProgressCallback
@@ -50,8 +50,11 @@ def build_embeddings(settings: Settings) -> CountingEmbeddings:
         cache_dir=settings.resolved_models_dir,
         batch_size=settings.embedding_batch_size,
         threads=settings.embedding_threads,
+        backend="onnx-int8" if settings.embedding_int8 else "onnx",
     )
-    return CountingEmbeddings(inner, model_name=model, dimension=MINILM_DIM)
+    # int8 vectors are another vector space as far as a collection is concerned.
+    name = f"{model}{INT8_SUFFIX}" if settings.embedding_int8 else model
+    return CountingEmbeddings(inner, model_name=name, dimension=MINILM_DIM)
 
 
 def build_store(

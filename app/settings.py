@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=2048)
     embedding_threads: int = Field(default=0, ge=0, description="0 lets the runtime pick.")
+    embedding_int8: bool = Field(
+        default=False,
+        description="Run the local MiniLM with int8 weights (quantised ONNX): faster, vectors "
+        "close to but not equal to the float model's, so collections record it as another model.",
+    )
 
     # --- chunking ------------------------------------------------------------
     # 200 cl100k tokens keeps ~97% of chunks inside MiniLM's 256 word-piece window

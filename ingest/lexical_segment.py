@@ -29,6 +29,8 @@ import numpy as np
 
 from ingest.vectorstore import StoredChunk
 
+# Bumped whenever the files a segment holds change: older indexes are rebuilt.
+FORMAT = 2
 K1 = 1.5
 B = 0.75
 # Terms are stored as fixed-width bytes for binary search; longer ones (hashes, base64)
@@ -96,7 +98,9 @@ def write_segment(
     directory: Path, chunks: Iterable[StoredChunk], heading_repeats: int, batch: int = 20_000
 ) -> int:
     """Write `chunks` as a new segment in `directory` (which must not exist yet)."""
-    ordered = sorted(chunks, key=_sort_key)
+    given = list(chunks)
+    arrival = sorted(range(len(given)), key=lambda i: _sort_key(given[i]))
+    ordered = [given[i] for i in arrival]
     tmp = directory.with_name(directory.name + ".tmp")
     tmp.mkdir(parents=True)
     vocab: dict[bytes, int] = {}
@@ -130,6 +134,9 @@ def write_segment(
     np.save(tmp / "postings.npy", doc[order].astype(np.int32))
     np.save(tmp / "tfs.npy", tf[order].astype(np.uint16))
     np.save(tmp / "lengths.npy", lengths)
+    # Equal scores are common (the docs repeat snippets): they rank in the order the
+    # chunks came in (Chroma's), as one bm25s index over the same list would.
+    np.save(tmp / "arrival.npy", np.array(arrival, dtype=np.int32))
     _write_columns(tmp, ordered)
     os.replace(tmp, directory)
     return len(ordered)
@@ -184,6 +191,7 @@ class Segment:
         self.lengths = np.asarray(load("lengths"))
         self.kind = load("kind")
         self.offsets = load("offsets")
+        self.arrival = load("arrival")
         self.source_starts = np.asarray(load("source_starts"))
         columns = json.loads((directory / "columns.json").read_text())
         self.kinds: list[str] = columns["kinds"]

@@ -22,6 +22,7 @@ import math
 import os
 import shutil
 import tempfile
+import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -32,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.lexical_segment import K1, B, Segment, tokenize, write_segment
+from ingest.lexical_segment import FORMAT, K1, B, Segment, tokenize, write_segment
 from ingest.vectorstore import StoredChunk
 
 # Deltas are folded into a new base once they hold this share of it (or this many
@@ -129,7 +130,10 @@ class SegmentedIndex:
         for s, (segment, alive) in enumerate(zip(self.segments, self.alive, strict=True)):
             top = self._segment_top(segment, alive, postings[s], idf, counts, n, filters)
             found_hits += [(score, s, p) for score, p in top]
-        found_hits.sort(key=lambda h: (-h[0], h[1], h[2]))
+        # Ties go to the earlier arrival; scores are rounded as bm25s's float32 sums are.
+        found_hits.sort(
+            key=lambda h: (-round(h[0], 5), h[1], int(self.segments[h[1]].arrival[h[2]]))
+        )
         return [(self.segments[s].chunk(p), score) for score, s, p in found_hits[:n]]
 
     def _segment_top(
@@ -192,6 +196,8 @@ class LexicalStore:
         self.heading_repeats = heading_repeats
         self._segments: dict[str, Segment] = {}
         self._current: SegmentedIndex | None = None
+        # The sync and request threads of one process share this object.
+        self._thread_lock = threading.RLock()
 
     # -- files ----------------------------------------------------------------------
     @property
@@ -204,7 +210,8 @@ class LexicalStore:
         except (FileNotFoundError, json.JSONDecodeError):
             return None
         # The heading weight changes every chunk's text: an index built with another is stale.
-        return data if data.get("heading_repeats") == self.heading_repeats else None
+        fits = data.get("heading_repeats") == self.heading_repeats and data.get("format") == FORMAT
+        return data if fits else None
 
     def _write_manifest(self, manifest: dict[str, Any]) -> None:
         tmp = self.directory / f"manifest.{uuid.uuid4().hex}.tmp"
@@ -214,7 +221,7 @@ class LexicalStore:
     @contextmanager
     def _locked(self) -> Iterator[None]:
         self.directory.mkdir(parents=True, exist_ok=True)
-        with (self.directory / "lock").open("a") as handle:
+        with self._thread_lock, (self.directory / "lock").open("a") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -238,13 +245,14 @@ class LexicalStore:
                 if not self._fresh(manifest, revision, collection_id):
                     manifest = self._rebuild(load_all(), revision, collection_id)
         assert manifest is not None
-        for _ in range(3):
-            try:
-                return self._snapshot(manifest)
-            except FileNotFoundError:
-                # A writer compacted between our manifest read and the segment open.
-                manifest = self.manifest() or manifest
-        return self._snapshot(manifest)
+        with self._thread_lock:
+            for _ in range(3):
+                try:
+                    return self._snapshot(manifest)
+                except FileNotFoundError:
+                    # A writer compacted between our manifest read and the segment open.
+                    manifest = self.manifest() or manifest
+            return self._snapshot(manifest)
 
     @staticmethod
     def _fresh(manifest: dict[str, Any] | None, revision: int, collection_id: str) -> bool:
@@ -284,6 +292,7 @@ class LexicalStore:
             "revision": revision,
             "generation": uuid.uuid4().hex,
             "heading_repeats": self.heading_repeats,
+            "format": FORMAT,
             "segments": [{"name": self._new_segment(chunks), "deleted": None}],
         }
         self._write_manifest(manifest)

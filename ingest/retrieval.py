@@ -234,7 +234,13 @@ class HybridRetriever:
             (lexical, lexical_scores, self.fusion.lexical_weight),
         )
         for ranking, store_into, weight in weighted:
-            for rank, (chunk, raw) in enumerate(ranking):
+            rank, previous = -1, None
+            for position, (chunk, raw) in enumerate(ranking):
+                # Equal scores share a rank (the docs repeat snippets across product tabs,
+                # so BM25 ties are common): the other ranking decides between them, not
+                # the order the index happened to hold them in.
+                if previous is None or round(raw, 5) != previous:
+                    rank, previous = position, round(raw, 5)
                 scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + weight / (
                     self.rrf_k + rank + 1
                 )

@@ -351,6 +351,7 @@ class SearchHit(_Public):
     heading: str
     score: float
     text: str
+    kind: str = Field(default="", examples=["guide"])
 
 
 class AskRequest(BaseModel):
