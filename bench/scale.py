@@ -37,6 +37,7 @@ from ingest.corpus_chunks import corpus_chunks
 from ingest.vectorstore import StoredChunk
 
 DIM = 384
+LEXICAL_ONLY_ID = "bench-lexical-only"
 QUERIES = [
     "how do I authenticate with a client secret",
     "webhook signature verification failed",
@@ -105,10 +106,15 @@ def open_store(root: Path) -> Any:
     return KnowledgeBaseStore(client, "docs", model_name="synthetic-384", dimension=DIM)
 
 
-def build(root: Path, n: int) -> dict[str, float]:
+def build(root: Path, n: int, lexical_only: bool) -> dict[str, float]:
     from ingest.lexical_store import LexicalStore
 
     base = base_chunks()
+    if lexical_only:
+        chunks = list(perturbed(base, n))
+        started = time.monotonic()
+        LexicalStore(root / "lexical", 2).open(1, LEXICAL_ONLY_ID, lambda: chunks)
+        return _built(root, len(base), {"lexical_build_s": time.monotonic() - started})
     store = open_store(root)
     started = time.monotonic()
     batch: list[StoredChunk] = []
@@ -139,13 +145,16 @@ def build(root: Path, n: int) -> dict[str, float]:
     started = time.monotonic()
     LexicalStore(root / "lexical", 2).open(revision, store.identity(), lambda: chunks)
     lexical_seconds = time.monotonic() - started
+    return _built(
+        root,
+        len(base),
+        {"chroma_insert_chunks_per_s": n / chroma_seconds, "lexical_build_s": lexical_seconds},
+    )
+
+
+def _built(root: Path, real: int, figures: dict[str, float]) -> dict[str, float]:
     size = sum(p.stat().st_size for p in (root / "lexical").rglob("*") if p.is_file())
-    return {
-        "real_chunks": len(base),
-        "chroma_insert_chunks_per_s": n / chroma_seconds,
-        "lexical_build_s": lexical_seconds,
-        "lexical_disk_mb": size / 1e6,
-    }
+    return {"real_chunks": real, **figures, "lexical_disk_mb": size / 1e6}
 
 
 def _memory() -> dict[str, float]:
@@ -157,20 +166,40 @@ def _memory() -> dict[str, float]:
     return out
 
 
-def serve(root: Path, spawned: float, conn: Any, queries: int) -> None:
+class _LexicalOnly:
+    """The lexical index alone, as the retriever holds it (no Chroma, no fusion)."""
+
+    def __init__(self, root: Path) -> None:
+        from ingest.lexical_store import LexicalStore
+
+        self.store = LexicalStore(root / "lexical", 2)
+        self.index: Any = None
+        self.checked = 0.0
+
+    def search(self, query: str, k: int, *, filters: Any = None, mode: str = "") -> list[Any]:
+        if time.monotonic() - self.checked > 0.5:  # the retriever's refresh interval
+            self.index = self.store.open(0, LEXICAL_ONLY_ID, lambda: [])
+            self.checked = time.monotonic()
+        return list(self.index.search(query, 30, filters)[:k])
+
+
+def serve(root: Path, spawned: float, conn: Any, queries: int, lexical_only: bool) -> None:
     """One "API process": open the knowledge base, answer, report, then watch for the edit."""
     from ingest.lexical_store import SearchFilters
     from ingest.retrieval import HybridRetriever
 
-    store = open_store(root)
-    retriever = HybridRetriever(
-        store,
-        SyntheticEmbeddings(),
-        refresh_seconds=0.5,
-        lexical_dir=root / "lexical",  # type: ignore[arg-type]
-        translate=None,
-    )
-    retriever.search(QUERIES[0], 5)
+    searcher: Any
+    if lexical_only:
+        searcher = _LexicalOnly(root)
+    else:
+        searcher = HybridRetriever(
+            open_store(root),
+            SyntheticEmbeddings(),  # type: ignore[arg-type]
+            refresh_seconds=0.5,
+            lexical_dir=root / "lexical",
+            translate=None,
+        )
+    searcher.search(QUERIES[0], 5)
     first = time.time() - spawned
     conn.send({"ready": first})
     conn.recv()  # every process starts measuring together
@@ -184,20 +213,30 @@ def serve(root: Path, spawned: float, conn: Any, queries: int) -> None:
         spent = []
         for i in range(queries):
             t = time.perf_counter()
-            retriever.search(f"{QUERIES[i % len(QUERIES)]} {i}", 5, filters=filters)
+            searcher.search(f"{QUERIES[i % len(QUERIES)]} {i}", 5, filters=filters)
             spent.append((time.perf_counter() - t) * 1000)
         timings[name] = spent
     conn.send({"timings": timings, "memory": _memory()})
     token = conn.recv()
-    while not retriever.search(token, 1, mode="lexical"):
+    while not searcher.search(token, 1, mode="lexical"):
         time.sleep(0.05)
     conn.send({"seen": time.time()})
 
 
-def edit_one_page(root: Path, token: str) -> None:
+def edit_one_page(root: Path, token: str, lexical_only: bool) -> None:
     """What the sync does for one changed page: Chroma first, then the index delta."""
     from ingest.lexical_store import LexicalStore
 
+    lexical = LexicalStore(root / "lexical", 2)
+    if lexical_only:
+        index = lexical.open(0, LEXICAL_ONLY_ID, lambda: [])
+        chunk = index.segments[0].chunk(0)
+        doc_id = str(chunk.metadata["doc_id"])
+        lo, hi = index.segments[0].doc_spans()[doc_id]
+        edited = [index.segments[0].chunk(p) for p in range(lo, hi)]
+        edited = [StoredChunk(c.chunk_id + "-e", c.text + f" {token}", c.metadata) for c in edited]
+        lexical.apply({doc_id}, edited, 2, LEXICAL_ONLY_ID, lambda: [])
+        return
     store = open_store(root)
     got = store.collection.get(limit=1, include=["documents", "metadatas"])
     doc_id = str(got["metadatas"][0]["doc_id"])
@@ -212,7 +251,7 @@ def edit_one_page(root: Path, token: str) -> None:
         [c.text for c in edited],
         [dict(c.metadata) for c in edited],
     )
-    LexicalStore(root / "lexical", 2).apply(
+    lexical.apply(
         {doc_id},
         store.chunks_for_docs([doc_id]),
         store.revision() + 1,
@@ -222,12 +261,12 @@ def edit_one_page(root: Path, token: str) -> None:
     store.bump_revision()
 
 
-def run_processes(root: Path, count: int, queries: int) -> dict[str, Any]:
+def run_processes(root: Path, count: int, queries: int, lexical_only: bool) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     pipes, procs = [], []
     for _ in range(count):
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=serve, args=(root, time.time(), child, queries))
+        proc = ctx.Process(target=serve, args=(root, time.time(), child, queries, lexical_only))
         proc.start()
         pipes.append(parent)
         procs.append(proc)
@@ -237,7 +276,7 @@ def run_processes(root: Path, count: int, queries: int) -> dict[str, Any]:
     results = [p.recv() for p in pipes]
     token = f"zyzzogeton{count}x{int(time.time())}"
     edited_at = time.time()
-    edit_one_page(root, token)
+    edit_one_page(root, token, lexical_only)
     written = time.time() - edited_at
     for p in pipes:
         p.send(token)
@@ -290,6 +329,12 @@ def main() -> None:
         "--embeddings", type=Path, metavar="MODELS_DIR", help="only compare float and int8 MiniLM"
     )
     parser.add_argument("--embed-count", type=int, default=512)
+    parser.add_argument(
+        "--lexical-only",
+        action="store_true",
+        help="no Chroma: the persisted BM25 index alone (for sizes whose HNSW per process "
+        "would not fit in memory)",
+    )
     args = parser.parse_args()
     if args.embeddings:
         print_table(
@@ -297,13 +342,15 @@ def main() -> None:
         )
         return
     root = args.dir or Path(tempfile.mkdtemp(prefix="triage-scale-"))
-    rows = [("chunks (texts real+perturbed, vectors synthetic)", str(args.chunks))]
-    built = build(root, args.chunks)
+    what = "lexical only" if args.lexical_only else "hybrid, vectors synthetic"
+    rows = [(f"chunks (texts real+perturbed; {what})", str(args.chunks))]
+    built = build(root, args.chunks, args.lexical_only)
     rows += [(k, f"{v:.1f}") for k, v in built.items()]
     for count in [int(p) for p in args.processes.split(",")]:
-        figures = run_processes(root, count, args.queries)
+        figures = run_processes(root, count, args.queries, args.lexical_only)
         rows += [(f"{count} proc: {k}", f"{v:.2f}") for k, v in figures.items()]
-    print_table(f"bench/scale.py --chunks {args.chunks}", rows)
+    flags = " --lexical-only" if args.lexical_only else ""
+    print_table(f"bench/scale.py --chunks {args.chunks}{flags}", rows)
 
 
 if __name__ == "__main__":

@@ -116,15 +116,19 @@ def write_segment(
         flat = np.concatenate(ids) if ids else np.zeros(0, np.int64)
         positions = np.repeat(np.arange(start, start + len(ids), dtype=np.int64), sizes)
         keys, counts = np.unique(flat * len(ordered) + positions, return_counts=True)
-        term_parts.append(keys // max(len(ordered), 1))
-        doc_parts.append(keys % max(len(ordered), 1))
-        tf_parts.append(np.minimum(counts, _TF_MAX))
+        # Narrow types right away: a million chunks hold tens of millions of postings.
+        term_parts.append((keys // max(len(ordered), 1)).astype(np.int32))
+        doc_parts.append((keys % max(len(ordered), 1)).astype(np.int32))
+        tf_parts.append(np.minimum(counts, _TF_MAX).astype(np.uint16))
     terms_by_id = np.array(list(vocab), dtype=f"S{TERM_BYTES}")
     rank = np.empty(len(vocab), dtype=np.int64)
     rank[np.argsort(terms_by_id, kind="stable")] = np.arange(len(vocab))
-    term = rank[np.concatenate(term_parts)] if term_parts else np.zeros(0, np.int64)
-    doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int64)
-    tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.int64)
+    term = (
+        rank.astype(np.int32)[np.concatenate(term_parts)] if term_parts else np.zeros(0, np.int32)
+    )
+    doc = np.concatenate(doc_parts) if doc_parts else np.zeros(0, np.int32)
+    tf = np.concatenate(tf_parts) if tf_parts else np.zeros(0, np.uint16)
+    del term_parts, doc_parts, tf_parts
     order = np.lexsort((doc, term))
     np.save(tmp / "terms.npy", np.sort(terms_by_id))
     np.save(

@@ -116,7 +116,7 @@ class Synchronizer:
                 self.store.identity(),
                 self.store.all_chunks,
             )
-        if self._dirty:
+        if self._dirty or self._touched:
             self.store.bump_revision()
         report.seconds = time.monotonic() - started
         return report
