@@ -9,13 +9,13 @@ def test_search_filters_by_kind_and_source_prefix(api: Api) -> None:
     question = "how do I authenticate with client id and secret"
     unfiltered = api.client.get("/v1/search", params={"q": question, "k": 10}, headers=api.auth())
     assert unfiltered.status_code == 200, unfiltered.text
-    assert {h["kind"] for h in unfiltered.json()} == {"guide"}  # the corpus's Markdown pages
+    assert {h["kind"] for h in unfiltered.json()} == {"doc"}  # the corpus's Markdown pages
 
     by_kind = api.client.get(
-        "/v1/search", params={"q": question, "kind": ["guide", "changelog"]}, headers=api.auth()
+        "/v1/search", params={"q": question, "kind": ["doc", "changelog"]}, headers=api.auth()
     )
     assert by_kind.status_code == 200, by_kind.text
-    assert {h["kind"] for h in by_kind.json()} == {"guide"}
+    assert {h["kind"] for h in by_kind.json()} == {"doc"}
     other_kind = api.client.get(
         "/v1/search", params={"q": question, "kind": "api_reference"}, headers=api.auth()
     )
