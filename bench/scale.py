@@ -329,6 +329,7 @@ def main() -> None:
         "--embeddings", type=Path, metavar="MODELS_DIR", help="only compare float and int8 MiniLM"
     )
     parser.add_argument("--embed-count", type=int, default=512)
+    parser.add_argument("--reuse", action="store_true", help="serve the indexes already in --dir")
     parser.add_argument(
         "--lexical-only",
         action="store_true",
@@ -344,8 +345,11 @@ def main() -> None:
     root = args.dir or Path(tempfile.mkdtemp(prefix="triage-scale-"))
     what = "lexical only" if args.lexical_only else "hybrid, vectors synthetic"
     rows = [(f"chunks (texts real+perturbed; {what})", str(args.chunks))]
-    built = build(root, args.chunks, args.lexical_only)
-    rows += [(k, f"{v:.1f}") for k, v in built.items()]
+    if args.reuse and (root / "lexical" / "manifest.json").is_file():
+        rows.append(("indexes", f"reused from {root}"))
+    else:
+        built = build(root, args.chunks, args.lexical_only)
+        rows += [(k, f"{v:.1f}") for k, v in built.items()]
     for count in [int(p) for p in args.processes.split(",")]:
         figures = run_processes(root, count, args.queries, args.lexical_only)
         rows += [(f"{count} proc: {k}", f"{v:.2f}") for k, v in figures.items()]
