@@ -143,7 +143,8 @@ class Settings(BaseSettings):
     )
     staffing_policy_path: Path | None = Field(
         default=None,
-        description="Replace the built-in staffing assumptions (app/operations/staffing.yaml).",
+        description="Replace the built-in staffing assumptions "
+        "(app/operations/forecasting/staffing.yaml).",
     )
     classifier_path: Path | None = Field(default=None, description="Trained offline classifier.")
     openapi_specs: list[Path] = Field(
@@ -200,7 +201,8 @@ class Settings(BaseSettings):
     )
     auto_send_policy_path: Path | None = Field(
         default=None,
-        description="Replace the built-in auto-send policy (app/autosend/autosend_policy.yaml, "
+        description="Replace the built-in auto-send policy "
+        "(app/operations/autosend/autosend_policy.yaml, "
         "which lists no category: nothing is earned, nothing sent without an agent).",
     )
     log_json: bool = True

@@ -2,7 +2,7 @@
 per series, against the seasonal-naive baseline.
 
 Series: all tickets per day, per (agent-corrected) category and per channel.  Each is
-backtested with rolling origins (app/operations/backtest.py): ETS on √counts against
+backtested with rolling origins (app/operations/forecasting/backtest.py): ETS on √counts against
 "same weekday last week".  Goals (issue 18): MASE < 1 and coverage 75–85 %.
 
     # read an existing history (e.g. one `triage demo history` wrote)
@@ -22,11 +22,11 @@ from pathlib import Path
 
 from _common import SHARED_DATA
 
-from app.operations import metrics
-from app.operations.backtest import BacktestSummary, backtest_series
 from app.operations.demo.config import load_demo_config
 from app.operations.demo.history import HistoryRequest, write_history
-from app.operations.demo_marker import read_marker
+from app.operations.demo.marker import read_marker
+from app.operations.forecasting.backtest import BacktestSummary, backtest_series
+from app.operations.report import store_reads as metrics
 from app.settings import Settings
 from app.store import create_engine_for, session_factory
 

@@ -35,9 +35,9 @@ import anyio
 from _common import SHARED_DATA, print_table
 from _corpora import CORPORA, hybrid_index, prepare, settings_for
 
-from app.insights.gaps import Gap, GapReport, GapReporter
 from app.knowledge import KnowledgeBase
 from app.observability import Metrics
+from app.operations.gaps.report import Gap, GapReport, GapReporter
 from app.services.runtime import Runtime, build_runtime
 from app.services.tickets import NewTicket, TicketService
 from app.settings import Settings

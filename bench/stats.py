@@ -32,7 +32,7 @@ from _common import uvicorn_server
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from app.ops.refresh import rebuild
+from app.operations.metrics.refresh import rebuild
 from app.services.database import prepare_database
 from app.settings import Settings
 from app.store import api_tokens, create_engine_for

@@ -27,7 +27,7 @@ from app.api.deps import Services
 from app.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from app.api.problems import PROBLEM_JSON, install_problem_handlers
 from app.api.ratelimit import TokenBucketLimiter
-from app.api.schemas import Problem
+from app.api.system_schemas import Problem
 from app.conversations.build import build_conversations
 from app.conversations.clocks import SlaClocks
 from app.conversations.policy import load_sla_policy

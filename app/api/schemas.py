@@ -18,13 +18,11 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
-    model_validator,
 )
 
 from app.api.conversation_schemas import ContactDetail, LinkPublic, MessagePublic, SlaPublic
 from app.api.help_schemas import ContactIn
-from app.store.api_tokens import MAX_NAME_CHARS, TokenNameError, check_name
-from app.store.models import Draft, RejectReason, ReviewEvent, Role, Ticket, TicketStatus
+from app.store.models import Draft, ReviewEvent, Ticket, TicketStatus
 
 Channel = Literal["api", "widget", "slack"]
 MAX_METADATA_KEYS = 50
@@ -91,11 +89,13 @@ QUESTION_EXAMPLE = (
 )
 
 
-class _Public(BaseModel):
+class PublicModel(BaseModel):
+    """A response body read from a stored row; keys a newer pipeline added are ignored."""
+
     model_config = ConfigDict(from_attributes=True, extra="ignore")
 
 
-class Citation(_Public):
+class Citation(PublicModel):
     model_config = ConfigDict(from_attributes=True, extra="allow")
 
     chunk_id: str
@@ -105,7 +105,7 @@ class Citation(_Public):
     quote: str = ""
 
 
-class Redaction(_Public):
+class Redaction(PublicModel):
     kind: str = Field(examples=["api_secret"])
     placeholder: str = Field(examples=["[REDACTED:api_secret]"])
 
@@ -159,7 +159,7 @@ class TicketCreate(BaseModel):
         return dict(_storable_json(value, MAX_METADATA_DEPTH))
 
 
-class DraftPublic(_Public):
+class DraftPublic(PublicModel):
     """One version of the reply to a ticket."""
 
     id: str = Field(examples=["drf_01JD3V6Y7Q8W9E0R1T2Y3U4I5O"])
@@ -177,7 +177,7 @@ class DraftPublic(_Public):
     approved_at: datetime | None
 
 
-class TicketPublic(_Public):
+class TicketPublic(PublicModel):
     """A ticket with its current draft (the pending one, else the latest)."""
 
     id: str = Field(examples=["tkt_01JD3V6Y7Q8W9E0R1T2Y3U4I5O"])
@@ -224,7 +224,7 @@ def _ticket_fields(ticket: Ticket, current: Draft | None = None) -> dict[str, An
     }
 
 
-class ReviewEventPublic(_Public):
+class ReviewEventPublic(PublicModel):
     id: str
     draft_id: str | None
     action: str = Field(description="approve, edit, reject, escalate or reassign.")
@@ -274,7 +274,7 @@ class TicketDetail(TicketPublic):
         return cls(**fields, drafts=[DraftPublic.model_validate(d) for d in replies], review=[])
 
 
-class AuditEntry(_Public):
+class AuditEntry(PublicModel):
     id: str
     actor: str
     action: str = Field(examples=["draft_approved"])
@@ -284,65 +284,10 @@ class AuditEntry(_Public):
     created_at: datetime
 
 
-# -- review actions ------------------------------------------------------------------
-
-
-class ApproveRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {},
-                {"text": "Hi! Rotate your sandbox secret under …", "expected_version": 1},
-            ]
-        },
-    )
-
-    text: Text | None = Field(
-        default=None, min_length=1, description="The edited reply, if edited."
-    )
-    expected_version: int | None = Field(
-        default=None,
-        ge=1,
-        le=1_000_000,
-        description="Fail with 409 if the draft is not this version.",
-    )
-
-
-class RejectRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"reason_code": "inaccurate", "reason": "Wrong endpoint."}]
-        },
-    )
-
-    reason_code: RejectReason = Field(default="other")
-    reason: Text | None = Field(default=None, min_length=1, max_length=2000)
-
-    @model_validator(mode="after")
-    def _explained(self) -> RejectRequest:
-        if self.reason_code == "other" and self.reason is None:
-            raise ValueError("give a reason_code other than 'other', or a reason")
-        return self
-
-
-class EscalateRequest(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"reason": "Needs a payments engineer.", "team": "payments"}]
-        },
-    )
-
-    reason: Text = Field(min_length=1, max_length=2000)
-    team: Text | None = Field(default=None, min_length=1, max_length=64)
-
-
 # -- knowledge and the public widget -------------------------------------------------
 
 
-class SearchHit(_Public):
+class SearchHit(PublicModel):
     chunk_id: str
     doc_id: str = Field(examples=["docs/guides/api-reference/authentication"])
     source: str
@@ -403,67 +348,5 @@ class AskResponse(BaseModel):
     )
 
 
-# -- tokens and system ----------------------------------------------------------------
-
-
-class TokenCreate(BaseModel):
-    model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"role": "agent", "name": "alice"}]}
-    )
-
-    role: Role
-    name: str = Field(
-        min_length=1,
-        max_length=MAX_NAME_CHARS,
-        description="Unique; one printable line without markup, not starting with 'system:'.",
-    )
-
-    @field_validator("name")
-    @classmethod
-    def _fit_for_the_audit_trail(cls, value: str) -> str:
-        try:
-            return check_name(value)
-        except TokenNameError as exc:
-            raise ValueError(str(exc)) from exc
-
-
-class TokenPublic(_Public):
-    id: str
-    name: str
-    role: Role
-    prefix: str = Field(description="The first characters of the token, to tell tokens apart.")
-    created_at: datetime
-    revoked_at: datetime | None
-
-
-class TokenCreated(TokenPublic):
-    token: str = Field(description="The secret. Shown once; only its hash is stored.")
-
-
-class Health(BaseModel):
-    status: Literal["ok", "degraded"]
-    checks: dict[str, str] = Field(examples=[{"database": "ok", "knowledge_base": "ok"}])
-
-
 def draft_public(draft: Draft) -> DraftPublic:
     return DraftPublic.model_validate(draft)
-
-
-class ProblemFieldError(BaseModel):
-    loc: list[str | int] = Field(examples=[["body", "message"]])
-    type: str = Field(examples=["string_too_long"])
-    message: str = Field(examples=["String should have at most 20000 characters"])
-    pointer: str | None = Field(default=None, examples=["#/message"])
-
-
-class Problem(BaseModel):
-    """RFC 9457 problem details, served as application/problem+json."""
-
-    model_config = ConfigDict(extra="allow")
-
-    type: str = Field(examples=["urn:triage:problem:conflict"])
-    title: str = Field(examples=["Conflict"])
-    status: int = Field(examples=[409])
-    detail: str = Field(examples=["draft drf_01JD3V… is already approved"])
-    instance: str = Field(examples=["/v1/drafts/drf_01JD3V…/approve"])
-    errors: list[ProblemFieldError] | None = None

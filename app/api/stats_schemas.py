@@ -1,4 +1,4 @@
-"""The body of GET /v1/stats (built from app/ops/stats.py's dataclasses)."""
+"""The body of GET /v1/stats (built from app/operations/metrics/stats.py's dataclasses)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.ops.stats_sql import Group
+from app.operations.metrics.stats_sql import Group
 
 _FROM_ATTRIBUTES = ConfigDict(from_attributes=True)
 

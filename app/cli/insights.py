@@ -39,8 +39,8 @@ def gaps(
     as_json: JsonOption = False,
 ) -> None:
     """Questions the docs did not answer, clustered by topic and ranked."""
-    from app.insights.gaps import GapReporter
     from app.knowledge import build_knowledge_base
+    from app.operations.gaps.report import GapReporter
     from app.services.database import prepare_database
     from ingest.vectorstore import EmbeddingMismatchError
 
@@ -88,7 +88,7 @@ def calibration(
     as_json: JsonOption = False,
 ) -> None:
     """Draft confidence against review outcome per category, and earned auto-send."""
-    from app.autosend.gate import build_auto_send
+    from app.operations.autosend.gate import build_auto_send
     from app.services.database import prepare_database
     from app.services.insights import calibration_report
 

@@ -46,10 +46,10 @@ def weekly(
     Volume and forecast, SLA attainment, draft acceptance and next week's staffing
     (Erlang C), for the ISO week (UTC) asked for."""
     from app.conversations.policy import SlaPolicyError, load_sla_policy
-    from app.operations.metrics import week_start
-    from app.operations.report import ReportError, build_report, default_week
-    from app.operations.report_markdown import write_report
-    from app.operations.staffing import StaffingPolicyError, load_staffing_policy
+    from app.operations.forecasting.staffing import StaffingPolicyError, load_staffing_policy
+    from app.operations.report.markdown import write_report
+    from app.operations.report.store_reads import week_start
+    from app.operations.report.weekly import ReportError, build_report, default_week
     from app.services.database import prepare_database
 
     settings = load_settings(data_dir=data_dir)

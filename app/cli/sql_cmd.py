@@ -1,8 +1,8 @@
 """`triage sql NAME [--param K=V]... [--format table|csv|json]`: run a saved investigation.
 
-The templates are the ``.sql`` files under ``queries/`` (app/ops/queries.py); each runs
-read-only on the configured database (app/ops/sql_runner.py).  ``--list`` shows them
-with their parameters.
+The templates are the ``.sql`` files under ``queries/``
+(app/operations/investigations/queries.py); each runs read-only on the configured database
+(app/operations/investigations/sql_runner.py).  ``--list`` shows them with their parameters.
 """
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def render_csv(columns: list[str], rows: list[list[Any]]) -> str:
 
 
 def _list(directory: Path, fmt: Format) -> None:
-    from app.ops.queries import catalogue
+    from app.operations.investigations.queries import catalogue
 
     templates = list(catalogue(directory).values())
     if fmt == "json":
@@ -95,7 +95,7 @@ def sql(
     ] = None,
 ) -> None:
     """Run a named, read-only SQL investigation from queries/ on the store."""
-    from app.ops.queries import (
+    from app.operations.investigations.queries import (
         DEFAULT_QUERIES_DIR,
         TemplateError,
         bind,
@@ -131,7 +131,7 @@ def sql(
 def _run(template: Any, given: dict[str, str]) -> Any:
     from sqlalchemy.exc import SQLAlchemyError
 
-    from app.ops.sql_runner import run_template
+    from app.operations.investigations.sql_runner import run_template
     from app.services.database import prepare_database
 
     settings = load_settings()

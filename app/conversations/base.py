@@ -10,11 +10,11 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.autosend.gate import AutoSendGate
 from app.conversations import view
 from app.conversations.actions import Context
 from app.conversations.policy import SlaPolicy
 from app.conversations.view import Conversation
+from app.operations.autosend.gate import AutoSendGate
 from app.store import tickets
 from app.store.columns import utcnow
 from app.store.db import PlainTransaction

@@ -16,7 +16,6 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.autosend.gate import AutoSendGate
 from app.conversations.actions import (
     REOPENABLE,
     Context,
@@ -27,6 +26,7 @@ from app.conversations.actions import (
     move,
 )
 from app.conversations.errors import TicketChanged
+from app.operations.autosend.gate import AutoSendGate
 from app.services.tickets import add_pipeline_draft
 from app.store import conversations as store
 from app.store import reviews, tickets

@@ -8,10 +8,10 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from app.autosend.gate import AutoSendGate
-from app.autosend.status import AutoSendStatus, policy_status
-from app.insights.calibration import Reliability, reliability_by_category
-from app.insights.gaps import GapReport, GapReporter
+from app.operations.autosend.calibration import Reliability, reliability_by_category
+from app.operations.autosend.gate import AutoSendGate
+from app.operations.autosend.status import AutoSendStatus, policy_status
+from app.operations.gaps.report import GapReport, GapReporter
 from app.services.runtime import Runtime
 from app.store.columns import utcnow
 

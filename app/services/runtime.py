@@ -17,8 +17,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.autosend.gate import AutoSendGate, build_auto_send
 from app.knowledge import KnowledgeBase, build_knowledge_base
+from app.operations.autosend.gate import AutoSendGate, build_auto_send
 from app.services.database import prepare_database
 from app.settings import Settings
 from app.store.models import Ticket
@@ -60,7 +60,7 @@ class Runtime:
 
     @cached_property
     def auto_send(self) -> AutoSendGate:
-        """Which new drafts are sent without an agent (app/autosend)."""
+        """Which new drafts are sent without an agent (app/operations/autosend)."""
         return build_auto_send(self.settings)
 
     def close(self) -> None:

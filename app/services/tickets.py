@@ -24,8 +24,8 @@ import anyio.to_thread
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from app.autosend.gate import AUTO_SEND_ACTOR, AutoSendGate
 from app.observability import Metrics, Stopwatch
+from app.operations.autosend.gate import AUTO_SEND_ACTOR, AutoSendGate
 from app.services.field_screening import screen_fields
 from app.services.review_queue import Workflow, queue_page_json
 from app.services.runtime import Runtime
@@ -102,7 +102,7 @@ def add_pipeline_draft(
 ) -> Draft:
     """Store a pipeline draft on the ticket; auto-approve it when the policy allows.
 
-    The auto-send gate (app/autosend) only ever sends a confident draft that does not
+    The auto-send gate (app/operations/autosend) only ever sends a confident draft that does not
     need a human, and the send goes through the normal approval, so it is audited and
     queued in the outbox like an agent's.
     """

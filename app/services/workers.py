@@ -23,7 +23,7 @@ from app.conversations.clocks import SlaClocks
 from app.conversations.policy import load_sla_policy
 from app.conversations.sweep import SlaSweep
 from app.observability import Metrics
-from app.ops.refresh import MetricRefresher
+from app.operations.metrics.refresh import MetricRefresher
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
 from app.services.runtime import Runtime

@@ -5,7 +5,7 @@ are only marked would-have-sent, an agent reviews every one) or ``on`` (drafts a
 above the threshold are sent, a sample still reviewed).  ``autosend_decisions`` holds
 one row per pipeline draft decided under the policy; joined with the agent's review of
 the same draft it is the measurement that earns (or loses) auto-send.  Schema owned by
-migration ``0009_autosend_policy``; the logic lives in app/autosend.
+migration ``0009_autosend_policy``; the logic lives in app/operations/autosend.
 """
 
 from __future__ import annotations

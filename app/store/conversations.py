@@ -90,7 +90,7 @@ class TicketState(Base):
         CheckConstraint("version >= 0", name="version_positive"),
         Index("ix_ticket_states_assignee", "assignee"),
         Index("ix_ticket_states_sla", "sla_breached", "sla_next_due"),
-        # Stale metric facts (app/ops/refresh.py, migration 0007).
+        # Stale metric facts (app/operations/metrics/refresh.py, migration 0007).
         Index("ix_ticket_states_updated_at", "updated_at"),
     )
 

@@ -2,8 +2,8 @@
 
 ``metric_ticket_facts``, ``metric_draft_facts`` and ``metric_action_facts`` hold rows of
 ``metric_tickets``, ``metric_draft_outcomes`` and ``metric_agent_actions`` as they were
-when last refreshed (app/ops/refresh.py copies them with INSERT … SELECT from the views,
-so a fact row is the view row).  Each is refreshed per ticket, whenever the ticket or its
+when last refreshed (app/operations/metrics/refresh.py copies them with INSERT … SELECT from
+the views, so a fact row is the view row).  Each is refreshed per ticket, whenever the ticket or its
 conversation state changed, or a stored SLA due time has passed (``recheck_at``).
 
 Schema owned by migration 0008_metric_views; these classes must match it.
@@ -95,7 +95,7 @@ class MetricActionFact(Base):
     __table_args__ = (
         Index("ix_metric_action_facts_at", "at"),
         Index("ix_metric_action_facts_ticket_id", "ticket_id"),
-        # An agent's previous and next action (the gaps, app/ops/refresh.py).
+        # An agent's previous and next action (the gaps, app/operations/metrics/refresh.py).
         Index("ix_metric_action_facts_agent_at", "agent", "at", "action_id"),
     )
 

@@ -2,7 +2,7 @@
 
 A question the widget answers itself creates no ticket, so without this table nothing
 would remember it: the row keeps the (redacted) question, what was shown, and the
-asker's "did this help?" answer, which the knowledge-gap report reads (app/insights).
+asker's "did this help?" answer, which the knowledge-gap report reads (app/operations/gaps).
 Schema owned by migration ``0009_autosend_policy``.
 """
 

@@ -1,12 +1,12 @@
 """GET /v1/stats: who may read it, how bad parameters are answered, and its body on the
-hand-computed fixture (tests/app/ops/metric_fixture.py)."""
+hand-computed fixture (tests/app/operations/metric_fixture.py)."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.api.conftest import Api
-from tests.app.ops import metric_fixture
+from tests.app.operations import metric_fixture
 
 MARCH = {"from": "2024-03-01", "to": "2024-03-31"}
 

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Query
 from app.api.deps import Reviewer, ServicesDep
 from app.api.problems import ProblemError
 from app.api.routes.responses import problems
-from app.insights.gaps import GapReport
+from app.operations.gaps.report import GapReport
 from app.services.insights import CalibrationReport
 
 router = APIRouter(prefix="/v1", tags=["insights"])

@@ -21,12 +21,9 @@ from app.api.deps import (
 )
 from app.api.idempotency import Rendered, keyed_call, rendered_json
 from app.api.queue_schemas import QueuePage
+from app.api.review_schemas import ApproveRequest, RejectRequest
 from app.api.routes.responses import check_max_chars, problems
-from app.api.schemas import (
-    ApproveRequest,
-    DraftPublic,
-    RejectRequest,
-)
+from app.api.schemas import DraftPublic
 from app.services.review_queue import Workflow
 from app.store import tickets as ticket_store
 from app.store.errors import InvalidInputError

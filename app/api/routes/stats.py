@@ -1,4 +1,4 @@
-"""Operations statistics for agents and admins (app/ops/stats.py)."""
+"""Operations statistics for agents and admins (app/operations/metrics/stats.py)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from starlette.responses import Response
 from app.api.deps import Reviewer, ServicesDep
 from app.api.routes.responses import problems
 from app.api.stats_schemas import StatsOut
-from app.ops.stats import StatsService
-from app.ops.stats_sql import Group
+from app.operations.metrics.stats import StatsService
+from app.operations.metrics.stats_sql import Group
 
 router = APIRouter(tags=["stats"])
 

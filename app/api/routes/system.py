@@ -15,7 +15,7 @@ from starlette.responses import Response
 from app.api.deps import ServicesDep
 from app.api.problems import problem_response
 from app.api.routes.responses import json_response, problems
-from app.api.schemas import Health
+from app.api.system_schemas import Health
 
 router = APIRouter(tags=["system"])
 log = logging.getLogger(__name__)

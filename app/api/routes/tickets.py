@@ -20,12 +20,12 @@ from app.api.deps import (
 )
 from app.api.idempotency import Rendered, keyed_call, rendered_json
 from app.api.problems import ProblemError
+from app.api.review_schemas import EscalateRequest
 from app.api.routes.conversations import ticket_detail
 from app.api.routes.responses import check_max_chars, json_response, problems
 from app.api.schemas import (
     QUESTION_EXAMPLE,
     AuditEntry,
-    EscalateRequest,
     TicketCreate,
     TicketDetail,
     TicketPublic,

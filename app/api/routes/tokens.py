@@ -7,7 +7,7 @@ from starlette.responses import Response
 
 from app.api.deps import Admin, ServicesDep, SessionDep, TokenId
 from app.api.routes.responses import json_response, problems
-from app.api.schemas import TokenCreate, TokenCreated, TokenPublic
+from app.api.system_schemas import TokenCreate, TokenCreated, TokenPublic
 from app.store import api_tokens
 
 router = APIRouter(prefix="/v1/tokens", tags=["tokens"])

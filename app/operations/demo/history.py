@@ -30,12 +30,12 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.observability import Metrics
 from app.operations.demo import arrivals as arrival_process
 from app.operations.demo.config import DemoConfig
+from app.operations.demo.marker import write_marker
 from app.operations.demo.mix import PlannedTicket, plan_tickets
 from app.operations.demo.pipeline_cache import CachedPipeline
 from app.operations.demo.replay import Replayer, SimClock
 from app.operations.demo.sources import DemoMessage, load_group, mark_documented
 from app.operations.demo.team import DraftFacts, TeamSimulation
-from app.operations.demo_marker import write_marker
 from app.services.database import prepare_database
 from app.services.runtime import Pipeline, Runtime, build_runtime, offline_settings
 from app.services.tickets import TicketService

@@ -14,7 +14,7 @@ from app.triage.draft.phrases import phrase, variants
 from app.triage.results import Citation
 
 if TYPE_CHECKING:
-    from app.triage.draft.offline import Candidate
+    from app.triage.draft.candidates import Candidate
     from app.triage.draft.protocol import DraftRequest
     from app.triage.draft.question import Question
 

@@ -12,26 +12,26 @@ text, so every citation is an exact quote.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from app.triage.draft.blocks import (
-    Block,
     code_lines,
     is_field_list,
+    item_key,
     list_items,
     other_variant_spans,
-    parse_blocks,
     schema_fields,
 )
+from app.triage.draft.candidates import Candidate, Section, read_sections
 from app.triage.draft.compose import Chosen, compose
 from app.triage.draft.confidence import AnswerFeatures, AnswerModel
 from app.triage.draft.protocol import DraftRequest
 from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
+from app.triage.draft.semantic import BlockSimilarity
 from app.triage.results import DraftReply, Provenance
-from ingest.retrieval import Hit
-from ingest.sections import SectionLookup, SectionPart, joined_parts, part_at
+from ingest.sections import SectionLookup
 
 _MAX_CODE_LINES = 70
 _MAX_LIST_ITEMS_WORDS = 260
@@ -52,83 +52,12 @@ class SectionWeights:
     heading: float = 0.35  # the title and heading alone
     rank: float = 0.35  # retrieval's own ranking: rank / (1 + position)
     reference: float = 0.0  # subtracted in proportion to the section's field-by-field lists
-
-
-@dataclass
-class Candidate:
-    source: int  # index of the section (= retrieval rank)
-    order: int  # position inside the section
-    chunk_id: str
-    block: Block
-    terms: frozenset[str]
-    score: float = 0.0
-    subheading: str = ""  # the heading inside the section that this block sits under
-    chunk_text: str = ""  # the text of the chunk the block starts in (quotes come from it)
-
-
-@dataclass
-class Section:
-    rank: int
-    hit: Hit
-    candidates: list[Candidate] = field(default_factory=list)
-    heading_terms: frozenset[str] = frozenset()
-    score: float = 0.0
-
-
-def _parts(hit: Hit, lookup: SectionLookup | None) -> list[SectionPart]:
-    if lookup is not None:
-        parts = lookup.parts(hit.chunk_id, hit.doc_id, hit.heading)
-        if parts:
-            return parts
-    return [SectionPart(hit.chunk_id, hit.text)]
-
-
-def _sections(hits: Sequence[Hit], lookup: SectionLookup | None) -> list[Section]:
-    sections: list[Section] = []
-    for rank, hit in enumerate(hits):
-        section = Section(rank, hit, heading_terms=terms(f"{hit.title} {hit.heading}"))
-        text, starts = joined_parts(_parts(hit, lookup))
-        seen: set[str] = set()
-        order = 0
-        subheading = ""
-        cursor = 0
-        for block in parse_blocks(text):
-            at = text.find(block.text, cursor)
-            at = cursor if at < 0 else at
-            cursor = at + len(block.text)
-            if block.kind == "heading":
-                subheading = block.text
-                continue
-            key = " ".join(block.text.split())
-            if key in seen:
-                continue
-            seen.add(key)
-            part_start, part = part_at(starts, at)
-            previous = section.candidates[-1] if section.candidates else None
-            if (
-                previous is not None
-                and previous.chunk_id != part.chunk_id
-                and at == part_start
-                and _continues(previous.block, block)
-            ):
-                # A code example the chunker split at a chunk boundary: one block again.
-                previous.block = _joined(previous.block, block)
-                previous.terms = terms(previous.block.text)
-                continue
-            section.candidates.append(
-                Candidate(
-                    rank,
-                    order,
-                    part.chunk_id,
-                    block,
-                    terms(block.text),
-                    subheading=subheading,
-                    chunk_text=part.text,
-                )
-            )
-            order += 1
-        sections.append(section)
-    return sections
+    # With a BlockSimilarity: a block's closeness in meaning to the question, above a floor
+    # that unrelated doc text reaches anyway, joins its word coverage.
+    # Blind-graded on the 39 fitting rows (grid_dev, grid_dev_b, grid_holdout) whose forced
+    # drafts it changed: answers 9 → 13, "does not answer" 16 → 8, preferred 21 times to 6.
+    meaning: float = 1.0
+    meaning_floor: float = 0.25
 
 
 def _within(block_text: str, item: str, spans: list[tuple[int, int]]) -> bool:
@@ -139,16 +68,6 @@ def _within(block_text: str, item: str, spans: list[tuple[int, int]]) -> bool:
 def _balanced(code: str) -> bool:
     """False for an example cut off mid-way (an unclosed brace or bracket)."""
     return code.count("{") == code.count("}") and code.count("[") == code.count("]")
-
-
-def _continues(previous: Block, block: Block) -> bool:
-    return previous.kind == block.kind == "code" and previous.language == block.language
-
-
-def _joined(first: Block, second: Block) -> Block:
-    head = first.text.splitlines()[:-1]  # without its closing fence
-    tail = second.text.splitlines()[1:]  # without its opening fence
-    return Block("code", "\n".join([*head, *tail]), language=first.language)
 
 
 class OfflineDrafter:
@@ -163,8 +82,10 @@ class OfflineDrafter:
         model: AnswerModel | None = None,
         min_answer_probability: float = 0.2,
         weights: SectionWeights | None = None,
+        similarity: BlockSimilarity | None = None,
     ) -> None:
         self.sections = sections
+        self.similarity = similarity
         self.section_weights = weights or SectionWeights()
         self.model = model or AnswerModel.default()
         self.min_answer_probability = min_answer_probability
@@ -173,7 +94,8 @@ class OfflineDrafter:
         started = time.perf_counter()
         question = analyse(request.question, tuple(request.signals.error_codes))
         query_terms = terms(" ".join([request.question, *request.signals.error_codes]))
-        sections = _sections(request.hits, self.sections)
+        sections = read_sections(request.hits, self.sections)
+        self._measure_meaning(request.question, sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)
         probability = self.model.probability(features)
@@ -204,34 +126,32 @@ class OfflineDrafter:
         )
 
     # -- scoring --------------------------------------------------------------------
+    def _measure_meaning(self, question: str, sections: list[Section]) -> None:
+        if self.similarity is None or not self.section_weights.meaning:
+            return
+        candidates = [c for s in sections for c in s.candidates]
+        texts = [
+            f"{s.hit.title} {c.subheading or s.hit.heading}\n{c.block.text}"
+            for s in sections
+            for c in s.candidates
+        ]
+        for cand, score in zip(candidates, self.similarity.scores(question, texts), strict=True):
+            cand.meaning = score
+
     def _select(
         self, question: Question, weights: Weights, sections: list[Section]
     ) -> tuple[list[Chosen], AnswerFeatures]:
         features = AnswerFeatures(shape=question.shape)
         if not sections or not weights.total:
             return [], features
+        w = self.section_weights
         for section in sections:
-            heading = weights.coverage(section.heading_terms)
             for cand in section.candidates:
-                cand.score = weights.coverage(cand.terms)
                 named = identifier_hits(question.identifiers, cand.block.text)
-                cand.score += 0.25 * min(named, 2)
-            ranked = sorted((c.score for c in section.candidates), reverse=True)
-            top = ranked[0] if ranked else 0.0
-            second = ranked[1] if len(ranked) > 1 else 0.0
-            section_terms = frozenset().union(*(c.terms for c in section.candidates))
-            whole = weights.coverage(section_terms | section.heading_terms)
-            w = self.section_weights
-            words = sum(c.block.words for c in section.candidates) or 1
-            dump = sum(c.block.words for c in section.candidates if is_field_list(c.block))
-            section.score = (
-                w.top * top
-                + w.second * second
-                + w.whole * whole
-                + w.heading * heading
-                + w.rank / (1 + section.rank)
-                - w.reference * dump / words
-            )
+                cand.lexical = weights.coverage(cand.terms) + 0.25 * min(named, 2)
+                cand.score = cand.lexical + w.meaning * max(0.0, cand.meaning - w.meaning_floor)
+            section.score = self._section_score(section, weights, lambda c: c.score)
+            section.lexical = self._section_score(section, weights, lambda c: c.lexical)
         ordered = sorted(sections, key=lambda s: -s.score)
         # The best-scoring section may hold nothing quotable (a schema dump naming none of
         # the asked fields): the next one that does answers instead.
@@ -269,6 +189,26 @@ class OfflineDrafter:
             covered=covered,
         )
         return chosen, features
+
+    def _section_score(
+        self, section: Section, weights: Weights, score: Callable[[Candidate], float]
+    ) -> float:
+        ranked = sorted((score(c) for c in section.candidates), reverse=True)
+        top = ranked[0] if ranked else 0.0
+        second = ranked[1] if len(ranked) > 1 else 0.0
+        section_terms = frozenset().union(*(c.terms for c in section.candidates))
+        whole = weights.coverage(section_terms | section.heading_terms)
+        w = self.section_weights
+        words = sum(c.block.words for c in section.candidates) or 1
+        dump = sum(c.block.words for c in section.candidates if is_field_list(c.block))
+        return (
+            w.top * top
+            + w.second * second
+            + w.whole * whole
+            + w.heading * weights.coverage(section.heading_terms)
+            + w.rank / (1 + section.rank)
+            - w.reference * dump / words
+        )
 
     def _blocks_for(self, question: Question, section: Section, weights: Weights) -> list[Chosen]:
         candidates = [c for c in section.candidates if c.block.kind != "code"]
@@ -355,6 +295,13 @@ class OfflineDrafter:
                 and not _within(block.text, text, others)
             ]
             return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
+        if block.kind == "list":
+            # Items keyed by what the developer pasted (a list of responses by status, of
+            # error codes): the item for their status or code is the answer, the rest noise.
+            items = list_items(block)
+            keyed = [i for i in items if item_key(i) in question.identifiers]
+            if keyed and len(keyed) < len(items):
+                return Chosen(cand, items=keyed[:_LONG_LIST_ITEMS])
         if block.kind == "list" and block.words > _LONG_LIST_WORDS:
             items = list_items(block)
             scored = [
@@ -426,6 +373,7 @@ class OfflineDrafter:
             if s.rank in used or s.hit.doc_id == best.hit.doc_id
             for c in s.candidates
             if c.block.kind == "code"
+            and not any(chosen_item.candidate.block.text == c.block.text for chosen_item in chosen)
             and 2 <= code_lines(c.block) <= _MAX_CODE_LINES
             and _balanced(c.block.text)
         ]

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from app.store.db import create_engine_for, migrate, session_factory
-from tests.app.ops import metric_fixture
+from tests.app.operations import metric_fixture
 from tests.conftest import REPO_ROOT
 from tests.postgres import PostgresDatabases
 

@@ -1,6 +1,7 @@
-"""Fixtures for the operations tests: the API tests' small Grid knowledge base and its
-offline pipeline (ingested and trained once per session), and one short demo history
-written into SQLite that the history, metrics and report tests read."""
+"""Fixtures for the operations tests: the metric fixture loaded into a fresh database of
+each backend (``loaded``); the API tests' small Grid knowledge base and its offline pipeline
+(ingested and trained once per session); and one short demo history written into SQLite
+that the history, metrics and report tests read."""
 
 from __future__ import annotations
 
@@ -9,13 +10,16 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
 from app.knowledge import KnowledgeBase
 from app.operations.demo.config import DemoConfig, load_demo_config
 from app.operations.demo.history import HistoryReport, HistoryRequest, write_history
 from app.services.runtime import Pipeline
 from app.settings import Settings
+from app.store.db import session_factory
 from tests.api.conftest import api_corpus, kb, kb_settings, pipeline
+from tests.app.operations import metric_fixture
 from tests.conftest import SHARED_DATA
 
 __all__ = ["api_corpus", "kb", "kb_settings", "pipeline"]
@@ -23,6 +27,14 @@ __all__ = ["api_corpus", "kb", "kb_settings", "pipeline"]
 END = date(2026, 3, 16)  # a Monday: the history is the two ISO weeks before it
 DAYS = 14
 SEED = 5
+
+
+@pytest.fixture
+def loaded(engine: Engine) -> Engine:
+    """The metric fixture (metric_fixture.py) in a fresh database of the test's backend."""
+    with session_factory(engine).begin() as session:
+        metric_fixture.load(session)
+    return engine
 
 
 def small_config() -> DemoConfig:

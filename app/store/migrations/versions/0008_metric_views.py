@@ -14,7 +14,7 @@ Create Date: 2026-12-07
   by column in docs/metrics.md), written per dialect where SQLite and PostgreSQL differ
   so that both answer the same.
 - ``metric_ticket_facts``, ``metric_draft_facts``, ``metric_action_facts``: stored copies
-  of three of those views, refreshed per ticket (app/ops/refresh.py) and read by
+  of three of those views, refreshed per ticket (app/operations/metrics/refresh.py) and read by
   GET /v1/stats (app/store/metric_facts.py says why).
 """
 
@@ -139,7 +139,7 @@ def upgrade() -> None:
             sa.Column(column, sa.Boolean(), nullable=False, server_default=sa.false()),
         )
     op.create_index("ix_tickets_created_at", "tickets", ["created_at"])
-    # Finding the tickets whose metric facts are stale (app/ops/refresh.py).
+    # Finding the tickets whose metric facts are stale (app/operations/metrics/refresh.py).
     op.create_index("ix_tickets_updated_at", "tickets", ["updated_at"])
     op.create_index("ix_ticket_states_updated_at", "ticket_states", ["updated_at"])
     op.create_index("ix_drafts_created_at", "drafts", ["created_at"])

@@ -1,1 +1,0 @@
-"""Support operations: metrics read from the store's views, saved SQL investigations."""
