@@ -56,6 +56,13 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=2048)
     embedding_threads: int = Field(default=0, ge=0, description="0 lets the runtime pick.")
+    ingest_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes that embed during ingest (`triage ingest --workers N`); "
+        "the sync itself writes in one process, so its crash-safety is unchanged.",
+    )
     embedding_int8: bool = Field(
         default=False,
         description="Run the local MiniLM with int8 weights (quantised ONNX): about 2x faster "

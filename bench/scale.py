@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import multiprocessing as mp
+import os
 import random
 import statistics
 import tempfile
@@ -316,6 +317,27 @@ def embedding_rates(models: Path, count: int) -> list[tuple[str, str]]:
         )
     cosine = (got["onnx"] * got["onnx-int8"]).sum(axis=1)
     rows.append(("int8 vs float cosine min / mean", f"{cosine.min():.4f} / {cosine.mean():.4f}"))
+    rows += worker_rates(models, texts)
+    return rows
+
+
+def worker_rates(models: Path, texts: list[str]) -> list[tuple[str, str]]:
+    """Ingest's embedding step fanned out (ingest/embedding_pool.py), float model."""
+    from ingest.embedding_pool import EmbeddingPool
+
+    rows = []
+    for workers in sorted({1, 2, os.cpu_count() or 2}):
+        pool = EmbeddingPool(
+            cache_dir=models, workers=workers, threads_per_worker=0 if workers == 1 else 1
+        )
+        try:
+            pool.embed_documents(texts[: 2 * 64 * workers])  # start and warm the workers
+            started = time.perf_counter()
+            pool.embed_documents(texts)
+            rate = len(texts) / (time.perf_counter() - started)
+        finally:
+            pool.close()
+        rows.append((f"ingest embedding, {workers} worker(s): chunks/s", f"{rate:.1f}"))
     return rows
 
 
