@@ -177,10 +177,19 @@ class SegmentedIndex:
         pos_all = np.concatenate(positions)
         if not len(pos_all):
             return []
-        scores = np.bincount(pos_all - lo, weights=np.concatenate(weights), minlength=hi - lo)
+        weight_all = np.concatenate(weights)
+        if len(pos_all) * 4 < hi - lo:
+            # Few postings in a big segment: sum per touched chunk, not over the whole range.
+            touched, inverse = np.unique(pos_all, return_inverse=True)
+            scores = np.bincount(inverse, weights=weight_all)
+        else:
+            touched = None
+            scores = np.bincount(pos_all - lo, weights=weight_all, minlength=hi - lo)
         top = np.flatnonzero(scores > 0)
         if len(top) > n:
             top = top[np.argpartition(-scores[top], n - 1)[:n]]
+        if touched is not None:
+            return [(float(scores[i]), int(touched[i])) for i in top]
         return [(float(scores[i]), int(i) + lo) for i in top]
 
 
