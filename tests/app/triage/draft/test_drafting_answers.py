@@ -108,7 +108,8 @@ def test_http_status_picks_the_matching_response_line(
     # Only the pasted status's line of the Responses list: the long 200 line says nothing
     # about a 403 and buried the answer under SCA details.
     assert "**403**" in draft.text
-    assert "**200**" not in draft.text and "**409**" not in draft.text
+    assert "**200**" not in draft.text
+    assert "**409**" not in draft.text
 
 
 def test_a_code_example_appears_once(pipeline: TriagePipeline) -> None:
