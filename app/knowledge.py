@@ -12,7 +12,8 @@ from langchain_core.embeddings import Embeddings
 from pydantic import SecretStr
 
 from app.settings import LOCAL_EMBEDDING_MODEL, Settings
-from ingest.embeddings import MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
+from ingest.embedding_pool import EmbeddingPool
+from ingest.embeddings import INT8_SUFFIX, MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
 from ingest.retrieval import HybridRetriever
 from ingest.sync import ChunkingOptions, Synchronizer
 from ingest.sync_report import ProgressCallback
@@ -50,8 +51,11 @@ def build_embeddings(settings: Settings) -> CountingEmbeddings:
         cache_dir=settings.resolved_models_dir,
         batch_size=settings.embedding_batch_size,
         threads=settings.embedding_threads,
+        backend="onnx-int8" if settings.embedding_int8 else "onnx",
     )
-    return CountingEmbeddings(inner, model_name=model, dimension=MINILM_DIM)
+    # int8 vectors are another vector space as far as a collection is concerned.
+    name = f"{model}{INT8_SUFFIX}" if settings.embedding_int8 else model
+    return CountingEmbeddings(inner, model_name=name, dimension=MINILM_DIM)
 
 
 def build_store(
@@ -78,11 +82,13 @@ class KnowledgeBase:
     store: KnowledgeBaseStore
     retriever: HybridRetriever
 
-    def synchronizer(self, progress: ProgressCallback | None = None) -> Synchronizer:
+    def synchronizer(
+        self, progress: ProgressCallback | None = None, *, workers: int | None = None
+    ) -> Synchronizer:
         s = self.settings
         return Synchronizer(
             self.store,
-            self.embeddings,
+            self._ingest_embeddings(workers or s.ingest_workers),
             chunking=ChunkingOptions(
                 max_tokens=s.chunk_tokens,
                 overlap_tokens=s.chunk_overlap_tokens,
@@ -93,7 +99,26 @@ class KnowledgeBase:
             max_file_bytes=s.ingest_max_file_bytes,
             progress=progress,
             allowed_domains=s.untrusted_allowed_domains,
+            lexical=self.retriever.lexical_store,
         )
+
+    def _ingest_embeddings(self, workers: int) -> Embeddings:
+        # Worker processes only pay off for the local model; a remote one is already parallel.
+        if workers <= 1 or self.settings.resolved_embedding_provider != "local":
+            return self.embeddings
+        return _pooled(self.settings, self.embeddings, workers)
+
+
+def _pooled(settings: Settings, embeddings: CountingEmbeddings, workers: int) -> Embeddings:
+    pool = EmbeddingPool(
+        cache_dir=settings.resolved_models_dir,
+        workers=workers,
+        batch_size=settings.embedding_batch_size,
+        backend="onnx-int8" if settings.embedding_int8 else "onnx",
+    )
+    return CountingEmbeddings(
+        pool, model_name=embeddings.model_name, dimension=embeddings.dimension
+    )
 
 
 def build_knowledge_base(
@@ -107,5 +132,6 @@ def build_knowledge_base(
         rrf_k=settings.rrf_k,
         refresh_seconds=refresh_seconds,
         allowed_domains=settings.untrusted_allowed_domains,
+        lexical_dir=settings.lexical_path(store.name),
     )
     return KnowledgeBase(settings, embeddings, store, retriever)

@@ -40,6 +40,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         default=None, description="SQLAlchemy URL; unset means SQLite under the data dir."
     )
+    lexical_dir: Path | None = Field(
+        default=None,
+        description="Where the persisted BM25 index lives, one folder per collection, shared "
+        "by every process of this machine; unset means `lexical` under the data dir.",
+    )
 
     # --- embeddings ----------------------------------------------------------
     embedding_provider: EmbeddingProvider = "auto"
@@ -51,6 +56,19 @@ class Settings(BaseSettings):
     )
     embedding_batch_size: int = Field(default=64, ge=1, le=2048)
     embedding_threads: int = Field(default=0, ge=0, description="0 lets the runtime pick.")
+    ingest_workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes that embed during ingest (`triage ingest --workers N`); "
+        "the sync itself writes in one process, so its crash-safety is unchanged.",
+    )
+    embedding_int8: bool = Field(
+        default=False,
+        description="Run the local MiniLM with int8 weights (quantised ONNX): about 2x faster "
+        "but measured 2.7 points lower Grid dev hit@5 (bench/retrieval.py), so off by default; "
+        "collections record it as another model.",
+    )
 
     # --- chunking ------------------------------------------------------------
     # 200 cl100k tokens keeps ~97% of chunks inside MiniLM's 256 word-piece window
@@ -357,6 +375,9 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    def lexical_path(self, collection: str) -> Path:
+        return (self.lexical_dir or (self.data_dir / "lexical")) / collection
 
     @property
     def resolved_models_dir(self) -> Path:

@@ -35,7 +35,10 @@ MINILM_MAX_TOKENS = 256
 # sha256 of model.safetensors in sentence-transformers/all-MiniLM-L6-v2 (official release).
 MINILM_SAFETENSORS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
-Backend = Literal["onnx", "torch"]
+# onnx-int8: the same ONNX graph with int8 weights (onnxruntime's quantize_dynamic), kept
+# as an opt-in because its vectors are close to, not equal to, the float model's.
+Backend = Literal["onnx", "onnx-int8", "torch"]
+INT8_SUFFIX = "-int8"
 
 
 class EmbeddingModelError(RuntimeError):
@@ -119,6 +122,31 @@ def export_minilm_onnx(model_dir: Path, target: Path) -> Path:
     return target
 
 
+def quantize_minilm_onnx(source: Path, target: Path) -> Path:
+    """int8 weights from the exported float graph; the result's hash is kept beside it and
+    checked at every load (the float weights' own hash was checked before the export)."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    tmp = target.with_suffix(f".{os.getpid()}.tmp")
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+    _sidecar(target).write_text(_file_sha256(tmp))
+    os.replace(tmp, target)
+    return target
+
+
+def _sidecar(path: Path) -> Path:
+    return path.with_name(path.name + ".sha256")
+
+
+def verify_derived(path: Path) -> None:
+    expected = _sidecar(path).read_text().strip() if _sidecar(path).is_file() else ""
+    actual = _file_sha256(path)
+    if actual != expected:
+        raise EmbeddingModelError(
+            f"{path} has sha256 {actual}, recorded {expected or 'nothing'}: delete it to rebuild"
+        )
+
+
 def _mean_pool_normalise(hidden: np.ndarray[Any, Any], mask: np.ndarray[Any, Any]) -> Any:
     weights = mask[..., None].astype(np.float32)
     summed = (hidden * weights).sum(axis=1)
@@ -164,6 +192,10 @@ class LocalMiniLMEmbeddings(Embeddings):
     def _onnx_path(self) -> Path:
         return self._cache_dir / f"{MINILM_NAME}-{MINILM_SAFETENSORS_SHA256[:12]}.onnx"
 
+    def _int8_path(self) -> Path:
+        float_path = self._onnx_path()
+        return float_path.with_name(f"{float_path.stem}{INT8_SUFFIX}.onnx")
+
     def _ensure_loaded(self) -> None:
         if self._session is not None or self._st_model is not None:
             return
@@ -194,6 +226,11 @@ class LocalMiniLMEmbeddings(Embeddings):
         path = self._onnx_path()
         if not path.is_file():
             export_minilm_onnx(self._model_dir, path)
+        if self.backend == "onnx-int8":
+            float_path, path = path, self._int8_path()
+            if not path.is_file():
+                quantize_minilm_onnx(float_path, path)
+            verify_derived(path)
         tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")

@@ -9,12 +9,11 @@ product tabs), are collapsed so the top k carries k different answers.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from pathlib import Path
 from typing import Any, Literal
 
 import bm25s
@@ -22,15 +21,23 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
+from ingest.lexical_segment import english_stemmer, expand_identifiers, lexical_text
+from ingest.lexical_store import LexicalStore, SearchFilters, SegmentedIndex
 from ingest.multilingual import english_query
 from ingest.screening import HitScreen
 from ingest.vectorstore import KnowledgeBaseStore, StoredChunk
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
-_SNAKE = re.compile(r"\b[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+\b")
-_CAMEL = re.compile(r"\b[a-z]+(?:[A-Z][a-z0-9]+)+\b")
-_CAMEL_SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+__all__ = [
+    "Fusion",
+    "Hit",
+    "HybridRetriever",
+    "LexicalIndex",
+    "SearchFilters",
+    "expand_identifiers",
+    "lexical_text",
+]
 
 
 class Hit(BaseModel):
@@ -47,34 +54,13 @@ class Hit(BaseModel):
     lexical_score: float | None = None
 
 
-@cache
-def _stemmer() -> Any:
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
-def expand_identifiers(text: str) -> str:
-    """Add the words inside QUOTE_EXPIRED / createQuote so prose queries match them too."""
-    extra = [m.group(0).replace("_", " ") for m in _SNAKE.finditer(text)]
-    extra += [_CAMEL_SPLIT.sub(" ", m.group(0)) for m in _CAMEL.finditer(text)]
-    return f"{text} {' '.join(extra)}" if extra else text
-
-
 def _tokenize(texts: list[str]) -> Any:
     return bm25s.tokenize(
         [expand_identifiers(t) for t in texts],
         stopwords="en",
-        stemmer=_stemmer().stemWords,
+        stemmer=english_stemmer().stemWords,
         show_progress=False,
     )
-
-
-def lexical_text(chunk: StoredChunk, heading_repeats: int) -> str:
-    """What BM25 sees: title and heading path (repeated to weigh them up) then the text."""
-    meta = chunk.metadata
-    labels = " ".join(str(p) for p in (meta.get("title", ""), meta.get("heading", "")) if p)
-    return " ".join(part for part in ([labels] * heading_repeats + [chunk.text]) if part)
 
 
 @dataclass(frozen=True)
@@ -94,7 +80,11 @@ class Fusion:
 
 
 class LexicalIndex:
-    """BM25 over every chunk of the collection at one revision."""
+    """Reference BM25 over chunks held in memory (bm25s), built in one go.
+
+    The retriever serves the persisted index (ingest/lexical_store.py); this one stays
+    for the ranking-parity test and for sweeps that rebuild with other heading weights.
+    """
 
     def __init__(self, chunks: list[StoredChunk], revision: int, heading_repeats: int) -> None:
         self.chunks = chunks
@@ -106,10 +96,13 @@ class LexicalIndex:
             self._model.index(_tokenize(texts), show_progress=False)
 
     def search(
-        self, query: str, n: int, mask: np.ndarray[Any, Any] | None = None
+        self, query: str, n: int, filters: SearchFilters | None = None
     ) -> list[tuple[StoredChunk, float]]:
         if self._model is None or not query.strip():
             return []
+        mask = None
+        if filters is not None and filters.active:
+            mask = np.array([filters.accepts(c.metadata) for c in self.chunks], dtype=float)
         tokens = _tokenize([query])
         if not tokens.vocab:
             return []
@@ -122,24 +115,6 @@ class LexicalIndex:
             if score > 0:
                 out.append((self.chunks[int(idx)], float(score)))
         return out
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    kinds: tuple[str, ...] = ()
-    source_prefix: str | None = None
-
-    def accepts(self, meta: Any) -> bool:
-        if self.kinds and meta.get("kind") not in self.kinds:
-            return False
-        return not (
-            self.source_prefix and not str(meta.get("source", "")).startswith(self.source_prefix)
-        )
-
-    def chroma_where(self) -> dict[str, Any] | None:
-        if not self.kinds:
-            return None
-        return {"kind": {"$in": list(self.kinds)}}
 
 
 class HybridRetriever:
@@ -156,8 +131,12 @@ class HybridRetriever:
         allowed_domains: Sequence[str] = (),
         translate: Callable[[str], str | None] | None = english_query,
         fusion: Fusion | None = None,
+        lexical_dir: Path | None = None,
     ) -> None:
         self.fusion = fusion or Fusion()
+        # Persisted and shared by every process given the same directory; without one,
+        # a private temporary directory (rebuilt from Chroma once per process).
+        self.lexical_store = LexicalStore(lexical_dir, self.fusion.heading_repeats)
         self.store = store
         # Spanish/Portuguese questions are searched as their English gloss: the model,
         # the stemmer and the docs are English (ingest/multilingual.py).
@@ -166,25 +145,31 @@ class HybridRetriever:
         self.rrf_k = rrf_k
         self.candidates = candidates
         self.refresh_seconds = refresh_seconds
-        self._lexical: LexicalIndex | None = None
+        self._lexical: LexicalIndex | SegmentedIndex | None = None
         self._checked_at = 0.0
         self._lock = threading.Lock()
         self.allowed_domains = tuple(allowed_domains)
         self._screen: HitScreen | None = None
 
     # -- lexical index lifecycle ----------------------------------------------------
-    def lexical_index(self) -> LexicalIndex:
+    def lexical_index(self) -> LexicalIndex | SegmentedIndex:
         now = time.monotonic()
         with self._lock:
             current = self._lexical
             if current is not None and now - self._checked_at < self.refresh_seconds:
                 return current
-            revision = self.store.revision() if self.store.exists() else -1
             self._checked_at = now
-            if current is None or current.revision != revision:
-                chunks = self.store.all_chunks() if revision >= 0 else []
-                current = LexicalIndex(chunks, revision, self.fusion.heading_repeats)
-                self._lexical = current
+            if isinstance(current, LexicalIndex):
+                return current  # an index a sweep put in place stays as given
+            if not self.store.exists():
+                current = SegmentedIndex([], [], -1, "")
+            else:
+                # Re-reads the manifest only; segments already open stay mapped, and
+                # Chroma ahead of the index (another writer) means one shared rebuild.
+                current = self.lexical_store.open(
+                    self.store.revision(), self.store.identity(), self.store.all_chunks
+                )
+            self._lexical = current
             return current
 
     # -- untrusted passages -----------------------------------------------------------
@@ -222,19 +207,33 @@ class HybridRetriever:
         lexical: list[tuple[StoredChunk, float]] = []
         if mode in ("hybrid", "dense"):
             vector = self.embeddings.embed_query(query)
-            dense = [
-                (c, s)
-                for c, s in self.store.query(vector, pool, filters.chroma_where())
-                if filters.accepts(c.metadata)
-            ]
+            dense = self._dense(vector, pool, filters)
         if mode in ("hybrid", "lexical"):
             index = self.lexical_index()
-            mask = None
-            if filters.kinds or filters.source_prefix:
-                mask = np.array([filters.accepts(c.metadata) for c in index.chunks], dtype=float)
             lexical_query = " ".join([query, *extra_terms])
-            lexical = index.search(lexical_query, pool, mask)
+            # Filters cut the posting lists inside the index (no pass over all chunks).
+            lexical = index.search(lexical_query, pool, filters)
         return self._fuse(dense, lexical, k)
+
+    def _dense(
+        self, vector: list[float], pool: int, filters: SearchFilters
+    ) -> list[tuple[StoredChunk, float]]:
+        if not filters.kinds:
+            return [
+                (c, s) for c, s in self.store.query(vector, pool) if filters.accepts(c.metadata)
+            ]
+        # Chroma pre-filters a `where` through its metadata table: measured 10x slower than
+        # the plain vector search at 100k chunks (bench/scale.py).  Filter a wider plain
+        # search instead, and let Chroma pre-filter only for a kind too rare to show up.
+        wide = [
+            (c, s) for c, s in self.store.query(vector, pool * 3) if filters.accepts(c.metadata)
+        ]
+        if len(wide) >= min(pool, 5):
+            return wide[:pool]
+        where = filters.chroma_where()
+        return [
+            (c, s) for c, s in self.store.query(vector, pool, where) if filters.accepts(c.metadata)
+        ]
 
     def _fuse(
         self,
@@ -251,7 +250,13 @@ class HybridRetriever:
             (lexical, lexical_scores, self.fusion.lexical_weight),
         )
         for ranking, store_into, weight in weighted:
-            for rank, (chunk, raw) in enumerate(ranking):
+            rank, previous = -1, None
+            for position, (chunk, raw) in enumerate(ranking):
+                # Equal scores share a rank (the docs repeat snippets across product tabs,
+                # so BM25 ties are common): the other ranking decides between them, not
+                # the order the index happened to hold them in.
+                if previous is None or round(raw, 5) != previous:
+                    rank, previous = position, round(raw, 5)
                 scores[chunk.chunk_id] = scores.get(chunk.chunk_id, 0.0) + weight / (
                     self.rrf_k + rank + 1
                 )

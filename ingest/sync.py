@@ -35,6 +35,7 @@ from ingest.chunk_writer import ChunkWriter, PendingDoc
 from ingest.chunking import CHUNKER_VERSION, chunk_markdown
 from ingest.discovery import discover
 from ingest.index_state import DocState, load_doc_states, text_hash_index
+from ingest.lexical_store import LexicalStore
 from ingest.loaders import load_file
 from ingest.screening import (
     META_VERSION,
@@ -80,8 +81,13 @@ class Synchronizer:
         max_file_bytes: int = 20 * 1024 * 1024,
         progress: ProgressCallback | None = None,
         allowed_domains: Sequence[str] = (),
+        lexical: LexicalStore | None = None,
     ) -> None:
         self.store = store
+        # The shared BM25 index, updated with the documents this run touched; without
+        # it readers notice the new revision and rebuild from Chroma.
+        self.lexical = lexical
+        self._touched: set[str] = set()
         self.embeddings = embeddings
         self.chunking = chunking or ChunkingOptions()
         self.exclude = list(exclude)
@@ -98,9 +104,19 @@ class Synchronizer:
         report = SyncReport()
         progress = SyncProgress()
         self._dirty = False
+        # Documents a crashed run changed in Chroma but not yet in the lexical index.
+        self._touched = self.lexical.pending() if self.lexical else set()
         for root in roots:
             self._sync_root(Path(root), report, progress)
-        if self._dirty:
+        if self.lexical is not None and self._touched:
+            self.lexical.apply(
+                self._touched,
+                self.store.chunks_for_docs(sorted(self._touched)),
+                self.store.revision() + 1,
+                self.store.identity(),
+                self.store.all_chunks,
+            )
+        if self._dirty or self._touched:
             self.store.bump_revision()
         report.seconds = time.monotonic() - started
         return report
@@ -160,7 +176,14 @@ class Synchronizer:
                     self._delete_doc(state[doc_id], report)
         self._notify(progress)
 
+    def _touch(self, doc_ids: set[str]) -> None:
+        """Journal documents before their chunks change in Chroma (see lexical_store)."""
+        if self.lexical is not None and not doc_ids <= self._touched:
+            self.lexical.note_pending(doc_ids)
+        self._touched |= doc_ids
+
     def _delete_doc(self, doc_state: DocState, report: SyncReport) -> None:
+        self._touch(_doc_ids(doc_state))
         report.chunks_deleted += self.store.delete(sorted(doc_state.ids))
         report.docs_deleted += 1
         self._dirty = True
@@ -261,6 +284,7 @@ class Synchronizer:
         # Another document of the same file changed: record the new file hash on this one
         # so the next run can skip the whole file without parsing it.
         ids = sorted(state.metas)
+        self._touch(_doc_ids(state))
         updated = [{**state.metas[i], "file_hash": file_hash, "file_docs": file_docs} for i in ids]
         self.store.update_metadata(ids, updated)
         for i, meta in zip(ids, updated, strict=True):
@@ -276,6 +300,7 @@ class Synchronizer:
         report: SyncReport,
         progress: SyncProgress,
     ) -> None:
+        self._touch({p.doc.doc_id for p in pending})
         writer.write(pending, report, progress)
         self._dirty = True
         self._notify(progress)
@@ -287,6 +312,7 @@ class Synchronizer:
         ids = sorted(state.metas)
         version = screen_version(self._screener)
         if any(state.metas[i].get(META_VERSION) != version for i in ids):
+            self._touch(_doc_ids(state))
             texts = self.store.texts_for(ids)
             flags = flag_chunks(self._screener, raw, [texts.get(i, "") for i in ids])
             updated = [
@@ -303,3 +329,7 @@ class Synchronizer:
     def _notify(self, progress: SyncProgress) -> None:
         if self.progress is not None:
             self.progress(progress)
+
+
+def _doc_ids(state: DocState) -> set[str]:
+    return {str(m.get("doc_id", "")) for m in state.metas.values()}

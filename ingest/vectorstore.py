@@ -114,6 +114,10 @@ class KnowledgeBaseStore:
         self._collection = None
         return int(metadata["revision"])
 
+    def identity(self) -> str:
+        """The collection's id: a re-created collection of the same name is another one."""
+        return str(self.client.get_collection(self.name, embedding_function=None).id)
+
     def count(self) -> int:
         return int(self.collection.count())
 
@@ -151,6 +155,20 @@ class KnowledgeBaseStore:
             if len(got["ids"]) < page:
                 return out
             offset += page
+
+    def chunks_for_docs(self, doc_ids: Sequence[str]) -> list[StoredChunk]:
+        """Every stored chunk of these documents (the lexical index's delta)."""
+        out: list[StoredChunk] = []
+        for batch in batched(sorted(doc_ids), 500):
+            got = self.collection.get(
+                where=cast(Any, {"doc_id": {"$in": list(batch)}}),
+                include=["documents", "metadatas"],
+            )
+            docs = got["documents"] or []
+            metas = got["metadatas"] or []
+            for chunk_id, text, meta in zip(got["ids"], docs, metas, strict=True):
+                out.append(StoredChunk(chunk_id, text or "", meta or {}))
+        return out
 
     def embeddings_for(self, ids: Sequence[str]) -> dict[str, list[float]]:
         found: dict[str, list[float]] = {}

@@ -318,6 +318,7 @@ class SearchHit(PublicModel):
     heading: str
     score: float
     text: str
+    kind: str = Field(default="", examples=["guide"])
 
 
 class AskRequest(BaseModel):

@@ -31,6 +31,10 @@ def ingest(
     no_manifest: Annotated[
         bool, typer.Option("--no-manifest", help="Ignore manifest.jsonl; ingest every file.")
     ] = False,
+    workers: Annotated[
+        int | None,
+        typer.Option("--workers", min=1, max=64, help="Embedding processes (default: settings)."),
+    ] = None,
 ) -> None:
     """Sync the docs under PATH into the collection (add, update, prune)."""
     settings = load_settings(collection=collection, use_manifest=False if no_manifest else None)
@@ -41,7 +45,7 @@ def ingest(
     try:
         kb = build_knowledge_base(settings)
         with ingest_progress(console, transient=as_json) as on_progress:
-            report = kb.synchronizer(progress=on_progress).sync(paths)
+            report = kb.synchronizer(progress=on_progress, workers=workers).sync(paths)
         # Reusable answers whose quoted doc text is gone are retired for review.
         answers = reverify_after_ingest(settings, kb)
     except EmbeddingMismatchError as exc:

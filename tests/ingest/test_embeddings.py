@@ -78,3 +78,28 @@ def test_tampered_weights_are_refused(tmp_path: Path) -> None:
 def test_missing_weights_are_named(tmp_path: Path) -> None:
     with pytest.raises(EmbeddingModelError, match="not found"):
         verify_minilm_weights(tmp_path)
+
+
+def test_int8_backend_stays_close_to_the_float_model_and_checks_its_file(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    float_model = LocalMiniLMEmbeddings(cache_dir=models_dir, threads=2, recent_cache_size=0)
+    a = np.asarray(float_model.embed_documents(TEXTS))
+    cache = tmp_path / "models"
+    cache.mkdir()
+    shutil.copyfile(float_model._onnx_path(), cache / float_model._onnx_path().name)
+    int8 = LocalMiniLMEmbeddings(
+        cache_dir=cache, backend="onnx-int8", threads=2, recent_cache_size=0
+    )
+    b = np.asarray(int8.embed_documents(TEXTS))
+    np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
+    assert ((a * b).sum(axis=1) > 0.9).all()  # quality is measured on the dev set (bench)
+    assert not np.allclose(a, b, atol=1e-5)  # really the quantised graph
+
+    quantised = int8._int8_path()
+    with quantised.open("r+b") as fh:
+        fh.seek(quantised.stat().st_size // 2)
+        fh.write(b"\x00" * 64)
+    tampered = LocalMiniLMEmbeddings(cache_dir=cache, backend="onnx-int8", threads=2)
+    with pytest.raises(EmbeddingModelError, match="sha256"):
+        tampered.embed_query("x")

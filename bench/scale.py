@@ -1,0 +1,383 @@
+"""The knowledge base at 100k and 1M chunks, served by 1 and 4 processes.
+
+Texts: the real chunks of corpus_grid, corpus_stellar and corpus_btcpay (cut as the sync
+cuts them), repeated with light perturbation (each copy lives under its own source
+prefix, drops one word and carries one copy-specific word) up to --chunks.
+Vectors: SYNTHETIC (seeded random unit vectors) for every chunk and query, since
+embedding a million texts would take a day: dense figures time Chroma's HNSW over
+384-d vectors, not MiniLM, and the query is not embedded (MiniLM adds about 10 ms).
+Lexical figures are real BM25 over the real (perturbed) texts.
+
+Reported per process count: process start to first hybrid answer, memory per process
+(RSS and PSS: mapped index pages shared between processes count once in PSS), hybrid
+retrieval p50/p99 without filters, with a `kind` filter and with a `source_prefix`
+filter (all processes querying at once), and the time from a one-page edit (written
+to Chroma and to the lexical index as the sync does) to that page being found by a
+lexical search in every process.
+
+    python bench/scale.py --chunks 100000 --processes 1,4
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import multiprocessing as mp
+import os
+import random
+import statistics
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from _common import SHARED_DATA, print_table
+
+from ingest.corpus_chunks import corpus_chunks
+from ingest.vectorstore import StoredChunk
+
+DIM = 384
+LEXICAL_ONLY_ID = "bench-lexical-only"
+QUERIES = [
+    "how do I authenticate with a client secret",
+    "webhook signature verification failed",
+    "QUOTE_EXPIRED when executing a quote",
+    "invoice expired but the customer paid",
+    "create a payment channel on lightning",
+    "stellar transaction fee bump",
+    "sandbox test card numbers",
+    "rate limit 429 too many requests",
+    "refund a payout to a bank account",
+    "set up a store and connect a wallet",
+    "KYC verification pending for an individual customer",
+    "trustline for an asset anchor deposit",
+]
+
+
+def base_chunks() -> list[StoredChunk]:
+    out: list[StoredChunk] = []
+    for name in ("corpus_grid", "corpus_stellar", "corpus_btcpay"):
+        out += list(corpus_chunks(SHARED_DATA / name))
+    return out
+
+
+def perturbed(base: list[StoredChunk], n: int) -> Iterator[StoredChunk]:
+    for i in range(n):
+        copy, chunk = divmod(i, len(base))
+        original = base[chunk]
+        if copy == 0:
+            yield original
+            continue
+        rng = random.Random(i)
+        words = original.text.split(" ")
+        if len(words) > 3:
+            del words[rng.randrange(len(words))]
+        words.insert(rng.randrange(len(words) + 1), f"edition{copy}")
+        meta = dict(original.metadata)
+        meta["source"] = f"copy{copy:04d}/{meta['source']}"
+        meta["doc_id"] = f"copy{copy:04d}/{meta['doc_id']}"
+        meta["text_hash"] = hashlib.sha256(f"{copy}:{meta['text_hash']}".encode()).hexdigest()
+        yield StoredChunk(f"{original.chunk_id}~{copy}", " ".join(words), meta)
+
+
+def vectors(seed: int, count: int) -> Any:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    v = rng.standard_normal((count, DIM)).astype(np.float32)
+    return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+
+class SyntheticEmbeddings:
+    """Queries get a seeded random vector (hash of the text)."""
+
+    def embed_query(self, text: str) -> list[float]:
+        seed = int(hashlib.sha256(text.encode()).hexdigest()[:8], 16)
+        return [float(x) for x in vectors(seed, 1)[0]]
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [self.embed_query(t) for t in texts]
+
+
+def open_store(root: Path) -> Any:
+    from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
+
+    client = make_chroma_client(chroma_url=None, persist_path=str(root / "chroma"))
+    return KnowledgeBaseStore(client, "docs", model_name="synthetic-384", dimension=DIM)
+
+
+def build(root: Path, n: int, lexical_only: bool) -> dict[str, float]:
+    from ingest.lexical_store import LexicalStore
+
+    base = base_chunks()
+    if lexical_only:
+        chunks = list(perturbed(base, n))
+        started = time.monotonic()
+        LexicalStore(root / "lexical", 2).open(1, LEXICAL_ONLY_ID, lambda: chunks)
+        return _built(root, len(base), {"lexical_build_s": time.monotonic() - started})
+    store = open_store(root)
+    started = time.monotonic()
+    batch: list[StoredChunk] = []
+    seed = 0
+
+    def flush() -> None:
+        nonlocal seed
+        vecs = vectors(seed, len(batch))
+        seed += 1
+        store.upsert(
+            [c.chunk_id for c in batch],
+            vecs.tolist(),
+            [c.text for c in batch],
+            [dict(c.metadata) for c in batch],
+        )
+        batch.clear()
+
+    chunks = []
+    for chunk in perturbed(base, n):
+        chunks.append(chunk)
+        batch.append(chunk)
+        if len(batch) >= 5000:
+            flush()
+    if batch:
+        flush()
+    chroma_seconds = time.monotonic() - started
+    revision = store.bump_revision()
+    started = time.monotonic()
+    LexicalStore(root / "lexical", 2).open(revision, store.identity(), lambda: chunks)
+    lexical_seconds = time.monotonic() - started
+    return _built(
+        root,
+        len(base),
+        {"chroma_insert_chunks_per_s": n / chroma_seconds, "lexical_build_s": lexical_seconds},
+    )
+
+
+def _built(root: Path, real: int, figures: dict[str, float]) -> dict[str, float]:
+    size = sum(p.stat().st_size for p in (root / "lexical").rglob("*") if p.is_file())
+    return {"real_chunks": real, **figures, "lexical_disk_mb": size / 1e6}
+
+
+def _memory() -> dict[str, float]:
+    out = {}
+    for path, key in (("/proc/self/status", "VmRSS:"), ("/proc/self/smaps_rollup", "Pss:")):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
+                out[key.strip(":").lower()] = int(line.split()[1]) / 1024
+    return out
+
+
+class _LexicalOnly:
+    """The lexical index alone, as the retriever holds it (no Chroma, no fusion)."""
+
+    def __init__(self, root: Path) -> None:
+        from ingest.lexical_store import LexicalStore
+
+        self.store = LexicalStore(root / "lexical", 2)
+        self.index: Any = None
+        self.checked = 0.0
+
+    def search(self, query: str, k: int, *, filters: Any = None, mode: str = "") -> list[Any]:
+        if time.monotonic() - self.checked > 0.5:  # the retriever's refresh interval
+            self.index = self.store.open(0, LEXICAL_ONLY_ID, lambda: [])
+            self.checked = time.monotonic()
+        return list(self.index.search(query, 30, filters)[:k])
+
+
+def serve(root: Path, spawned: float, conn: Any, queries: int, lexical_only: bool) -> None:
+    """One "API process": open the knowledge base, answer, report, then watch for the edit."""
+    from ingest.lexical_store import SearchFilters
+    from ingest.retrieval import HybridRetriever
+
+    searcher: Any
+    if lexical_only:
+        searcher = _LexicalOnly(root)
+    else:
+        searcher = HybridRetriever(
+            open_store(root),
+            SyntheticEmbeddings(),  # type: ignore[arg-type]
+            refresh_seconds=0.5,
+            lexical_dir=root / "lexical",
+            translate=None,
+        )
+    searcher.search(QUERIES[0], 5)
+    first = time.time() - spawned
+    conn.send({"ready": first})
+    conn.recv()  # every process starts measuring together
+    runs = {
+        "unfiltered": None,
+        "kind": SearchFilters(kinds=("api_reference",)),
+        "source_prefix": SearchFilters(source_prefix="copy0003/"),
+    }
+    timings: dict[str, list[float]] = {}
+    for name, filters in runs.items():
+        spent = []
+        for i in range(queries):
+            t = time.perf_counter()
+            searcher.search(f"{QUERIES[i % len(QUERIES)]} {i}", 5, filters=filters)
+            spent.append((time.perf_counter() - t) * 1000)
+        timings[name] = spent
+    conn.send({"timings": timings, "memory": _memory()})
+    token = conn.recv()
+    while not searcher.search(token, 1, mode="lexical"):
+        time.sleep(0.05)
+    conn.send({"seen": time.time()})
+
+
+def edit_one_page(root: Path, token: str, lexical_only: bool) -> None:
+    """What the sync does for one changed page: Chroma first, then the index delta."""
+    from ingest.lexical_store import LexicalStore
+
+    lexical = LexicalStore(root / "lexical", 2)
+    if lexical_only:
+        index = lexical.open(0, LEXICAL_ONLY_ID, lambda: [])
+        chunk = index.segments[0].chunk(0)
+        doc_id = str(chunk.metadata["doc_id"])
+        lo, hi = index.segments[0].doc_spans()[doc_id]
+        edited = [index.segments[0].chunk(p) for p in range(lo, hi)]
+        edited = [StoredChunk(c.chunk_id + "-e", c.text + f" {token}", c.metadata) for c in edited]
+        lexical.apply({doc_id}, edited, 2, LEXICAL_ONLY_ID, lambda: [])
+        return
+    store = open_store(root)
+    got = store.collection.get(limit=1, include=["documents", "metadatas"])
+    doc_id = str(got["metadatas"][0]["doc_id"])
+    chunks = store.chunks_for_docs([doc_id])
+    edited = [
+        StoredChunk(c.chunk_id + "-e", c.text + f" {token}", dict(c.metadata)) for c in chunks
+    ]
+    store.delete([c.chunk_id for c in chunks])
+    store.upsert(
+        [c.chunk_id for c in edited],
+        vectors(7, len(edited)).tolist(),
+        [c.text for c in edited],
+        [dict(c.metadata) for c in edited],
+    )
+    lexical.apply(
+        {doc_id},
+        store.chunks_for_docs([doc_id]),
+        store.revision() + 1,
+        store.identity(),
+        store.all_chunks,
+    )
+    store.bump_revision()
+
+
+def run_processes(root: Path, count: int, queries: int, lexical_only: bool) -> dict[str, Any]:
+    ctx = mp.get_context("spawn")
+    pipes, procs = [], []
+    for _ in range(count):
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=serve, args=(root, time.time(), child, queries, lexical_only))
+        proc.start()
+        pipes.append(parent)
+        procs.append(proc)
+    ready = [p.recv()["ready"] for p in pipes]
+    for p in pipes:
+        p.send("go")
+    results = [p.recv() for p in pipes]
+    token = f"zyzzogeton{count}x{int(time.time())}"
+    edited_at = time.time()
+    edit_one_page(root, token, lexical_only)
+    written = time.time() - edited_at
+    for p in pipes:
+        p.send(token)
+    seen = [p.recv()["seen"] - edited_at for p in pipes]
+    for proc in procs:
+        proc.join()
+    out: dict[str, Any] = {
+        "start_to_first_answer_s": max(ready),
+        "rss_mb": statistics.mean(r["memory"]["vmrss"] for r in results),
+        "pss_mb": statistics.mean(r["memory"]["pss"] for r in results),
+        "edit_write_s": written,
+        "edit_searchable_everywhere_s": max(seen),
+    }
+    for name in results[0]["timings"]:
+        merged = sorted(t for r in results for t in r["timings"][name])
+        out[f"{name}_p50_ms"] = merged[len(merged) // 2]
+        out[f"{name}_p99_ms"] = merged[min(len(merged) - 1, int(len(merged) * 0.99))]
+    return out
+
+
+def embedding_rates(models: Path, count: int) -> list[tuple[str, str]]:
+    """Float vs int8 ONNX MiniLM on real chunk texts (embed_text as the sync builds it)."""
+    import numpy as np
+
+    from ingest.embeddings import LocalMiniLMEmbeddings
+
+    texts = [f"{c.metadata['title']}\n\n{c.text}" for c in base_chunks()[::7][:count]]
+    rows, got = [], {}
+    for backend in ("onnx", "onnx-int8"):
+        model = LocalMiniLMEmbeddings(cache_dir=models, backend=backend, threads=2)  # type: ignore[arg-type]
+        model.embed_documents(texts[:16])  # load (and export/quantise once)
+        started = time.perf_counter()
+        got[backend] = np.asarray(model.embed_documents(texts))
+        rate = len(texts) / (time.perf_counter() - started)
+        rows.append(
+            (f"embed {backend} chunks/s ({len(texts)} real chunks, 2 threads)", f"{rate:.1f}")
+        )
+    cosine = (got["onnx"] * got["onnx-int8"]).sum(axis=1)
+    rows.append(("int8 vs float cosine min / mean", f"{cosine.min():.4f} / {cosine.mean():.4f}"))
+    rows += worker_rates(models, texts)
+    return rows
+
+
+def worker_rates(models: Path, texts: list[str]) -> list[tuple[str, str]]:
+    """Ingest's embedding step fanned out (ingest/embedding_pool.py), float model."""
+    from ingest.embedding_pool import EmbeddingPool
+
+    rows = []
+    for workers in sorted({1, 2, os.cpu_count() or 2}):
+        pool = EmbeddingPool(
+            cache_dir=models, workers=workers, threads_per_worker=0 if workers == 1 else 1
+        )
+        try:
+            pool.embed_documents(texts[: 2 * 64 * workers])  # start and warm the workers
+            started = time.perf_counter()
+            pool.embed_documents(texts)
+            rate = len(texts) / (time.perf_counter() - started)
+        finally:
+            pool.close()
+        rows.append((f"ingest embedding, {workers} worker(s): chunks/s", f"{rate:.1f}"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--chunks", type=int, default=100_000)
+    parser.add_argument("--processes", default="1,4")
+    parser.add_argument("--queries", type=int, default=200, help="per process and filter")
+    parser.add_argument("--dir", type=Path, help="keep the built indexes here")
+    parser.add_argument(
+        "--embeddings", type=Path, metavar="MODELS_DIR", help="only compare float and int8 MiniLM"
+    )
+    parser.add_argument("--embed-count", type=int, default=512)
+    parser.add_argument("--reuse", action="store_true", help="serve the indexes already in --dir")
+    parser.add_argument(
+        "--lexical-only",
+        action="store_true",
+        help="no Chroma: the persisted BM25 index alone (for sizes whose HNSW per process "
+        "would not fit in memory)",
+    )
+    args = parser.parse_args()
+    if args.embeddings:
+        print_table(
+            "bench/scale.py --embeddings", embedding_rates(args.embeddings, args.embed_count)
+        )
+        return
+    root = args.dir or Path(tempfile.mkdtemp(prefix="triage-scale-"))
+    what = "lexical only" if args.lexical_only else "hybrid, vectors synthetic"
+    rows = [(f"chunks (texts real+perturbed; {what})", str(args.chunks))]
+    if args.reuse and (root / "lexical" / "manifest.json").is_file():
+        rows.append(("indexes", f"reused from {root}"))
+    else:
+        built = build(root, args.chunks, args.lexical_only)
+        rows += [(k, f"{v:.1f}") for k, v in built.items()]
+    for count in [int(p) for p in args.processes.split(",")]:
+        figures = run_processes(root, count, args.queries, args.lexical_only)
+        rows += [(f"{count} proc: {k}", f"{v:.2f}") for k, v in figures.items()]
+    flags = " --lexical-only" if args.lexical_only else ""
+    print_table(f"bench/scale.py --chunks {args.chunks}{flags}", rows)
+
+
+if __name__ == "__main__":
+    main()
