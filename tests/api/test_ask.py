@@ -57,3 +57,29 @@ def test_rate_limit_per_client_is_a_429_with_retry_after(make_api: MakeApi) -> N
     assert (
         'triage_ask_requests_total{outcome="rate_limited"} 2.0' in api.client.get("/metrics").text
     )
+
+
+def test_an_asker_id_is_kept_only_as_a_keyed_hash(make_api: MakeApi) -> None:
+    from sqlalchemy import select
+
+    from app.store.askers import AskerTicket
+    from app.store.self_service import SelfServiceAnswer
+
+    answering = make_api(ask_answer_min_confidence=0.0)
+    body = {"question": AUTH_QUESTION, "asker": "browser-123"}
+    answered = answering.client.post("/v1/ask", json=body).json()
+    assert answered["handed_off"] is False
+    with answering.sessions() as session:
+        keys = session.scalars(select(SelfServiceAnswer.asker_key)).all()
+    assert len(keys) == 1
+    assert keys[0]
+    assert "browser-123" not in keys[0]
+
+    handing_off = make_api(ask_answer_min_confidence=1.0)
+    handed = handing_off.client.post("/v1/ask", json=body).json()
+    assert handed["handed_off"] is True
+    with handing_off.sessions() as session:
+        stored = session.scalars(select(AskerTicket)).all()
+    assert [(s.ticket_id, len(s.asker_key)) for s in stored] == [(handed["ticket_id"], 64)]
+    too_long = handing_off.client.post("/v1/ask", json={**body, "asker": "x" * 201})
+    assert too_long.status_code == 422

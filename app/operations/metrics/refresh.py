@@ -21,6 +21,10 @@ from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Engine, TextClause, bindparam, text
 
+from app.operations.metrics.business import update_business_seconds
+from app.operations.metrics.config import MetricsConfig
+from app.operations.metrics.rollup import TABLES as ROLLUPS
+from app.operations.metrics.rollup import recompute_all, recompute_days, touched_days
 from app.store.columns import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -59,18 +63,22 @@ def _recheck_at() -> str:
     )
 
 
-def _copies(where: str, *, gaps: bool = False) -> list[str]:
+def _copies(where: str, config: MetricsConfig, *, gaps: bool = False) -> list[str]:
     """The INSERT … SELECT statements that copy the views' rows matching ``where``; with
-    ``gaps`` the actions' gaps too (for a copy of every row: a window over all of them)."""
+    ``gaps`` the actions' gaps too (for a copy of every row: a window over all of them).
+    Drafts get their cost at the configured prices; tickets the settings' tag."""
     prefixed = ", ".join(f"mt.{c.strip()}" for c in TICKET_COLUMNS.split(","))
+    tag = config.tag
+    assert tag.isalnum() or not tag  # hex: safe as a literal
     return [
         f"INSERT INTO metric_ticket_facts ({TICKET_COLUMNS}, ticket_updated_at, "
-        "state_updated_at, recheck_at, refreshed_at) "
-        f"SELECT {prefixed}, t.updated_at, s.updated_at, {_recheck_at()}, :now "
+        "state_updated_at, recheck_at, refreshed_at, config_tag) "
+        f"SELECT {prefixed}, t.updated_at, s.updated_at, {_recheck_at()}, :now, '{tag}' "
         "FROM metric_tickets mt JOIN tickets t ON t.id = mt.ticket_id "
         "LEFT JOIN ticket_states s ON s.ticket_id = mt.ticket_id "
         + where.format(column="mt.ticket_id"),
-        f"INSERT INTO metric_draft_facts ({DRAFT_COLUMNS}) SELECT {DRAFT_COLUMNS} "
+        f"INSERT INTO metric_draft_facts ({DRAFT_COLUMNS}, cost) "
+        f"SELECT {DRAFT_COLUMNS}, {config.cost_sql()} "
         f"FROM metric_draft_outcomes {where.format(column='ticket_id')}",
         f"INSERT INTO metric_action_facts ({ACTION_COLUMNS}{', gap_seconds' if gaps else ''}) "
         f"SELECT {ACTION_COLUMNS}{', ' + _WINDOW_GAP if gaps else ''} "
@@ -93,6 +101,8 @@ WHERE s.updated_at >= :since
   AND (f.ticket_id IS NULL OR f.state_updated_at IS NULL OR f.state_updated_at <> s.updated_at)
 UNION
 SELECT f.ticket_id FROM metric_ticket_facts f WHERE f.recheck_at <= CURRENT_TIMESTAMP
+UNION
+SELECT f.ticket_id FROM metric_ticket_facts f WHERE f.config_tag < :tag OR f.config_tag > :tag
 """
 
 
@@ -125,14 +135,14 @@ def _locked(conn: Connection) -> bool:
     return bool(taken.scalar())
 
 
-def stale_tickets(conn: Connection, limit: int) -> list[str]:
+def stale_tickets(conn: Connection, limit: int, tag: str = "") -> list[str]:
     last = conn.execute(text("SELECT MAX(refreshed_at) FROM metric_ticket_facts")).scalar()
     since = _EPOCH
     if last is not None:
         moment = datetime.fromisoformat(last) if isinstance(last, str) else last
         since = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) - MARGIN
     statement = text(_STALE + " LIMIT :limit").bindparams(bindparam("since", type_=UTCDateTime()))
-    return list(conn.execute(statement, {"since": since, "limit": limit}).scalars())
+    return list(conn.execute(statement, {"since": since, "limit": limit, "tag": tag}).scalars())
 
 
 # An action's place in its agent's timeline: by time, then id (as the handle-time view).
@@ -150,9 +160,10 @@ _GAPS = (
 )
 
 
-def _gaps(conn: Connection, ticket_ids: list[str]) -> None:
+def _gaps(conn: Connection, ticket_ids: list[str]) -> list[str]:
     """Gaps of these tickets' actions and of the action after each (its previous one may
-    be new): refreshes in any order leave every gap as the handle-time view has it."""
+    be new): refreshes in any order leave every gap as the handle-time view has it.
+    Returns those following actions (their days' rollups change too)."""
     ids: BindParameter[Any] = bindparam("ids", expanding=True)
     following = [
         a for a in conn.execute(text(_NEXT).bindparams(ids), {"ids": ticket_ids}).scalars() if a
@@ -164,36 +175,57 @@ def _gaps(conn: Connection, ticket_ids: list[str]) -> None:
         conn.execute(
             text(_GAPS).bindparams(bindparam("actions", expanding=True)), {"actions": chunk}
         )
+    return following
 
 
-def refresh_tickets(conn: Connection, ticket_ids: Sequence[str], now: datetime) -> None:
-    """Copy these tickets' rows from the views again (the caller commits)."""
-    ids: dict[str, Any] = {"ids": list(ticket_ids), "now": now}
+def refresh_tickets(
+    conn: Connection,
+    ticket_ids: Sequence[str],
+    now: datetime,
+    config: MetricsConfig | None = None,
+) -> None:
+    """Copy these tickets' rows from the views again, with their business-hour timings,
+    and recompute the daily rollups of every day they touch (the caller commits)."""
+    config = config or MetricsConfig()
+    listed = list(ticket_ids)
+    ids: dict[str, Any] = {"ids": listed, "now": now}
+    days = touched_days(conn, listed, [])
     for table in _TABLES:
         delete = text(f"DELETE FROM {table} WHERE ticket_id IN :ids")
         conn.execute(delete.bindparams(bindparam("ids", expanding=True)), ids)
-    for copy in _copies("WHERE {column} IN :ids"):
+    for copy in _copies("WHERE {column} IN :ids", config):
         conn.execute(_bound(copy, bindparam("ids", expanding=True)), ids)
-    _gaps(conn, list(ticket_ids))
+    update_business_seconds(conn, config.hours, listed)
+    following = _gaps(conn, listed)
+    recompute_days(conn, days | touched_days(conn, listed, following))
 
 
-def refresh_stale(engine: Engine, *, limit: int = 5000, now: datetime | None = None) -> int:
+def refresh_stale(
+    engine: Engine,
+    *,
+    limit: int = 5000,
+    now: datetime | None = None,
+    config: MetricsConfig | None = None,
+) -> int:
     """Refresh up to ``limit`` stale tickets, ``BATCH`` per transaction; how many."""
+    config = config or MetricsConfig()
     done = 0
     while done < limit:
         with engine.begin() as conn:
             if not _locked(conn):
                 return done  # another process is refreshing
             tune_planner(conn)
-            batch = stale_tickets(conn, min(BATCH, limit - done))
+            batch = stale_tickets(conn, min(BATCH, limit - done), config.tag)
             if not batch:
                 return done
-            refresh_tickets(conn, batch, now or utcnow())
+            refresh_tickets(conn, batch, now or utcnow(), config)
         done += len(batch)
     return done
 
 
-def rebuild(engine: Engine, now: datetime | None = None) -> None:
+def rebuild(
+    engine: Engine, now: datetime | None = None, config: MetricsConfig | None = None
+) -> None:
     """Copy every view row again (after a bulk import): one pass, no per-ticket lookups."""
     with engine.begin() as conn:
         if not _locked(conn):
@@ -202,21 +234,27 @@ def rebuild(engine: Engine, now: datetime | None = None) -> None:
             conn.execute(text(f"DELETE FROM {table}"))
         # In time order: a date range then reads neighbouring pages, not one page per row.
         orders = ("ORDER BY mt.created_at", "ORDER BY created_at", "ORDER BY at")
-        for copy, order in zip(_copies("", gaps=True), orders, strict=True):
+        config = config or MetricsConfig()
+        for copy, order in zip(_copies("", config, gaps=True), orders, strict=True):
             conn.execute(_bound(f"{copy} {order}"), {"now": now or utcnow()})
-        for table in _TABLES:
+        update_business_seconds(conn, config.hours, None)
+        recompute_all(conn)
+        for table in (*_TABLES, *(t for t, *_ in ROLLUPS)):
             conn.execute(text(f"ANALYZE {table}"))
 
 
 class MetricRefresher:
     """A background-worker step (app/services/workers.py): refresh what went stale."""
 
-    def __init__(self, engine: Engine, *, limit: int = BATCH) -> None:
+    def __init__(
+        self, engine: Engine, *, limit: int = BATCH, config: MetricsConfig | None = None
+    ) -> None:
         self.engine = engine
         self.limit = limit
+        self.config = config or MetricsConfig()
 
     def run_once(self) -> int:
-        refreshed = refresh_stale(self.engine, limit=self.limit)
+        refreshed = refresh_stale(self.engine, limit=self.limit, config=self.config)
         if refreshed:
             log.info("metric facts refreshed", extra={"tickets": refreshed})
         return refreshed
