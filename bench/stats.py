@@ -90,7 +90,9 @@ def server(url: str, workdir: Path, models_dir: Path | None) -> Iterator[str]:
 def scenarios() -> list[tuple[str, int, str]]:
     """(name, days, group): every grouping over 30 days, three over other spans."""
     rows = [(f"30d/{g}", 30, g) for g in GROUPS]
-    rows += [(f"{d}d/{g}", d, g) for d in (7, 90, 365) for g in ("day", "week", "agent")]
+    rows += [
+        (f"{d}d/{g}", d, g) for d in (7, 90, 365) for g in ("day", "week", "category", "agent")
+    ]
     return rows
 
 
