@@ -113,6 +113,8 @@ class MetricActionFact(Base):
         # An agent's previous and next action (the gaps, app/operations/metrics/refresh.py).
         Index("ix_metric_action_facts_agent_at", "agent", "at", "action_id"),
         Index("ix_metric_action_facts_day", "day"),
+        Index("ix_metric_action_facts_prev_ticket_at", "prev_ticket_at"),
+        Index("ix_metric_action_facts_prev_agent_at", "prev_agent_at"),
     )
 
     # The review event's or conversation message's id.
@@ -129,3 +131,7 @@ class MetricActionFact(Base):
     # Seconds since the same agent's previous action (ordered by ``at``, then id), as
     # metric_agent_handle_times computes it; NULL for an agent's first.
     gap_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    # The same ticket's previous action, by anyone and by the same agent (ordered by
+    # ``at``, then id); NULL for the first (migration 0010_deflection).
+    prev_ticket_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    prev_agent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -52,6 +52,9 @@ ACTION_SUMS = (
     "solves",
     "timed_actions",
     "handle_seconds_total",
+    "first_touches",
+    "returns_day",
+    "returns_week",
 )
 
 
@@ -116,3 +119,8 @@ class MetricActionDaily(Base):
     solves: Mapped[int] = mapped_column(BigInteger)
     timed_actions: Mapped[int] = mapped_column(BigInteger)
     handle_seconds_total: Mapped[int] = mapped_column(BigInteger)
+    # Distinct tickets are not sums of days: actions that were the ticket's first (for
+    # the agent under ``agent``), and those whose previous was on an earlier day / week.
+    first_touches: Mapped[int] = mapped_column(BigInteger)
+    returns_day: Mapped[int] = mapped_column(BigInteger)
+    returns_week: Mapped[int] = mapped_column(BigInteger)

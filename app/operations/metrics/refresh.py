@@ -80,8 +80,9 @@ def _copies(where: str, config: MetricsConfig, *, gaps: bool = False) -> list[st
         f"INSERT INTO metric_draft_facts ({DRAFT_COLUMNS}, cost) "
         f"SELECT {DRAFT_COLUMNS}, {config.cost_sql()} "
         f"FROM metric_draft_outcomes {where.format(column='ticket_id')}",
-        f"INSERT INTO metric_action_facts ({ACTION_COLUMNS}{', gap_seconds' if gaps else ''}) "
-        f"SELECT {ACTION_COLUMNS}{', ' + _WINDOW_GAP if gaps else ''} "
+        f"INSERT INTO metric_action_facts ({ACTION_COLUMNS}, prev_ticket_at, prev_agent_at"
+        f"{', gap_seconds' if gaps else ''}) "
+        f"SELECT {ACTION_COLUMNS}, {_PREVIOUS}{', ' + _WINDOW_GAP if gaps else ''} "
         f"FROM metric_agent_actions {where.format(column='ticket_id')}",
     ]
 
@@ -89,6 +90,13 @@ def _copies(where: str, config: MetricsConfig, *, gaps: bool = False) -> list[st
 _TABLES = ("metric_action_facts", "metric_draft_facts", "metric_ticket_facts")
 # As metric_agent_handle_times orders an agent's actions.
 _WINDOW_GAP = "at_epoch - LAG(at_epoch) OVER (PARTITION BY agent ORDER BY at, action_id)"
+# The ticket's previous action (by anyone; by the same agent): a ticket's first action in
+# a range is the one whose previous is before it (stats: distinct tickets per agent).
+# Every action of a ticket is copied together, so the window sees them all.
+_PREVIOUS = (
+    "LAG(at) OVER (PARTITION BY ticket_id ORDER BY at, action_id), "
+    "LAG(at) OVER (PARTITION BY ticket_id, agent ORDER BY at, action_id)"
+)
 
 _STALE = """
 SELECT t.id AS ticket_id FROM tickets t
@@ -124,7 +132,12 @@ def tune_planner(conn: Connection) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
-    for setting in ("random_page_cost = 1.1", "jit = off", "max_parallel_workers_per_gather = 0"):
+    for setting in (
+        "random_page_cost = 1.1",
+        "jit = off",
+        "max_parallel_workers_per_gather = 0",
+        "work_mem = '64MB'",
+    ):
         conn.exec_driver_sql(f"SET LOCAL {setting}")
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import Connection, bindparam, text
 
 from app.operations.metrics.stats_sql import ACTIONS, IDLE_AFTER_SECONDS, OUTCOMES
 from app.store.metric_rollups import ACTION_SUMS, DRAFT_SUMS, TICKET_SUMS
+from app.store.migrations.metric_sql import Sql
 
 ALL = "all"
 # dimension -> the fact column grouped on, per table (None: not grouped that way).
@@ -55,29 +56,54 @@ _DRAFT_MEASURES = [
     "SUM(cost)",
 ]
 _HANDLE = f"CASE WHEN gap_seconds <= {IDLE_AFTER_SECONDS} THEN gap_seconds END"
-_ACTION_MEASURES = [
-    "COUNT(*)",
-    *(_n(condition) for condition in ACTIONS.values()),
-    f"COUNT({_HANDLE})",
-    _s(_HANDLE),
-]
-# (rollup table, fact table, its sums' columns, their expressions, position in DIMENSIONS)
+
+
+def previous(dimension: str) -> str:
+    """The column holding an action's previous one on the same ticket, as the dimension
+    counts distinct tickets: per agent by the same agent, otherwise by anyone."""
+    return "prev_agent_at" if dimension == "agent" else "prev_ticket_at"
+
+
+def _action_measures(q: Sql, dimension: str) -> list[str]:
+    prev = previous(dimension)
+    return [
+        "COUNT(*)",
+        *(_n(condition) for condition in ACTIONS.values()),
+        f"COUNT({_HANDLE})",
+        _s(_HANDLE),
+        _n(f"{prev} IS NULL"),
+        _n(f"{q.day(prev)} < day"),
+        _n(f"{q.week(prev)} < week"),
+    ]
+
+
+# (rollup table, fact table, its sums' columns, position in DIMENSIONS)
 TABLES = (
-    ("metric_ticket_daily", "metric_ticket_facts", TICKET_SUMS, _TICKET_MEASURES, 0),
-    ("metric_draft_daily", "metric_draft_facts", (*DRAFT_SUMS, "cost"), _DRAFT_MEASURES, 1),
-    ("metric_action_daily", "metric_action_facts", ACTION_SUMS, _ACTION_MEASURES, 2),
+    ("metric_ticket_daily", "metric_ticket_facts", TICKET_SUMS, 0),
+    ("metric_draft_daily", "metric_draft_facts", (*DRAFT_SUMS, "cost"), 1),
+    ("metric_action_daily", "metric_action_facts", ACTION_SUMS, 2),
 )
 
 
-def _inserts(where: str) -> list[str]:
+def _measures(table: str, q: Sql, dimension: str) -> list[str]:
+    if table == "metric_ticket_daily":
+        return _TICKET_MEASURES
+    if table == "metric_draft_daily":
+        return _DRAFT_MEASURES
+    return _action_measures(q, dimension)
+
+
+def _inserts(where: str, dialect: str) -> list[str]:
+    q = Sql(dialect)
     statements = []
-    for rollup, facts, columns, measures, position in TABLES:
-        assert len(columns) == len(measures), rollup
+    for rollup, facts, columns, position in TABLES:
         selects = []
         for dimension, keys in DIMENSIONS.items():
             column = keys[position]
             if column is None:
                 continue
+            measures = _measures(rollup, q, dimension)
+            assert len(columns) == len(measures), rollup
             key = f"COALESCE({column}, '')"
             selects.append(
                 f"SELECT '{dimension}', {key}, day, MIN(week), {', '.join(measures)} "
@@ -100,14 +126,14 @@ def recompute_days(conn: Connection, days: Iterable[str]) -> None:
         for rollup, *_ in TABLES:
             delete = text(f"DELETE FROM {rollup} WHERE day IN :days")
             conn.execute(delete.bindparams(bindparam("days", expanding=True)), params)
-        for insert in _inserts("WHERE day IN :days"):
+        for insert in _inserts("WHERE day IN :days", conn.dialect.name):
             conn.execute(text(insert).bindparams(bindparam("days", expanding=True)), params)
 
 
 def recompute_all(conn: Connection) -> None:
     for rollup, *_ in TABLES:
         conn.execute(text(f"DELETE FROM {rollup}"))
-    for insert in _inserts(""):
+    for insert in _inserts("", conn.dialect.name):
         conn.execute(text(insert))
 
 

@@ -34,6 +34,7 @@ from app.operations.metrics.config import MetricsConfig
 from app.operations.metrics.deflection import SelfService
 from app.operations.metrics.refresh import refresh_stale, tune_planner
 from app.operations.metrics.stats_sql import KEYS, MEASURES, Group, Keys
+from app.operations.metrics.touched import distinct_tickets
 from app.store.columns import UTCDateTime, utcnow
 from app.store.metric_rollups import ACTION_SUMS, DRAFT_SUMS
 
@@ -246,10 +247,7 @@ class StatsService:
                 if keys.actions is not None:
                     _add(totals.agents, record)
             params = {"start": start, "end": end}
-            for record in _run(conn, stats_sql.action_tickets(keys.actions), params):
-                agents = totals.agents if record["total"] else row(record["grp"]).agents
-                assert agents is not None
-                agents.tickets = int(record["tickets"])
+            self._touched(conn, group, keys, start, end, row, totals)
             answered = deflection.params(now or utcnow(), self.config.deflection_window)
             for record in _run(conn, deflection.answers_sql(keys.answers), params | answered):
                 target = row(record["grp"]).self_service if keys.answers else None
@@ -260,6 +258,32 @@ class StatsService:
             if each.self_service is not None:
                 each.self_service.handed_off = each.tickets.self_service_handoffs
         return Stats(start, end, group, totals, _ordered(rows.values()))
+
+    def _touched(
+        self,
+        conn: Connection,
+        group: Group,
+        keys: Keys,
+        start: datetime,
+        end: datetime,
+        row: Any,
+        totals: Row,
+    ) -> None:
+        """Distinct tickets acted on, per group and in all (not sums of days)."""
+        if not self.use_rollups:
+            params = {"start": start, "end": end}
+            for record in _run(conn, stats_sql.action_tickets(keys.actions), params):
+                agents = totals.agents if record["total"] else row(record["grp"]).agents
+                assert agents is not None
+                agents.tickets = int(record["tickets"])
+            return
+        assert totals.agents is not None
+        totals.agents.tickets = distinct_tickets(conn, group, None, start, end).get(None, 0)
+        if keys.actions is not None:
+            for grp, count in distinct_tickets(conn, group, keys.actions, start, end).items():
+                agents = row(grp).agents
+                assert agents is not None
+                agents.tickets = count
 
     def _timings(
         self, conn: Connection, key: str, start: datetime, end: datetime, row: Any, totals: Row

@@ -8,7 +8,8 @@ Create Date: 2026-12-06
   /help with their asker's keyed hash) and ``self_service_answers.asker_key``: whether
   the asker of an answer opened a ticket afterwards (app/store/askers.py).
 - ``metric_ticket_facts``: the four timings in business hours and the tag of the metric
-  settings a row was computed under; ``metric_draft_facts.cost``; indexes by day.
+  settings a row was computed under; ``metric_draft_facts.cost``;
+  ``metric_action_facts.prev_ticket_at`` / ``prev_agent_at``; indexes by day.
 - ``metric_ticket_daily``, ``metric_draft_daily``, ``metric_action_daily``: additive
   sums of the facts per day and grouping (app/store/metric_rollups.py).
 - Views ``metric_self_service_answers``, ``metric_self_service_daily``,
@@ -68,6 +69,9 @@ ACTION_SUMS = (
     "solves",
     "timed_actions",
     "handle_seconds_total",
+    "first_touches",
+    "returns_day",
+    "returns_week",
 )
 FACTS = ("metric_ticket_facts", "metric_draft_facts", "metric_action_facts")
 
@@ -124,6 +128,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_metric_ticket_facts_config_tag", "metric_ticket_facts", ["config_tag"])
     op.add_column("metric_draft_facts", sa.Column("cost", sa.Double(), nullable=True))
+    for column in ("prev_ticket_at", "prev_agent_at"):
+        op.add_column("metric_action_facts", sa.Column(column, _ts(), nullable=True))
+        op.create_index(f"ix_metric_action_facts_{column}", "metric_action_facts", [column])
     for table in FACTS:
         op.create_index(f"ix_{table}_day", table, ["day"])
     _rollup("metric_ticket_daily", TICKET_SUMS)
@@ -142,6 +149,11 @@ def downgrade() -> None:
     for table in FACTS:
         op.drop_index(f"ix_{table}_day", table_name=table)
     op.drop_index("ix_metric_ticket_facts_config_tag", table_name="metric_ticket_facts")
+    for column in ("prev_ticket_at", "prev_agent_at"):
+        op.drop_index(f"ix_metric_action_facts_{column}", table_name="metric_action_facts")
+    with op.batch_alter_table("metric_action_facts") as batch:
+        batch.drop_column("prev_ticket_at")
+        batch.drop_column("prev_agent_at")
     with op.batch_alter_table("metric_draft_facts") as batch:
         batch.drop_column("cost")
     with op.batch_alter_table("metric_ticket_facts") as batch:
