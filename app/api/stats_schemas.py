@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -137,3 +138,8 @@ class StatsOut(BaseModel):
     group: Group
     totals: StatsRowOut
     groups: list[StatsRowOut]
+    percentiles: Literal["exact", "histogram"] = Field(
+        description="How timing percentiles were ranked: `exact` over every timing (ranges "
+        "up to 31 days), or `histogram` over buckets 2^(1/4) wide (longer ranges; within "
+        "11 % of the exact value; counts and maxima stay exact)."
+    )

@@ -31,6 +31,7 @@ class MetricTicketFact(Base):
         Index("ix_metric_ticket_facts_recheck_at", "recheck_at"),
         Index("ix_metric_ticket_facts_refreshed_at", "refreshed_at"),
         Index("ix_metric_ticket_facts_day", "day"),
+        Index("ix_metric_ticket_facts_week", "week"),
         Index("ix_metric_ticket_facts_config_tag", "config_tag"),
     )
 

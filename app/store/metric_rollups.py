@@ -10,7 +10,7 @@ app/operations/metrics/refresh.py; schema owned by migration 0010_deflection.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Double, Index, String
+from sqlalchemy import BigInteger, Double, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.store.models import Base
@@ -124,3 +124,19 @@ class MetricActionDaily(Base):
     first_touches: Mapped[int] = mapped_column(BigInteger)
     returns_day: Mapped[int] = mapped_column(BigInteger)
     returns_week: Mapped[int] = mapped_column(BigInteger)
+
+
+class MetricTimingHistogram(Base):
+    """Ticket timings counted per bucket (app/operations/metrics/histogram.py): per day
+    under dimension ``all``, per ISO week (``start`` its Monday) under the others."""
+
+    __tablename__ = "metric_timing_histogram"
+
+    dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
+    start: Mapped[str] = mapped_column(String(10), primary_key=True)
+    key: Mapped[str] = mapped_column(String(320), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(40), primary_key=True)
+    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    week: Mapped[str] = mapped_column(String(10))
+    tickets: Mapped[int] = mapped_column(BigInteger)
+    max_seconds: Mapped[int] = mapped_column(BigInteger)

@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Engine, TextClause, bindparam, text
 
+from app.operations.metrics import histogram
 from app.operations.metrics.business import update_business_seconds
 from app.operations.metrics.config import MetricsConfig
 from app.operations.metrics.rollup import TABLES as ROLLUPS
@@ -141,6 +142,12 @@ def tune_planner(conn: Connection) -> None:
         conn.exec_driver_sql(f"SET LOCAL {setting}")
 
 
+def week_of(day: str) -> str:
+    """The Monday of a ``YYYY-MM-DD`` day's ISO week (as the views name weeks)."""
+    moment = date.fromisoformat(day)
+    return (moment - timedelta(days=moment.weekday())).isoformat()
+
+
 def _locked(conn: Connection) -> bool:
     if conn.dialect.name != "postgresql":
         return True
@@ -210,7 +217,9 @@ def refresh_tickets(
         conn.execute(_bound(copy, bindparam("ids", expanding=True)), ids)
     update_business_seconds(conn, config.hours, listed)
     following = _gaps(conn, listed)
-    recompute_days(conn, days | touched_days(conn, listed, following))
+    days |= touched_days(conn, listed, following)
+    recompute_days(conn, days)
+    histogram.recompute(conn, {week_of(day) for day in days})
 
 
 def refresh_stale(
@@ -252,7 +261,8 @@ def rebuild(
             conn.execute(_bound(f"{copy} {order}"), {"now": now or utcnow()})
         update_business_seconds(conn, config.hours, None)
         recompute_all(conn)
-        for table in (*_TABLES, *(t for t, *_ in ROLLUPS)):
+        histogram.recompute(conn, None)
+        for table in (*_TABLES, *(t for t, *_ in ROLLUPS), "metric_timing_histogram"):
             conn.execute(text(f"ANALYZE {table}"))
 
 

@@ -25,11 +25,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, time, timedelta
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import Connection, Engine, bindparam, text
 
-from app.operations.metrics import deflection, stats_sql
+from app.operations.metrics import deflection, histogram, stats_sql
 from app.operations.metrics.config import MetricsConfig
 from app.operations.metrics.deflection import SelfService
 from app.operations.metrics.refresh import refresh_stale, tune_planner
@@ -150,6 +150,8 @@ class Stats:
     group: Group
     totals: Row
     groups: list[Row]
+    # How the timing percentiles were ranked: the exact timings, or buckets (long ranges).
+    percentiles: Literal["exact", "histogram"] = "exact"
 
 
 _DRAFT_ROLLUP = [*(f"SUM({c}) AS {c}" for c in DRAFT_SUMS), "SUM(cost) AS cost"]
@@ -228,7 +230,7 @@ class StatsService:
             ):
                 _add_tickets(row(record["grp"]).tickets, record)
                 _add_tickets(totals.tickets, record)
-            self._timings(conn, keys.tickets, start, end, row, totals)
+            self._timings(conn, group, keys.tickets, start, end, row, totals)
             for record in reader.sums(
                 stats_sql.drafts(keys.drafts), "metric_draft_daily", _DRAFT_ROLLUP, keys.drafts
             ):
@@ -257,7 +259,11 @@ class StatsService:
         for each in (*rows.values(), totals):
             if each.self_service is not None:
                 each.self_service.handed_off = each.tickets.self_service_handoffs
-        return Stats(start, end, group, totals, _ordered(rows.values()))
+        ranked = "histogram" if self._bucketing(start, end) else "exact"
+        return Stats(start, end, group, totals, _ordered(rows.values()), ranked)
+
+    def _bucketing(self, start: datetime, end: datetime) -> bool:
+        return self.use_rollups and end - start > timedelta(days=histogram.EXACT_DAYS)
 
     def _touched(
         self,
@@ -285,11 +291,43 @@ class StatsService:
                 assert agents is not None
                 agents.tickets = count
 
+    def _bucketed(
+        self,
+        conn: Connection,
+        group: Group,
+        key: str,
+        start: datetime,
+        end: datetime,
+        row: Any,
+        totals: Row,
+    ) -> None:
+        """Percentiles from the timing histogram (app/operations/metrics/histogram.py)."""
+        business = self.config.hours is not None
+        groups, overall = histogram.read(conn, group, key, start, end, business)
+        places = [(row(grp).tickets, name, counts) for (grp, name), counts in groups.items()]
+        places += [(totals.tickets, name, counts) for name, counts in overall.items()]
+        for tickets, name, counts in places:
+            target = tickets.business_timings if name.startswith("business_") else tickets.timings
+            assert target is not None
+            target[name.removeprefix("business_")] = Timing(
+                counts.count, *(counts.percentile(p) for p in (50, 90, 95)), counts.max_seconds
+            )
+
     def _timings(
-        self, conn: Connection, key: str, start: datetime, end: datetime, row: Any, totals: Row
+        self,
+        conn: Connection,
+        group: Group,
+        key: str,
+        start: datetime,
+        end: datetime,
+        row: Any,
+        totals: Row,
     ) -> None:
         """Exact nearest-rank percentiles over the range's fact rows (wall-clock, and in
         business hours when configured)."""
+        if self._bucketing(start, end):
+            self._bucketed(conn, group, key, start, end, row, totals)
+            return
         dialect = self.engine.dialect.name
         kinds = [("seconds_to_", False)]
         if self.config.hours is not None:
