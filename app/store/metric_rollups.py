@@ -127,16 +127,31 @@ class MetricActionDaily(Base):
 
 
 class MetricTimingHistogram(Base):
-    """Ticket timings counted per bucket (app/operations/metrics/histogram.py): per day
-    under dimension ``all``, per ISO week (``start`` its Monday) under the others."""
+    """Ticket timings counted per bucket and ISO week (app/operations/metrics/histogram.py),
+    per grouping dimension (``all`` with key '')."""
 
     __tablename__ = "metric_timing_histogram"
 
     dimension: Mapped[str] = mapped_column(String(16), primary_key=True)
-    start: Mapped[str] = mapped_column(String(10), primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), primary_key=True)
     key: Mapped[str] = mapped_column(String(320), primary_key=True)
     measure: Mapped[str] = mapped_column(String(40), primary_key=True)
     bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
+    tickets: Mapped[int] = mapped_column(BigInteger)
+    max_seconds: Mapped[int] = mapped_column(BigInteger)
+
+
+class MetricTimingPercentiles(Base):
+    """Exact nearest-rank percentiles of all tickets opened in one UTC day or ISO week."""
+
+    __tablename__ = "metric_timing_percentiles"
+
+    grain: Mapped[str] = mapped_column(String(4), primary_key=True)
+    start: Mapped[str] = mapped_column(String(10), primary_key=True)
+    measure: Mapped[str] = mapped_column(String(40), primary_key=True)
     week: Mapped[str] = mapped_column(String(10))
     tickets: Mapped[int] = mapped_column(BigInteger)
+    p50_seconds: Mapped[int] = mapped_column(BigInteger)
+    p90_seconds: Mapped[int] = mapped_column(BigInteger)
+    p95_seconds: Mapped[int] = mapped_column(BigInteger)
     max_seconds: Mapped[int] = mapped_column(BigInteger)

@@ -1,19 +1,20 @@
-"""Ticket timings counted per bucket, for percentiles over long ranges.
+"""Ticket timings over long ranges: exact percentiles per day and week, buckets beyond.
 
 A percentile is not a sum of days: over a year of 100k tickets, ranking every timing
-costs about half a second on PostgreSQL.  So for ranges longer than ``EXACT_DAYS`` the
-statistics rank buckets instead: a timing of ``s`` seconds falls in the bucket whose
-integer bounds [lo, hi) hold it, the bounds growing by 2^(1/4) (about 19 %; the first
-ones are single seconds).  A percentile is the nearest-rank bucket's geometric middle,
-never above the exact maximum: within 11 % of the exact value (9.1 % above 100 s;
-measured over every second up to 3 million by tests/app/operations/metrics/test_histogram.py's
-bound), see docs/metrics.md.
-Counts and maxima stay exact.
+costs about half a second on PostgreSQL.  For ranges longer than ``EXACT_DAYS``:
 
-``metric_timing_histogram`` holds, per bucket, the tickets and their longest timing: per
-UTC day under dimension ``all`` (day and week groupings, totals), per ISO week under
-``category``, ``priority``, ``channel``, ``team`` and ``agent`` (assignee).  Buckets are
-computed here in Python, so both databases store the same rows.
+- a group that is one UTC day or ISO week (grouping by day or week) reads its exact
+  nearest-rank percentiles, stored per day and week (``metric_timing_percentiles``);
+  partial days and weeks at the ends of the range are ranked from the fact rows;
+- the totals and the other groupings rank buckets (``metric_timing_histogram``, per
+  week, dimension and key): a timing of ``s`` seconds falls in the bucket whose integer
+  bounds [lo, hi) hold it, the bounds growing by 2^(1/4) (the first ones are single
+  seconds), and a percentile is the nearest-rank bucket's geometric middle, never above
+  the exact maximum: within 11 % of the exact value (9.1 % above 100 s).  Counts and
+  maxima stay exact.
+
+Both tables are computed here in Python from the fact rows, whole weeks at a time, so
+both databases store the same rows.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from app.store.columns import UTCDateTime
 # Ranges up to this long rank the exact timings; longer ones rank buckets.
 EXACT_DAYS = 31
 ALL = "all"
+PERCENTS = (50, 90, 95)
 # dimension -> the ticket fact column (None: everything under key '').
 DIMENSIONS: dict[str, str | None] = {
     ALL: None,
@@ -81,6 +83,10 @@ def estimate(index: int) -> int:
     return min(max(round(math.sqrt(low * high)), low), high)
 
 
+def nearest_rank(ordered: list[int], percent: int) -> int:
+    return ordered[(percent * len(ordered) + 99) // 100 - 1]
+
+
 @dataclass
 class Counts:
     """One group's and measure's histogram."""
@@ -91,12 +97,6 @@ class Counts:
     def add(self, index: int, tickets: int, longest: int) -> None:
         self.buckets[index] += tickets
         self.max_seconds = longest if self.max_seconds is None else max(self.max_seconds, longest)
-
-    def merge(self, other: Counts) -> None:
-        for index, tickets in other.buckets.items():
-            self.buckets[index] += tickets
-        if other.max_seconds is not None:
-            self.add(0, 0, other.max_seconds)
 
     @property
     def count(self) -> int:
@@ -116,12 +116,30 @@ class Counts:
         return self.max_seconds
 
 
+@dataclass
+class Exact:
+    """Percentiles known exactly: stored for a whole day or week, or ranked from values."""
+
+    count: int = 0
+    max_seconds: int | None = None
+    ranks: dict[int, int] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, values: list[int]) -> Exact:
+        ordered = sorted(values)
+        ranks = {p: nearest_rank(ordered, p) for p in PERCENTS}
+        return cls(len(ordered), ordered[-1], ranks)
+
+    def percentile(self, percent: int) -> int | None:
+        return self.ranks.get(percent)
+
+
 def _fact_rows(conn: Connection, where: str, params: dict[str, Any]) -> Any:
     keys = ", ".join(c for c in DIMENSIONS.values() if c)
     sql = f"SELECT day, week, {keys}, {', '.join(COLUMNS)} FROM metric_ticket_facts {where}"
     statement = text(sql)
-    if ":days" in where:
-        statement = statement.bindparams(bindparam("days", expanding=True))
+    if ":weeks" in where:
+        statement = statement.bindparams(bindparam("weeks", expanding=True))
     if ":start" in where:
         statement = statement.bindparams(
             bindparam("start", type_=UTCDateTime()), bindparam("end", type_=UTCDateTime())
@@ -129,82 +147,131 @@ def _fact_rows(conn: Connection, where: str, params: dict[str, Any]) -> Any:
     return conn.execute(statement, params).mappings()
 
 
+_INSERT_BUCKETS = text(
+    "INSERT INTO metric_timing_histogram (dimension, week, key, measure, bucket, tickets, "
+    "max_seconds) VALUES (:dimension, :week, :key, :measure, :bucket, :tickets, :max_seconds)"
+)
+_INSERT_EXACT = text(
+    "INSERT INTO metric_timing_percentiles (grain, start, measure, week, tickets, "
+    "p50_seconds, p90_seconds, p95_seconds, max_seconds) VALUES (:grain, :start, :measure, "
+    ":week, :tickets, :p50_seconds, :p90_seconds, :p95_seconds, :max_seconds)"
+)
+
+
 def recompute(conn: Connection, weeks: Iterable[str] | None) -> None:
-    """Rebuild the histogram rows of these weeks (None: all) from the fact rows."""
+    """Rebuild both tables' rows of these ISO weeks (None: all) from the fact rows."""
     chosen = None if weeks is None else sorted({w for w in weeks if w})
     if chosen == []:
         return
-    cells: dict[tuple[str, str, str, str, int], list[Any]] = {}
-    if chosen is None:
-        conn.execute(text("DELETE FROM metric_timing_histogram"))
-        rows = _fact_rows(conn, "", {})
-    else:
-        delete = text("DELETE FROM metric_timing_histogram WHERE week IN :weeks")
-        conn.execute(delete.bindparams(bindparam("weeks", expanding=True)), {"weeks": chosen})
-        # Whole weeks: every day of a week of a refreshed ticket.
-        statement = text(
-            "SELECT day FROM metric_ticket_facts WHERE week IN :weeks GROUP BY day"
-        ).bindparams(bindparam("weeks", expanding=True))
-        days = list(conn.execute(statement, {"weeks": chosen}).scalars())
-        rows = _fact_rows(conn, "WHERE day IN :days", {"days": days}) if days else []
-    for row in rows:
+    for table in ("metric_timing_histogram", "metric_timing_percentiles"):
+        if chosen is None:
+            conn.execute(text(f"DELETE FROM {table}"))
+        else:
+            delete = text(f"DELETE FROM {table} WHERE week IN :weeks")
+            conn.execute(delete.bindparams(bindparam("weeks", expanding=True)), {"weeks": chosen})
+    where = "" if chosen is None else "WHERE week IN :weeks"
+    cells: dict[tuple[str, str, str, str, int], list[int]] = {}
+    values: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
+    for row in _fact_rows(conn, where, {"weeks": chosen}):
         for column, name in zip(COLUMNS, NAMES, strict=True):
             seconds = row[column]
             if seconds is None:
                 continue
-            index = bucket(int(seconds))
+            seconds = int(seconds)
+            index = bucket(seconds)
+            values[("day", row["day"], name, row["week"])].append(seconds)
+            values[("week", row["week"], name, row["week"])].append(seconds)
             for dimension, key_column in DIMENSIONS.items():
-                start = row["day"] if dimension == ALL else row["week"]
                 key = "" if key_column is None else (row[key_column] or "")
-                cell = cells.setdefault((dimension, start, key, name, index), [row["week"], 0, 0])
-                cell[1] += 1
-                cell[2] = max(cell[2], int(seconds))
-    inserts = [
-        {"dimension": d, "start": s, "key": k, "measure": m, "bucket": b,
-         "week": w, "tickets": n, "max_seconds": longest}
-        for (d, s, k, m, b), (w, n, longest) in cells.items()
+                cell = cells.setdefault((dimension, row["week"], key, name, index), [0, 0])
+                cell[0] += 1
+                cell[1] = max(cell[1], seconds)
+    buckets = [
+        {"dimension": d, "week": w, "key": k, "measure": m, "bucket": b,
+         "tickets": n, "max_seconds": longest}
+        for (d, w, k, m, b), (n, longest) in cells.items()
     ]  # fmt: skip
-    insert = text(
-        "INSERT INTO metric_timing_histogram (dimension, start, key, measure, bucket, week, "
-        "tickets, max_seconds) VALUES (:dimension, :start, :key, :measure, :bucket, :week, "
-        ":tickets, :max_seconds)"
-    )
-    for first in range(0, len(inserts), 1000):
-        conn.execute(insert, inserts[first : first + 1000])
+    exact = []
+    for (grain, start, name, week), found in values.items():
+        ranked = Exact.of(found)
+        exact.append(
+            {"grain": grain, "start": start, "measure": name, "week": week,
+             "tickets": ranked.count, "max_seconds": ranked.max_seconds,
+             **{f"p{p}_seconds": ranked.ranks[p] for p in PERCENTS}}
+        )  # fmt: skip
+    for statement, rows in ((_INSERT_BUCKETS, buckets), (_INSERT_EXACT, exact)):
+        for first in range(0, len(rows), 1000):
+            conn.execute(statement, rows[first : first + 1000])
 
 
-Histograms = dict[tuple[Any, str], Counts]
+Ranked = Counts | Exact
+Histograms = dict[tuple[Any, str], Ranked]
+
+
+def _buckets(
+    conn: Connection, dimension: str, by_key: bool, whole: tuple[str, str], names: tuple[str, ...]
+) -> Any:
+    grp = "NULLIF(key, '')" if by_key else "NULL"
+    sql = f"""
+SELECT {grp if by_key else "''"} AS grp, measure, bucket, SUM(tickets) AS tickets,
+  MAX(max_seconds) AS longest
+FROM metric_timing_histogram
+WHERE dimension = :dimension AND week >= :first AND week < :last AND measure IN :names
+GROUP BY {grp + ", " if by_key else ""}measure, bucket"""
+    statement = text(sql).bindparams(bindparam("names", expanding=True))
+    params = {"dimension": dimension, "first": whole[0], "last": whole[1], "names": list(names)}
+    return conn.execute(statement, params)
+
+
+def _exact(conn: Connection, grain: str, whole: tuple[str, str], names: tuple[str, ...]) -> Any:
+    sql = """
+SELECT start, measure, tickets, p50_seconds, p90_seconds, p95_seconds, max_seconds
+FROM metric_timing_percentiles
+WHERE grain = :grain AND start >= :first AND start < :last AND measure IN :names"""
+    statement = text(sql).bindparams(bindparam("names", expanding=True))
+    params = {"grain": grain, "first": whole[0], "last": whole[1], "names": list(names)}
+    return conn.execute(statement, params)
 
 
 def read(
     conn: Connection, group: Group, key: str, start: datetime, end: datetime, business: bool
 ) -> tuple[Histograms, dict[str, Counts]]:
-    """Per (group key, measure) and per measure in all: the range's histograms (whole
-    days or weeks from the table, the partial ones at the ends from the fact rows)."""
-    dimension = GROUP_DIMENSIONS[group]
+    """Per (group key, measure) and per measure in all, over [start, end): whole weeks
+    from the tables, the partial weeks at the ends from the fact rows."""
     names = NAMES if business else MEASURES
-    span = cut(start, end, 1 if dimension == ALL else 7)
-    groups: Histograms = defaultdict(Counts)
+    span = cut(start, end, 7)
+    by_period = group in ("day", "week")
+    groups: Histograms = {}
+    totals: dict[str, Counts] = defaultdict(Counts)
     if span.whole is not None:
-        grp = {"day": "start", "week": "week"}.get(group, "NULLIF(key, '')")
-        sql = f"""
-SELECT {grp} AS grp, measure, bucket, SUM(tickets) AS tickets, MAX(max_seconds) AS longest
-FROM metric_timing_histogram
-WHERE dimension = :dimension AND start >= :first AND start < :last AND measure IN :names
-GROUP BY {grp}, measure, bucket"""
-        statement = text(sql).bindparams(bindparam("names", expanding=True))
-        first, last = (moment.date().isoformat() for moment in span.whole)
-        params = {"dimension": dimension, "first": first, "last": last, "names": list(names)}
-        for row in conn.execute(statement, params):
-            groups[(row.grp, row.measure)].add(row.bucket, int(row.tickets), int(row.longest))
+        whole = (span.whole[0].date().isoformat(), span.whole[1].date().isoformat())
+        dimension = GROUP_DIMENSIONS[group]
+        for row in _buckets(conn, dimension, not by_period, whole, names):
+            cell = (int(row.bucket), int(row.tickets), int(row.longest))
+            totals[row.measure].add(*cell)
+            if not by_period:
+                counts = groups.setdefault((row.grp, row.measure), Counts())
+                assert isinstance(counts, Counts)
+                counts.add(*cell)
+        if by_period:
+            for row in _exact(conn, group, whole, names):
+                ranks = dict(zip(PERCENTS, (row[3], row[4], row[5]), strict=True))
+                groups[(row.start, row.measure)] = Exact(int(row[2]), int(row[6]), ranks)
+    found: dict[tuple[Any, str], list[int]] = defaultdict(list)
     for a, b in span.edges:
         where = "WHERE created_at >= :start AND created_at < :end"
         for row in _fact_rows(conn, where, {"start": a, "end": b}):
             for column, name in zip(COLUMNS, NAMES, strict=True):
                 if name in names and row[column] is not None:
                     seconds = int(row[column])
-                    groups[(row[key], name)].add(bucket(seconds), 1, seconds)
-    totals: dict[str, Counts] = defaultdict(Counts)
-    for (_, name), counts in groups.items():
-        totals[name].merge(counts)
+                    found[(row[key], name)].append(seconds)
+                    totals[name].add(bucket(seconds), 1, seconds)
+    for place, seconds in found.items():
+        if by_period:  # a day or week at an end of the range: ranked exactly
+            groups[place] = Exact.of(seconds)
+            continue
+        counts = groups.setdefault(place, Counts())
+        assert isinstance(counts, Counts)
+        for value in seconds:
+            counts.add(bucket(value), 1, value)
     return groups, totals

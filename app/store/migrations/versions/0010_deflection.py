@@ -11,8 +11,9 @@ Create Date: 2026-12-06
   settings a row was computed under; ``metric_draft_facts.cost``;
   ``metric_action_facts.prev_ticket_at`` / ``prev_agent_at``; indexes by day.
 - ``metric_ticket_daily``, ``metric_draft_daily``, ``metric_action_daily``: additive
-  sums of the facts per day and grouping, and ``metric_timing_histogram`` (timings per
-  bucket, for percentiles over long ranges) (app/store/metric_rollups.py).
+  sums of the facts per day and grouping; ``metric_timing_histogram`` (timings per bucket
+  and week) and ``metric_timing_percentiles`` (exact, per day and week), for percentiles
+  over long ranges (app/store/metric_rollups.py).
 - Views ``metric_self_service_answers``, ``metric_self_service_daily``,
   ``metric_ticket_business_timings``, ``metric_llm_cost_daily``
   (app/store/migrations/metric_views_0010.py).
@@ -140,16 +141,27 @@ def upgrade() -> None:
     op.create_table(
         "metric_timing_histogram",
         sa.Column("dimension", sa.String(16), nullable=False),
-        sa.Column("start", sa.String(10), nullable=False),
+        sa.Column("week", sa.String(10), nullable=False),
         sa.Column("key", sa.String(320), nullable=False),
         sa.Column("measure", sa.String(40), nullable=False),
         sa.Column("bucket", sa.Integer(), nullable=False),
-        sa.Column("week", sa.String(10), nullable=False),
         sa.Column("tickets", sa.BigInteger(), nullable=False),
         sa.Column("max_seconds", sa.BigInteger(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "dimension", "start", "key", "measure", "bucket", name="pk_metric_timing_histogram"
+            "dimension", "week", "key", "measure", "bucket", name="pk_metric_timing_histogram"
         ),
+    )
+    op.create_table(
+        "metric_timing_percentiles",
+        sa.Column("grain", sa.String(4), nullable=False),
+        sa.Column("start", sa.String(10), nullable=False),
+        sa.Column("measure", sa.String(40), nullable=False),
+        sa.Column("week", sa.String(10), nullable=False),
+        *(
+            sa.Column(name, sa.BigInteger(), nullable=False)
+            for name in ("tickets", "p50_seconds", "p90_seconds", "p95_seconds", "max_seconds")
+        ),
+        sa.PrimaryKeyConstraint("grain", "start", "measure", name="pk_metric_timing_percentiles"),
     )
     op.create_index("ix_metric_ticket_facts_week", "metric_ticket_facts", ["week"])
     create_views(op.execute, op.get_bind().dialect.name)
@@ -161,7 +173,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     drop_views(op.execute, op.get_bind().dialect.name)
     op.drop_index("ix_metric_ticket_facts_week", table_name="metric_ticket_facts")
-    tables = ("metric_timing_histogram", "metric_action_daily", "metric_draft_daily")
+    tables = (
+        "metric_timing_percentiles",
+        "metric_timing_histogram",
+        "metric_action_daily",
+        "metric_draft_daily",
+    )
     for table in (*tables, "metric_ticket_daily"):
         op.drop_table(table)
     for table in FACTS:
