@@ -10,7 +10,7 @@ app/operations/metrics/refresh.py; schema owned by migration 0010_deflection.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Double, Index, Integer, String
+from sqlalchemy import BigInteger, Double, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.store.models import Base
@@ -127,8 +127,9 @@ class MetricActionDaily(Base):
 
 
 class MetricTimingHistogram(Base):
-    """Ticket timings counted per bucket and ISO week (app/operations/metrics/histogram.py),
-    per grouping dimension (``all`` with key '')."""
+    """Ticket timings per ISO week, dimension (``all`` with key '') and key, counted per
+    bucket (app/operations/metrics/histogram.py): ``counts`` is one little-endian 32-bit
+    count per bucket, so a year of one group is 52 rows."""
 
     __tablename__ = "metric_timing_histogram"
 
@@ -136,9 +137,9 @@ class MetricTimingHistogram(Base):
     week: Mapped[str] = mapped_column(String(10), primary_key=True)
     key: Mapped[str] = mapped_column(String(320), primary_key=True)
     measure: Mapped[str] = mapped_column(String(40), primary_key=True)
-    bucket: Mapped[int] = mapped_column(Integer, primary_key=True)
     tickets: Mapped[int] = mapped_column(BigInteger)
     max_seconds: Mapped[int] = mapped_column(BigInteger)
+    counts: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class MetricTimingPercentiles(Base):

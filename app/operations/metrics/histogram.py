@@ -28,7 +28,9 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, text
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import Connection, LargeBinary, bindparam, text
 
 from app.operations.metrics.stats_sql import MEASURES, Group
 from app.operations.metrics.touched import cut
@@ -87,20 +89,39 @@ def nearest_rank(ordered: list[int], percent: int) -> int:
     return ordered[(percent * len(ordered) + 99) // 100 - 1]
 
 
+def _zeros() -> npt.NDArray[np.int64]:
+    return np.zeros(len(bounds()) + 1, dtype=np.int64)
+
+
 @dataclass
 class Counts:
-    """One group's and measure's histogram."""
+    """One group's and measure's histogram: tickets per bucket, and the longest timing."""
 
-    buckets: dict[int, int] = field(default_factory=lambda: defaultdict(int))
+    buckets: npt.NDArray[np.int64] = field(default_factory=_zeros)
     max_seconds: int | None = None
 
-    def add(self, index: int, tickets: int, longest: int) -> None:
-        self.buckets[index] += tickets
-        self.max_seconds = longest if self.max_seconds is None else max(self.max_seconds, longest)
+    def add(self, seconds: int) -> None:
+        self.buckets[bucket(seconds)] += 1
+        self._longest(seconds)
+
+    def add_stored(self, counts: bytes, longest: int) -> None:
+        self.buckets += np.frombuffer(counts, dtype="<i4")
+        self._longest(longest)
+
+    def merge(self, other: Counts) -> None:
+        self.buckets += other.buckets
+        if other.max_seconds is not None:
+            self._longest(other.max_seconds)
+
+    def _longest(self, seconds: int) -> None:
+        self.max_seconds = seconds if self.max_seconds is None else max(self.max_seconds, seconds)
+
+    def stored(self) -> bytes:
+        return self.buckets.astype("<i4").tobytes()
 
     @property
     def count(self) -> int:
-        return sum(self.buckets.values())
+        return int(self.buckets.sum())
 
     def percentile(self, percent: int) -> int | None:
         """Nearest rank (rank ceil(p·n/100)) among the buckets, capped by the maximum."""
@@ -108,12 +129,8 @@ class Counts:
         if not n or self.max_seconds is None:
             return None
         rank = (percent * n + 99) // 100
-        seen = 0
-        for index in sorted(self.buckets):
-            seen += self.buckets[index]
-            if seen >= rank:
-                return min(estimate(index), self.max_seconds)
-        return self.max_seconds
+        index = int(np.searchsorted(np.cumsum(self.buckets), rank))
+        return min(estimate(index), self.max_seconds)
 
 
 @dataclass
@@ -148,9 +165,10 @@ def _fact_rows(conn: Connection, where: str, params: dict[str, Any]) -> Any:
 
 
 _INSERT_BUCKETS = text(
-    "INSERT INTO metric_timing_histogram (dimension, week, key, measure, bucket, tickets, "
-    "max_seconds) VALUES (:dimension, :week, :key, :measure, :bucket, :tickets, :max_seconds)"
-)
+    "INSERT INTO metric_timing_histogram (dimension, week, key, measure, tickets, "
+    "max_seconds, counts) VALUES (:dimension, :week, :key, :measure, :tickets, "
+    ":max_seconds, :counts)"
+).bindparams(bindparam("counts", type_=LargeBinary()))
 _INSERT_EXACT = text(
     "INSERT INTO metric_timing_percentiles (grain, start, measure, week, tickets, "
     "p50_seconds, p90_seconds, p95_seconds, max_seconds) VALUES (:grain, :start, :measure, "
@@ -170,7 +188,7 @@ def recompute(conn: Connection, weeks: Iterable[str] | None) -> None:
             delete = text(f"DELETE FROM {table} WHERE week IN :weeks")
             conn.execute(delete.bindparams(bindparam("weeks", expanding=True)), {"weeks": chosen})
     where = "" if chosen is None else "WHERE week IN :weeks"
-    cells: dict[tuple[str, str, str, str, int], list[int]] = {}
+    cells: dict[tuple[str, str, str, str], Counts] = defaultdict(Counts)
     values: dict[tuple[str, str, str, str], list[int]] = defaultdict(list)
     for row in _fact_rows(conn, where, {"weeks": chosen}):
         for column, name in zip(COLUMNS, NAMES, strict=True):
@@ -178,18 +196,15 @@ def recompute(conn: Connection, weeks: Iterable[str] | None) -> None:
             if seconds is None:
                 continue
             seconds = int(seconds)
-            index = bucket(seconds)
             values[("day", row["day"], name, row["week"])].append(seconds)
             values[("week", row["week"], name, row["week"])].append(seconds)
             for dimension, key_column in DIMENSIONS.items():
                 key = "" if key_column is None else (row[key_column] or "")
-                cell = cells.setdefault((dimension, row["week"], key, name, index), [0, 0])
-                cell[0] += 1
-                cell[1] = max(cell[1], seconds)
+                cells[(dimension, row["week"], key, name)].add(seconds)
     buckets = [
-        {"dimension": d, "week": w, "key": k, "measure": m, "bucket": b,
-         "tickets": n, "max_seconds": longest}
-        for (d, w, k, m, b), (n, longest) in cells.items()
+        {"dimension": d, "week": w, "key": k, "measure": m, "tickets": c.count,
+         "max_seconds": c.max_seconds, "counts": c.stored()}
+        for (d, w, k, m), c in cells.items()
     ]  # fmt: skip
     exact = []
     for (grain, start, name, week), found in values.items():
@@ -209,15 +224,11 @@ Histograms = dict[tuple[Any, str], Ranked]
 
 
 def _buckets(
-    conn: Connection, dimension: str, by_key: bool, whole: tuple[str, str], names: tuple[str, ...]
+    conn: Connection, dimension: str, whole: tuple[str, str], names: tuple[str, ...]
 ) -> Any:
-    grp = "NULLIF(key, '')" if by_key else "NULL"
-    sql = f"""
-SELECT {grp if by_key else "''"} AS grp, measure, bucket, SUM(tickets) AS tickets,
-  MAX(max_seconds) AS longest
-FROM metric_timing_histogram
-WHERE dimension = :dimension AND week >= :first AND week < :last AND measure IN :names
-GROUP BY {grp + ", " if by_key else ""}measure, bucket"""
+    sql = """
+SELECT NULLIF(key, '') AS grp, measure, counts, max_seconds FROM metric_timing_histogram
+WHERE dimension = :dimension AND week >= :first AND week < :last AND measure IN :names"""
     statement = text(sql).bindparams(bindparam("names", expanding=True))
     params = {"dimension": dimension, "first": whole[0], "last": whole[1], "names": list(names)}
     return conn.execute(statement, params)
@@ -246,13 +257,13 @@ def read(
     if span.whole is not None:
         whole = (span.whole[0].date().isoformat(), span.whole[1].date().isoformat())
         dimension = GROUP_DIMENSIONS[group]
-        for row in _buckets(conn, dimension, not by_period, whole, names):
-            cell = (int(row.bucket), int(row.tickets), int(row.longest))
-            totals[row.measure].add(*cell)
+        for row in _buckets(conn, dimension, whole, names):
+            place = totals[row.measure]
             if not by_period:
-                counts = groups.setdefault((row.grp, row.measure), Counts())
-                assert isinstance(counts, Counts)
-                counts.add(*cell)
+                found_group = groups.setdefault((row.grp, row.measure), Counts())
+                assert isinstance(found_group, Counts)
+                place = found_group
+            place.add_stored(bytes(row.counts), int(row.max_seconds))
         if by_period:
             for row in _exact(conn, group, whole, names):
                 ranks = dict(zip(PERCENTS, (row[3], row[4], row[5]), strict=True))
@@ -265,7 +276,8 @@ def read(
                 if name in names and row[column] is not None:
                     seconds = int(row[column])
                     found[(row[key], name)].append(seconds)
-                    totals[name].add(bucket(seconds), 1, seconds)
+                    if by_period:
+                        totals[name].add(seconds)
     for place, seconds in found.items():
         if by_period:  # a day or week at an end of the range: ranked exactly
             groups[place] = Exact.of(seconds)
@@ -273,5 +285,9 @@ def read(
         counts = groups.setdefault(place, Counts())
         assert isinstance(counts, Counts)
         for value in seconds:
-            counts.add(bucket(value), 1, value)
+            counts.add(value)
+    if not by_period:
+        for (_, name), counts in groups.items():
+            assert isinstance(counts, Counts)
+            totals[name].merge(counts)
     return groups, totals

@@ -144,11 +144,11 @@ def upgrade() -> None:
         sa.Column("week", sa.String(10), nullable=False),
         sa.Column("key", sa.String(320), nullable=False),
         sa.Column("measure", sa.String(40), nullable=False),
-        sa.Column("bucket", sa.Integer(), nullable=False),
         sa.Column("tickets", sa.BigInteger(), nullable=False),
         sa.Column("max_seconds", sa.BigInteger(), nullable=False),
+        sa.Column("counts", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "dimension", "week", "key", "measure", "bucket", name="pk_metric_timing_histogram"
+            "dimension", "week", "key", "measure", name="pk_metric_timing_histogram"
         ),
     )
     op.create_table(

@@ -31,7 +31,7 @@ def test_buckets_hold_every_second_and_estimate_within_eleven_percent() -> None:
 def test_a_percentile_is_the_nearest_rank_bucket_capped_by_the_maximum() -> None:
     counts = Counts()
     for seconds in (10, 30, 92):
-        counts.add(bucket(seconds), 1, seconds)
+        counts.add(seconds)
     assert counts.count == 3
     assert counts.percentile(50) == estimate(bucket(30))
     # 92 lies in [91, 108), whose middle 99 is above the longest timing: capped.
@@ -81,7 +81,7 @@ def test_long_ranges_rank_buckets_close_to_the_exact_percentiles(
 def test_a_rebuild_gives_the_histogram_the_refresh_gave(loaded: Engine) -> None:
     StatsService(loaded).stats(*LONG, "day")
     tables = {
-        "metric_timing_histogram": "dimension, week, key, measure, bucket",
+        "metric_timing_histogram": "dimension, week, key, measure",
         "metric_timing_percentiles": "grain, start, measure",
     }
     before = {t: query(loaded, f"SELECT * FROM {t} ORDER BY {o}") for t, o in tables.items()}
