@@ -278,14 +278,14 @@ def read(
                     found[(row[key], name)].append(seconds)
                     if by_period:
                         totals[name].add(seconds)
-    for place, seconds in found.items():
+    for edge, timings in found.items():
         if by_period:  # a day or week at an end of the range: ranked exactly
-            groups[place] = Exact.of(seconds)
+            groups[edge] = Exact.of(timings)
             continue
-        counts = groups.setdefault(place, Counts())
-        assert isinstance(counts, Counts)
-        for value in seconds:
-            counts.add(value)
+        edge_counts = groups.setdefault(edge, Counts())
+        assert isinstance(edge_counts, Counts)
+        for value in timings:
+            edge_counts.add(value)
     if not by_period:
         for (_, name), counts in groups.items():
             assert isinstance(counts, Counts)

@@ -259,7 +259,9 @@ class StatsService:
         for each in (*rows.values(), totals):
             if each.self_service is not None:
                 each.self_service.handed_off = each.tickets.self_service_handoffs
-        ranked = "histogram" if self._bucketing(start, end) else "exact"
+        ranked: Literal["exact", "histogram"] = (
+            "histogram" if self._bucketing(start, end) else "exact"
+        )
         return Stats(start, end, group, totals, _ordered(rows.values()), ranked)
 
     def _bucketing(self, start: datetime, end: datetime) -> bool:
@@ -309,8 +311,9 @@ class StatsService:
         for tickets, name, counts in places:
             target = tickets.business_timings if name.startswith("business_") else tickets.timings
             assert target is not None
+            p50, p90, p95 = (counts.percentile(p) for p in (50, 90, 95))
             target[name.removeprefix("business_")] = Timing(
-                counts.count, *(counts.percentile(p) for p in (50, 90, 95)), counts.max_seconds
+                counts.count, p50, p90, p95, counts.max_seconds
             )
 
     def _timings(
