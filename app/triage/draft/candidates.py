@@ -28,6 +28,7 @@ class Candidate:
     score: float = 0.0
     subheading: str = ""  # the heading inside the section that this block sits under
     chunk_text: str = ""  # the text of the chunk the block starts in (quotes come from it)
+    meaning: float = 0.0  # cosine similarity to the question (semantic.py), when measured
 
 
 @dataclass

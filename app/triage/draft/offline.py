@@ -27,6 +27,7 @@ from app.triage.draft.confidence import AnswerFeatures, AnswerModel
 from app.triage.draft.protocol import DraftRequest
 from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
+from app.triage.draft.semantic import BlockSimilarity
 from app.triage.results import DraftReply, Provenance
 from ingest.sections import SectionLookup
 
@@ -49,6 +50,10 @@ class SectionWeights:
     heading: float = 0.35  # the title and heading alone
     rank: float = 0.35  # retrieval's own ranking: rank / (1 + position)
     reference: float = 0.0  # subtracted in proportion to the section's field-by-field lists
+    # With a BlockSimilarity: a block's closeness in meaning to the question, above a floor
+    # that unrelated doc text reaches anyway, joins its word coverage.
+    meaning: float = 0.0
+    meaning_floor: float = 0.25
 
 
 def _within(block_text: str, item: str, spans: list[tuple[int, int]]) -> bool:
@@ -73,8 +78,10 @@ class OfflineDrafter:
         model: AnswerModel | None = None,
         min_answer_probability: float = 0.2,
         weights: SectionWeights | None = None,
+        similarity: BlockSimilarity | None = None,
     ) -> None:
         self.sections = sections
+        self.similarity = similarity
         self.section_weights = weights or SectionWeights()
         self.model = model or AnswerModel.default()
         self.min_answer_probability = min_answer_probability
@@ -84,6 +91,7 @@ class OfflineDrafter:
         question = analyse(request.question, tuple(request.signals.error_codes))
         query_terms = terms(" ".join([request.question, *request.signals.error_codes]))
         sections = read_sections(request.hits, self.sections)
+        self._measure_meaning(request.question, sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)
         probability = self.model.probability(features)
@@ -114,6 +122,18 @@ class OfflineDrafter:
         )
 
     # -- scoring --------------------------------------------------------------------
+    def _measure_meaning(self, question: str, sections: list[Section]) -> None:
+        if self.similarity is None or not self.section_weights.meaning:
+            return
+        candidates = [c for s in sections for c in s.candidates]
+        texts = [
+            f"{s.hit.title} {c.subheading or s.hit.heading}\n{c.block.text}"
+            for s in sections
+            for c in s.candidates
+        ]
+        for cand, score in zip(candidates, self.similarity.scores(question, texts), strict=True):
+            cand.meaning = score
+
     def _select(
         self, question: Question, weights: Weights, sections: list[Section]
     ) -> tuple[list[Chosen], AnswerFeatures]:
@@ -126,6 +146,9 @@ class OfflineDrafter:
                 cand.score = weights.coverage(cand.terms)
                 named = identifier_hits(question.identifiers, cand.block.text)
                 cand.score += 0.25 * min(named, 2)
+                cand.score += self.section_weights.meaning * max(
+                    0.0, cand.meaning - self.section_weights.meaning_floor
+                )
             ranked = sorted((c.score for c in section.candidates), reverse=True)
             top = ranked[0] if ranked else 0.0
             second = ranked[1] if len(ranked) > 1 else 0.0

@@ -217,3 +217,63 @@ def test_reasons_name_the_rule_that_fired() -> None:
     assert decision.priority == "P1"
     assert decision.reasons[0] == "default for api_errors: P2"
     assert "outage reported in production" in decision.reasons
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # A failed payout whose refund failed too: the money is in neither place.
+        (
+            "Transaction:019e0000-0000-7000-8000-000000000001 (prod) failed last week, then "
+            "we got OUTGOING_PAYMENT.REFUND_FAILED. $5,200 is neither delivered nor back in "
+            "the customer's internal account. What now?",
+            "transfers_payments",
+        ),
+        (
+            "production: 3,000 USDC withdrawal went missing, the wallet never got it and it "
+            "is not back in our platform balance either",
+            "transfers_payments",
+        ),
+        # Everything of one kind failing in production at once.
+        (
+            "Since 07:30 UTC every production webhook fails our signature check and our "
+            "handler rejects it, so no payout gets marked as completed.",
+            "webhooks",
+        ),
+        (
+            "all our payouts in production are being rejected since this morning, every "
+            "corridor, nothing changed on our side",
+            "transfers_payments",
+        ),
+    ],
+)
+def test_new_production_emergency_wording_is_p1(text: str, category: str) -> None:
+    assert _priority(text, category) == "P1"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "expected"),
+    [
+        # One webhook's signature check failing while integrating is not an incident.
+        (
+            "webhook signature verification always fails for us in node, what do we hash?",
+            "webhooks",
+            "P3",
+        ),
+        # The same failures in the sandbox stay sandbox questions.
+        (
+            "in sandbox all our payouts are being rejected with a simulated failure, how do "
+            "we make them succeed again?",
+            "sandbox_testing",
+            "P3",
+        ),
+        # A refund question without missing money.
+        (
+            "when a payout fails, how long until the refund is back in the internal account?",
+            "transfers_payments",
+            "P3",
+        ),
+    ],
+)
+def test_new_cues_do_not_inflate(text: str, category: str, expected: str) -> None:
+    assert _priority(text, category) == expected
