@@ -18,12 +18,14 @@ from pydantic import (
     ConfigDict,
     Field,
     field_validator,
+    model_validator,
 )
 
 from app.api.conversation_schemas import ContactDetail, LinkPublic, MessagePublic, SlaPublic
 from app.api.help_schemas import ContactIn
 from app.store.askers import MAX_ASKER_CHARS
 from app.store.models import Draft, ReviewEvent, Ticket, TicketStatus
+from app.triage.results import DraftChecks
 
 Channel = Literal["api", "widget", "slack"]
 MAX_METADATA_KEYS = 50
@@ -176,6 +178,26 @@ class DraftPublic(PublicModel):
     created_at: datetime
     approved_by: str | None
     approved_at: datetime | None
+    checks: DraftChecks | None = Field(
+        default=None,
+        description="What the LLM drafter's checks found (sentences removed or kept unverified, "
+        "API names the spec lacks); null for drafts no check ran on.",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _checks_from_provenance(cls, value: Any) -> Any:
+        # A stored draft keeps its checks inside provenance; the body lists them on their own.
+        if isinstance(value, Draft):
+            fields = {name: getattr(value, name) for name in cls.model_fields if name != "checks"}
+            return {**fields, "checks": _checks_of(value.provenance)}
+        return value
+
+
+def _checks_of(provenance: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The checks recorded in a draft's provenance, if any ran."""
+    checks = (provenance or {}).get("checks")
+    return checks if isinstance(checks, dict) else None
 
 
 class TicketPublic(PublicModel):

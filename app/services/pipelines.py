@@ -20,6 +20,7 @@ from app.triage.classify.categorize import CategoryClassifier
 from app.triage.classify.taxonomy import load_taxonomy
 from app.triage.draft.offline import OfflineDrafter
 from app.triage.draft.protocol import Drafter
+from app.triage.draft.semantic import BlockSimilarity
 from app.triage.llm.config import LLMConfig
 from app.triage.pipeline import PipelineOptions, TriagePipeline
 from app.triage.screen.language import LanguageDetector
@@ -99,7 +100,14 @@ def known_error_codes(specs: Sequence[Path]) -> frozenset[str]:
 
 def build_pipeline(settings: Settings, kb: KnowledgeBase) -> TriagePipeline:
     taxonomy = load_taxonomy(settings.taxonomy_path)
-    offline = OfflineDrafter(sections=SectionLookup(kb.retriever))
+    # Blocks are compared with the question by the local model only: with a remote embedding
+    # API every draft would send its ~100 doc blocks over the network.
+    similarity = (
+        BlockSimilarity(kb.embeddings.embed_documents)
+        if settings.resolved_embedding_provider == "local"
+        else None
+    )
+    offline = OfflineDrafter(sections=SectionLookup(kb.retriever), similarity=similarity)
     drafter: Drafter = offline
     llm: LLMClassifier | None = None
     if settings.llm_enabled:

@@ -74,6 +74,7 @@ _DRAFT_FIELDS = (
     ("created_at", _D.created_at),
     ("approved_by", _D.approved_by),
     ("approved_at", _D.approved_at),
+    ("checks", cast(_D.provenance, Text)),  # the provenance, reduced to its checks below
 )
 _S = TicketState.__table__.c
 # The workflow columns a console row shows (assignee, SLA clocks), after the ticket's.
@@ -114,6 +115,11 @@ _DRAFT = tuple(column.label(f"draft_{name}") for name, column in _DRAFT_FIELDS)
 _TICKET_KEYS = tuple(column.key for column in _TICKET)
 _DRAFT_KEYS = tuple(name for name, _ in _DRAFT_FIELDS)
 _RAW_TICKET_KEYS = ("metadata", "triage", "signals")
+
+
+def _checks(provenance: str | None) -> Any:
+    checks = orjson.loads(provenance).get("checks") if provenance else None
+    return checks if isinstance(checks, dict) else None
 
 
 def _raw(value: str | None) -> orjson.Fragment | None:
@@ -262,6 +268,7 @@ def queue_page_json(
         draft = drafts.get(ticket["id"])
         if draft is not None:
             draft["citations"] = _raw(draft["citations"])
+            draft["checks"] = _checks(draft["checks"])
         items.append(
             {
                 **ticket,

@@ -8,6 +8,7 @@ from typing import Any
 from app.knowledge import KnowledgeBase
 from app.settings import Settings
 from tests.api.conftest import AUTH_QUESTION, MakeApi, wait_for
+from tests.conftest import SHARED_DATA
 from tests.fakes import FakeOpenAI, Reply, llm_settings
 
 
@@ -149,3 +150,59 @@ def test_a_follow_up_while_the_worker_drafts_is_drafted_with_the_whole_conversat
     last = fake_openai.chat_requests[-1].raw
     assert AUTH_QUESTION[:40] in last
     assert "requests.get keeps returning 401" in last
+
+
+def test_the_llm_drafters_checks_reach_the_reviewer(
+    make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
+) -> None:
+    """An invented endpoint is listed under the draft's `checks`, on the ticket and in the
+    queue alike, so the console can show the reviewer what to verify."""
+    from app.services.pipelines import build_pipeline
+
+    llm_pipeline = build_pipeline(
+        llm_settings(
+            fake_openai,
+            data_dir=kb_settings.data_dir,
+            models_dir=kb_settings.models_dir,
+            embedding_provider="local",
+            openapi_specs=[SHARED_DATA / "corpus_grid" / "openapi.yaml"],
+        ),
+        kb,
+    )
+    hits = kb.retriever.search("authenticate with client id and client secret", 5)
+    auth = next(h for h in hits if h.doc_id.endswith("api-reference/authentication"))
+    quote = auth.text.split(".")[0].strip()
+    fake_openai.script(
+        Reply.json({"category": "auth_api_access", "confidence": 0.93, "priority": "P2",
+                    "language": "en", "sentiment": "neutral", "reason": "credentials"}),
+        Reply.json({"answer": "Use HTTP Basic auth with your client id and secret. "
+                              "Then call POST /quotes/{quoteId}/renew to keep the token.",
+                    "citations": [{"chunk_id": auth.chunk_id, "quote": quote}],
+                    "confidence": 0.9, "needs_human": False, "reason": None}),
+    )  # fmt: skip
+    api = make_api(use_pipeline=llm_pipeline, **_llm_overrides(fake_openai))
+    created = api.client.post(
+        "/v1/tickets", json={"message": AUTH_QUESTION}, headers=api.auth("integration")
+    )
+    assert created.status_code == 201, created.text
+    ticket_id = created.json()["id"]
+
+    def drafted() -> dict[str, Any] | None:
+        got: dict[str, Any] = api.client.get(f"/v1/tickets/{ticket_id}", headers=api.auth()).json()
+        return got if got["draft"] is not None else None
+
+    detail = wait_for(drafted, timeout=30)
+    checks = detail["draft"]["checks"]
+    assert checks["unknown_api_names"] == ["POST /quotes/{quoteId}/renew"]
+    queue = api.client.get("/v1/review/queue", headers=api.auth()).json()
+    row = next(item for item in queue["items"] if item["id"] == ticket_id)
+    assert row["draft"]["checks"] == checks
+
+
+def test_an_offline_draft_has_no_checks(make_api: MakeApi) -> None:
+    api = make_api()
+    created = api.client.post(
+        "/v1/tickets", json={"message": AUTH_QUESTION}, headers=api.auth("integration")
+    )
+    assert created.status_code == 201, created.text
+    assert created.json()["draft"]["checks"] is None

@@ -156,3 +156,32 @@ def test_a_flagged_draft_is_sent_only_after_confirmation(
         expect(page.locator("#ticket-status")).to_have_text("approved")
     assert len(stub.approvals) == 1
     errors.assert_clean()
+
+
+def test_the_drafters_checks_are_listed_for_the_reviewer(
+    console: tuple[Page, PageErrors],
+) -> None:
+    page, errors = console
+    checked = ticket(1)
+    checked["draft"]["checks"] = {
+        "sentences_checked": 3,
+        "unsupported_sentences": ["Quotes never expire."],
+        "unverifiable_sentences": [],
+        "unknown_api_names": ["POST /quotes/{quoteId}/renew"],
+        "rejected": None,
+    }
+    plain = ticket(2)
+    plain["draft"]["checks"] = None
+    stub = StubApi([checked, plain])
+    with LiveServer(stub.app()) as server:
+        sign_in(page, server.url)
+        page.locator(".queue-item").nth(0).click()
+        expect(page.locator("#ticket-title")).to_have_text("tkt_0001")
+        checks = page.locator("#draft-checks li")
+        expect(checks).to_have_count(2)
+        expect(checks.nth(0)).to_contain_text("Quotes never expire.")
+        expect(checks.nth(1)).to_contain_text("POST /quotes/{quoteId}/renew")
+        page.locator(".queue-item").nth(1).click()
+        expect(page.locator("#ticket-title")).to_have_text("tkt_0002")
+        expect(page.locator("#draft-checks-box")).to_be_hidden()
+    errors.assert_clean()

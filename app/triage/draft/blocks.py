@@ -153,6 +153,16 @@ def list_items(block: Block) -> list[str]:
     return ["\n".join(item).rstrip() for item in items]
 
 
+# An item that opens with its key: "- **403**: Forbidden…", "- `QUOTE_EXPIRED` – …".
+_ITEM_KEY = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\*\*|`)([^*`\s][^*`]{0,60}?)(?:\*\*|`)")
+
+
+def item_key(item: str) -> str | None:
+    """The key a list item opens with (a status, an error code, a field), if it has one."""
+    match = _ITEM_KEY.match(item)
+    return match.group(1).strip() if match else None
+
+
 _FIELD_ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+`[\w.\[\]-]+`\s*\(")
 _SCHEMA_LINE = re.compile(
     r"`[\w.\[\]-]+`\s*\((?:string|integer|number|boolean|object|array|oneOf)|\*\*Variant \d+"

@@ -29,6 +29,7 @@ class Candidate:
     subheading: str = ""  # the heading inside the section that this block sits under
     chunk_text: str = ""  # the text of the chunk the block starts in (quotes come from it)
     meaning: float = 0.0  # cosine similarity to the question (semantic.py), when measured
+    lexical: float = 0.0  # the score from words and pasted identifiers alone
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Section:
     candidates: list[Candidate] = field(default_factory=list)
     heading_terms: frozenset[str] = frozenset()
     score: float = 0.0
+    lexical: float = 0.0  # the score from words alone: what the confidence model was fitted on
 
 
 def _parts(hit: Hit, lookup: SectionLookup | None) -> list[SectionPart]:

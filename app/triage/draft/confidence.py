@@ -56,14 +56,15 @@ class AnswerFeatures:
         covered: frozenset[str],
     ) -> None:
         text = " ".join(c.rendered() for c in chosen)
-        prose = [c.candidate.score for c in chosen if c.kind != "code"]
-        self.top_block = max(prose or [c.candidate.score for c in chosen] or [0.0])
+        # Word-based scores, as the model was fitted on (meaning only steers selection).
+        prose = [c.candidate.lexical for c in chosen if c.kind != "code"]
+        self.top_block = max(prose or [c.candidate.lexical for c in chosen] or [0.0])
         self.section_coverage = sum(weights.idf[t] for t in covered) / (weights.total or 1.0)
         self.heading = weights.coverage(best.heading_terms)
         if question.identifiers:
             named = sum(1 for i in question.identifiers if i in text)
             self.identifiers = named / len(question.identifiers)
-        self.margin = best.score - (runner_up.score if runner_up else 0.0)
+        self.margin = best.lexical - (runner_up.lexical if runner_up else 0.0)
         self.dense = best.hit.dense_score or 0.0
         self.rank = float(best.rank)
         kinds = {c.kind for c in chosen}

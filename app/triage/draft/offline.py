@@ -12,11 +12,13 @@ text, so every citation is an exact quote.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.triage.draft.blocks import (
     code_lines,
     is_field_list,
+    item_key,
     list_items,
     other_variant_spans,
     schema_fields,
@@ -52,7 +54,9 @@ class SectionWeights:
     reference: float = 0.0  # subtracted in proportion to the section's field-by-field lists
     # With a BlockSimilarity: a block's closeness in meaning to the question, above a floor
     # that unrelated doc text reaches anyway, joins its word coverage.
-    meaning: float = 0.0
+    # Blind-graded on the 39 fitting rows (grid_dev, grid_dev_b, grid_holdout) whose forced
+    # drafts it changed: answers 9 → 13, "does not answer" 16 → 8, preferred 21 times to 6.
+    meaning: float = 1.0
     meaning_floor: float = 0.25
 
 
@@ -140,31 +144,14 @@ class OfflineDrafter:
         features = AnswerFeatures(shape=question.shape)
         if not sections or not weights.total:
             return [], features
+        w = self.section_weights
         for section in sections:
-            heading = weights.coverage(section.heading_terms)
             for cand in section.candidates:
-                cand.score = weights.coverage(cand.terms)
                 named = identifier_hits(question.identifiers, cand.block.text)
-                cand.score += 0.25 * min(named, 2)
-                cand.score += self.section_weights.meaning * max(
-                    0.0, cand.meaning - self.section_weights.meaning_floor
-                )
-            ranked = sorted((c.score for c in section.candidates), reverse=True)
-            top = ranked[0] if ranked else 0.0
-            second = ranked[1] if len(ranked) > 1 else 0.0
-            section_terms = frozenset().union(*(c.terms for c in section.candidates))
-            whole = weights.coverage(section_terms | section.heading_terms)
-            w = self.section_weights
-            words = sum(c.block.words for c in section.candidates) or 1
-            dump = sum(c.block.words for c in section.candidates if is_field_list(c.block))
-            section.score = (
-                w.top * top
-                + w.second * second
-                + w.whole * whole
-                + w.heading * heading
-                + w.rank / (1 + section.rank)
-                - w.reference * dump / words
-            )
+                cand.lexical = weights.coverage(cand.terms) + 0.25 * min(named, 2)
+                cand.score = cand.lexical + w.meaning * max(0.0, cand.meaning - w.meaning_floor)
+            section.score = self._section_score(section, weights, lambda c: c.score)
+            section.lexical = self._section_score(section, weights, lambda c: c.lexical)
         ordered = sorted(sections, key=lambda s: -s.score)
         # The best-scoring section may hold nothing quotable (a schema dump naming none of
         # the asked fields): the next one that does answers instead.
@@ -202,6 +189,26 @@ class OfflineDrafter:
             covered=covered,
         )
         return chosen, features
+
+    def _section_score(
+        self, section: Section, weights: Weights, score: Callable[[Candidate], float]
+    ) -> float:
+        ranked = sorted((score(c) for c in section.candidates), reverse=True)
+        top = ranked[0] if ranked else 0.0
+        second = ranked[1] if len(ranked) > 1 else 0.0
+        section_terms = frozenset().union(*(c.terms for c in section.candidates))
+        whole = weights.coverage(section_terms | section.heading_terms)
+        w = self.section_weights
+        words = sum(c.block.words for c in section.candidates) or 1
+        dump = sum(c.block.words for c in section.candidates if is_field_list(c.block))
+        return (
+            w.top * top
+            + w.second * second
+            + w.whole * whole
+            + w.heading * weights.coverage(section.heading_terms)
+            + w.rank / (1 + section.rank)
+            - w.reference * dump / words
+        )
 
     def _blocks_for(self, question: Question, section: Section, weights: Weights) -> list[Chosen]:
         candidates = [c for c in section.candidates if c.block.kind != "code"]
@@ -288,6 +295,13 @@ class OfflineDrafter:
                 and not _within(block.text, text, others)
             ]
             return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
+        if block.kind == "list":
+            # Items keyed by what the developer pasted (a list of responses by status, of
+            # error codes): the item for their status or code is the answer, the rest noise.
+            items = list_items(block)
+            keyed = [i for i in items if item_key(i) in question.identifiers]
+            if keyed and len(keyed) < len(items):
+                return Chosen(cand, items=keyed[:_LONG_LIST_ITEMS])
         if block.kind == "list" and block.words > _LONG_LIST_WORDS:
             items = list_items(block)
             scored = [
@@ -359,6 +373,7 @@ class OfflineDrafter:
             if s.rank in used or s.hit.doc_id == best.hit.doc_id
             for c in s.candidates
             if c.block.kind == "code"
+            and not any(chosen_item.candidate.block.text == c.block.text for chosen_item in chosen)
             and 2 <= code_lines(c.block) <= _MAX_CODE_LINES
             and _balanced(c.block.text)
         ]

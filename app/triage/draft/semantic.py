@@ -11,6 +11,7 @@ question after question.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 
@@ -29,17 +30,24 @@ class BlockSimilarity:
         self._embed = embed
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
+        self._lock = threading.Lock()  # the drafting worker and API requests share it
 
     def scores(self, question: str, texts: Sequence[str]) -> list[float]:
         if not texts:
             return []
         keys = [t[:_BLOCK_CHARS] for t in texts]
-        missing = list(dict.fromkeys(k for k in [question, *keys] if k not in self._cache))
+        wanted = list(dict.fromkeys([question, *keys]))
+        with self._lock:
+            known = {k: self._cache[k] for k in wanted if k in self._cache}
+        missing = [k for k in wanted if k not in known]
         if missing:
-            for key, vector in zip(missing, self._embed(missing), strict=True):
-                self._remember(key, np.asarray(vector, dtype=np.float32))
-        q = self._unit(self._cache[question])
-        return [float(q @ self._unit(self._cache[k])) for k in keys]
+            fresh = [np.asarray(v, dtype=np.float32) for v in self._embed(missing)]
+            known.update(zip(missing, fresh, strict=True))
+            with self._lock:
+                for key, vector in zip(missing, fresh, strict=True):
+                    self._remember(key, vector)
+        q = self._unit(known[question])
+        return [float(q @ self._unit(known[k])) for k in keys]
 
     def _remember(self, key: str, vector: np.ndarray) -> None:
         self._cache[key] = vector

@@ -152,6 +152,24 @@ export function renderSignals(target, signals = {}) {
   ]);
 }
 
+// What the LLM drafter's checks found: each line is something the reviewer verifies
+// before approving (and each blocks sending without a person).
+export function checkLines(checks) {
+  if (!checks) return [];
+  return [
+    ...(checks.unsupported_sentences || []).map((s) => `Removed, no cited passage supports it: “${s}”`),
+    ...(checks.unverifiable_sentences || []).map((s) => `Not verified against the sources: “${s}”`),
+    ...(checks.unknown_api_names || []).map((n) => `Not in the API spec: ${n}`),
+    ...(checks.rejected ? [`Model answer dropped: ${String(checks.rejected).replaceAll("_", " ")}`] : []),
+  ];
+}
+
+export function renderChecks(box, target, checks) {
+  const lines = checkLines(checks);
+  box.hidden = !lines.length;
+  target.replaceChildren(...lines.map((line) => el("li", { text: line })));
+}
+
 export function renderCitations(target, citations = []) {
   target.replaceChildren();
   if (!citations.length) {

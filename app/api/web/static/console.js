@@ -4,7 +4,7 @@ import {
 } from "./console-api.js";
 import { ApiError, el } from "./http.js";
 import {
-  formatDate, handoffText, queueItem, renderAudit, renderCitations, renderConversation, renderSignals, renderTriage, routing,
+  formatDate, handoffText, queueItem, renderAudit, renderChecks, renderCitations, renderConversation, renderSignals, renderTriage, routing,
 } from "./console-render.js";
 import {
   confirmSend, needsConfirmation, renderActions, renderPreview, warningFlags, wireConversation,
@@ -188,6 +188,7 @@ function renderTicket(ticket, audit) {
     $("draft-text").value = draft.final_text || draft.text || "";
     renderCitations($("draft-citations"), draft.citations || []);
   }
+  renderChecks($("draft-checks-box"), $("draft-checks"), draft ? draft.checks : null);
   renderPreview($("draft-text").value, draft ? (draft.citations || []).length : 0);
   const open = actionable(ticket, draft);
   for (const id of ["draft-text", "approve-btn", "reset-btn", "reject-btn", "reject-code", "reject-note"]) $(id).disabled = !open;

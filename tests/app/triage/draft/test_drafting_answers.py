@@ -105,6 +105,17 @@ def test_http_status_picks_the_matching_response_line(
         "it only has VIEW permission. why?",
     )
     assert "TRANSACT" in draft.text
+    # Only the pasted status's line of the Responses list: the long 200 line says nothing
+    # about a 403 and buried the answer under SCA details.
+    assert "**403**" in draft.text
+    assert "**200**" not in draft.text
+    assert "**409**" not in draft.text
+
+
+def test_a_code_example_appears_once(pipeline: TriagePipeline) -> None:
+    draft = pipeline.run("how do I add test money to an internal account in sandbox?").draft
+    fences = re.findall(r"```\w*\n(.*?)```", draft.text, flags=re.DOTALL)
+    assert len(fences) == len(set(fences)), draft.text
 
 
 def test_markers_sources_and_citations_share_one_numbering(pipeline: TriagePipeline) -> None:

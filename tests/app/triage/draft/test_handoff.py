@@ -63,6 +63,12 @@ def _reason(
         "Please refund our last payout, it went to the wrong wallet.",
         "¿Pueden hacer el reembolso de nuestra transferencia de ayer?",
         "Our USDC withdrawal has been stuck in production since this morning.",
+        # Asking the team to act, or for documents only the company can hand over.
+        "Our go-live is Friday and this business has waited a week: could you expedite it?",
+        "We need our payout limit raised before Monday, can you push that through?",
+        "Our auditors need a balance confirmation letter on your letterhead. Who can issue it?",
+        "Our bank partner asks for your PCI attestation (AOC). Can you send it to my email?",
+        "¿Pueden aumentar el límite de nuestra cuenta para la campaña de diciembre?",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
@@ -76,6 +82,8 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         "How do I create a quote for a USD to MXN transfer?",
         "What does the PENDING status of a transaction mean in the docs?",
         "Can a refund be issued through the API, and which endpoint does it?",
+        "Could you explain how my webhook endpoint should verify the signature?",
+        "Which limits apply to my transfers, and what error do I get past them?",
     ],
 )
 def test_general_questions_are_not_account_specific(text: str) -> None:
