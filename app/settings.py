@@ -9,16 +9,59 @@ shell set-up just works.
 from __future__ import annotations
 
 import os
+from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 EmbeddingProvider = Literal["auto", "local", "openai"]
 
 LOCAL_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 DEFAULT_OPENAI_EMBEDDING_MODEL = "text-embedding-3-small"
+
+
+class BusinessHoursSetting(BaseModel):
+    """TRIAGE_BUSINESS_HOURS: working hours per weekday in one IANA time zone."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timezone: str = "UTC"
+    days: tuple[int, ...] = Field(default=(0, 1, 2, 3, 4), min_length=1)
+    start: time
+    end: time
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @field_validator("days")
+    @classmethod
+    def _days(cls, value: tuple[int, ...]) -> tuple[int, ...]:
+        if not set(value) <= set(range(7)):
+            raise ValueError("weekdays are 0 (Monday) to 6 (Sunday)")
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> BusinessHoursSetting:
+        if self.start >= self.end:
+            raise ValueError("business hours must start before they end")
+        return self
 
 
 class Settings(BaseSettings):
@@ -315,6 +358,32 @@ class Settings(BaseSettings):
         default=5000,
         ge=10,
         description="At most this many (the newest) questions are clustered per report.",
+    )
+
+    # --- operations metrics (docs/metrics.md) ----------------------------------
+    deflection_window_hours: float = Field(
+        default=72.0,
+        gt=0,
+        le=24 * 365,
+        description="A self-service answer counts as deflected when the asker opened no "
+        "ticket within this many hours after it (counted once the window has passed).",
+    )
+    business_hours: BusinessHoursSetting | None = Field(
+        default=None,
+        description='JSON, e.g. {"timezone": "America/Mexico_City", "days": [0,1,2,3,4], '
+        '"start": "09:00", "end": "18:00"} (Monday = 0): times to first draft, response, '
+        "approval and resolution are also reported in these hours. Unset: wall-clock only.",
+    )
+    llm_price_per_mtok_input: float | None = Field(
+        default=None,
+        ge=0,
+        description="Price of a million prompt tokens, for the cost per LLM draft in the "
+        "metrics (any currency); unset: cost unknown (null).",
+    )
+    llm_price_per_mtok_output: float | None = Field(
+        default=None,
+        ge=0,
+        description="Price of a million completion tokens; unset: cost unknown (null).",
     )
 
     @field_validator("slack_support_channels", mode="before")

@@ -8,7 +8,7 @@ synthetic history (bench/_stats_data.py: tickets, drafts, reviews, conversation 
 SLA states) with COPY, copies the metric views into their fact tables, starts the real
 server (``uvicorn --factory app.api:create_app``, one process, background workers off),
 then asks for stats one request at a time: every grouping over the default range (the
-last 30 days), and day/week/agent over 7, 90 and 365 days.  Prints p50/p95/max per
+last 30 days), and day/week/category/agent over 7, 90 and 365 days.  Prints p50/p95/max per
 scenario and one JSON line; drops the database at the end.  The client runs on the same
 machine as the server and PostgreSQL.
 """
@@ -88,9 +88,11 @@ def server(url: str, workdir: Path, models_dir: Path | None) -> Iterator[str]:
 
 
 def scenarios() -> list[tuple[str, int, str]]:
-    """(name, days, group): every grouping over 30 days, three over other spans."""
+    """(name, days, group): every grouping over 30 days, four over other spans."""
     rows = [(f"30d/{g}", 30, g) for g in GROUPS]
-    rows += [(f"{d}d/{g}", d, g) for d in (7, 90, 365) for g in ("day", "week", "agent")]
+    rows += [
+        (f"{d}d/{g}", d, g) for d in (7, 90, 365) for g in ("day", "week", "category", "agent")
+    ]
     return rows
 
 

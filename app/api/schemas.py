@@ -23,6 +23,7 @@ from pydantic import (
 
 from app.api.conversation_schemas import ContactDetail, LinkPublic, MessagePublic, SlaPublic
 from app.api.help_schemas import ContactIn
+from app.store.askers import MAX_ASKER_CHARS
 from app.store.models import Draft, ReviewEvent, Ticket, TicketStatus
 from app.triage.results import DraftChecks
 
@@ -331,6 +332,13 @@ class AskRequest(BaseModel):
         default=None,
         description="How to reach the asker if the question is handed off (e.g. the "
         "identity the embedding site passes to the widget).",
+    )
+    asker: str | None = Field(
+        default=None,
+        max_length=MAX_ASKER_CHARS,
+        description="An opaque id of the asker (the /help page keeps a random one per "
+        "browser), stored only as a keyed hash: whether an answered asker opened a ticket "
+        "afterwards is how deflection is measured (docs/metrics.md).",
     )
 
     @field_validator("question")

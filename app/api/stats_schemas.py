@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -44,6 +45,10 @@ class TicketsOut(BaseModel):
     timings: dict[str, TimingOut] = Field(
         description="first_draft, first_response, approval, resolution."
     )
+    business_timings: dict[str, TimingOut] | None = Field(
+        description="The same four, counting only TRIAGE_BUSINESS_HOURS; null when none "
+        "are configured."
+    )
 
 
 class DraftsOut(BaseModel):
@@ -65,6 +70,31 @@ class DraftsOut(BaseModel):
     with_usage: int = Field(description="Drafts whose provenance records token counts (LLM).")
     prompt_tokens: int
     completion_tokens: int
+    with_cost: int = Field(
+        description="Drafts whose cost is known (token counts recorded, both "
+        "TRIAGE_LLM_PRICE_PER_MTOK_* prices configured)."
+    )
+    cost: float | None = Field(description="Their summed cost; null when none is known.")
+    cost_per_draft: float | None = Field(description="cost / with_cost.")
+
+
+class SelfServiceOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    answered: int = Field(description="Questions /v1/ask answered itself (no ticket).")
+    helpful: int = Field(description="Answers the asker said helped.")
+    didnt_help: int = Field(description="Answers the asker said did not help.")
+    handed_off: int = Field(description="Questions /v1/ask handed to an agent (tickets).")
+    asker_known: int = Field(description="Answers whose asker id was sent (the /help page).")
+    settled: int = Field(
+        description="Answers with a known asker whose deflection window "
+        "(TRIAGE_DEFLECTION_WINDOW_HOURS) has passed."
+    )
+    deflected: int = Field(
+        description="Settled answers not marked unhelpful after which the asker opened no "
+        "ticket within the window."
+    )
+    deflection_rate: float | None = Field(description="deflected / settled.")
 
 
 class AgentsOut(BaseModel):
@@ -95,6 +125,9 @@ class StatsRowOut(BaseModel):
     agents: AgentsOut | None = Field(
         description="Only grouped by day, week and agent; always in the totals."
     )
+    self_service: SelfServiceOut | None = Field(
+        description="Only grouped by day, week and category; always in the totals."
+    )
 
 
 class StatsOut(BaseModel):
@@ -105,3 +138,8 @@ class StatsOut(BaseModel):
     group: Group
     totals: StatsRowOut
     groups: list[StatsRowOut]
+    percentiles: Literal["exact", "histogram"] = Field(
+        description="How timing percentiles were ranked: `exact` over every timing (ranges "
+        "up to 31 days), or `histogram` over buckets 2^(1/4) wide (longer ranges; within "
+        "11 % of the exact value; counts and maxima stay exact)."
+    )

@@ -29,7 +29,7 @@ from app.operations.autosend.gate import AUTO_SEND_ACTOR, AutoSendGate
 from app.services.field_screening import screen_fields
 from app.services.review_queue import Workflow, queue_page_json
 from app.services.runtime import Runtime
-from app.store import audit, contacts, reviews, self_service, tickets
+from app.store import askers, audit, contacts, reviews, self_service, tickets
 from app.store.columns import utcnow
 from app.store.contacts import Contact
 from app.store.db import PlainTransaction, Transaction
@@ -303,12 +303,16 @@ class TicketService:
             return queue_page_json(connection, query, workflow)
 
     # -- public self-service --------------------------------------------------------
-    def answer_or_hand_off(self, question: str, contact: Contact | None = None) -> AskAnswer:
+    def answer_or_hand_off(
+        self, question: str, contact: Contact | None = None, asker: str | None = None
+    ) -> AskAnswer:
         """Answer a confident, grounded draft directly; otherwise open a widget ticket.
 
         The full pipeline runs here even with an LLM: the visitor is waiting for the
         answer.  A handed-off question is stored with that same draft for an agent, with
         the asker's ``contact`` and a conversation link token (app/store/contacts.py).
+        Either way an ``asker`` id is kept as a keyed hash (app/store/askers.py), so that
+        deflection can tell whether the same asker opened a ticket after an answer.
         """
         with Stopwatch() as sw:
             result = self.runtime.pipeline.run(question)
@@ -331,6 +335,7 @@ class TicketService:
                     confidence=draft.confidence,
                     category=result.triage.category,
                     language=result.triage.language,
+                    asker_key=askers.asker_key(session, asker),
                 )
             return AskAnswer(
                 answer, draft.citations, draft.confidence, handed_off=False, answer_id=stored.id
@@ -340,6 +345,9 @@ class TicketService:
             ticket = self.store(session, new, Screened(result, deferred=False), actor="public:ask")
             contact = contact or Contact()
             token = contacts.create(session, ticket.id, email=contact.email, name=contact.name)
+            key = askers.asker_key(session, asker)
+            if key is not None:
+                askers.record_ticket(session, ticket.id, key, ticket.created_at)
         self.created(ticket)
         self.metrics.ask.labels(outcome="handed_off").inc()
         # The pipeline's own hand-off texts (holding replies, rotate-your-credentials
@@ -370,9 +378,11 @@ class TicketService:
             self_service.give_feedback(session, answer_id, verdict)
         self.metrics.ask.labels(outcome=verdict).inc()
 
-    async def ask(self, question: str, contact: Contact | None = None) -> AskAnswer:
+    async def ask(
+        self, question: str, contact: Contact | None = None, asker: str | None = None
+    ) -> AskAnswer:
         return await anyio.to_thread.run_sync(
-            self.answer_or_hand_off, question, contact, limiter=self.limiter
+            self.answer_or_hand_off, question, contact, asker, limiter=self.limiter
         )
 
 

@@ -23,6 +23,7 @@ from app.conversations.clocks import SlaClocks
 from app.conversations.policy import load_sla_policy
 from app.conversations.sweep import SlaSweep
 from app.observability import Metrics
+from app.operations.metrics.config import MetricsConfig
 from app.operations.metrics.refresh import MetricRefresher
 from app.services.delivery import OutboxRunner
 from app.services.drafting import DraftingWorker
@@ -115,7 +116,7 @@ class BackgroundWorkers:
         sweep = SlaSweep(runtime.sessions, clocks)
         self._sla = _Loop("sla-sweep", sweep.run_once, settings.sla_sweep_seconds, self._stop)
         # Keeps the metric fact tables current, so GET /v1/stats rarely has any to refresh.
-        refresher = MetricRefresher(runtime.engine)
+        refresher = MetricRefresher(runtime.engine, config=MetricsConfig.from_settings(settings))
         self._metrics = _Loop(
             "metric-refresh",
             refresher.run_once,

@@ -8,10 +8,12 @@ Services take a ``Session`` and only flush; callers own the transaction
 # The conversation, contact, metric, auto-send and self-service tables live on the same
 # Base: importing them here registers them with its metadata wherever the store is used
 # (migrations, the schema test).
+from app.store import askers as askers
 from app.store import autosend as autosend
 from app.store import contacts as contacts
 from app.store import conversations as conversations
 from app.store import metric_facts as metric_facts
+from app.store import metric_rollups as metric_rollups
 from app.store import self_service as self_service
 from app.store.db import create_engine_for, migrate, session_factory
 from app.store.errors import (

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.store.columns import UTCDateTime
@@ -30,6 +30,9 @@ class MetricTicketFact(Base):
         Index("ix_metric_ticket_facts_created_at", "created_at"),
         Index("ix_metric_ticket_facts_recheck_at", "recheck_at"),
         Index("ix_metric_ticket_facts_refreshed_at", "refreshed_at"),
+        Index("ix_metric_ticket_facts_day", "day"),
+        Index("ix_metric_ticket_facts_week", "week"),
+        Index("ix_metric_ticket_facts_config_tag", "config_tag"),
     )
 
     ticket_id: Mapped[str] = mapped_column(
@@ -54,6 +57,15 @@ class MetricTicketFact(Base):
     sla_first_response_breached: Mapped[int | None] = mapped_column(Integer)
     sla_next_response_breached: Mapped[int | None] = mapped_column(Integer)
     sla_resolution_breached: Mapped[int | None] = mapped_column(Integer)
+    # The four timings in TRIAGE_BUSINESS_HOURS (computed in Python at refresh,
+    # app/operations/metrics/business.py); NULL when none are configured.
+    business_seconds_to_first_draft: Mapped[int | None] = mapped_column(BigInteger)
+    business_seconds_to_first_response: Mapped[int | None] = mapped_column(BigInteger)
+    business_seconds_to_approval: Mapped[int | None] = mapped_column(BigInteger)
+    business_seconds_to_resolution: Mapped[int | None] = mapped_column(BigInteger)
+    # The metric settings (business hours, prices) the row was computed under: a row
+    # with another tag is stale (app/operations/metrics/config.py).
+    config_tag: Mapped[str] = mapped_column(String(16), server_default="")
     # What the row was computed from: a change to either makes it stale.
     ticket_updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     state_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
@@ -67,6 +79,7 @@ class MetricDraftFact(Base):
     __table_args__ = (
         Index("ix_metric_draft_facts_created_at", "created_at"),
         Index("ix_metric_draft_facts_ticket_id", "ticket_id"),
+        Index("ix_metric_draft_facts_day", "day"),
     )
 
     draft_id: Mapped[str] = mapped_column(
@@ -88,6 +101,9 @@ class MetricDraftFact(Base):
     prompt_tokens: Mapped[int | None] = mapped_column(Integer)
     completion_tokens: Mapped[int | None] = mapped_column(Integer)
     total_tokens: Mapped[int | None] = mapped_column(Integer)
+    # Tokens priced with TRIAGE_LLM_PRICE_PER_MTOK_INPUT/_OUTPUT; NULL when a price or
+    # the draft's token counts are unknown (migration 0010_deflection).
+    cost: Mapped[float | None] = mapped_column(Double)
 
 
 class MetricActionFact(Base):
@@ -97,6 +113,9 @@ class MetricActionFact(Base):
         Index("ix_metric_action_facts_ticket_id", "ticket_id"),
         # An agent's previous and next action (the gaps, app/operations/metrics/refresh.py).
         Index("ix_metric_action_facts_agent_at", "agent", "at", "action_id"),
+        Index("ix_metric_action_facts_day", "day"),
+        Index("ix_metric_action_facts_prev_ticket_at", "prev_ticket_at"),
+        Index("ix_metric_action_facts_prev_agent_at", "prev_agent_at"),
     )
 
     # The review event's or conversation message's id.
@@ -113,3 +132,7 @@ class MetricActionFact(Base):
     # Seconds since the same agent's previous action (ordered by ``at``, then id), as
     # metric_agent_handle_times computes it; NULL for an agent's first.
     gap_seconds: Mapped[int | None] = mapped_column(BigInteger)
+    # The same ticket's previous action, by anyone and by the same agent (ordered by
+    # ``at``, then id); NULL for the first (migration 0010_deflection).
+    prev_ticket_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    prev_agent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -41,6 +41,8 @@ class SelfServiceAnswer(Base):
     language: Mapped[str] = mapped_column(String(16))
     feedback: Mapped[Feedback | None] = mapped_column(String(16))
     feedback_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The asker's keyed hash (app/store/askers.py; migration 0010_deflection), if known.
+    asker_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
@@ -53,6 +55,7 @@ def record_answer(
     confidence: float,
     category: str | None,
     language: str,
+    asker_key: str | None = None,
     now: datetime | None = None,
 ) -> SelfServiceAnswer:
     row = SelfServiceAnswer(
@@ -62,6 +65,7 @@ def record_answer(
         confidence=confidence,
         category=category,
         language=language,
+        asker_key=asker_key,
         created_at=now or utcnow(),
     )
     session.add(row)

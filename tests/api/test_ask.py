@@ -57,3 +57,33 @@ def test_rate_limit_per_client_is_a_429_with_retry_after(make_api: MakeApi) -> N
     assert (
         'triage_ask_requests_total{outcome="rate_limited"} 2.0' in api.client.get("/metrics").text
     )
+
+
+def test_an_asker_id_is_kept_only_as_a_keyed_hash(make_api: MakeApi) -> None:
+    from sqlalchemy import select
+
+    from app.store.askers import AskerTicket
+    from app.store.self_service import SelfServiceAnswer
+
+    # Whichever way the pipeline goes (answered or handed off), the asker is kept hashed
+    # beside what was stored: the answer row or the ticket.
+    for threshold in (0.0, 1.0):
+        api = make_api(ask_answer_min_confidence=threshold)
+        body = {"question": AUTH_QUESTION, "asker": "browser-123"}
+        reply = api.client.post("/v1/ask", json=body).json()
+        with api.sessions() as session:
+            answers = session.scalars(select(SelfServiceAnswer.asker_key)).all()
+            tickets = session.scalars(select(AskerTicket)).all()
+        if reply["handed_off"]:
+            assert answers == []
+            assert [t.ticket_id for t in tickets] == [reply["ticket_id"]]
+            keys = [t.asker_key for t in tickets]
+        else:
+            assert tickets == []
+            keys = list(answers)
+        assert len(keys) == 1
+        assert keys[0] is not None
+        assert len(keys[0]) == 64
+        assert "browser-123" not in keys[0]
+        too_long = api.client.post("/v1/ask", json={**body, "asker": "x" * 201})
+        assert too_long.status_code == 422

@@ -87,3 +87,37 @@ def test_default_range_is_the_last_30_days(stats_api: Api) -> None:
     body = stats_api.client.get("/v1/stats", headers=stats_api.auth()).json()
     assert body["totals"]["tickets"]["opened"] == 0  # the fixture is from 2024
     assert body["group"] == "day"
+
+
+def test_body_has_deflection_cost_and_how_percentiles_were_ranked(stats_api: Api) -> None:
+    month = stats_api.client.get(
+        "/v1/stats", params={**MARCH, "group": "category"}, headers=stats_api.auth()
+    ).json()
+    assert month["percentiles"] == "exact"
+    totals = month["totals"]
+    assert totals["self_service"] == {
+        "answered": 0,
+        "helpful": 0,
+        "didnt_help": 0,
+        "handed_off": 1,  # T3 came through /v1/ask
+        "asker_known": 0,
+        "settled": 0,
+        "deflected": 0,
+        "deflection_rate": None,
+    }
+    assert totals["tickets"]["business_timings"] is None  # no TRIAGE_BUSINESS_HOURS
+    assert (totals["drafts"]["with_cost"], totals["drafts"]["cost"]) == (0, None)
+    assert all(g["self_service"] for g in month["groups"])  # answers have a category
+    by_team = stats_api.client.get(
+        "/v1/stats", params={**MARCH, "group": "team"}, headers=stats_api.auth()
+    ).json()
+    assert all(g["self_service"] is None for g in by_team["groups"])
+    year = stats_api.client.get(
+        "/v1/stats",
+        params={"from": "2023-06-01", "to": "2024-05-31", "group": "week"},
+        headers=stats_api.auth(),
+    ).json()
+    assert year["percentiles"] == "histogram"
+    assert year["totals"]["tickets"]["timings"]["first_response"]["count"] == 4
+    weeks = {g["key"]: g for g in year["groups"]}
+    assert weeks["2024-03-04"]["tickets"]["timings"]["first_response"]["p50_seconds"] == 2400

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from playwright.sync_api import expect
@@ -67,7 +68,12 @@ def test_spanish_page_reports_errors_and_a_hand_off(browser: Any) -> None:
             expect(page.locator("#ticket-ref")).to_have_text("tkt_0042")
             expect(page.locator("#ask-error")).to_be_hidden()
             expect(page.locator("#sources-block")).to_be_hidden()
-        assert stub.asks[0] == {"question": "¿Cómo autentico mis llamadas?"}
+        # The page adds its per-browser asker id (deflection, docs/metrics.md): the same
+        # random id with every question from this browser.
+        first = stub.asks[0]
+        assert first == {"question": "¿Cómo autentico mis llamadas?", "asker": first["asker"]}
+        assert re.fullmatch(r"[0-9a-f]{32}", first["asker"])
+        assert {ask["asker"] for ask in stub.asks} == {first["asker"]}
         errors.assert_clean()
     finally:
         context.close()

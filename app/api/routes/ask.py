@@ -31,7 +31,8 @@ router = APIRouter(prefix="/v1", tags=["public"])
         "anything else becomes a `widget` ticket for an agent and the answer says so, with "
         "a `conversation_url` where the asker reads the replies and follows up. An "
         "optional `contact` (email, name) is stored on that ticket: replies are then "
-        "also emailed."
+        "also emailed. An optional `asker` (an opaque per-browser id) is stored as a keyed "
+        "hash with the answer or the ticket, to measure deflection."
     ),
     responses=problems(400, 413, 422, 429),
 )
@@ -47,7 +48,7 @@ async def ask(
     check_max_chars(body.question, services.settings.max_message_chars, ("body", "question"))
     contact = body.contact
     answer = await services.tickets.ask(
-        body.question, Contact(contact.email, contact.name) if contact else None
+        body.question, Contact(contact.email, contact.name) if contact else None, body.asker
     )
     token = answer.conversation_token
     return AskResponse(

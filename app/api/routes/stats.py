@@ -12,6 +12,7 @@ from starlette.responses import Response
 from app.api.deps import Reviewer, ServicesDep
 from app.api.routes.responses import problems
 from app.api.stats_schemas import StatsOut
+from app.operations.metrics.config import MetricsConfig
 from app.operations.metrics.stats import StatsService
 from app.operations.metrics.stats_sql import Group
 
@@ -24,7 +25,9 @@ LATEST = datetime(9999, 1, 1, tzinfo=UTC)
 
 
 async def get_stats_service(services: ServicesDep) -> StatsService:
-    return StatsService(services.runtime.engine)
+    return StatsService(
+        services.runtime.engine, config=MetricsConfig.from_settings(services.settings)
+    )
 
 
 StatsServiceDep = Annotated[StatsService, Depends(get_stats_service)]

@@ -16,11 +16,16 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import BindParameter, Connection, Engine, TextClause, bindparam, text
 
+from app.operations.metrics import histogram
+from app.operations.metrics.business import update_business_seconds
+from app.operations.metrics.config import MetricsConfig
+from app.operations.metrics.rollup import TABLES as ROLLUPS
+from app.operations.metrics.rollup import recompute_all, recompute_days, touched_days
 from app.store.columns import UTCDateTime, utcnow
 
 log = logging.getLogger(__name__)
@@ -59,21 +64,26 @@ def _recheck_at() -> str:
     )
 
 
-def _copies(where: str, *, gaps: bool = False) -> list[str]:
+def _copies(where: str, config: MetricsConfig, *, gaps: bool = False) -> list[str]:
     """The INSERT … SELECT statements that copy the views' rows matching ``where``; with
-    ``gaps`` the actions' gaps too (for a copy of every row: a window over all of them)."""
+    ``gaps`` the actions' gaps too (for a copy of every row: a window over all of them).
+    Drafts get their cost at the configured prices; tickets the settings' tag."""
     prefixed = ", ".join(f"mt.{c.strip()}" for c in TICKET_COLUMNS.split(","))
+    tag = config.tag
+    assert tag.isalnum() or not tag  # hex: safe as a literal
     return [
         f"INSERT INTO metric_ticket_facts ({TICKET_COLUMNS}, ticket_updated_at, "
-        "state_updated_at, recheck_at, refreshed_at) "
-        f"SELECT {prefixed}, t.updated_at, s.updated_at, {_recheck_at()}, :now "
+        "state_updated_at, recheck_at, refreshed_at, config_tag) "
+        f"SELECT {prefixed}, t.updated_at, s.updated_at, {_recheck_at()}, :now, '{tag}' "
         "FROM metric_tickets mt JOIN tickets t ON t.id = mt.ticket_id "
         "LEFT JOIN ticket_states s ON s.ticket_id = mt.ticket_id "
         + where.format(column="mt.ticket_id"),
-        f"INSERT INTO metric_draft_facts ({DRAFT_COLUMNS}) SELECT {DRAFT_COLUMNS} "
+        f"INSERT INTO metric_draft_facts ({DRAFT_COLUMNS}, cost) "
+        f"SELECT {DRAFT_COLUMNS}, {config.cost_sql()} "
         f"FROM metric_draft_outcomes {where.format(column='ticket_id')}",
-        f"INSERT INTO metric_action_facts ({ACTION_COLUMNS}{', gap_seconds' if gaps else ''}) "
-        f"SELECT {ACTION_COLUMNS}{', ' + _WINDOW_GAP if gaps else ''} "
+        f"INSERT INTO metric_action_facts ({ACTION_COLUMNS}, prev_ticket_at, prev_agent_at"
+        f"{', gap_seconds' if gaps else ''}) "
+        f"SELECT {ACTION_COLUMNS}, {_PREVIOUS}{', ' + _WINDOW_GAP if gaps else ''} "
         f"FROM metric_agent_actions {where.format(column='ticket_id')}",
     ]
 
@@ -81,6 +91,13 @@ def _copies(where: str, *, gaps: bool = False) -> list[str]:
 _TABLES = ("metric_action_facts", "metric_draft_facts", "metric_ticket_facts")
 # As metric_agent_handle_times orders an agent's actions.
 _WINDOW_GAP = "at_epoch - LAG(at_epoch) OVER (PARTITION BY agent ORDER BY at, action_id)"
+# The ticket's previous action (by anyone; by the same agent): a ticket's first action in
+# a range is the one whose previous is before it (stats: distinct tickets per agent).
+# Every action of a ticket is copied together, so the window sees them all.
+_PREVIOUS = (
+    "LAG(at) OVER (PARTITION BY ticket_id ORDER BY at, action_id), "
+    "LAG(at) OVER (PARTITION BY ticket_id, agent ORDER BY at, action_id)"
+)
 
 _STALE = """
 SELECT t.id AS ticket_id FROM tickets t
@@ -93,6 +110,8 @@ WHERE s.updated_at >= :since
   AND (f.ticket_id IS NULL OR f.state_updated_at IS NULL OR f.state_updated_at <> s.updated_at)
 UNION
 SELECT f.ticket_id FROM metric_ticket_facts f WHERE f.recheck_at <= CURRENT_TIMESTAMP
+UNION
+SELECT f.ticket_id FROM metric_ticket_facts f WHERE f.config_tag < :tag OR f.config_tag > :tag
 """
 
 
@@ -114,8 +133,19 @@ def tune_planner(conn: Connection) -> None:
     """
     if conn.dialect.name != "postgresql":
         return
-    for setting in ("random_page_cost = 1.1", "jit = off", "max_parallel_workers_per_gather = 0"):
+    for setting in (
+        "random_page_cost = 1.1",
+        "jit = off",
+        "max_parallel_workers_per_gather = 0",
+        "work_mem = '64MB'",
+    ):
         conn.exec_driver_sql(f"SET LOCAL {setting}")
+
+
+def week_of(day: str) -> str:
+    """The Monday of a ``YYYY-MM-DD`` day's ISO week (as the views name weeks)."""
+    moment = date.fromisoformat(day)
+    return (moment - timedelta(days=moment.weekday())).isoformat()
 
 
 def _locked(conn: Connection) -> bool:
@@ -125,14 +155,14 @@ def _locked(conn: Connection) -> bool:
     return bool(taken.scalar())
 
 
-def stale_tickets(conn: Connection, limit: int) -> list[str]:
+def stale_tickets(conn: Connection, limit: int, tag: str = "") -> list[str]:
     last = conn.execute(text("SELECT MAX(refreshed_at) FROM metric_ticket_facts")).scalar()
     since = _EPOCH
     if last is not None:
         moment = datetime.fromisoformat(last) if isinstance(last, str) else last
         since = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)) - MARGIN
     statement = text(_STALE + " LIMIT :limit").bindparams(bindparam("since", type_=UTCDateTime()))
-    return list(conn.execute(statement, {"since": since, "limit": limit}).scalars())
+    return list(conn.execute(statement, {"since": since, "limit": limit, "tag": tag}).scalars())
 
 
 # An action's place in its agent's timeline: by time, then id (as the handle-time view).
@@ -150,9 +180,10 @@ _GAPS = (
 )
 
 
-def _gaps(conn: Connection, ticket_ids: list[str]) -> None:
+def _gaps(conn: Connection, ticket_ids: list[str]) -> list[str]:
     """Gaps of these tickets' actions and of the action after each (its previous one may
-    be new): refreshes in any order leave every gap as the handle-time view has it."""
+    be new): refreshes in any order leave every gap as the handle-time view has it.
+    Returns those following actions (their days' rollups change too)."""
     ids: BindParameter[Any] = bindparam("ids", expanding=True)
     following = [
         a for a in conn.execute(text(_NEXT).bindparams(ids), {"ids": ticket_ids}).scalars() if a
@@ -164,36 +195,59 @@ def _gaps(conn: Connection, ticket_ids: list[str]) -> None:
         conn.execute(
             text(_GAPS).bindparams(bindparam("actions", expanding=True)), {"actions": chunk}
         )
+    return following
 
 
-def refresh_tickets(conn: Connection, ticket_ids: Sequence[str], now: datetime) -> None:
-    """Copy these tickets' rows from the views again (the caller commits)."""
-    ids: dict[str, Any] = {"ids": list(ticket_ids), "now": now}
+def refresh_tickets(
+    conn: Connection,
+    ticket_ids: Sequence[str],
+    now: datetime,
+    config: MetricsConfig | None = None,
+) -> None:
+    """Copy these tickets' rows from the views again, with their business-hour timings,
+    and recompute the daily rollups of every day they touch (the caller commits)."""
+    config = config or MetricsConfig()
+    listed = list(ticket_ids)
+    ids: dict[str, Any] = {"ids": listed, "now": now}
+    days = touched_days(conn, listed, [])
     for table in _TABLES:
         delete = text(f"DELETE FROM {table} WHERE ticket_id IN :ids")
         conn.execute(delete.bindparams(bindparam("ids", expanding=True)), ids)
-    for copy in _copies("WHERE {column} IN :ids"):
+    for copy in _copies("WHERE {column} IN :ids", config):
         conn.execute(_bound(copy, bindparam("ids", expanding=True)), ids)
-    _gaps(conn, list(ticket_ids))
+    update_business_seconds(conn, config.hours, listed)
+    following = _gaps(conn, listed)
+    days |= touched_days(conn, listed, following)
+    recompute_days(conn, days)
+    histogram.recompute(conn, {week_of(day) for day in days})
 
 
-def refresh_stale(engine: Engine, *, limit: int = 5000, now: datetime | None = None) -> int:
+def refresh_stale(
+    engine: Engine,
+    *,
+    limit: int = 5000,
+    now: datetime | None = None,
+    config: MetricsConfig | None = None,
+) -> int:
     """Refresh up to ``limit`` stale tickets, ``BATCH`` per transaction; how many."""
+    config = config or MetricsConfig()
     done = 0
     while done < limit:
         with engine.begin() as conn:
             if not _locked(conn):
                 return done  # another process is refreshing
             tune_planner(conn)
-            batch = stale_tickets(conn, min(BATCH, limit - done))
+            batch = stale_tickets(conn, min(BATCH, limit - done), config.tag)
             if not batch:
                 return done
-            refresh_tickets(conn, batch, now or utcnow())
+            refresh_tickets(conn, batch, now or utcnow(), config)
         done += len(batch)
     return done
 
 
-def rebuild(engine: Engine, now: datetime | None = None) -> None:
+def rebuild(
+    engine: Engine, now: datetime | None = None, config: MetricsConfig | None = None
+) -> None:
     """Copy every view row again (after a bulk import): one pass, no per-ticket lookups."""
     with engine.begin() as conn:
         if not _locked(conn):
@@ -202,21 +256,28 @@ def rebuild(engine: Engine, now: datetime | None = None) -> None:
             conn.execute(text(f"DELETE FROM {table}"))
         # In time order: a date range then reads neighbouring pages, not one page per row.
         orders = ("ORDER BY mt.created_at", "ORDER BY created_at", "ORDER BY at")
-        for copy, order in zip(_copies("", gaps=True), orders, strict=True):
+        config = config or MetricsConfig()
+        for copy, order in zip(_copies("", config, gaps=True), orders, strict=True):
             conn.execute(_bound(f"{copy} {order}"), {"now": now or utcnow()})
-        for table in _TABLES:
+        update_business_seconds(conn, config.hours, None)
+        recompute_all(conn)
+        histogram.recompute(conn, None)
+        for table in (*_TABLES, *(t for t, *_ in ROLLUPS), "metric_timing_histogram"):
             conn.execute(text(f"ANALYZE {table}"))
 
 
 class MetricRefresher:
     """A background-worker step (app/services/workers.py): refresh what went stale."""
 
-    def __init__(self, engine: Engine, *, limit: int = BATCH) -> None:
+    def __init__(
+        self, engine: Engine, *, limit: int = BATCH, config: MetricsConfig | None = None
+    ) -> None:
         self.engine = engine
         self.limit = limit
+        self.config = config or MetricsConfig()
 
     def run_once(self) -> int:
-        refreshed = refresh_stale(self.engine, limit=self.limit)
+        refreshed = refresh_stale(self.engine, limit=self.limit, config=self.config)
         if refreshed:
             log.info("metric facts refreshed", extra={"tickets": refreshed})
         return refreshed

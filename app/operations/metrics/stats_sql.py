@@ -48,16 +48,21 @@ class Keys:
     tickets: str
     drafts: str
     actions: str | None
+    # The daily rollups' dimension and the column grouped on there.
+    dimension: str
+    rollup_key: str
+    # Self-service answers' column (they have no team, priority, channel or agent).
+    answers: str | None
 
 
 KEYS: dict[Group, Keys] = {
-    "day": Keys("day", "day", "day"),
-    "week": Keys("week", "week", "week"),
-    "category": Keys("category", "category", None),
-    "priority": Keys("priority", "priority", None),
-    "channel": Keys("channel", "channel", None),
-    "team": Keys("team", "team", None),
-    "agent": Keys("assignee", "reviewer_name", "agent_name"),
+    "day": Keys("day", "day", "day", "all", "day", "day"),
+    "week": Keys("week", "week", "week", "all", "week", "week"),
+    "category": Keys("category", "category", None, "category", "key", "category"),
+    "priority": Keys("priority", "priority", None, "priority", "key", None),
+    "channel": Keys("channel", "channel", None, "channel", "key", None),
+    "team": Keys("team", "team", None, "team", "key", None),
+    "agent": Keys("assignee", "reviewer_name", "agent_name", "agent", "key", None),
 }
 
 
@@ -79,12 +84,11 @@ WHERE {_IN_RANGE.format(column="created_at")}
 GROUP BY {key}"""
 
 
-def _valued(key: str) -> str:
+def _valued(key: str, prefix: str) -> str:
     """One row per ticket and measure that happened, from the range's tickets."""
-    timings = ", ".join(f"seconds_to_{m}" for m in MEASURES)
+    timings = ", ".join(f"{prefix}{m} AS {m}" for m in MEASURES)
     branches = "\n  UNION ALL\n  ".join(
-        f"SELECT grp, '{m}' AS measure, seconds_to_{m} AS seconds FROM base "
-        f"WHERE seconds_to_{m} IS NOT NULL"
+        f"SELECT grp, '{m}' AS measure, {m} AS seconds FROM base WHERE {m} IS NOT NULL"
         for m in MEASURES
     )
     return f"""base AS MATERIALIZED (
@@ -107,7 +111,7 @@ def _nearest_rank(percent: int) -> str:
     return f"MAX(CASE WHEN rn = ({percent} * n + 99) / 100 THEN seconds END) AS p{percent}"
 
 
-def timings(key: str, dialect: str) -> str:
+def timings(key: str, dialect: str, prefix: str = "seconds_to_") -> str:
     """Percentiles per group and measure (total 0) and over the range (total 1).
 
     PostgreSQL's percentile_disc is the nearest-rank percentile and needs one sort per
@@ -117,14 +121,14 @@ def timings(key: str, dialect: str) -> str:
     if dialect == "postgresql":
         ranks = "percentile_disc(ARRAY[0.5, 0.9, 0.95]) WITHIN GROUP (ORDER BY seconds)"
         return f"""
-WITH {_valued(key)}
+WITH {_valued(key, prefix)}
 SELECT CASE WHEN GROUPING(grp) = 1 THEN 1 ELSE 0 END AS total, grp, measure,
   COUNT(*) AS count, ({ranks})[1] AS p50, ({ranks})[2] AS p90, ({ranks})[3] AS p95,
   MAX(seconds) AS max
 FROM valued
 GROUP BY GROUPING SETS ((grp, measure), (measure))"""
     return f"""
-WITH {_valued(key)},
+WITH {_valued(key, prefix)},
 ranked AS (
   SELECT 0 AS total, grp, measure, seconds, {_ranked("grp, measure")} FROM valued
   UNION ALL
@@ -143,25 +147,31 @@ SELECT {key} AS grp, COUNT(*) AS total, {outcomes}, {_count("outcome = 'pending'
   {_sum("rewritten_by_hand")} AS rewritten_by_hand,
   {_sum("CASE WHEN outcome = 'edited' THEN edit_distance END")} AS edit_distance_total,
   COUNT(total_tokens) AS with_usage, {_sum("prompt_tokens")} AS prompt_tokens,
-  {_sum("completion_tokens")} AS completion_tokens
+  {_sum("completion_tokens")} AS completion_tokens, COUNT(cost) AS with_cost, SUM(cost) AS cost
 FROM metric_draft_facts
 WHERE {_IN_RANGE.format(column="created_at")}
 GROUP BY {key}"""
 
 
-def actions(key: str | None) -> str:
-    """Agent activity; with ``key`` None only the totals.  Handle time is each action's
-    stored gap to the same agent's previous action, when at most 30 minutes."""
+def action_counts(key: str | None) -> str:
+    """Agent activity in a window, per group (``key`` None: one row).  Handle time is each
+    action's stored gap to the same agent's previous action, when at most 30 minutes."""
     counts = ", ".join(f"{_count(cond)} AS {name}" for name, cond in ACTIONS.items())
-    measures = (
-        f"COUNT(*) AS actions, {counts}, COUNT(handle) AS timed_actions, "
-        f"{_sum('handle')} AS handle_seconds_total"
-    )
+    handle = f"CASE WHEN gap_seconds <= {IDLE_AFTER_SECONDS} THEN gap_seconds END"
+    return f"""
+SELECT {key or "NULL"} AS grp, COUNT(*) AS actions, {counts},
+  COUNT({handle}) AS timed_actions, {_sum(handle)} AS handle_seconds_total
+FROM metric_action_facts WHERE {_IN_RANGE.format(column="at")}
+{f"GROUP BY {key}" if key else ""}"""
+
+
+def action_tickets(key: str | None) -> str:
+    """Distinct tickets acted on per group (total 0) and over the range (total 1): not a
+    sum of days, so always from the fact rows."""
     # Distinct tickets from a grouped list (hashed), not COUNT(DISTINCT …) (sorted).
     grouped = (
-        f"""SELECT 0 AS total, a.*, touched.tickets
-FROM (SELECT grp, {measures} FROM acts GROUP BY grp) a
-JOIN touched ON touched.grp = a.grp
+        """SELECT 0 AS total, grp, COUNT(*) AS tickets
+FROM (SELECT grp, ticket_id FROM acts GROUP BY grp, ticket_id) g GROUP BY grp
 UNION ALL
 """
         if key is not None
@@ -169,14 +179,27 @@ UNION ALL
     )
     return f"""
 WITH acts AS MATERIALIZED (
-  SELECT {key or "NULL"} AS grp, ticket_id, action,
-    CASE WHEN gap_seconds <= {IDLE_AFTER_SECONDS} THEN gap_seconds END AS handle
+  SELECT {key or "NULL"} AS grp, ticket_id
   FROM metric_action_facts WHERE {_IN_RANGE.format(column="at")}
-),
-touched AS MATERIALIZED (
-  SELECT grp, COUNT(*) AS tickets FROM (SELECT grp, ticket_id FROM acts GROUP BY grp, ticket_id) g
-  GROUP BY grp
 )
-{grouped}SELECT 1 AS total, NULL AS grp, {measures},
-  (SELECT COUNT(*) FROM (SELECT ticket_id FROM acts GROUP BY ticket_id) d) AS tickets
-FROM acts"""
+{grouped}SELECT 1 AS total, NULL AS grp, COUNT(*) AS tickets
+FROM (SELECT ticket_id FROM acts GROUP BY ticket_id) d"""
+
+
+# The daily rollups' columns under the names the fact statements give them.
+ROLLUP_TICKETS = (
+    "SUM(opened) AS tickets, SUM(self_service) AS self_service, SUM(reopened) AS reopened, "
+    + ", ".join(f"SUM({f}) AS {f}" for f in ("sla_tracked", *_FLAGS))
+)
+
+
+def rollup(table: str, columns: list[str], group_by: str | None) -> str:
+    """Sums of whole days [first_day, end_day) from a daily rollup, per group (``key``
+    '' is no value: NULL, as the facts have it)."""
+    grp = "NULL" if group_by is None else ("NULLIF(key, '')" if group_by == "key" else group_by)
+    sums = ", ".join(columns)
+    return f"""
+SELECT {grp} AS grp, {sums}
+FROM {table}
+WHERE dimension = :dimension AND day >= :first_day AND day < :end_day
+{"" if group_by is None else f"GROUP BY {grp}"}"""

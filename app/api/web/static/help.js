@@ -121,6 +121,8 @@ async function ask(event) {
   $("ask-progress").textContent = t.asking;
   try {
     const body = identity ? { question, contact: identity } : { question };
+    const asker = askerId();
+    if (asker) body.asker = asker;
     renderResult(await requestJson("/v1/ask", { method: "POST", body }));
     $("result-heading").focus();
   } catch (error) {
@@ -144,6 +146,23 @@ function pageIdentity() {
 }
 
 const identity = pageIdentity();
+
+// A random id per browser, so the service can tell whether someone it answered opened a
+// ticket afterwards (deflection); the server keeps only a keyed hash of it.
+function askerId() {
+  try {
+    let id = window.localStorage.getItem("triage.asker");
+    if (!id) {
+      const bytes = new Uint8Array(16);
+      window.crypto.getRandomValues(bytes);
+      id = Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+      window.localStorage.setItem("triage.asker", id);
+    }
+    return id;
+  } catch {
+    return null; // storage blocked: the answer is not attributed
+  }
+}
 const conversationMatch = /^\/help\/c\/([A-Za-z0-9_-]+)\/?$/.exec(location.pathname);
 let conversationUrl = conversationMatch ? location.pathname : null;
 

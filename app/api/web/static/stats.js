@@ -119,11 +119,43 @@ function drawFunnel(drafts) {
   place("funnel-chart", chart);
 }
 
-function fillTimings(timings) {
+// Answers given → with a known asker → settled (window passed) → deflected; beside
+// them the questions handed to an agent and the answers marked unhelpful.
+function drawDeflection(self) {
+  const steps = [
+    ["answered", self.answered],
+    ["handed off", self.handed_off],
+    ["didn't help", self.didnt_help],
+    ["asker known", self.asker_known],
+    ["settled", self.settled],
+    ["deflected", self.deflected],
+  ];
+  const most = Math.max(...steps.map(([, count]) => count));
+  if (!most) return empty("deflection-chart", "No self-service questions in this period");
+  const width = 560, row = 26, left = 130;
+  const chart = svg(width, row * steps.length + 4);
+  steps.forEach(([name, count], i) => {
+    const w = ((width - left - 50) * count) / most;
+    const y = i * row + 4;
+    shape(chart, "text", { x: left - 8, y: y + 15, "text-anchor": "end", class: "label-strong" }, name);
+    shape(chart, "rect", { x: left, y, width: Math.max(w, 1), height: row - 8, class: "bar", "data-step": name });
+    shape(chart, "text", { x: left + w + 6, y: y + 15, "data-count": name }, String(count));
+  });
+  place("deflection-chart", chart);
+}
+
+function money(value) {
+  return value == null ? null : value < 0.01 ? value.toPrecision(2) : value.toFixed(4);
+}
+
+function fillTimings(timings, business) {
+  for (const th of document.querySelectorAll("th.business")) th.hidden = !business;
   const rows = MEASURES.map(([key, name]) => {
     const timing = timings[key];
     const tr = document.createElement("tr");
-    for (const text of [name, String(timing.count), duration(timing.p50_seconds), duration(timing.p90_seconds)]) {
+    const cells = [name, String(timing.count), duration(timing.p50_seconds), duration(timing.p90_seconds)];
+    if (business) cells.push(duration(business[key].p50_seconds), duration(business[key].p90_seconds));
+    for (const text of cells) {
       const cell = document.createElement("td");
       cell.textContent = text;
       tr.appendChild(cell);
@@ -160,7 +192,14 @@ function render(stats) {
   drawSla(stats.groups);
   drawFunnel(totals.drafts);
   fillSlaClocks(totals.tickets.sla);
-  fillTimings(totals.tickets.timings);
+  fillTimings(totals.tickets.timings, totals.tickets.business_timings);
+  const self = totals.self_service;
+  $("deflection-rate").textContent = percent(self.deflection_rate);
+  drawDeflection(self);
+  const cost = money(totals.drafts.cost_per_draft);
+  $("draft-cost").textContent = cost == null
+    ? "Cost per draft: not known (no LLM drafts with token counts, or no prices configured)"
+    : `Cost per draft: ${cost} over ${totals.drafts.with_cost} LLM drafts (total ${money(totals.drafts.cost)})`;
 }
 
 // Every day of the period, also those without tickets, so the bars keep their dates.

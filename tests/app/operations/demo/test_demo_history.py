@@ -163,6 +163,28 @@ def test_the_scripted_team_acted_through_the_services(demo_history: WrittenHisto
     assert demo_history.report.pipeline_reused > 0
 
 
+def test_the_stats_read_every_ticket_of_the_history(demo_history: WrittenHistory) -> None:
+    """A history lies in the past: its metric facts are copied once at the end, so
+    GET /v1/stats counts every ticket (the refresher looks only at recent changes)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.operations.metrics.stats import StatsService
+
+    engine = create_engine_for(demo_history.url)
+    try:
+        end = datetime.combine(END, datetime.min.time(), tzinfo=UTC)
+        # No refresh at reading: the facts are there already.
+        service = StatsService(engine, refresh_limit=0)
+        stats = service.stats(end - timedelta(days=DAYS), end, "week")
+    finally:
+        engine.dispose()
+    assert stats.totals.tickets.opened == demo_history.report.tickets
+    assert stats.totals.drafts.total > 0
+    assert stats.totals.agents is not None
+    assert stats.totals.agents.actions > 0
+    assert "metrics" in demo_history.report.seconds
+
+
 def test_a_database_with_tickets_is_refused(
     demo_history: WrittenHistory, kb: KnowledgeBase, pipeline: Pipeline
 ) -> None:
