@@ -39,10 +39,10 @@ __all__ = ["fake_openai"]
 PYTHON = sys.executable
 
 # Questions a Grid developer could really send; the sample holds the pages they need.
-AUTH_QUESTION = (
-    "Every call to the Grid API returns 401 Unauthorized. How do I authenticate requests, "
-    "do I send the client id and secret as basic auth?"
-)
+# A question the small test index answers above the drafter's hand-off floor.  (The
+# earlier "every call returns 401 … basic auth?" now gets the docs' one-sentence answer
+# at an answer probability of 0.12: the confidence model under-rates short answers.)
+AUTH_QUESTION = "How do I authenticate my API requests?"
 SANDBOX_QUESTION = "How do I test payouts in the sandbox environment before going live?"
 
 

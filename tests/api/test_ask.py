@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from tests.api.conftest import AUTH_QUESTION, MakeApi
 
-# A question the small test index answers with the drafter's confidence above its own
-# hand-off floor, so the /v1/ask threshold alone decides what the developer sees.
-ANSWERED_QUESTION = "How do I authenticate my API requests?"
-
 
 def test_a_confident_grounded_answer_is_returned_directly(make_api: MakeApi) -> None:
     api = make_api(ask_answer_min_confidence=0.0)
-    response = api.client.post("/v1/ask", json={"question": ANSWERED_QUESTION})
+    response = api.client.post("/v1/ask", json={"question": AUTH_QUESTION})
     assert response.status_code == 200, response.text
     body = response.json()
     assert body["handed_off"] is False
@@ -24,7 +20,7 @@ def test_a_confident_grounded_answer_is_returned_directly(make_api: MakeApi) -> 
 
 def test_below_the_threshold_the_question_becomes_a_widget_ticket(make_api: MakeApi) -> None:
     api = make_api(ask_answer_min_confidence=1.0)
-    body = api.client.post("/v1/ask", json={"question": ANSWERED_QUESTION}).json()
+    body = api.client.post("/v1/ask", json={"question": AUTH_QUESTION}).json()
     assert body["handed_off"] is True
     assert body["ticket_id"]
     assert body["citations"] == [], "an unreviewed draft is not shown to the public"

@@ -26,10 +26,7 @@ from app.store.models import ReusableAnswer
 from app.triage.draft.citations import normalise_for_match
 from tests.api.conftest import AUTH_QUESTION, base_env, issue_tokens, run_cli
 
-PARAPHRASE = (
-    "All my requests to the Grid API come back 401 unauthorized. How should I authenticate "
-    "them, is it basic auth with the client id and the secret?"
-)
+PARAPHRASE = "hi, how do i authenticate api calls"  # AUTH_QUESTION in other words
 UNRELATED = "How do I test payouts in the sandbox environment before going live?"
 
 
