@@ -21,29 +21,38 @@ def _llm_overrides(fake: FakeOpenAI) -> dict[str, Any]:
     }
 
 
+def _llm_pipeline(fake: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase, **extra: Any) -> Any:
+    """The LLM pipeline over the shared test index, pointed at the loopback fake."""
+    from app.services.pipelines import build_pipeline
+
+    settings = llm_settings(
+        fake,
+        data_dir=kb_settings.data_dir,
+        models_dir=kb_settings.models_dir,
+        embedding_provider="local",
+        **extra,
+    )
+    return build_pipeline(settings, kb)
+
+
+def _auth_passage(kb: KnowledgeBase) -> tuple[str, str]:
+    """The authentication page's chunk and its first sentence, for a citation that holds."""
+    hits = kb.retriever.search("authenticate with client id and client secret", 5)
+    auth = next(h for h in hits if h.doc_id.endswith("api-reference/authentication"))
+    return auth.chunk_id, auth.text.split(".")[0].strip()
+
+
 def test_ticket_is_drafted_by_the_worker_with_the_llm(
     make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
 ) -> None:
-    from app.services.pipelines import build_pipeline
-
     overrides = _llm_overrides(fake_openai)
-    llm_pipeline = build_pipeline(
-        llm_settings(
-            fake_openai,
-            data_dir=kb_settings.data_dir,
-            models_dir=kb_settings.models_dir,
-            embedding_provider="local",
-        ),
-        kb,
-    )
-    hits = kb.retriever.search("authenticate with client id and client secret", 5)
-    auth = next(h for h in hits if h.doc_id.endswith("api-reference/authentication"))
-    quote = auth.text.split(".")[0].strip()
+    llm_pipeline = _llm_pipeline(fake_openai, kb_settings, kb)
+    chunk_id, quote = _auth_passage(kb)
     fake_openai.script(
         Reply.json({"category": "auth_api_access", "confidence": 0.93, "priority": "P2",
                     "language": "en", "sentiment": "neutral", "reason": "credentials"}),
         Reply.json({"answer": "Use HTTP Basic auth with your client id and secret.",
-                    "citations": [{"chunk_id": auth.chunk_id, "quote": quote}],
+                    "citations": [{"chunk_id": chunk_id, "quote": quote}],
                     "confidence": 0.9, "needs_human": False, "reason": None}),
     )  # fmt: skip
     api = make_api(use_pipeline=llm_pipeline, **overrides)
@@ -74,17 +83,7 @@ def test_ticket_is_drafted_by_the_worker_with_the_llm(
 def test_a_message_with_a_secret_is_finished_offline_at_once(
     make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
 ) -> None:
-    from app.services.pipelines import build_pipeline
-
-    llm_pipeline = build_pipeline(
-        llm_settings(
-            fake_openai,
-            data_dir=kb_settings.data_dir,
-            models_dir=kb_settings.models_dir,
-            embedding_provider="local",
-        ),
-        kb,
-    )
+    llm_pipeline = _llm_pipeline(fake_openai, kb_settings, kb)
     api = make_api(use_pipeline=llm_pipeline, **_llm_overrides(fake_openai))
     message = 'client_secret = "gs_live_9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS" returns 401, help'
     created = api.client.post(
@@ -98,17 +97,7 @@ def test_a_message_with_a_secret_is_finished_offline_at_once(
 def test_a_follow_up_while_the_worker_drafts_is_drafted_with_the_whole_conversation(
     make_api: MakeApi, fake_openai: FakeOpenAI, kb_settings: Settings, kb: KnowledgeBase
 ) -> None:
-    from app.services.pipelines import build_pipeline
-
-    llm_pipeline = build_pipeline(
-        llm_settings(
-            fake_openai,
-            data_dir=kb_settings.data_dir,
-            models_dir=kb_settings.models_dir,
-            embedding_provider="local",
-        ),
-        kb,
-    )
+    llm_pipeline = _llm_pipeline(fake_openai, kb_settings, kb)
     classified = Reply.json(
         {"category": "auth_api_access", "confidence": 0.9, "priority": "P3", "language": "en",
          "sentiment": "neutral", "reason": "credentials"}
@@ -157,27 +146,16 @@ def test_the_llm_drafters_checks_reach_the_reviewer(
 ) -> None:
     """An invented endpoint is listed under the draft's `checks`, on the ticket and in the
     queue alike, so the console can show the reviewer what to verify."""
-    from app.services.pipelines import build_pipeline
-
-    llm_pipeline = build_pipeline(
-        llm_settings(
-            fake_openai,
-            data_dir=kb_settings.data_dir,
-            models_dir=kb_settings.models_dir,
-            embedding_provider="local",
-            openapi_specs=[SHARED_DATA / "corpus_grid" / "openapi.yaml"],
-        ),
-        kb,
+    llm_pipeline = _llm_pipeline(
+        fake_openai, kb_settings, kb, openapi_specs=[SHARED_DATA / "corpus_grid" / "openapi.yaml"]
     )
-    hits = kb.retriever.search("authenticate with client id and client secret", 5)
-    auth = next(h for h in hits if h.doc_id.endswith("api-reference/authentication"))
-    quote = auth.text.split(".")[0].strip()
+    chunk_id, quote = _auth_passage(kb)
     fake_openai.script(
         Reply.json({"category": "auth_api_access", "confidence": 0.93, "priority": "P2",
                     "language": "en", "sentiment": "neutral", "reason": "credentials"}),
         Reply.json({"answer": "Use HTTP Basic auth with your client id and secret. "
                               "Then call POST /quotes/{quoteId}/renew to keep the token.",
-                    "citations": [{"chunk_id": auth.chunk_id, "quote": quote}],
+                    "citations": [{"chunk_id": chunk_id, "quote": quote}],
                     "confidence": 0.9, "needs_human": False, "reason": None}),
     )  # fmt: skip
     api = make_api(use_pipeline=llm_pipeline, **_llm_overrides(fake_openai))
