@@ -232,7 +232,7 @@ def _patterns() -> dict[str, tuple[re.Pattern[str], ...]]:
         "prompt_exfiltration": (
             c(
                 rf"\b{_REVEAL}\s+(?:me\s+|us\s+)?(?:all\s+)?(?:of\s+)?(?:your"
-                rf"|the)\s+(?:\w+\s+)?prompt\b"
+                rf"|the)\s+(?:\w+\s+){{0,2}}prompt\b"
             ),
             c(
                 r"\b(?:reveal|print|repeat|recite|dump|leak|output|echo|disclose)\s+(?:me\s+"
@@ -257,6 +257,12 @@ def _patterns() -> dict[str, tuple[re.Pattern[str], ...]]:
                 r"(?:instrucciones|instrucoes|prompt)"
             ),
             c(r"\b(?:prompt|instrucciones|instrucoes) (?:del|de|do) sistema\b"),
+            # Asking for what the assistant holds rather than what the docs say.
+            c(
+                rf"\b{_REVEAL}\s+(?:me\s+|us\s+)?(?:all\s+|any\s+)?(?:\w+\s+)?(?:credentials"
+                r"|keys|secrets|tokens|passwords)\s+(?:(?:that\s+)?(?:you\s+have\s+)?in|from)\s+"
+                r"your\s+(?:context|memory|prompt|configuration|environment)"
+            ),
         ),
         "role_hijack": (
             c(
@@ -265,6 +271,10 @@ def _patterns() -> dict[str, tuple[re.Pattern[str], ...]]:
                 r"|dan\b|no longer|free|unrestricted|jailbroken|acting|going to act|evil)"
             ),
             c(r"\byou(?:'re| are) no longer (?:an? |bound|restricted|limited|the )"),
+            c(
+                r"\b(?:this|the) (?:assistant|ai|bot|chatbot) is now (?:in |an? |under )?"
+                r"(?:maintenance|admin|debug|developer|unrestricted|override|diagnostic)\b"
+            ),
             c(
                 r"\bfrom now on,? (?:you (?:are|act|will (?:act|respond|answer|reply|ignore|behave"
                 r"|pretend|be an?))|act|pretend|ignore)\b"
