@@ -19,8 +19,7 @@ period) first within a step.  Measured by bench/gaps.py.
 from __future__ import annotations
 
 import math
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -35,6 +34,7 @@ from app.operations.gaps.sources import GapQuestion, collect, gap_signals
 from app.settings import Settings
 from app.store.columns import utcnow
 from ingest.multilingual import english_query
+from ingest.vector_cache import VectorCache
 
 GapKind = Literal["retrieval_miss", "docs_gap"]
 Direction = Literal["new", "up", "down", "flat"]
@@ -126,8 +126,9 @@ class GapReporter:
         self.sessions = sessions
         # Embedding the questions is most of a report's time, and the same questions come
         # back in every report of the period: their vectors are kept (bounded, LRU).
-        self._vectors: OrderedDict[str, np.ndarray[Any, Any]] = OrderedDict()
-        self._lock = threading.Lock()
+        self._vectors = VectorCache(
+            kb.embeddings.embed_documents, max_size=2 * settings.gaps_max_questions
+        )
 
     def period(
         self, since: datetime | None, now: datetime | None = None
@@ -174,20 +175,8 @@ class GapReporter:
         )
 
     def _embed(self, texts: Sequence[str]) -> np.ndarray[Any, Any]:
-        """Unit vectors of ``texts``, known ones from the cache.  One report embeds at a
-        time: two at once would only share the CPU and compute the same vectors twice."""
-        with self._lock:
-            missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-            if missing:
-                fresh = np.asarray(self.kb.embeddings.embed_documents(missing), dtype=float)
-                fresh /= np.clip(np.linalg.norm(fresh, axis=1, keepdims=True), 1e-12, None)
-                self._vectors.update(zip(missing, fresh, strict=True))
-            for text in texts:
-                self._vectors.move_to_end(text)
-            rows = np.vstack([self._vectors[text] for text in texts])
-            while len(self._vectors) > 2 * self.settings.gaps_max_questions:
-                self._vectors.popitem(last=False)
-        return rows
+        """Unit vectors of ``texts``, known ones from the cache."""
+        return self._vectors.unit_vectors(texts)
 
     def _gap(
         self,
