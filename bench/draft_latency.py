@@ -16,17 +16,12 @@ import statistics
 import time
 from pathlib import Path
 
-from _common import REPO, print_table
+from _common import REPO, percentile, print_table
 
 from app.knowledge import build_knowledge_base
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from evals.datasets.loader import load_jsonl
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def _pass(pipeline: object, messages: list[str]) -> list[float]:
@@ -56,7 +51,7 @@ def main() -> None:
             rows.append(
                 (
                     f"{label}, {name}",
-                    f"p50 {statistics.median(ms):7.1f} ms   p99 {_percentile(ms, 0.99):7.1f} ms",
+                    f"p50 {statistics.median(ms):7.1f} ms   p99 {percentile(ms, 0.99):7.1f} ms",
                 )
             )
     print_table(f"offline ask over {len(messages)} messages of {args.dataset.name}", rows)

@@ -14,17 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import REPO, SHARED_DATA, print_table
+from _common import REPO, SHARED_DATA, percentile, print_table
 
 from app.knowledge import build_knowledge_base
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from evals.datasets.loader import load_jsonl
-
-
-def _percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def main() -> None:
@@ -68,10 +63,10 @@ def main() -> None:
         "ingest_seconds": round(ingest.seconds, 1),
         "requests": args.requests,
         "ask_p50_ms": round(statistics.median(ask_ms), 1),
-        "ask_p99_ms": round(_percentile(ask_ms, 0.99), 1),
+        "ask_p99_ms": round(percentile(ask_ms, 0.99), 1),
         "ask_throughput_per_s": round(args.requests / ask_wall, 1),
         "retrieval_p50_ms": round(statistics.median(retrieval_ms), 1),
-        "retrieval_p99_ms": round(_percentile(retrieval_ms, 0.99), 1),
+        "retrieval_p99_ms": round(percentile(retrieval_ms, 0.99), 1),
     }
     print_table(
         "bench/triage.py (offline ask, single process)", [(k, str(v)) for k, v in figures.items()]
