@@ -25,7 +25,7 @@ from app.api.conversation_schemas import ContactDetail, LinkPublic, MessagePubli
 from app.api.help_schemas import ContactIn
 from app.store.askers import MAX_ASKER_CHARS
 from app.store.models import Draft, ReviewEvent, Ticket, TicketStatus
-from app.triage.results import DraftChecks
+from app.triage.results import DraftChecks, recorded_checks
 
 Channel = Literal["api", "widget", "slack"]
 MAX_METADATA_KEYS = 50
@@ -190,14 +190,8 @@ class DraftPublic(PublicModel):
         # A stored draft keeps its checks inside provenance; the body lists them on their own.
         if isinstance(value, Draft):
             fields = {name: getattr(value, name) for name in cls.model_fields if name != "checks"}
-            return {**fields, "checks": _checks_of(value.provenance)}
+            return {**fields, "checks": recorded_checks(value.provenance)}
         return value
-
-
-def _checks_of(provenance: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The checks recorded in a draft's provenance, if any ran."""
-    checks = (provenance or {}).get("checks")
-    return checks if isinstance(checks, dict) else None
 
 
 class TicketPublic(PublicModel):

@@ -33,6 +33,7 @@ from app.store.tickets import (
     page_statement,
     queue_params,
 )
+from app.triage.results import recorded_checks
 
 _T = Ticket.__table__.c
 _D = Draft.__table__.c
@@ -115,11 +116,6 @@ _DRAFT = tuple(column.label(f"draft_{name}") for name, column in _DRAFT_FIELDS)
 _TICKET_KEYS = tuple(column.key for column in _TICKET)
 _DRAFT_KEYS = tuple(name for name, _ in _DRAFT_FIELDS)
 _RAW_TICKET_KEYS = ("metadata", "triage", "signals")
-
-
-def _checks(provenance: str | None) -> Any:
-    checks = orjson.loads(provenance).get("checks") if provenance else None
-    return checks if isinstance(checks, dict) else None
 
 
 def _raw(value: str | None) -> orjson.Fragment | None:
@@ -268,7 +264,7 @@ def queue_page_json(
         draft = drafts.get(ticket["id"])
         if draft is not None:
             draft["citations"] = _raw(draft["citations"])
-            draft["checks"] = _checks(draft["checks"])
+            draft["checks"] = recorded_checks(orjson.loads(draft["checks"] or "null"))
         items.append(
             {
                 **ticket,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -61,6 +62,12 @@ class DraftChecks(BaseModel):
             or self.unknown_api_names
             or self.rejected
         )
+
+
+def recorded_checks(provenance: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """The checks a stored draft's provenance holds, or None when no check ran."""
+    checks = (provenance or {}).get("checks")
+    return checks if isinstance(checks, dict) else None
 
 
 class Provenance(BaseModel):
