@@ -56,7 +56,7 @@ def _matrix(
 def _summary(name: str, p: np.ndarray, y: np.ndarray) -> None:
     calib = reliability(p.tolist(), y.tolist())
     print(f"{name}: n={len(y)} answers={int(y.sum())} ECE={calib['ece']}")
-    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+    for threshold in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         shown = p >= threshold
         if shown.any():
             precision = y[shown].mean()
@@ -64,6 +64,25 @@ def _summary(name: str, p: np.ndarray, y: np.ndarray) -> None:
                 f"  threshold {threshold:.1f}: shown {int(shown.sum()):3d}, "
                 f"answer {precision:.3f}, wrong {1 - precision:.3f}"
             )
+
+
+def _cross_validate(rows: list[dict[str, object]], c: float, words_only: bool) -> None:
+    """Leave one dataset out: each set's drafts scored by a model fitted on the others."""
+    names = sorted({str(r["dataset"]) for r in rows})
+    probabilities, labels = [], []
+    for held in names:
+        fit = [r for r in rows if r["dataset"] != held]
+        out = [r for r in rows if r["dataset"] == held]
+        x, y = _matrix(fit, words_only=words_only)
+        model = LogisticRegression(C=c, max_iter=2000).fit(x, y)
+        ox, oy = _matrix(out, words_only=words_only)
+        probabilities.append(model.predict_proba(ox)[:, 1])
+        labels.append(oy)
+    _summary(
+        f"leave-one-dataset-out ({', '.join(names)})",
+        np.concatenate(probabilities),
+        np.concatenate(labels),
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -77,6 +96,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="fit without the meaning features (the model for non-local embeddings)",
     )
+    parser.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="also score each --fit dataset with a model fitted on the other ones",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 
@@ -88,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     model = LogisticRegression(C=args.c, max_iter=2000, class_weight=None)
     model.fit(x, y)
     _summary("fit rows (in-sample)", model.predict_proba(x)[:, 1], y)
+    if args.cross_validate:
+        _cross_validate(fit_rows, args.c, args.words_only)
     if args.measure:
         measure_rows = _rows(args.graded, set(args.measure.split(",")))
         if measure_rows:

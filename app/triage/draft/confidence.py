@@ -51,6 +51,8 @@ class AnswerFeatures:
     # short exact answer and over-rate a passage that repeats the question's words.
     meaning_top: float = 0.0  # the closest quoted prose block's cosine to the question
     meaning_gap: float = 0.0  # that minus the closest block anywhere retrieved (<= 0)
+    unmatched: float = 0.0  # question terms no retrieved block mentions (log)
+    unmatched_yes_no: float = 0.0  # the same for "does Grid support X?" questions, else 0
 
     def fill(
         self,
@@ -90,6 +92,8 @@ class AnswerFeatures:
         quoted = [c.candidate.meaning for c in chosen if c.kind != "code"]
         self.meaning_top = max(quoted or [c.candidate.meaning for c in chosen] or [0.0])
         self.meaning_gap = min(0.0, self.meaning_top - closest_anywhere)
+        self.unmatched = math.log1p(len(weights.unmatched))
+        self.unmatched_yes_no = self.unmatched if question.shape == "yes_no" else 0.0
 
     def vector(self) -> list[float]:
         values = [
@@ -107,6 +111,8 @@ class AnswerFeatures:
             self.prose_words,
             self.meaning_top,
             self.meaning_gap,
+            self.unmatched,
+            self.unmatched_yes_no,
         ]
         return values + [float(self.shape == s) for s in SHAPES]
 
@@ -129,6 +135,8 @@ FEATURE_NAMES = (
     "prose_words",
     "meaning_top",
     "meaning_gap",
+    "unmatched",
+    "unmatched_yes_no",
     *(f"shape_{s}" for s in SHAPES),
 )
 
