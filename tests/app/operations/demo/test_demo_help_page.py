@@ -12,13 +12,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.operations.demo.config import load_demo_config
 from app.operations.metrics.stats import StatsService
 from app.store import create_engine_for, session_factory
 from app.store.askers import AskerTicket
 from app.store.models import Ticket
 from app.store.self_service import SelfServiceAnswer
-from tests.app.operations.conftest import DAYS, END, WrittenHistory
+from tests.app.operations.conftest import DAYS, END, WrittenHistory, small_config
 
 pytestmark = pytest.mark.slow
 
@@ -78,7 +77,7 @@ def test_help_page_questions_went_through_the_ask_service(demo_history: WrittenH
     assert seen["askers"] == seen["helped_ids"]
     assert seen["came_back"] == report.help_came_back > 0
     # Answers: the asker kept only as a 64-hex keyed hash, never the browser id itself.
-    threshold = load_demo_config().self_service.answer_min_confidence
+    threshold = small_config().self_service.answer_min_confidence
     for answer in seen["answers"]:
         assert answer.asker_key is not None
         assert len(answer.asker_key) == 64
