@@ -194,7 +194,8 @@ class DemoConfig(_Strict):
     reopen: float = Field(ge=0, le=1)
     reopen_hours: float = Field(gt=0)
     approve_follow_up_draft: float = Field(ge=0, le=1)
-    self_service: SelfService
+    # Optional so that a --config written before the help page still loads (no traffic).
+    self_service: SelfService | None = None
     texts: Texts
 
     @model_validator(mode="before")

@@ -30,7 +30,7 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.observability import Metrics
 from app.operations.demo import arrivals as arrival_process
 from app.operations.demo.config import DemoConfig
-from app.operations.demo.help_page import HelpPagePlanner
+from app.operations.demo.help_page import HelpPagePlanner, HelpPlan
 from app.operations.demo.marker import write_marker
 from app.operations.demo.mix import PlannedTicket, plan_tickets
 from app.operations.demo.pipeline_cache import CachedPipeline
@@ -112,12 +112,10 @@ def demo_settings(settings: Settings, config: DemoConfig) -> Settings:
     decide, unless an earned auto-send policy is configured (the built-in one governs no
     category, so nothing is sent without an agent).  The help page answers at the
     history's own threshold (history.yaml ``self_service.answer_min_confidence``)."""
-    return offline_settings(settings).model_copy(
-        update={
-            "auto_send_min_confidence": None,
-            "ask_answer_min_confidence": config.self_service.answer_min_confidence,
-        }
-    )
+    update: dict[str, Any] = {"auto_send_min_confidence": None}
+    if config.self_service is not None:
+        update["ask_answer_min_confidence"] = config.self_service.answer_min_confidence
+    return offline_settings(settings).model_copy(update=update)
 
 
 def _facts(result_of: Callable[[str], Any]) -> Callable[[PlannedTicket], DraftFacts]:
@@ -226,9 +224,11 @@ def write_history(
         progress(f"triaging {len({p.message.text for p in planned})} distinct messages")
         facts = _facts(cached.run)
         # Its own random stream: the help page leaves the rest of a seed's plan as it was.
-        help_rng = np.random.default_rng([request.seed, HELP_STREAM])
-        helped = HelpPagePlanner(config.self_service, groups, cached.run, end_at, help_rng)
-        help_plan = helped.plan(planned)
+        help_plan = HelpPlan(planned, frozenset(), [])
+        if config.self_service is not None:
+            help_rng = np.random.default_rng([request.seed, HELP_STREAM])
+            helped = HelpPagePlanner(config.self_service, groups, cached.run, end_at, help_rng)
+            help_plan = helped.plan(planned)
         planned = help_plan.tickets
         for p in planned:
             facts(p)

@@ -44,6 +44,7 @@ def small_config() -> DemoConfig:
     would leave the self-service figures a handful of answers."""
     config = load_demo_config()
     arrivals = config.arrivals.model_copy(update={"base_per_day": 10.0})
+    assert config.self_service is not None
     help_page = config.self_service.model_copy(
         update={"widget_share": 1.0, "answer_min_confidence": 0.3}
     )

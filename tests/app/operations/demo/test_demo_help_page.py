@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime, timedelta
+from importlib import resources
+from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.operations.demo.config import load_demo_config
 from app.operations.metrics.stats import StatsService
 from app.store import create_engine_for, session_factory
 from app.store.askers import AskerTicket
@@ -77,7 +81,9 @@ def test_help_page_questions_went_through_the_ask_service(demo_history: WrittenH
     assert seen["askers"] == seen["helped_ids"]
     assert seen["came_back"] == report.help_came_back > 0
     # Answers: the asker kept only as a 64-hex keyed hash, never the browser id itself.
-    threshold = small_config().self_service.answer_min_confidence
+    help_page = small_config().self_service
+    assert help_page is not None
+    threshold = help_page.answer_min_confidence
     for answer in seen["answers"]:
         assert answer.asker_key is not None
         assert len(answer.asker_key) == 64
@@ -88,3 +94,14 @@ def test_help_page_questions_went_through_the_ask_service(demo_history: WrittenH
     assert verdicts["helpful"] == ops["feedback_helpful"]
     assert verdicts["not_helpful"] == ops["feedback_not_helpful"]
     assert ops["ask_unplanned_outcome"] == 0
+
+
+def test_a_config_without_the_help_page_still_loads(tmp_path: Path) -> None:
+    """A --config written before the help page's section: no help-page traffic."""
+    builtin = yaml.safe_load(
+        resources.files("app.operations.demo").joinpath("history.yaml").read_text()
+    )
+    del builtin["self_service"]
+    path = tmp_path / "history.yaml"
+    path.write_text(yaml.safe_dump(builtin))
+    assert load_demo_config(path).self_service is None
