@@ -87,7 +87,7 @@ class OfflineDrafter:
         self.sections = sections
         self.similarity = similarity
         self.section_weights = weights or SectionWeights()
-        self.model = model or AnswerModel.default()
+        self.model = model or AnswerModel.default(meaning=similarity is not None)
         self.min_answer_probability = min_answer_probability
 
     def draft(self, request: DraftRequest) -> DraftReply:
@@ -187,6 +187,10 @@ class OfflineDrafter:
             runner_up=others[0] if others else None,
             chosen=chosen,
             covered=covered,
+            closest_anywhere=max(
+                (c.meaning for s in sections for c in s.candidates if c.block.kind != "code"),
+                default=0.0,
+            ),
         )
         return chosen, features
 
