@@ -447,6 +447,11 @@ class Settings(BaseSettings):
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
+    @property
+    def block_vectors_dir(self) -> Path:
+        """The drafter's doc-block vectors, one file per embedding model (ingest/vector_disk.py)."""
+        return self.data_dir / "block-vectors"
+
     def lexical_path(self, collection: str) -> Path:
         return (self.lexical_dir or (self.data_dir / "lexical")) / collection
 
