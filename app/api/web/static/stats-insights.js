@@ -19,8 +19,13 @@ function gapItem(gap, rank, since) {
   return el(
     "li",
     { class: "top-gap", "data-rank": String(rank), "data-kind": gap.kind },
-    el("a", { class: "top-gap-topic", href, text: gap.topic }),
-    el("span", { class: `kind kind-${gap.kind}`, text: KIND_LABEL[gap.kind] || gap.kind }),
+    el(
+      "span",
+      { class: "top-gap-name" },
+      el("a", { class: "top-gap-topic", href, text: gap.topic }),
+      " ",
+      el("span", { class: `kind kind-${gap.kind}`, text: KIND_LABEL[gap.kind] || gap.kind }),
+    ),
     el("span", { class: "top-gap-count", "data-count": String(gap.count), text: `${gap.count} question${gap.count === 1 ? "" : "s"}` }),
     el("span", { class: `trend trend-${gap.trend.direction}`, "data-trend": gap.trend.direction, text: trendText(gap.trend) }),
   );

@@ -63,7 +63,8 @@ export function drawVolume(groups, forecast) {
       });
       shape(dot, "title", {}, `${f.day}: about ${round(f.point)} tickets expected (${f.lower}–${f.upper})`);
     }
-    if (i % Math.ceil(all.length / 7) === 0) {
+    // A date every few slots; none so near the right edge that it would be cut off.
+    if (i % Math.ceil(all.length / 7) === 0 && left + i * step + 28 <= width) {
       shape(chart, "text", { x: left + i * step, y: height - 6 }, slot.key.slice(5));
     }
   });
