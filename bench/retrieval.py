@@ -19,6 +19,7 @@ Per-row misses are printed for tune rows only (--misses): holdout rows stay unse
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import tempfile
 import time
@@ -121,6 +122,10 @@ def _by_split(ranked: list[list[str]], items: list[EvalItem]) -> dict[str, dict[
 
 def run_corpus(name: str, args: argparse.Namespace, cache: Path) -> dict[str, Any]:
     corpus = CORPORA[name]
+    other = dict(e.split("=", 1) for e in args.dataset).get(name)
+    if other:
+        # Another question set over the same index (the index cache is keyed by the files).
+        corpus = dataclasses.replace(corpus, dataset=Path(other))
     items = questions(corpus, args.subset)
     extra = tuple(g for n, g in (e.split("=", 1) for e in args.exclude) if n == name)
     # A smoke run indexes each question's first gold page plus a few others.
@@ -259,6 +264,14 @@ def main() -> None:
         type=Path,
         help="reuse MiniLM vectors of identical texts from Chroma stores under this dir "
         "(and the cache); only unseen texts are embedded",
+    )
+    parser.add_argument(
+        "--dataset",
+        action="append",
+        default=[],
+        metavar="NAME=PATH",
+        help="score corpus NAME on this question file instead of its default one "
+        "(e.g. btcpay=evals/datasets/btcpay_dev_b.jsonl)",
     )
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--misses", action="store_true", help="print tune-row misses")

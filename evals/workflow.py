@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +28,7 @@ from evals.collect.pipeline_mode import (
 from evals.datasets.loader import EvalItem
 from evals.gate import GateResult
 from evals.report.item_problems import item_record, worst_examples
+from evals.score.graded import Grade, graded_metrics, load_grades
 from evals.score.scoring import Judge, ScoringOptions, by_class_metrics, score
 
 if TYPE_CHECKING:
@@ -61,6 +62,7 @@ class RunOptions:
     token_model: str = "gpt-4o-mini"  # whose tokenizer counts offline drafts
     token_cache_dir: Path | None = None  # tiktoken's local BPE files (settings)
     answer_threshold: float = 0.5  # /v1/ask's threshold, for the self-service figures
+    grades: Mapping[str, Grade] | None = None  # blind grades of earlier drafts, by row id
 
 
 @dataclass
@@ -123,6 +125,8 @@ def run_eval(
         "retrieval_k": options.retrieval_k,
         "judge_model": options.judge_model if options.judge is not None else None,
     }
+    if options.grades is not None:
+        metrics["graded"] = graded_metrics(observations, options.grades, scored.per_item)
     records = [item_record(o, scored.per_item.get(o.item.id, {})) for o in observations]
     return EvalRun(metrics, records, scored.confusion, scored.distributions)
 
@@ -140,6 +144,7 @@ class EvalRequest:
     ingest: Sequence[Path] = ()
     ingest_subset: int | None = None
     save_baseline: Path | None = None
+    graded: Path | None = None  # blind grades to read confidence against
     judge_model: str | None = None
     no_judge: bool = False
     text_col: str = "text"
@@ -152,6 +157,7 @@ class EvalPlan:
     items: list[EvalItem]
     baseline: dict[str, Any] | None
     tolerances: dict[str, Any] | None  # loaded only when there is a baseline to gate on
+    grades: dict[str, Grade] | None = None
 
 
 @dataclass(frozen=True)
@@ -190,7 +196,15 @@ def prepare(request: EvalRequest) -> EvalPlan:
             raise EvalError(f"bad tolerances {target}: {exc}") from exc
     if request.ingest_subset is not None and not request.ingest:
         raise EvalError("--ingest-subset needs --ingest PATH")
-    return EvalPlan(request, items, baseline, tolerances)
+    grades = None
+    if request.graded is not None:
+        try:
+            grades = load_grades(request.graded)
+        except OSError as exc:
+            raise EvalError(f"cannot read {request.graded}: {exc.strerror or exc}") from exc
+        except ValueError as exc:
+            raise EvalError(f"bad graded file: {exc}") from exc
+    return EvalPlan(request, items, baseline, tolerances, grades)
 
 
 def execute(plan: EvalPlan, settings: Settings, ui: Ui) -> EvalOutcome:
@@ -214,6 +228,7 @@ def execute(plan: EvalPlan, settings: Settings, ui: Ui) -> EvalOutcome:
         token_model=settings.llm_model,
         token_cache_dir=settings.tiktoken_cache_dir,
         answer_threshold=settings.ask_answer_min_confidence,
+        grades=plan.grades,
     )
     run = run_eval(plan.items, pipeline, options)
     gate = None

@@ -82,6 +82,14 @@ def run(
             help="Write this run's metrics as a baseline file (machine timings left out).",
         ),
     ] = None,
+    graded: Annotated[
+        Path | None,
+        typer.Option(
+            "--graded",
+            help="Blind grades of drafts (evals/datasets/*_graded.jsonl): confidence and the "
+            "automatic reading are checked against them where a draft is unchanged.",
+        ),
+    ] = None,
     judge_model: Annotated[
         str | None, typer.Option("--judge-model", help="LLM judge (default: settings).")
     ] = None,
@@ -110,6 +118,7 @@ def run(
         ingest=tuple(ingest or ()),
         ingest_subset=ingest_subset,
         save_baseline=save_baseline,
+        graded=graded,
         judge_model=judge_model,
         no_judge=no_judge,
         text_col=text_col,

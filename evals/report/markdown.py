@@ -267,6 +267,21 @@ def write_report(
             "",
         ]
 
+    graded = metrics.get("graded", {})
+    if graded.get("calibration", {}).get("bins"):
+        _plot_reliability(out / "graded_reliability.png", graded["calibration"]["bins"])
+        lines += [
+            "## Confidence against blind grades",
+            "",
+            f"{graded['matched']} drafts unchanged since a reader graded them; "
+            f"{_num(graded.get('answers_rate'))} of them answer. Expected calibration error "
+            f"{_num(graded['calibration'].get('ece'))}; the automatic reading agrees with the "
+            f"reader on {_num(graded.get('automatic_agreement'))}.",
+            "",
+            "![Reliability against blind grades](graded_reliability.png)",
+            "",
+        ]
+
     distributions = {k: v for k, v in (score_distributions or {}).items() if v}
     if distributions:
         lines += ["## Score distributions", ""]

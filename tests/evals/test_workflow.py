@@ -20,6 +20,7 @@ from evals.datasets.loader import EvalItem, load_jsonl
 from evals.gate import baseline_of, compare, load_tolerances
 from evals.report.markdown import write_report
 from evals.score.answers import AnswerSample, AnswerScores
+from evals.score.graded import Grade, draft_digest, load_grades
 from evals.workflow import EvalRun, RunOptions, run_eval
 from tests.fakes import fake_openai
 
@@ -192,3 +193,35 @@ def test_judged_scores_and_judge_name_reach_the_metrics(
     assert run.metrics["answers"]["llm"]["judge_model"] == "stub-judge"
     assert run.metrics["run"]["judge_model"] == "stub-judge"
     assert run.records[0]["scores"]["llm.faithfulness"] == 0.75
+
+
+def test_blind_grades_apply_only_to_the_drafts_they_read(
+    items: list[EvalItem], pipeline: TriagePipeline, tmp_path: Path
+) -> None:
+    drafts = {i.id: pipeline.run(i.message).draft for i in items}
+    shown = [row for row, d in drafts.items() if not d.needs_human]
+    assert len(shown) >= 2
+    graded, stale = shown[0], shown[1]
+    grades = {
+        graded: Grade("answers", draft_digest(drafts[graded].text)),
+        stale: Grade("answers", "0" * 16),  # graded when the drafter wrote something else
+    }
+    run = run_eval(items, pipeline, RunOptions(dataset="tiny", show_progress=False, grades=grades))
+    section = run.metrics["graded"]
+    assert section["matched"] == 1
+    assert section["answers_rate"] == 1.0
+    assert section["calibration"]["n"] == 1
+    assert section["automatic_agreement"] in (0.0, 1.0)
+    report = write_report(tmp_path, run.metrics).read_text()
+    assert "graded_reliability.png" in report
+    assert (tmp_path / "graded_reliability.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_a_graded_file_is_read_and_a_bad_one_refused(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(json.dumps({"id": "a", "grade": "partial", "draft_sha256": "ab" * 8}) + "\n")
+    assert load_grades(good) == {"a": Grade("partial", "ab" * 8)}
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(json.dumps({"id": "a", "grade": "great", "draft_sha256": "x"}) + "\n")
+    with pytest.raises(ValueError, match=r"bad\.jsonl:1"):
+        load_grades(bad)
