@@ -116,9 +116,9 @@ class Settings(BaseSettings):
     ingest_job_lease_seconds: float = Field(
         default=120.0,
         gt=0,
-        description="The lease on a claimed embedding job (`triage ingest-worker`): a job "
-        "whose worker died is claimed again this long after its claim.  Keep it above one "
-        "job's embedding time (128 chunks at 25/s: about 5 s).",
+        description="The lease on a claimed embedding job (`triage ingest-worker`), renewed "
+        "every third of it while the job runs: a dead worker's job is taken over at most "
+        "this long after its last renewal.",
     )
     embedding_int8: bool = Field(
         default=False,

@@ -11,6 +11,7 @@ runs them (ingest/embed_jobs.py).  Nothing needs the doc files but the planner.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -108,6 +109,40 @@ class WorkerReport:
         return {**self.__dict__, "seconds": round(self.seconds, 3)}
 
 
+class _Heartbeat:
+    """Renews a job's lease every third of it while the job runs, so only a dead (or
+    frozen) worker's job is ever taken over, however slow the machine or the job."""
+
+    def __init__(self, worker: EmbedWorker, claim: jobs.Claim) -> None:
+        self.worker = worker
+        self.claim = claim
+        self.held = True
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="embed-job-lease", daemon=True)
+
+    def beat(self) -> bool:
+        """Renew now; False once another worker has taken the job over."""
+        if self.held:
+            with self.worker.sessions.begin() as session:
+                self.held = jobs.renew(session, self.claim, lease=self.worker.lease)
+        return self.held
+
+    def _loop(self) -> None:
+        while self.held and not self._stop.wait(self.worker.lease.total_seconds() / 3):
+            try:
+                self.beat()
+            except Exception as exc:  # the database blinked: try again next beat
+                log.warning("embedding job %s: lease renewal failed: %s", self.claim.job_id, exc)
+
+    def __enter__(self) -> _Heartbeat:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 class EmbedWorker:
     """Claims and runs embedding jobs, one at a time, against one database."""
 
@@ -161,20 +196,16 @@ class EmbedWorker:
 
     def _run(self, claim: jobs.Claim) -> JobResult:
         kb = self._kb(claim.collection)
-        if claim.kind == "finish":
-            return run_finish_job(kb.store, kb.retriever.lexical_store, claim.payload)
-
-        def still_held() -> bool:
-            with self.sessions.begin() as session:
-                return jobs.renew(session, claim, lease=self.lease)
-
-        return run_embed_job(
-            kb.store,
-            kb.embeddings,
-            claim.payload,
-            retry=claim.attempts > 1,
-            still_held=still_held,
-        )
+        with _Heartbeat(self, claim) as heartbeat:
+            if claim.kind == "finish":
+                return run_finish_job(kb.store, kb.retriever.lexical_store, claim.payload)
+            return run_embed_job(
+                kb.store,
+                kb.embeddings,
+                claim.payload,
+                retry=claim.attempts > 1,
+                still_held=heartbeat.beat,
+            )
 
     def run(self, *, until_idle: bool, poll_seconds: float, stop: Callable[[], bool]) -> None:
         """Work until ``stop()``; with ``until_idle``, also once no sealed run has work left."""
