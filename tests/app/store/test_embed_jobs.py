@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.store import embed_jobs as jobs
 from app.store.columns import utcnow
+from app.store.errors import ConflictError
 
 LEASE = timedelta(seconds=60)
 
@@ -45,19 +46,22 @@ def test_jobs_wait_for_the_seal_and_the_finish_job_for_every_embed_job(
         jobs.seal(s, run_id, {"finish": True}, lease=LEASE, now=now)
     first = _claim(sessions, "w1", now)
     assert [c.kind for c in first] == ["embed"]
-    assert first[0].payload == {"n": 0} and first[0].collection == "docs"
+    assert first[0].payload == {"n": 0}
+    assert first[0].collection == "docs"
     assert _claim(sessions, "w2", now) == []  # finish waits for the running embed job
 
     with sessions.begin() as s:
         assert jobs.complete(s, first[0], embedded=10, now=now)
     (finish,) = _claim(sessions, "w2", now)
-    assert finish.kind == "finish" and finish.payload == {"finish": True}
+    assert finish.kind == "finish"
+    assert finish.payload == {"finish": True}
     with sessions.begin() as s:
         assert jobs.open_runs(s) == 1
         assert jobs.complete(s, finish, now=now)
         assert jobs.open_runs(s) == 0
         summary = jobs.run_summary(s, run_id)
-    assert summary["status"] == "done" and summary["jobs_done"] == summary["jobs"] == 1
+    assert summary["status"] == "done"
+    assert summary["jobs_done"] == summary["jobs"] == 1
 
 
 def test_claims_are_disjoint_and_a_dead_workers_lease_is_taken_over(
@@ -93,7 +97,8 @@ def test_a_failed_job_is_retried_after_a_backoff(sessions: sessionmaker[Session]
         assert jobs.fail(s, claim, error="chroma down", now=now)
     assert _claim(sessions, "b", now) == []
     (again,) = _claim(sessions, "b", now + timedelta(seconds=10))
-    assert again.job_id == claim.job_id and again.attempts == 2
+    assert again.job_id == claim.job_id
+    assert again.attempts == 2
 
 
 def test_one_unfinished_run_per_collection_and_a_dead_planners_run_is_replaced(
@@ -114,7 +119,7 @@ def test_one_unfinished_run_per_collection_and_a_dead_planners_run_is_replaced(
     with sessions.begin() as s:
         fresh = jobs.start_run(s, "other", lease=LEASE, now=later)
         assert jobs.run_summary(s, other) == {}
-    with sessions.begin() as s, pytest.raises(jobs.ConflictError):
+    with sessions.begin() as s, pytest.raises(ConflictError):
         jobs.add_job(s, other, {"n": 1}, 10, lease=LEASE, now=later)
     assert fresh != other
 
@@ -129,5 +134,6 @@ def test_postgres_claims_skip_rows_locked_by_an_open_claim(
     with pg_sessions.begin() as first:
         mine = jobs.claim(first, "a", lease=LEASE, limit=2, now=now)
         theirs = _claim(pg_sessions, "b", now, limit=3)
-    assert len(mine) == 2 and len(theirs) == 1
+    assert len(mine) == 2
+    assert len(theirs) == 1
     assert not {c.job_id for c in mine} & {c.job_id for c in theirs}
