@@ -77,6 +77,8 @@ def run_finish_job(
     store: KnowledgeBaseStore, lexical: LexicalStore | None, payload: Mapping[str, Any]
 ) -> JobResult:
     touched = set(payload["touched"])
+    if not touched and not payload["delete"]:
+        return JobResult()  # nothing changed: readers keep their index (no revision bump)
     revision, identity = store.revision(), store.identity()
     manifest = lexical.manifest() if lexical is not None else None
     current = (

@@ -15,6 +15,10 @@ without any side table:
   collection, so renames and small edits re-embed only what really changed;
 * documents whose files disappeared are pruned.
 
+With a JobQueue (`triage ingest --enqueue`) the same run only plans: documents to write
+become embedding jobs for other processes or machines (ingest/embed_jobs.py), and the
+deletions and the lexical update wait for the run's finish job.
+
 This module decides what changed; ingest/index_state.py reads what is stored and
 ingest/chunk_writer.py writes (new chunks before stale ones are deleted, so a
 `kill -9` at any point leaves either the old or the new version searchable and

@@ -67,7 +67,9 @@ def ingest_worker(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
 ) -> None:
     """Claim embedding jobs from the database and write them into Chroma, until SIGTERM."""
-    from app.knowledge import build_knowledge_base
+    from app.answers.build import reverify_after_ingest
+    from app.cli.answers import print_reverified
+    from app.knowledge import KnowledgeBase, build_knowledge_base
     from app.services.embed_jobs import EmbedWorker
     from app.services.workers import new_worker_id
 
@@ -76,11 +78,21 @@ def ingest_worker(
     done = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: done.set())
+
+    def after_run(kb: KnowledgeBase) -> None:
+        # Reusable answers whose quoted doc text is gone are retired for review.
+        answers = reverify_after_ingest(
+            settings.model_copy(update={"collection": kb.store.name}), kb
+        )
+        if not as_json:
+            print_reverified(answers)
+
     worker = EmbedWorker(
         settings,
         sessions,
         new_worker_id(),
         lambda collection: build_knowledge_base(settings, collection=collection),
+        on_run_finished=after_run,
     )
     try:
         worker.run(

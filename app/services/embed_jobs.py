@@ -152,8 +152,11 @@ class EmbedWorker:
         sessions: sessionmaker[Session],
         worker_id: str,
         knowledge_base: Callable[[str], KnowledgeBase],
+        on_run_finished: Callable[[KnowledgeBase], None] | None = None,
     ) -> None:
         self.sessions = sessions
+        # What `triage ingest` does after a sync (re-check reusable answers), once a run is.
+        self.on_run_finished = on_run_finished
         self.worker_id = worker_id
         self.lease = timedelta(seconds=settings.ingest_job_lease_seconds)
         self._knowledge_base = knowledge_base
@@ -192,6 +195,11 @@ class EmbedWorker:
         r.chunks_deleted += result.chunks_deleted
         if claim.kind == "finish":
             r.runs_finished.append(claim.run_id)
+            if self.on_run_finished is not None:
+                try:
+                    self.on_run_finished(self._kb(claim.collection))
+                except Exception as exc:  # the run is done; this check is the caller's extra
+                    log.warning("after run %s: %s", claim.run_id, exc)
         return True
 
     def _run(self, claim: jobs.Claim) -> JobResult:

@@ -10,8 +10,9 @@ planner that dies leaves a run nobody has touched: the next planner deletes it o
 
 Claiming works as the outbox's (claims.py): on PostgreSQL ``SELECT … FOR UPDATE SKIP
 LOCKED`` then an UPDATE of exactly those rows, on SQLite one UPDATE under the database
-write lock.  A claim is a lease (``leased_until``): a worker that dies mid-job leaves it
-to run out, and the job is due again for anyone.  Redoing a job is harmless because its
+write lock.  A claim is a lease (``leased_until``), renewed by its worker while the job
+runs (``renew``): a worker that dies mid-job leaves it to run out, and the job is due
+again for anyone.  Redoing a job is harmless because its
 writes are idempotent (chunk ids come from content; ingest/doc_writes.py).  ``complete``
 is a compare-and-set on the claim, so a worker whose lease was taken over learns it lost.
 The finish job is due only when every embed job of its run is done.

@@ -182,6 +182,8 @@ def test_two_workers_share_the_jobs_and_leave_what_a_plain_sync_leaves(
     again = enqueue(kb, sessions, [corpus])
     assert again["jobs"] == 0
     assert again["report"]["docs_unchanged"] > 0
+    assert _report(_worker(settings, tmp_path / "w2"))["runs_finished"] == [again["run"]]
+    assert kb.store.revision() == revision + 1  # nothing changed, readers keep their index
     engine.dispose()
 
 
