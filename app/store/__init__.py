@@ -5,9 +5,9 @@ Services take a ``Session`` and only flush; callers own the transaction
 (``with sessions.begin() as session: ...``).  See ``db`` for engines and migrations.
 """
 
-# The conversation, contact, metric, auto-send, self-service and embedding-job tables live on the same
-# Base: importing them here registers them with its metadata wherever the store is used
-# (migrations, the schema test).
+# The conversation, contact, metric, auto-send, self-service and embedding-job tables live
+# on the same Base: importing them here registers them with its metadata wherever the store
+# is used (migrations, the schema test).
 from app.store import askers as askers
 from app.store import autosend as autosend
 from app.store import contacts as contacts
