@@ -5,7 +5,8 @@ partial / no / wrong, and the `answer_features` the drafter recorded for that dr
 fits a logistic regression on the rows of the --fit datasets, and measures it on the
 rows of the --measure datasets, which it never fits on: ECE, and the share of drafts
 that answer among those shown at each candidate /v1/ask threshold.  --write stores the
-coefficients in app/triage/draft/answer_model.json.
+coefficients in app/triage/draft/answer_model.json; with --words-only (no meaning
+features: a knowledge base on other embeddings) in answer_model_words.json.
 
     python bench/fit_answer_model.py --graded evals/datasets/grid_graded.jsonl \
         --fit grid_dev,grid_dev_b --measure grid_holdout [--write]
@@ -26,6 +27,8 @@ from app.triage.classify.offline.metrics import reliability
 from app.triage.draft.confidence import FEATURE_NAMES, AnswerFeatures
 
 MODEL_PATH = Path("app/triage/draft/answer_model.json")
+WORDS_MODEL_PATH = Path("app/triage/draft/answer_model_words.json")
+MEANING_FEATURES = ("meaning_top", "meaning_gap")
 
 
 def _rows(path: Path, datasets: set[str]) -> list[dict[str, object]]:
@@ -33,11 +36,18 @@ def _rows(path: Path, datasets: set[str]) -> list[dict[str, object]]:
     return [r for r in rows if r.get("dataset") in datasets and r.get("answer_features")]
 
 
-def _matrix(rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarray]:
+def _matrix(
+    rows: list[dict[str, object]], *, words_only: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     x, y = [], []
     for row in rows:
         raw = dict(row["answer_features"])  # type: ignore[call-overload]
         features = AnswerFeatures(**{k: raw[k] for k in AnswerFeatures.__dataclass_fields__})
+        if words_only:
+            # As a drafter without a local embedding model records them: an all-zero
+            # column gets a zero coefficient.
+            for name in MEANING_FEATURES:
+                setattr(features, name, 0.0)
         x.append(features.vector())
         y.append(row["grade"] == "answers")
     return np.array(x, dtype=float), np.array(y, dtype=bool)
@@ -46,7 +56,7 @@ def _matrix(rows: list[dict[str, object]]) -> tuple[np.ndarray, np.ndarray]:
 def _summary(name: str, p: np.ndarray, y: np.ndarray) -> None:
     calib = reliability(p.tolist(), y.tolist())
     print(f"{name}: n={len(y)} answers={int(y.sum())} ECE={calib['ece']}")
-    for threshold in (0.3, 0.4, 0.5, 0.6, 0.7, 0.8):
+    for threshold in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9):
         shown = p >= threshold
         if shown.any():
             precision = y[shown].mean()
@@ -56,12 +66,41 @@ def _summary(name: str, p: np.ndarray, y: np.ndarray) -> None:
             )
 
 
+def _cross_validate(rows: list[dict[str, object]], c: float, words_only: bool) -> None:
+    """Leave one dataset out: each set's drafts scored by a model fitted on the others."""
+    names = sorted({str(r["dataset"]) for r in rows})
+    probabilities, labels = [], []
+    for held in names:
+        fit = [r for r in rows if r["dataset"] != held]
+        out = [r for r in rows if r["dataset"] == held]
+        x, y = _matrix(fit, words_only=words_only)
+        model = LogisticRegression(C=c, max_iter=2000).fit(x, y)
+        ox, oy = _matrix(out, words_only=words_only)
+        probabilities.append(model.predict_proba(ox)[:, 1])
+        labels.append(oy)
+    _summary(
+        f"leave-one-dataset-out ({', '.join(names)})",
+        np.concatenate(probabilities),
+        np.concatenate(labels),
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--graded", type=Path, required=True)
     parser.add_argument("--fit", required=True, help="comma-separated dataset names")
     parser.add_argument("--measure", default="", help="comma-separated dataset names")
     parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation")
+    parser.add_argument(
+        "--words-only",
+        action="store_true",
+        help="fit without the meaning features (the model for non-local embeddings)",
+    )
+    parser.add_argument(
+        "--cross-validate",
+        action="store_true",
+        help="also score each --fit dataset with a model fitted on the other ones",
+    )
     parser.add_argument("--write", action="store_true")
     args = parser.parse_args(argv)
 
@@ -69,19 +108,22 @@ def main(argv: list[str] | None = None) -> int:
     if len(fit_rows) < 20:
         print(f"only {len(fit_rows)} graded rows to fit on; need 20", file=sys.stderr)
         return 2
-    x, y = _matrix(fit_rows)
+    x, y = _matrix(fit_rows, words_only=args.words_only)
     model = LogisticRegression(C=args.c, max_iter=2000, class_weight=None)
     model.fit(x, y)
     _summary("fit rows (in-sample)", model.predict_proba(x)[:, 1], y)
+    if args.cross_validate:
+        _cross_validate(fit_rows, args.c, args.words_only)
     if args.measure:
         measure_rows = _rows(args.graded, set(args.measure.split(",")))
         if measure_rows:
-            mx, my = _matrix(measure_rows)
+            mx, my = _matrix(measure_rows, words_only=args.words_only)
             _summary("measured rows (never fitted)", model.predict_proba(mx)[:, 1], my)
     coefficients = [round(float(c), 5) for c in model.coef_[0]]
     print(json.dumps(dict(zip(FEATURE_NAMES, coefficients, strict=True)), indent=1))
     if args.write:
-        MODEL_PATH.write_text(
+        target = WORDS_MODEL_PATH if args.words_only else MODEL_PATH
+        target.write_text(
             json.dumps(
                 {
                     "fitted_on": f"{args.graded.name}: {args.fit} ({len(fit_rows)} graded drafts)",
@@ -94,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
             + "\n",
             encoding="utf-8",
         )
-        print(f"wrote {MODEL_PATH}")
+        print(f"wrote {target}")
     return 0
 
 

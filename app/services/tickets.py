@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from app.observability import Metrics, Stopwatch
 from app.operations.autosend.gate import AUTO_SEND_ACTOR, AutoSendGate
+from app.services.asking import AskAnswer, answered, handed_off, shown_directly
 from app.services.field_screening import screen_fields
 from app.services.review_queue import Workflow, queue_page_json
 from app.services.runtime import Runtime
@@ -38,8 +39,7 @@ from app.store.models import AuditLog, Draft, ReviewEvent, Ticket
 from app.store.self_service import Feedback
 from app.store.tickets import QueueQuery
 from app.triage.draft.compose import without_sources
-from app.triage.draft.phrases import holding_reply
-from app.triage.results import AskResult, Citation, DraftReply
+from app.triage.results import AskResult, DraftReply
 
 if TYPE_CHECKING:
     from app.conversations.clocks import SlaClocks
@@ -73,22 +73,6 @@ class Screened:
 class TicketView:
     ticket: Ticket
     events: list[ReviewEvent]
-
-
-@dataclass(frozen=True)
-class AskAnswer:
-    answer: str
-    citations: list[Citation]
-    confidence: float
-    handed_off: bool
-    ticket_id: str | None = None
-    # A handed-off question's conversation link token (shown to the asker once).
-    conversation_token: str | None = None
-    # An answered question's stored answer, for the asker's "did this help?".
-    answer_id: str | None = None
-    # A handed-off question: the doc sections the unshown draft found, offered as reading
-    # while a person answers (their text is not claimed to answer anything).
-    related: list[Citation] = field(default_factory=list)
 
 
 def add_pipeline_draft(
@@ -309,67 +293,62 @@ class TicketService:
         """Answer a confident, grounded draft directly; otherwise open a widget ticket.
 
         The full pipeline runs here even with an LLM: the visitor is waiting for the
-        answer.  A handed-off question is stored with that same draft for an agent, with
-        the asker's ``contact`` and a conversation link token (app/store/contacts.py).
-        Either way an ``asker`` id is kept as a keyed hash (app/store/askers.py), so that
-        deflection can tell whether the same asker opened a ticket after an answer.
-        """
+        answer.  The writes are ``record_ask``'s."""
         with Stopwatch() as sw:
             result = self.runtime.pipeline.run(question)
         self.metrics.drafting_seconds.labels(where="ask").observe(sw.seconds)
-        draft = result.draft
-        # An agent-approved answer was already judged by a person; a docs-only draft must
-        # have earned its threshold (see Settings.ask_answer_min_confidence).
-        approved = draft.provenance.drafter == "reusable"
-        shown = approved or draft.confidence >= self.settings.ask_answer_min_confidence
-        if not draft.needs_human and shown:
-            self.metrics.ask.labels(outcome="answered").inc()
-            # The page lists the citations itself, numbered as the text's [n] markers.
-            answer = without_sources(draft.text)
-            with self.sessions.begin() as session:
-                stored = self_service.record_answer(
-                    session,
-                    question=result.message,
-                    answer=answer,
-                    citations=[c.model_dump(mode="json") for c in draft.citations],
-                    confidence=draft.confidence,
-                    category=result.triage.category,
-                    language=result.triage.language,
-                    asker_key=askers.asker_key(session, asker),
-                )
-            return AskAnswer(
-                answer, draft.citations, draft.confidence, handed_off=False, answer_id=stored.id
-            )
-        new = NewTicket(message=question, channel="widget", metadata={"source": "ask"})
         with self.sessions.begin() as session:
-            ticket = self.store(session, new, Screened(result, deferred=False), actor="public:ask")
-            contact = contact or Contact()
-            token = contacts.create(session, ticket.id, email=contact.email, name=contact.name)
-            key = askers.asker_key(session, asker)
-            if key is not None:
-                askers.record_ticket(session, ticket.id, key, ticket.created_at)
-        self.created(ticket)
-        self.metrics.ask.labels(outcome="handed_off").inc()
-        # The pipeline's own hand-off texts (holding replies, rotate-your-credentials
-        # advice) are safe to show; a model's unsupported answer is not.
-        deterministic = draft.provenance.drafter == "handoff" or (
-            draft.reason == "security_exposure"
+            answer, ticket = self.record_ask(session, result, contact=contact, asker=asker)
+        if ticket is not None:
+            self.created(ticket)
+        self.metrics.ask.labels(outcome="handed_off" if answer.handed_off else "answered").inc()
+        return answer
+
+    def record_ask(
+        self,
+        session: Session,
+        result: AskResult,
+        *,
+        contact: Contact | None = None,
+        asker: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+    ) -> tuple[AskAnswer, Ticket | None]:
+        """/v1/ask's writes for a question the pipeline has run on, in the caller's tx.
+
+        An answer is stored as a self-service answer; a handed-off question as a widget
+        ticket with that same draft for an agent, the asker's ``contact`` and a
+        conversation link token (app/store/contacts.py).  Either way an ``asker`` id is
+        kept as a keyed hash (app/store/askers.py), so that deflection can tell whether the
+        same asker opened a ticket after an answer.  ``metadata`` (added to the ticket's)
+        and ``now`` let a replayed history (app/operations/demo) ask at its own instants.
+        """
+        draft = result.draft
+        if shown_directly(draft, self.settings.ask_answer_min_confidence):
+            stored = self_service.record_answer(
+                session,
+                question=result.message,
+                answer=without_sources(draft.text),
+                citations=[c.model_dump(mode="json") for c in draft.citations],
+                confidence=draft.confidence,
+                category=result.triage.category,
+                language=result.triage.language,
+                asker_key=askers.asker_key(session, asker),
+                now=now,
+            )
+            return answered(draft, stored.id), None
+        new = NewTicket(
+            message=result.message, channel="widget", metadata={**(metadata or {}), "source": "ask"}
         )
-        related: list[Citation] = []
-        if deterministic:
-            answer, citations = draft.text, draft.citations
-        else:
-            answer, citations = holding_reply(draft.reason, result.triage.language), []
-            related = _pages(draft.citations)
-        return AskAnswer(
-            answer,
-            citations,
-            draft.confidence,
-            handed_off=True,
-            ticket_id=ticket.id,
-            conversation_token=token,
-            related=related,
+        ticket = self.store(
+            session, new, Screened(result, deferred=False), actor="public:ask", now=now
         )
+        contact = contact or Contact()
+        token = contacts.create(session, ticket.id, email=contact.email, name=contact.name, now=now)
+        key = askers.asker_key(session, asker)
+        if key is not None:
+            askers.record_ticket(session, ticket.id, key, ticket.created_at)
+        return handed_off(draft, result.triage.language, ticket.id, token), ticket
 
     def answer_feedback(self, answer_id: str, *, helpful: bool) -> None:
         """The asker's verdict on an answer they were shown (NotFoundError: no such answer)."""
@@ -384,12 +363,3 @@ class TicketService:
         return await anyio.to_thread.run_sync(
             self.answer_or_hand_off, question, contact, asker, limiter=self.limiter
         )
-
-
-def _pages(citations: list[Citation]) -> list[Citation]:
-    """One entry per doc page with a URL, without the quoted text."""
-    pages: dict[str, Citation] = {}
-    for citation in citations:
-        if citation.url and citation.url not in pages:
-            pages[citation.url] = citation.model_copy(update={"quote": ""})
-    return list(pages.values())

@@ -117,8 +117,8 @@ def test_stats_page_shows_deflection_and_business_hours(
 
     expect(page.locator("#deflection-rate")).to_have_text("33.3 %")
     chart = page.locator("#deflection-chart")
-    for step, count in (("answered", "3"), ("handed off", "1"), ("didn't help", "1"),
-                        ("settled", "3"), ("deflected", "1")):  # fmt: skip
+    for step, count in (("answered", "3"), ("handed off", "1"), ("helpful", "0"),
+                        ("didn't help", "1"), ("settled", "3"), ("deflected", "1")):  # fmt: skip
         expect(chart.locator(f'text[data-count="{step}"]')).to_have_text(count)
     expect(page.locator("th.business").first).to_be_visible()
     expect(page.locator("#timings-body tr").first.locator("td")).to_have_count(6)

@@ -145,6 +145,34 @@ class Texts(_Strict):
         return by_language.get(language) or by_language["en"]
 
 
+class ComesBack(_Strict):
+    """How often an answered asker opens a ticket from /help afterwards, by their verdict."""
+
+    helpful: float = Field(ge=0, le=1)
+    not_helpful: float = Field(ge=0, le=1)
+    silent: float = Field(ge=0, le=1)
+
+
+class SelfService(_Strict):
+    """The help page (/v1/ask): which arrivals are asked there and what the askers do."""
+
+    widget_share: float = Field(ge=0, le=1)
+    answer_min_confidence: float = Field(ge=0, le=1)
+    feedback: float = Field(ge=0, le=1)
+    helpful: dict[str, float]
+    feedback_minutes: float = Field(gt=0)
+    comes_back: ComesBack
+    comes_back_hours: float = Field(gt=0)
+    comes_back_sigma: float = Field(ge=0)
+
+    @field_validator("helpful")
+    @classmethod
+    def _classes(cls, value: dict[str, float]) -> dict[str, float]:
+        if sorted(value) != sorted(DRAFT_CLASSES) or any(not 0 <= p <= 1 for p in value.values()):
+            raise ValueError(f"give a probability for each of {', '.join(DRAFT_CLASSES)}")
+        return value
+
+
 class DemoConfig(_Strict):
     arrivals: Arrivals
     sources: list[Source] = Field(min_length=1)
@@ -166,6 +194,8 @@ class DemoConfig(_Strict):
     reopen: float = Field(ge=0, le=1)
     reopen_hours: float = Field(gt=0)
     approve_follow_up_draft: float = Field(ge=0, le=1)
+    # Optional so that a --config written before the help page still loads (no traffic).
+    self_service: SelfService | None = None
     texts: Texts
 
     @model_validator(mode="before")

@@ -30,6 +30,7 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.observability import Metrics
 from app.operations.demo import arrivals as arrival_process
 from app.operations.demo.config import DemoConfig
+from app.operations.demo.help_page import HelpPagePlanner, HelpPlan
 from app.operations.demo.marker import write_marker
 from app.operations.demo.mix import PlannedTicket, plan_tickets
 from app.operations.demo.pipeline_cache import CachedPipeline
@@ -49,6 +50,7 @@ from app.triage.classify.taxonomy import load_taxonomy
 log = logging.getLogger(__name__)
 
 MARKER_FILE = "demo-history.json"
+HELP_STREAM = 1  # the help page's random stream, beside the seed
 
 
 class DemoHistoryError(RuntimeError):
@@ -77,6 +79,10 @@ class HistoryReport:
     messages_documented: int = 0
     pipeline_runs: int = 0
     pipeline_reused: int = 0
+    # The help page: questions asked there, answered without a ticket, askers back.
+    help_questions: int = 0
+    help_answered: int = 0
+    help_came_back: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
@@ -92,15 +98,24 @@ class HistoryReport:
             "messages_documented": self.messages_documented,
             "pipeline_runs": self.pipeline_runs,
             "pipeline_reused": self.pipeline_reused,
+            "self_service": {
+                "questions": self.help_questions,
+                "answered": self.help_answered,
+                "came_back": self.help_came_back,
+            },
             "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
         }
 
 
-def demo_settings(settings: Settings) -> Settings:
+def demo_settings(settings: Settings, config: DemoConfig) -> Settings:
     """The offline pipeline, and no legacy global auto-send threshold: the script's agents
     decide, unless an earned auto-send policy is configured (the built-in one governs no
-    category, so nothing is sent without an agent)."""
-    return offline_settings(settings).model_copy(update={"auto_send_min_confidence": None})
+    category, so nothing is sent without an agent).  The help page answers at the
+    history's own threshold (history.yaml ``self_service.answer_min_confidence``)."""
+    update: dict[str, Any] = {"auto_send_min_confidence": None}
+    if config.self_service is not None:
+        update["ask_answer_min_confidence"] = config.self_service.answer_min_confidence
+    return offline_settings(settings).model_copy(update=update)
 
 
 def _facts(result_of: Callable[[str], Any]) -> Callable[[PlannedTicket], DraftFacts]:
@@ -175,7 +190,7 @@ def write_history(
     """Write the history; ``kb``/``pipeline`` (an offline one) let tests and benchmarks
     share loaded models, as with ``build_runtime``."""
     started = time.perf_counter()
-    settings = demo_settings(settings)
+    settings = demo_settings(settings, request.config)
     start = request.end - timedelta(days=request.days)
     report = HistoryReport(start=start, end=request.end, seed=request.seed)
     _check_empty(settings)
@@ -201,20 +216,34 @@ def write_history(
         config = request.config
         drawn, incidents = arrival_process.arrivals(config.arrivals, start, request.days, rng)
         planned = plan_tickets(drawn, groups, config, start, request.days, rng)
-        report.tickets, report.incidents = len(planned), len(incidents)
         taxonomy = load_taxonomy(settings.taxonomy_path)
         cached = CachedPipeline(runtime.pipeline)
+        end_at = datetime.combine(request.end, dtime(0), tzinfo=UTC)
 
         clock = time.perf_counter()
         progress(f"triaging {len({p.message.text for p in planned})} distinct messages")
         facts = _facts(cached.run)
+        # Its own random stream: the help page leaves the rest of a seed's plan as it was.
+        help_plan = HelpPlan(planned, frozenset(), [])
+        if config.self_service is not None:
+            help_rng = np.random.default_rng([request.seed, HELP_STREAM])
+            helped = HelpPagePlanner(config.self_service, groups, cached.run, end_at, help_rng)
+            help_plan = helped.plan(planned)
+        planned = help_plan.tickets
         for p in planned:
             facts(p)
         report.seconds["pipeline"] = time.perf_counter() - clock
+        report.tickets = len(planned) - len(help_plan.answered)
+        report.incidents = len(incidents)
+        report.help_questions = sum(p.asker is not None for p in planned)
+        report.help_answered = len(help_plan.answered)
+        report.help_came_back = sum(p.came_back_after is not None for p in planned)
 
         clock = time.perf_counter()
-        end_at = datetime.combine(request.end, dtime(0), tzinfo=UTC)
-        ops = TeamSimulation(config, planned, facts, taxonomy.team_for, end_at, rng).run()
+        team = TeamSimulation(
+            config, planned, facts, taxonomy.team_for, end_at, rng, help_plan.answered
+        )
+        ops = sorted([*team.run(), *help_plan.ops], key=lambda op: op.order)
         report.seconds["simulation"] = time.perf_counter() - clock
 
         clock = time.perf_counter()

@@ -27,6 +27,10 @@ class PlannedTicket:
     message: DemoMessage
     channel: str
     reporter: str
+    # Asked on the help page (/v1/ask) by this browser id (help_page.py), else None.
+    asker: str | None = None
+    # A help-page asker back after an answer: their verdict on it (or "silent").
+    came_back_after: str | None = None
 
 
 def _pick(rng: np.random.Generator, weights: Sequence[float]) -> int:

@@ -1,10 +1,14 @@
 """Performs the scripted operations through the service layer, each at its own instant.
 
 Tickets are stored by ``TicketService.store`` (the pipeline's triage, redaction and
-draft), agents act through the conversation actions (app/conversations/actions.py,
-messages.py) and the review store (approve, reject, escalate), and approved replies
-leave through the outbox (claimed and marked sent at the reply's instant).  Every call
-gets the operation's time as its clock: nothing sleeps.
+draft), or, for questions asked on the help page, by ``TicketService.record_ask`` (what
+POST /v1/ask does: a self-service answer with the asker's keyed hash, or a widget ticket
+recorded against that asker); the askers' verdicts go through the self-service store
+(``give_feedback``, what POST /v1/ask/{id}/feedback does).  Agents act through the
+conversation actions (app/conversations/actions.py, messages.py) and the review store
+(approve, reject, escalate), and approved replies leave through the outbox (claimed and
+marked sent at the reply's instant).  Every call gets the operation's time as its clock:
+nothing sleeps.
 
 Operations run in one transaction per simulated hour (an SQLite commit fsyncs, and a
 commit per action would multiply the replay's time for no benefit to the history); at
@@ -38,9 +42,10 @@ from app.operations.demo.pipeline_cache import CachedPipeline
 from app.operations.demo.script import Op
 from app.services.field_screening import screen_text
 from app.services.tickets import NewTicket, Screened, TicketService
-from app.store import outbox, reviews, tickets
+from app.store import outbox, reviews, self_service, tickets
 from app.store.errors import InvalidStateError
 from app.store.models import Draft, RejectReason
+from app.store.self_service import Feedback
 
 OUTBOX_WORKER = "demo-history"
 DELIVERY_DELAY = timedelta(seconds=5)
@@ -87,6 +92,7 @@ class Replayer:
         self.intake_token = intake_token
         self.approve_follow_up_draft = approve_follow_up_draft
         self.ids: dict[int, str] = {}
+        self.answers: dict[int, str] = {}  # help-page questions answered: their answer ids
         self.done: Counter[str] = Counter()
 
     def run(self, ops: Sequence[Op], progress: Callable[[date], None] | None = None) -> None:
@@ -142,7 +148,14 @@ class Replayer:
     def apply(self, session: Session, op: Op) -> None:
         if op.kind == "create":
             self._create(session, op)
+            self.done["create_via_help" if self.planned[op.ticket].asker else op.kind] += 1
+            return
+        if op.kind == "ask":
+            self._ask(session, op)
             self.done[op.kind] += 1
+            return
+        if op.kind == "feedback":
+            self._feedback(session, op)
             return
         ticket_id = self.ids.get(op.ticket)
         if ticket_id is None:
@@ -155,10 +168,13 @@ class Replayer:
     def _create(self, session: Session, op: Op) -> None:
         planned = self.planned[op.ticket]
         message = planned.message
-        result = self.pipeline.run(message.text)
         label = message.label()
         if planned.arrival.incident is not None:
             label["incident"] = planned.arrival.incident
+        if planned.asker is not None:
+            self._ask(session, op, {"demo": {**label, **_help_label(planned)}})
+            return
+        result = self.pipeline.run(message.text)
         new = NewTicket(
             message=message.text,
             channel=planned.channel,
@@ -174,6 +190,33 @@ class Replayer:
             # Sent by the auto-send policy, if one is configured (the built-in one sends
             # nothing): delivered like an agent's approval.
             self._deliver(session, op.at)
+
+    def _ask(self, session: Session, op: Op, metadata: dict[str, object] | None = None) -> None:
+        """The question asked on /help: the ask service answers it or opens its ticket."""
+        planned = self.planned[op.ticket]
+        result = self.pipeline.run(planned.message.text)
+        answer, ticket = self.service.record_ask(
+            session, result, asker=planned.asker, metadata=metadata, now=op.at
+        )
+        if ticket is not None:
+            self.ids[op.ticket] = ticket.id
+            if ticket.status == "approved":
+                self._deliver(session, op.at)
+        if answer.answer_id is not None:
+            self.answers[op.ticket] = answer.answer_id
+        planned_answer = op.kind == "ask"
+        if planned_answer != (answer.answer_id is not None):
+            # The plan asked the service's own rule on the same result: never expected.
+            self.done["ask_unplanned_outcome"] += 1
+
+    def _feedback(self, session: Session, op: Op) -> None:
+        answer_id = self.answers.get(op.ticket)
+        if answer_id is None:
+            self.done["feedback_skipped"] += 1
+            return
+        verdict: Feedback = "helpful" if op.text == "helpful" else "not_helpful"
+        self_service.give_feedback(session, answer_id, verdict, now=op.at)
+        self.done[f"feedback_{verdict}"] += 1
 
     def _take(self, session: Session, ticket_id: str, op: Op) -> None:
         actions.assign(session, ticket_id, op.agent, self._ctx(op), take=True)
@@ -265,3 +308,11 @@ class Replayer:
             return False
         actions.link(session, ticket_id, other, "incident", self._ctx(op))
         return True
+
+
+def _help_label(planned: PlannedTicket) -> dict[str, object]:
+    """What ``metadata.demo`` adds for a question asked on /help."""
+    label: dict[str, object] = {"help_page": True}
+    if planned.came_back_after is not None:
+        label["came_back_after"] = planned.came_back_after
+    return label

@@ -12,7 +12,9 @@ from datetime import datetime
 from typing import Literal
 
 OpKind = Literal[
-    "create",  # the ticket arrives (pipeline triage + draft)
+    "create",  # the ticket arrives (pipeline triage + draft); through /v1/ask with an asker
+    "ask",  # a help-page question the page answers itself (no ticket)
+    "feedback",  # the asker's "did this help?" on that answer (``text``: the verdict)
     "take",  # an agent takes it (nobody had it)
     "assign",  # an agent takes over a ticket someone else had
     "recategorize",  # corrects category and/or priority against the known label

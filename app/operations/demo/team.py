@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -23,6 +23,7 @@ import numpy as np
 from app.operations.demo.config import WEEKDAYS, DemoConfig, Shift
 from app.operations.demo.mix import PlannedTicket
 from app.operations.demo.script import Op, OpKind
+from app.operations.demo.sources import DemoMessage
 
 AFTER = timedelta(seconds=30)
 
@@ -45,6 +46,14 @@ class WorkItem:
     ready: datetime
     kind: str  # "new" or "follow_up"
     rank: str  # the priority the queue sorts by
+
+
+def draft_class(cited_doc_ids: frozenset[str], message: DemoMessage) -> str:
+    """grounded (documented, cites a gold doc), ungrounded (documented, no gold doc cited)
+    or off_docs (the docs do not answer it): what an agent, or an asker, makes of it."""
+    if not message.documented:
+        return "off_docs"
+    return "grounded" if cited_doc_ids & set(message.gold_doc_ids) else "ungrounded"
 
 
 def window(shift: Shift, at: datetime) -> tuple[datetime, datetime]:
@@ -70,9 +79,12 @@ class TeamSimulation:
         team_for: Callable[[str], str | None],
         end: datetime,
         rng: np.random.Generator,
+        answered: Collection[int] = frozenset(),
     ) -> None:
         self.config = config
         self.tickets = tickets
+        # Help-page questions answered without a ticket (help_page.py): nobody works on them.
+        self.answered = answered
         self.facts = facts
         self.team_for = team_for
         self.end = end
@@ -116,6 +128,8 @@ class TeamSimulation:
     # -- the event loop --------------------------------------------------------------
     def run(self) -> list[Op]:
         for planned in self.tickets:
+            if planned.index in self.answered:
+                continue
             facts = self.facts(planned)
             self._emit(planned.arrival.at, planned.index, "create")
             self._schedule(
@@ -239,13 +253,6 @@ class TeamSimulation:
         )
         return at + timedelta(minutes=1)
 
-    def _draft_class(self, facts: DraftFacts, planned: PlannedTicket) -> str:
-        message = planned.message
-        if not message.documented:
-            return "off_docs"
-        cited_gold = bool(facts.cited_doc_ids & set(message.gold_doc_ids))
-        return "grounded" if cited_gold else "ungrounded"
-
     def _respond(
         self,
         ticket: int,
@@ -272,7 +279,7 @@ class TeamSimulation:
             sent = max(taken + self._minutes(hm.reply), cursor + AFTER)
             self._emit(sent, ticket, "write", agent=agent, text=handwritten)
             return sent
-        kind = self._draft_class(facts, planned)
+        kind = draft_class(facts.cited_doc_ids, planned.message)
         outcome = self._choice(self.config.outcomes[kind])
         if outcome == "reject":
             reason = self._choice(self.config.reject_reasons[kind])

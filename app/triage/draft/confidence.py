@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from app.triage.draft.relevance import Weights
 
 _MODEL_FILE = Path(__file__).with_name("answer_model.json")
+# Fitted without the meaning features, for a knowledge base whose embeddings are not the
+# local model the drafter measures meaning with (the features would read 0 there).
+_WORDS_MODEL_FILE = Path(__file__).with_name("answer_model_words.json")
 SHAPES = ("how_to", "error", "value", "yes_no", "general")
 
 
@@ -44,6 +47,12 @@ class AnswerFeatures:
     sources: float = 0.0  # how many doc sections the reply quotes
     prose_words: float = 0.0  # how much the reply says outside code (log): a bare heading
     # or an endpoint line alone answers nothing however well it matches
+    # Closeness in meaning (semantic.py), 0 when not measured: words alone under-rate a
+    # short exact answer and over-rate a passage that repeats the question's words.
+    meaning_top: float = 0.0  # the closest quoted prose block's cosine to the question
+    meaning_gap: float = 0.0  # that minus the closest block anywhere retrieved (<= 0)
+    unmatched: float = 0.0  # question terms no retrieved block mentions (log)
+    unmatched_yes_no: float = 0.0  # the same for "does Grid support X?" questions, else 0
 
     def fill(
         self,
@@ -54,6 +63,7 @@ class AnswerFeatures:
         runner_up: Section | None,
         chosen: list[Chosen],
         covered: frozenset[str],
+        closest_anywhere: float = 0.0,
     ) -> None:
         text = " ".join(c.rendered() for c in chosen)
         # Word-based scores, as the model was fitted on (meaning only steers selection).
@@ -79,6 +89,11 @@ class AnswerFeatures:
         self.field_dump = sum(c.words for c in chosen if is_field_list(c.candidate.block)) / words
         self.sources = float(len({c.candidate.source for c in chosen}))
         self.prose_words = math.log1p(sum(c.words for c in chosen if c.kind != "code"))
+        quoted = [c.candidate.meaning for c in chosen if c.kind != "code"]
+        self.meaning_top = max(quoted or [c.candidate.meaning for c in chosen] or [0.0])
+        self.meaning_gap = min(0.0, self.meaning_top - closest_anywhere)
+        self.unmatched = math.log1p(len(weights.unmatched))
+        self.unmatched_yes_no = self.unmatched if question.shape == "yes_no" else 0.0
 
     def vector(self) -> list[float]:
         values = [
@@ -94,6 +109,10 @@ class AnswerFeatures:
             self.field_dump,
             self.sources,
             self.prose_words,
+            self.meaning_top,
+            self.meaning_gap,
+            self.unmatched,
+            self.unmatched_yes_no,
         ]
         return values + [float(self.shape == s) for s in SHAPES]
 
@@ -114,6 +133,10 @@ FEATURE_NAMES = (
     "field_dump",
     "sources",
     "prose_words",
+    "meaning_top",
+    "meaning_gap",
+    "unmatched",
+    "unmatched_yes_no",
     *(f"shape_{s}" for s in SHAPES),
 )
 
@@ -125,8 +148,8 @@ class AnswerModel:
     fitted_on: str = ""
 
     @classmethod
-    def default(cls) -> AnswerModel:
-        return cls.load(_MODEL_FILE)
+    def default(cls, *, meaning: bool = True) -> AnswerModel:
+        return cls.load(_MODEL_FILE if meaning else _WORDS_MODEL_FILE)
 
     @classmethod
     def load(cls, path: Path) -> AnswerModel:

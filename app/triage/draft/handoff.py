@@ -11,6 +11,8 @@ A draft is handed off when any of these holds, checked in this order:
 * ``account_specific``: it asks about one specific payment, account or override
   (a stuck payout, a KYC override, a refund), which the docs cannot answer;
 * ``commercial_terms``: prices and fees, which are set per contract;
+* ``compliance_question``: licences, data residency and retention, permitted business
+  types: the company's own policies, which the product docs do not state;
 * ``feature_request``: product feedback goes to a person who can log it;
 * ``insufficient_documentation``: the best retrieved passage is too weakly related
   (cosine similarity below the threshold calibrated on the dev set), or the
@@ -44,6 +46,8 @@ def is_account_specific(text: str, signals: Signals) -> bool:
         "own_account"
     ).search(folded):
         return True
+    if vocabulary.pattern("team_action").search(folded):
+        return True
     return signals.mentions_money_stuck and signals.environment == "production"
 
 
@@ -74,6 +78,8 @@ def handoff_reason(
         return "account_specific"
     if vocabulary.pattern("commercial_terms").search(fold(text)):
         return "commercial_terms"
+    if vocabulary.pattern("compliance_terms").search(fold(text)):
+        return "compliance_question"
     if triage.category == "incident_outage" and (
         signals.mentions_outage or signals.environment == "production"
     ):

@@ -18,10 +18,6 @@ from dataclasses import dataclass
 from app.triage.draft.blocks import (
     code_lines,
     is_field_list,
-    item_key,
-    list_items,
-    other_variant_spans,
-    schema_fields,
 )
 from app.triage.draft.candidates import Candidate, Section, read_sections
 from app.triage.draft.compose import Chosen, compose
@@ -29,17 +25,10 @@ from app.triage.draft.confidence import AnswerFeatures, AnswerModel
 from app.triage.draft.protocol import DraftRequest
 from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
+from app.triage.draft.section_blocks import MAX_CODE_LINES, balanced, blocks_for
 from app.triage.draft.semantic import BlockSimilarity
 from app.triage.results import DraftReply, Provenance
 from ingest.sections import SectionLookup
-
-_MAX_CODE_LINES = 70
-_MAX_LIST_ITEMS_WORDS = 260
-_MAX_PROSE_WORDS = 170
-_SMALL_TABLE_ROWS = 8
-_LONG_LIST_WORDS = 90
-_LONG_LIST_ITEMS = 4
-_LEAD_IN_WORDS = 40
 
 
 @dataclass(frozen=True)
@@ -60,16 +49,6 @@ class SectionWeights:
     meaning_floor: float = 0.25
 
 
-def _within(block_text: str, item: str, spans: list[tuple[int, int]]) -> bool:
-    at = block_text.find(item)
-    return any(start <= at < end for start, end in spans)
-
-
-def _balanced(code: str) -> bool:
-    """False for an example cut off mid-way (an unclosed brace or bracket)."""
-    return code.count("{") == code.count("}") and code.count("[") == code.count("]")
-
-
 class OfflineDrafter:
     """Grounded replies without a language model."""
 
@@ -87,7 +66,7 @@ class OfflineDrafter:
         self.sections = sections
         self.similarity = similarity
         self.section_weights = weights or SectionWeights()
-        self.model = model or AnswerModel.default()
+        self.model = model or AnswerModel.default(meaning=similarity is not None)
         self.min_answer_probability = min_answer_probability
 
     def draft(self, request: DraftRequest) -> DraftReply:
@@ -156,7 +135,7 @@ class OfflineDrafter:
         # The best-scoring section may hold nothing quotable (a schema dump naming none of
         # the asked fields): the next one that does answers instead.
         for best in ordered[:3]:
-            chosen = self._blocks_for(question, best, weights)
+            chosen = blocks_for(question, best, weights)
             code_only = (
                 not chosen
                 and question.wants_code
@@ -187,6 +166,10 @@ class OfflineDrafter:
             runner_up=others[0] if others else None,
             chosen=chosen,
             covered=covered,
+            closest_anywhere=max(
+                (c.meaning for s in sections for c in s.candidates if c.block.kind != "code"),
+                default=0.0,
+            ),
         )
         return chosen, features
 
@@ -209,109 +192,6 @@ class OfflineDrafter:
             + w.rank / (1 + section.rank)
             - w.reference * dump / words
         )
-
-    def _blocks_for(self, question: Question, section: Section, weights: Weights) -> list[Chosen]:
-        candidates = [c for c in section.candidates if c.block.kind != "code"]
-        if not candidates:
-            return []
-        ranked = sorted(candidates, key=lambda c: -c.score)
-        top = ranked[0]
-        if top.score <= 0:
-            return []
-        picked: list[Chosen] = []
-        if question.shape == "how_to":
-            steps = [c for c in candidates if c.block.kind == "list" and c.block.ordered]
-            intro = candidates[0]
-            if steps and intro.block.kind == "paragraph" and intro not in steps:
-                picked.append(Chosen(intro))
-            words = 0
-            for step in steps:
-                if words + step.block.words > _MAX_LIST_ITEMS_WORDS and picked:
-                    break
-                picked.append(Chosen(step))
-                words += step.block.words
-        for cand in ranked:
-            if len(picked) >= 3 or sum(p.words for p in picked) >= _MAX_PROSE_WORDS:
-                break
-            if any(p.candidate is cand for p in picked) or cand.score < 0.5 * top.score:
-                continue
-            item = self._take(question, weights, cand, top.score)
-            if item is not None:
-                picked.append(item)
-        # A lead-in that ends with a colon ("You can list them with:") needs what follows.
-        for item in list(picked):
-            if item.kind == "paragraph" and item.rendered().rstrip().endswith(":"):
-                following = next(
-                    (c for c in section.candidates if c.order == item.candidate.order + 1), None
-                )
-                if following is None or any(p.candidate is following for p in picked):
-                    continue
-                if following.block.kind == "code" and code_lines(following.block) > _MAX_CODE_LINES:
-                    picked.remove(item)
-                    continue
-                picked.append(self._take(question, weights, following, 0.0) or Chosen(following))
-        # A list or table introduced by a lead-in ("Payment fails and the refund succeeds:")
-        # means nothing without it: several such lists side by side read as one jumble.
-        for item in list(picked):
-            if item.kind not in ("list", "table", "code"):
-                continue
-            lead = next(
-                (c for c in section.candidates if c.order == item.candidate.order - 1), None
-            )
-            if (
-                lead is not None
-                and lead.block.kind == "paragraph"
-                and lead.block.text.rstrip().endswith(":")
-                and lead.block.words <= _LEAD_IN_WORDS
-                and not any(p.candidate is lead for p in picked)
-            ):
-                picked.append(Chosen(lead))
-        picked.sort(key=lambda p: p.candidate.order)
-        return picked
-
-    @staticmethod
-    def _take(question: Question, weights: Weights, cand: Candidate, top: float) -> Chosen | None:
-        """The block, or only its rows or items that hold what was asked when it is long."""
-        block = cand.block
-        if block.kind == "table":
-            if len(block.rows) <= _SMALL_TABLE_ROWS:
-                return Chosen(cand)
-            rows = [
-                r
-                for r in block.rows
-                if identifier_hits(question.identifiers, r)
-                or weights.coverage(terms(r)) >= 0.5 * top
-            ]
-            return Chosen(cand, rows=rows[:_SMALL_TABLE_ROWS]) if rows else None
-        if is_field_list(block):
-            # A schema dump helps only where it names a field the developer asked about,
-            # and then only that field's own line (a line ending "Allowed values:" brings
-            # the block that lists them) and not a sibling variant's.
-            others = other_variant_spans(block.text, question.identifiers)
-            named = [
-                text
-                for name, text in schema_fields(block)
-                if (name in question.identifiers or identifier_hits(question.identifiers, text))
-                and not _within(block.text, text, others)
-            ]
-            return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
-        if block.kind == "list":
-            # Items keyed by what the developer pasted (a list of responses by status, of
-            # error codes): the item for their status or code is the answer, the rest noise.
-            items = list_items(block)
-            keyed = [i for i in items if item_key(i) in question.identifiers]
-            if keyed and len(keyed) < len(items):
-                return Chosen(cand, items=keyed[:_LONG_LIST_ITEMS])
-        if block.kind == "list" and block.words > _LONG_LIST_WORDS:
-            items = list_items(block)
-            scored = [
-                (weights.coverage(terms(i)) + 0.25 * identifier_hits(question.identifiers, i), i)
-                for i in items
-            ]
-            best = max((score for score, _ in scored), default=0.0)
-            kept = [i for score, i in scored if score > 0 and score >= 0.6 * best]
-            return Chosen(cand, items=kept[:_LONG_LIST_ITEMS]) if kept else None
-        return Chosen(cand)
 
     @staticmethod
     def _steps_elsewhere(weights: Weights, sections: list[Section], best: Section) -> list[Chosen]:
@@ -374,8 +254,8 @@ class OfflineDrafter:
             for c in s.candidates
             if c.block.kind == "code"
             and not any(chosen_item.candidate.block.text == c.block.text for chosen_item in chosen)
-            and 2 <= code_lines(c.block) <= _MAX_CODE_LINES
-            and _balanced(c.block.text)
+            and 2 <= code_lines(c.block) <= MAX_CODE_LINES
+            and balanced(c.block.text)
         ]
         if not pool:
             return None

@@ -15,6 +15,7 @@ _HOLDING_FOR_REASON = {
     "unsupported_answer": "holding_no_answer",
     "account_specific": "holding_account",
     "commercial_terms": "holding_commercial",
+    "compliance_question": "holding_compliance",
     "feature_request": "holding_feature",
     "incident": "holding_incident",
     "security_exposure": "holding_security",

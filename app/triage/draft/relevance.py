@@ -75,6 +75,9 @@ class Weights:
         # chatty words ("prod is on fire") from making a well-supported answer look thin.
         self.idf = {t: math.log(1 + n / df[t]) for t in question_terms if df[t]}
         self.total = sum(self.idf.values())
+        # What the question names that no retrieved passage mentions at all ("SSO", "SFTP"):
+        # asked whether a feature exists, the docs' silence is the answer a person gives.
+        self.unmatched = frozenset(t for t in question_terms if not df[t])
 
     def coverage(self, block_terms: frozenset[str]) -> float:
         if not self.total:

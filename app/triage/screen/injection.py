@@ -313,7 +313,8 @@ def _patterns() -> dict[str, tuple[re.Pattern[str], ...]]:
         ),
         "action_request": (
             c(_VOCATIVE + _MONEY_VERB + r"\b"),
-            c(_AUTHORISED + r"(?:\w+ )?" + _MONEY_VERB + r"\b"),
+            # "you are authorised to (1) approve …": a numbered list of orders counts too.
+            c(_AUTHORISED + r"(?:\(?\d+[).]\s*|\w+ )?" + _MONEY_VERB + r"\b"),
             # The payload that follows an override: "ignore previous instructions and refund …"
             c(
                 r"\b(?:ignore|disregard|forget|override|bypass|ignora|olvida|omite|esqueca"

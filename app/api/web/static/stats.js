@@ -78,7 +78,8 @@ function drawVolume(groups) {
 function drawSla(groups) {
   const days = groups.filter((g) => g.tickets.sla.tracked > 0);
   if (!days.length) return empty("sla-chart", "No tickets with SLA clocks in this period");
-  const width = 560, height = 120, bottom = 20, left = 30;
+  // Room on the left for the "100%" label, which a narrower margin cut off.
+  const width = 560, height = 120, bottom = 20, left = 44;
   const chart = svg(width, height);
   const step = (width - left) / groups.length;
   shape(chart, "text", { x: left - 4, y: 12, "text-anchor": "end" }, "100%");
@@ -120,11 +121,12 @@ function drawFunnel(drafts) {
 }
 
 // Answers given → with a known asker → settled (window passed) → deflected; beside
-// them the questions handed to an agent and the answers marked unhelpful.
+// them the questions handed to an agent and the askers' verdicts (helped, didn't).
 function drawDeflection(self) {
   const steps = [
     ["answered", self.answered],
     ["handed off", self.handed_off],
+    ["helpful", self.helpful],
     ["didn't help", self.didnt_help],
     ["asker known", self.asker_known],
     ["settled", self.settled],

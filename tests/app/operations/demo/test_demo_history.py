@@ -17,8 +17,10 @@ from app.operations.demo.marker import read_marker
 from app.services.runtime import Pipeline
 from app.settings import Settings
 from app.store import create_engine_for, session_factory
+from app.store.askers import AskerTicket
 from app.store.conversations import TicketLink, TicketMessage
 from app.store.models import OutboxMessage, ReviewEvent, Ticket
+from app.store.self_service import SelfServiceAnswer
 from tests.app.operations.conftest import (
     DAYS,
     END,
@@ -56,7 +58,20 @@ def _fingerprint(session: Session) -> dict[str, Any]:
             TicketMessage.created_at, TicketMessage.kind, TicketMessage.event
         )
     ).all()
+    # The help page's answers and askers' tickets (asker keys differ: each database has its
+    # own hashing key).
+    answers = session.execute(
+        select(
+            SelfServiceAnswer.created_at,
+            SelfServiceAnswer.question,
+            SelfServiceAnswer.feedback,
+            SelfServiceAnswer.feedback_at,
+        ).order_by(SelfServiceAnswer.created_at, SelfServiceAnswer.question)
+    ).all()
+    askers = sorted(session.scalars(select(AskerTicket.created_at)))
     return {
+        "answers": [tuple(a) for a in answers],
+        "askers": askers,
         "tickets": [
             (
                 t.created_at,
@@ -89,6 +104,8 @@ def test_the_same_seed_writes_the_same_history(
     assert first["tickets"] == second["tickets"]
     assert first["events"] == second["events"]
     assert first["messages"] == second["messages"]
+    assert first["answers"] == second["answers"]
+    assert first["askers"] == second["askers"]
 
 
 def test_the_history_has_the_documented_weekly_and_daily_shape(

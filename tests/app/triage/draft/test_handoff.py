@@ -69,6 +69,13 @@ def _reason(
         "Our auditors need a balance confirmation letter on your letterhead. Who can issue it?",
         "Our bank partner asks for your PCI attestation (AOC). Can you send it to my email?",
         "¿Pueden aumentar el límite de nuestra cuenta para la campaña de diciembre?",
+        # A direct ask of the team needs no "our": whose limit it is goes without saying.
+        "We hit the monthly payout cap again. Could you please raise it to 2M?",
+        "The verification failed because the ID is a photocopy. Can you accept it anyway?",
+        "Nobody on the team can log in since our admin left. How do we regain access?",
+        "O cliente Customer:0199aaaa-bbbb está bloqueado há dias. Vocês conseguem ver o motivo?",
+        # Money gone from a production balance: a person reconciles it.
+        "Our production USD balance is $3,100 lower than our ledger since Tuesday.",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
@@ -115,6 +122,27 @@ def test_general_questions_are_not_account_specific(text: str) -> None:
         ),
         ("How much do you charge for an FX conversion?", "billing", [], "commercial_terms"),
         ("¿Cuánto cobran por cada transferencia?", "billing", [], "commercial_terms"),
+        ("Is there a monthly minimum on card issuing?", "fees_limits", [], "commercial_terms"),
+        ("Who absorbs chargebacks on disputed card payments?", "cards", [], "commercial_terms"),
+        (
+            "Our regulator wants the licence numbers you operate under in Spain.",
+            "other",
+            [],
+            "compliance_question",
+        ),
+        (
+            "Legal asks about data residency: can our customers' KYC files stay in the EU?",
+            "other",
+            [],
+            "compliance_question",
+        ),
+        ("Is crypto gambling a prohibited business for Grid?", "other", [], "compliance_question"),
+        (
+            "Desde las 9 todas las llamadas en producción devuelven 502. ¿Tienen un incidente?",
+            "api_errors",
+            [],
+            "incident",
+        ),
         (
             "Feature request: please add webhooks for quote expiry.",
             "feature_request",
