@@ -26,6 +26,11 @@ def add_volume(session: Session, first: date, counts: Sequence[int], *, prefix: 
         day = first + timedelta(days=offset)
         for n in range(count):
             created = datetime.combine(day, time(8), tzinfo=UTC) + timedelta(minutes=20 * n)
+            if day == written.date():
+                # Today's tickets before now, whatever the hour the test runs at (a
+                # ticket "created" later today is not counted yet).
+                at_midnight = datetime.combine(day, time(0), tzinfo=UTC)
+                created = at_midnight + (written - at_midnight) * (n + 1) / (count + 1)
             ticket = _ticket(
                 f"tkt_{prefix}{day:%Y%m%d}_{n}",
                 created,
