@@ -33,7 +33,9 @@ from typing import Any
 
 import numpy as np
 
+from ingest.corpus_view import segment_doc_chunks, segment_link_facts
 from ingest.lexical_segment import FORMAT, K1, B, Segment, tokenize, write_segment
+from ingest.untrusted_links import LinkFacts
 from ingest.vectorstore import StoredChunk
 
 # Deltas are folded into a new base once they hold this share of it (or this many
@@ -95,9 +97,17 @@ class SegmentedIndex:
         self.generation = generation
         self._chunks: list[StoredChunk] | None = None
 
+    def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
+        """The live chunks of one document, in index order (the section lookup's read)."""
+        return segment_doc_chunks(self.segments, self.alive, doc_id)
+
+    def link_facts(self) -> LinkFacts:
+        """What the passage screener derives own domains from, without reading texts."""
+        return segment_link_facts(self.segments, self.alive)
+
     @property
     def chunks(self) -> list[StoredChunk]:
-        """Every live chunk, read once on demand (the screener and section lookup need them)."""
+        """Every live chunk, read once on demand and kept (listings and evals only)."""
         if self._chunks is None:
             out: list[StoredChunk] = []
             for segment, alive in zip(self.segments, self.alive, strict=True):
