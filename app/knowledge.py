@@ -15,7 +15,7 @@ from app.settings import LOCAL_EMBEDDING_MODEL, Settings
 from ingest.embedding_pool import EmbeddingPool
 from ingest.embeddings import INT8_SUFFIX, MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
 from ingest.retrieval import HybridRetriever
-from ingest.sync import ChunkingOptions, Synchronizer
+from ingest.sync import ChunkingOptions, JobQueue, Synchronizer
 from ingest.sync_report import ProgressCallback
 from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
 
@@ -83,12 +83,18 @@ class KnowledgeBase:
     retriever: HybridRetriever
 
     def synchronizer(
-        self, progress: ProgressCallback | None = None, *, workers: int | None = None
+        self,
+        progress: ProgressCallback | None = None,
+        *,
+        workers: int | None = None,
+        queue: JobQueue | None = None,
     ) -> Synchronizer:
+        """The sync; with ``queue`` it only plans: embedding jobs' workers write and
+        update the lexical index (app/services/embed_jobs.py)."""
         s = self.settings
         return Synchronizer(
             self.store,
-            self._ingest_embeddings(workers or s.ingest_workers),
+            self.embeddings if queue else self._ingest_embeddings(workers or s.ingest_workers),
             chunking=ChunkingOptions(
                 max_tokens=s.chunk_tokens,
                 overlap_tokens=s.chunk_overlap_tokens,
@@ -99,7 +105,8 @@ class KnowledgeBase:
             max_file_bytes=s.ingest_max_file_bytes,
             progress=progress,
             allowed_domains=s.untrusted_allowed_domains,
-            lexical=self.retriever.lexical_store,
+            lexical=None if queue else self.retriever.lexical_store,
+            queue=queue,
         )
 
     def _ingest_embeddings(self, workers: int) -> Embeddings:

@@ -106,6 +106,20 @@ class Settings(BaseSettings):
         description="Processes that embed during ingest (`triage ingest --workers N`); "
         "the sync itself writes in one process, so its crash-safety is unchanged.",
     )
+    ingest_job_chunks: int = Field(
+        default=128,
+        ge=1,
+        le=10_000,
+        description="Chunks per embedding job (`triage ingest --enqueue`): whole documents "
+        "are packed up to this many, so small jobs spread well and a dead worker loses little.",
+    )
+    ingest_job_lease_seconds: float = Field(
+        default=120.0,
+        gt=0,
+        description="The lease on a claimed embedding job (`triage ingest-worker`), renewed "
+        "every third of it while the job runs: a dead worker's job is taken over at most "
+        "this long after its last renewal.",
+    )
     embedding_int8: bool = Field(
         default=False,
         description="Run the local MiniLM with int8 weights (quantised ONNX): about 2x faster "
@@ -446,6 +460,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def block_vectors_dir(self) -> Path:
+        """The drafter's doc-block vectors, one file per embedding model (ingest/vector_disk.py)."""
+        return self.data_dir / "block-vectors"
 
     def lexical_path(self, collection: str) -> Path:
         return (self.lexical_dir or (self.data_dir / "lexical")) / collection

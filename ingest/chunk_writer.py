@@ -10,10 +10,13 @@ change, or existing knowledge bases would be re-embedded.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
+from ingest.doc_writes import DocWrite, gather_vectors, store_doc
 from ingest.index_state import DocState
 from ingest.screening import META_KEYS, ChunkFlag, flag_metadata, flag_row
 from ingest.sync_report import SyncProgress, SyncReport
@@ -34,6 +37,13 @@ class PendingDoc:
     flags: list[ChunkFlag | None]
 
 
+class WriteQueue(Protocol):
+    """Where documents go when the sync only plans (`triage ingest --enqueue`)."""
+
+    def add(self, writes: list[DocWrite], reuse: Mapping[str, str]) -> None:
+        """Record the writes; `reuse` maps text hashes to stored chunks holding their vector."""
+
+
 def chunk_id(doc_id: str, index: int, text_hash: str) -> str:
     return f"{doc_id}#{index}-{text_hash[:12]}"
 
@@ -51,6 +61,7 @@ class ChunkWriter:
         text_hash_ids: dict[str, str],
         screen_version: str,
         chunking: str = "",
+        queue: WriteQueue | None = None,
     ) -> None:
         self.store = store
         self.embeddings = embeddings
@@ -59,79 +70,73 @@ class ChunkWriter:
         self.text_hash_ids = text_hash_ids
         self.chunking = chunking
         self.screen_version = screen_version
+        self.queue = queue
 
     def write(self, pending: list[PendingDoc], report: SyncReport, progress: SyncProgress) -> None:
-        embed_texts: list[list[str]] = []
-        hashes: list[list[str]] = []
-        for item in pending:
-            texts = [c.embed_text(item.doc.title) for c in item.chunks]
-            embed_texts.append(texts)
-            hashes.append([sha256_hex(t) for t in texts])
-        all_hashes = [h for hs in hashes for h in hs]
-        all_texts = [t for ts in embed_texts for t in ts]
-        vectors = self._vectors_for(all_hashes, all_texts, report, progress)
-        for item, text_hashes in zip(pending, hashes, strict=True):
-            ids = [
-                chunk_id(item.doc.doc_id, c.index, h)
-                for c, h in zip(item.chunks, text_hashes, strict=True)
-            ]
-            metadatas = [
-                self._metadata(item, c, h) | flag_metadata(f, self.screen_version)
-                for c, h, f in zip(item.chunks, text_hashes, item.flags, strict=True)
-            ]
-            report.flagged += [
-                flag_row(m, i)
-                for i, m, f in zip(ids, metadatas, item.flags, strict=True)
-                if f is not None
-            ]
-            self.store.upsert(
-                ids, [vectors[h] for h in text_hashes], [c.text for c in item.chunks], metadatas
+        writes = [self._plan(item, report) for item in pending]
+        if self.queue is not None:
+            # Embedding and writing happen in whichever worker claims the job; chunks
+            # are counted as written there.
+            known = self.text_hash_ids
+            self.queue.add(
+                writes, {h: known[h] for w in writes for h in w.text_hashes if h in known}
             )
-            old = self.state.get(item.doc.doc_id)
-            stale = (old.ids - set(ids)) if old else set()
-            report.chunks_deleted += self.store.delete(sorted(stale))
-            report.chunks_written += len(ids)
-            progress.chunks_written += len(ids)
-            for chunk_id_, h in zip(ids, text_hashes, strict=True):
+            return
+        hashes = [h for w in writes for h in w.text_hashes]
+        texts = [t for w in writes for t in w.embed_texts]
+        vectors, computed = gather_vectors(
+            self.store, self.embeddings, hashes, texts, self.text_hash_ids
+        )
+        report.embeddings_computed += computed
+        progress.embeddings_computed += computed
+        for w in writes:
+            report.chunks_deleted += store_doc(self.store, w, vectors)
+            report.chunks_written += len(w.ids)
+            progress.chunks_written += len(w.ids)
+            for chunk_id_, h in zip(w.ids, w.text_hashes, strict=True):
                 self.text_hash_ids.setdefault(h, chunk_id_)
-            if item.is_new:
-                report.docs_added += 1
-            else:
-                report.docs_updated += 1
-            self.state[item.doc.doc_id] = DocState(
-                metas={i: dict(m) for i, m in zip(ids, metadatas, strict=True)},
-                doc_hashes={item.doc_hash},
-                n_chunks=len(ids),
-                file_hash=item.file_hash,
-                file_docs=item.file_docs,
-                source=item.doc.source,
-            )
 
-    def _vectors_for(
-        self,
-        text_hashes: list[str],
-        texts: list[str],
-        report: SyncReport,
-        progress: SyncProgress,
-    ) -> dict[str, list[float]]:
-        vectors: dict[str, list[float]] = {}
-        reusable = {h: self.text_hash_ids[h] for h in text_hashes if h in self.text_hash_ids}
-        if reusable:
-            stored = self.store.embeddings_for(sorted(set(reusable.values())))
-            for h, cid in reusable.items():
-                if cid in stored:
-                    vectors[h] = stored[cid]
-        missing: dict[str, str] = {}
-        for h, text in zip(text_hashes, texts, strict=True):
-            if h not in vectors:
-                missing.setdefault(h, text)
-        if missing:
-            computed = self.embeddings.embed_documents(list(missing.values()))
-            for h, vec in zip(missing, computed, strict=True):
-                vectors[h] = vec
-            report.embeddings_computed += len(missing)
-            progress.embeddings_computed += len(missing)
-        return vectors
+    def _plan(self, item: PendingDoc, report: SyncReport) -> DocWrite:
+        """The document's chunk ids, texts and metadata, and which stored chunks it replaces;
+        the in-memory state records it as written (the sync reads it for later files)."""
+        texts = [c.embed_text(item.doc.title) for c in item.chunks]
+        text_hashes = [sha256_hex(t) for t in texts]
+        ids = [
+            chunk_id(item.doc.doc_id, c.index, h)
+            for c, h in zip(item.chunks, text_hashes, strict=True)
+        ]
+        metadatas = [
+            self._metadata(item, c, h) | flag_metadata(f, self.screen_version)
+            for c, h, f in zip(item.chunks, text_hashes, item.flags, strict=True)
+        ]
+        report.flagged += [
+            flag_row(m, i)
+            for i, m, f in zip(ids, metadatas, item.flags, strict=True)
+            if f is not None
+        ]
+        old = self.state.get(item.doc.doc_id)
+        stale = sorted((old.ids - set(ids)) if old else set())
+        if item.is_new:
+            report.docs_added += 1
+        else:
+            report.docs_updated += 1
+        self.state[item.doc.doc_id] = DocState(
+            metas={i: dict(m) for i, m in zip(ids, metadatas, strict=True)},
+            doc_hashes={item.doc_hash},
+            n_chunks=len(ids),
+            file_hash=item.file_hash,
+            file_docs=item.file_docs,
+            source=item.doc.source,
+        )
+        return DocWrite(
+            doc_id=item.doc.doc_id,
+            ids=ids,
+            texts=[c.text for c in item.chunks],
+            embed_texts=texts,
+            text_hashes=text_hashes,
+            metadatas=metadatas,
+            stale=stale,
+        )
 
     def _metadata(self, item: PendingDoc, chunk: Chunk, text_hash: str) -> dict[str, MetadataValue]:
         doc = item.doc

@@ -15,6 +15,10 @@ without any side table:
   collection, so renames and small edits re-embed only what really changed;
 * documents whose files disappeared are pruned.
 
+With a JobQueue (`triage ingest --enqueue`) the same run only plans: documents to write
+become embedding jobs for other processes or machines (ingest/embed_jobs.py), and the
+deletions and the lexical update wait for the run's finish job.
+
 This module decides what changed; ingest/index_state.py reads what is stored and
 ingest/chunk_writer.py writes (new chunks before stale ones are deleted, so a
 `kill -9` at any point leaves either the old or the new version searchable and
@@ -28,10 +32,11 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from langchain_core.embeddings import Embeddings
 
-from ingest.chunk_writer import ChunkWriter, PendingDoc
+from ingest.chunk_writer import ChunkWriter, PendingDoc, WriteQueue
 from ingest.chunking import CHUNKER_VERSION, chunk_markdown
 from ingest.discovery import discover
 from ingest.index_state import DocState, load_doc_states, text_hash_index
@@ -53,6 +58,14 @@ from ingest.vectorstore import KnowledgeBaseStore
 # Documents are embedded together until this many chunks are waiting: big batches keep
 # the model busy, small enough that a crash loses little finished work.
 _EMBED_GROUP = 256
+
+
+class JobQueue(WriteQueue, Protocol):
+    """Embedding jobs in the database (ingest/embed_jobs.py): the sync only plans."""
+
+    def seal(self, touched: set[str], delete: list[str]) -> None:
+        """All writes are queued: `delete` (chunks of vanished documents) and the lexical
+        update of `touched` documents wait until every job of the run is done."""
 
 
 @dataclass(frozen=True)
@@ -82,8 +95,13 @@ class Synchronizer:
         progress: ProgressCallback | None = None,
         allowed_domains: Sequence[str] = (),
         lexical: LexicalStore | None = None,
+        queue: JobQueue | None = None,
     ) -> None:
         self.store = store
+        # With a queue, documents are embedded and written by whichever workers claim
+        # the jobs, and deletions wait for them: nothing vanishes before its replacement.
+        self.queue = queue
+        self._deferred: list[str] = []
         # The shared BM25 index, updated with the documents this run touched; without
         # it readers notice the new revision and rebuild from Chroma.
         self.lexical = lexical
@@ -106,8 +124,13 @@ class Synchronizer:
         self._dirty = False
         # Documents a crashed run changed in Chroma but not yet in the lexical index.
         self._touched = self.lexical.pending() if self.lexical else set()
+        self._deferred = []
         for root in roots:
             self._sync_root(Path(root), report, progress)
+        if self.queue is not None:
+            self.queue.seal(self._touched, self._deferred)
+            report.seconds = time.monotonic() - started
+            return report
         if self.lexical is not None and self._touched:
             self.lexical.apply(
                 self._touched,
@@ -145,6 +168,7 @@ class Synchronizer:
             text_hash_ids=text_hash_index(self.store),
             screen_version=screen_version(self._screener),
             chunking=self.chunking.signature,
+            queue=self.queue,
         )
 
         progress.files_total += len(found.files)
@@ -184,7 +208,11 @@ class Synchronizer:
 
     def _delete_doc(self, doc_state: DocState, report: SyncReport) -> None:
         self._touch(_doc_ids(doc_state))
-        report.chunks_deleted += self.store.delete(sorted(doc_state.ids))
+        if self.queue is not None:
+            self._deferred += sorted(doc_state.ids)
+            report.chunks_deleted += len(doc_state.ids)
+        else:
+            report.chunks_deleted += self.store.delete(sorted(doc_state.ids))
         report.docs_deleted += 1
         self._dirty = True
 

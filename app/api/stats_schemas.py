@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -143,3 +143,29 @@ class StatsOut(BaseModel):
         "up to 31 days), or `histogram` over buckets 2^(1/4) wide (longer ranges; within "
         "11 % of the exact value; counts and maxima stay exact)."
     )
+
+
+class ForecastDayOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    day: date
+    point: float = Field(description="Tickets expected (the forecast's median).")
+    lower: float = Field(description="Lower bound of the interval, whole tickets.")
+    upper: float = Field(description="Upper bound of the interval, whole tickets.")
+
+
+class ForecastOut(BaseModel):
+    model_config = _FROM_ATTRIBUTES
+
+    status: Literal["ok", "short_history", "no_history"] = Field(
+        description="`ok`: `days` holds the forecast; `short_history`: fewer than "
+        "`min_history_days` complete days of tickets; `no_history`: no ticket yet."
+    )
+    start: date = Field(description="The first forecast day (today, UTC).")
+    horizon: int
+    level: float = Field(description="Coverage the intervals aim at (0.8).")
+    history_start: date | None = Field(description="The first day the model was fitted on.")
+    history_days: int = Field(description="Complete UTC days of history before `start`.")
+    min_history_days: int
+    model: str | None = Field(description="The ETS model chosen (by AICc); null when none.")
+    days: list[ForecastDayOut]

@@ -27,6 +27,7 @@ def _register_commands() -> None:
     from app.cli.classifier import register as register_classifier
     from app.cli.demo_seed import register as register_demo_seed
     from app.cli.eval_cmd import register as register_eval
+    from app.cli.ingest_jobs import register as register_ingest_jobs
     from app.cli.insights import register as register_insights
     from app.cli.kb import register as register_kb
     from app.cli.operations import register as register_operations
@@ -37,6 +38,7 @@ def _register_commands() -> None:
 
     for register in (
         register_kb,
+        register_ingest_jobs,
         register_triage,
         register_serve,
         register_tokens,

@@ -35,12 +35,24 @@ def ingest(
         int | None,
         typer.Option("--workers", min=1, max=64, help="Embedding processes (default: settings)."),
     ] = None,
+    enqueue: Annotated[
+        bool,
+        typer.Option(
+            "--enqueue",
+            help="Only plan: record embedding jobs in the database for `triage ingest-worker`.",
+        ),
+    ] = False,
 ) -> None:
     """Sync the docs under PATH into the collection (add, update, prune)."""
     settings = load_settings(collection=collection, use_manifest=False if no_manifest else None)
     missing = [str(p) for p in paths if not p.exists()]
     if missing:
         raise CliError(f"no such file or directory: {', '.join(missing)}")
+    if enqueue:
+        from app.cli.ingest_jobs import enqueue_ingest
+
+        enqueue_ingest(settings, paths, as_json)
+        return
     console = stderr_console()
     try:
         kb = build_knowledge_base(settings)

@@ -24,9 +24,11 @@ from app.triage.draft.semantic import BlockSimilarity
 from app.triage.llm.config import LLMConfig
 from app.triage.pipeline import PipelineOptions, TriagePipeline
 from app.triage.screen.language import LanguageDetector
+from ingest.embeddings import embedding_fingerprint
 from ingest.loaders.openapi import error_codes_from_spec, parse_document
 from ingest.sections import SectionLookup
 from ingest.types import LoadError
+from ingest.vector_disk import DiskVectors
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -98,12 +100,18 @@ def known_error_codes(specs: Sequence[Path]) -> frozenset[str]:
     return frozenset(codes)
 
 
+def _block_vectors(settings: Settings, kb: KnowledgeBase) -> DiskVectors:
+    """Block vectors shared by this host's processes, in a file of this model's own."""
+    model = embedding_fingerprint(kb.embeddings.model_name, kb.embeddings.dimension)
+    return DiskVectors(settings.block_vectors_dir / f"{model}.sqlite")
+
+
 def build_pipeline(settings: Settings, kb: KnowledgeBase) -> TriagePipeline:
     taxonomy = load_taxonomy(settings.taxonomy_path)
     # Blocks are compared with the question by the local model only: with a remote embedding
     # API every draft would send its ~100 doc blocks over the network.
     similarity = (
-        BlockSimilarity(kb.embeddings.embed_documents)
+        BlockSimilarity(kb.embeddings.embed_documents, disk=_block_vectors(settings, kb))
         if settings.resolved_embedding_provider == "local"
         else None
     )

@@ -5,13 +5,14 @@ Services take a ``Session`` and only flush; callers own the transaction
 (``with sessions.begin() as session: ...``).  See ``db`` for engines and migrations.
 """
 
-# The conversation, contact, metric, auto-send and self-service tables live on the same
-# Base: importing them here registers them with its metadata wherever the store is used
-# (migrations, the schema test).
+# The conversation, contact, metric, auto-send, self-service and embedding-job tables live
+# on the same Base: importing them here registers them with its metadata wherever the store
+# is used (migrations, the schema test).
 from app.store import askers as askers
 from app.store import autosend as autosend
 from app.store import contacts as contacts
 from app.store import conversations as conversations
+from app.store import embed_jobs as embed_jobs
 from app.store import metric_facts as metric_facts
 from app.store import metric_rollups as metric_rollups
 from app.store import self_service as self_service

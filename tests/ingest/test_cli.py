@@ -102,3 +102,27 @@ def test_other_embedding_model_is_refused_with_a_clear_message(
     assert refused.returncode != 0
     assert "all-MiniLM-L6-v2" in refused.stderr
     assert "text-embedding-3-small" in refused.stderr
+
+
+def test_enqueue_plans_jobs_and_refuses_a_second_run_until_the_first_is_done(
+    grid_sample: Path, data_dir: Path, models_dir: Path, minilm: object
+) -> None:
+    planned = triage(["ingest", str(grid_sample), "--enqueue", "--json"], data_dir, models_dir)
+    assert planned.returncode == 0, planned.stderr
+    summary = json.loads(planned.stdout)
+    assert summary["jobs"] > 0
+    assert summary["chunks"] > 0
+    assert summary["report"]["docs_added"] > 0
+
+    again = triage(["ingest", str(grid_sample), "--enqueue"], data_dir, models_dir)
+    assert again.returncode == 1
+    assert summary["run"] in again.stderr
+    assert len(again.stderr.strip().splitlines()) == 1
+
+    worked = triage(["ingest-worker", "--until-idle", "--json"], data_dir, models_dir)
+    assert worked.returncode == 0, worked.stderr
+    report = json.loads(worked.stdout)
+    assert report["runs_finished"] == [summary["run"]]
+    assert report["chunks_written"] == summary["chunks"]
+    hits = triage(["search", "client secret", "--json"], data_dir, models_dir)
+    assert json.loads(hits.stdout)

@@ -11,10 +11,11 @@ from starlette.responses import Response
 
 from app.api.deps import Reviewer, ServicesDep
 from app.api.routes.responses import problems
-from app.api.stats_schemas import StatsOut
+from app.api.stats_schemas import ForecastOut, StatsOut
 from app.operations.metrics.config import MetricsConfig
 from app.operations.metrics.stats import StatsService
 from app.operations.metrics.stats_sql import Group
+from app.operations.metrics.volume_forecast import HORIZONS, volume_forecast
 
 router = APIRouter(tags=["stats"])
 
@@ -93,3 +94,31 @@ def stats(
     result = service.stats(since, until, group)
     body = StatsOut.model_validate(result)
     return Response(body.model_dump_json(by_alias=True).encode(), media_type="application/json")
+
+
+@router.get(
+    "/v1/stats/forecast",
+    response_model=ForecastOut,
+    summary="Ticket volume forecast for the next days, with its 80 % interval",
+    description=(
+        "The weekly report's ETS model (on square-rooted daily counts, weekly season) fitted "
+        "on the complete UTC days before today (at most 26 weeks), forecasting `days` days "
+        "from today. Needs two weeks of history (`status` says when there is less). A "
+        "separate call from GET /v1/stats because a fit costs far more than the metrics: "
+        "fits are cached per process until the history changes (a new day)."
+    ),
+    responses=problems(401, 403, 422),
+)
+def stats_forecast(
+    principal: Reviewer,
+    services: ServicesDep,
+    days: Annotated[
+        int,
+        Query(ge=HORIZONS.start, le=HORIZONS.stop - 1, description="Days to forecast."),
+    ] = 14,
+) -> Response:
+    today = datetime.now(UTC).date()
+    config = MetricsConfig.from_settings(services.settings)
+    result = volume_forecast(services.runtime.engine, today, horizon=days, config=config)
+    body = ForecastOut.model_validate(result)
+    return Response(body.model_dump_json().encode(), media_type="application/json")

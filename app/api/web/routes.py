@@ -53,6 +53,10 @@ CONSOLE_ASSETS: Final = frozenset(
         "favicon.svg",
         "stats.css",
         "stats.js",
+        "stats-volume.js",
+        "stats-insights.js",
+        "chart-svg.js",
+        "reliability.js",
         "gaps.css",
         "gaps.js",
     }

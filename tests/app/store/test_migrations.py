@@ -10,7 +10,7 @@ from app.store.db import create_engine_for, current_revision, downgrade, migrate
 from app.store.models import Base
 
 STORE_TABLES = {table.name for table in Base.metadata.sorted_tables}
-HEAD = "0010_deflection"
+HEAD = "0011_embed_jobs"
 
 
 def _tables(engine: Engine) -> set[str]:

@@ -2,9 +2,9 @@
 // calibration of draft confidence with where earned auto-send stands per category.
 import { tokenStore } from "./console-api.js";
 import { ApiError, citationLabel, el, requestJson, safeHref } from "./http.js";
+import { reliabilityFigure } from "./reliability.js";
 
 const $ = (id) => document.getElementById(id);
-const SVG = "http://www.w3.org/2000/svg";
 const KIND_LABEL = { docs_gap: "Docs gap", retrieval_miss: "Retrieval miss" };
 const SOURCE_LABEL = { handoff: "handed off", didnt_help: "didn't help", rejected: "rejected draft" };
 const TREND_ARROW = { up: "▲", down: "▼", flat: "■", new: "●" };
@@ -66,7 +66,8 @@ function renderGap(gap, rank) {
   }
   return el(
     "li",
-    { class: "gap", "data-kind": gap.kind },
+    // The stats page links to a gap by its rank (with the same `since`).
+    { class: "gap", id: `gap-${rank}`, "data-kind": gap.kind },
     el(
       "div",
       { class: "gap-head" },
@@ -100,46 +101,6 @@ async function loadGaps() {
 
 // ---- calibration --------------------------------------------------------------------
 
-function svg(tag, attrs = {}, text = "") {
-  const node = document.createElementNS(SVG, tag);
-  for (const [key, value] of Object.entries(attrs)) node.setAttribute(key, String(value));
-  if (text) node.textContent = text;
-  return node;
-}
-
-// A reliability diagram: one bar per confidence bin, its height the share approved
-// unedited; the dashed diagonal is perfect calibration.
-function diagram(table) {
-  const size = 200;
-  const pad = 24;
-  const inner = size - 2 * pad;
-  const chart = svg("svg", { viewBox: `0 0 ${size} ${size}`, role: "img", "aria-label": `Reliability of ${table.category} drafts` });
-  chart.append(
-    svg("line", { class: "axis", x1: pad, y1: size - pad, x2: size - pad, y2: size - pad }),
-    svg("line", { class: "axis", x1: pad, y1: pad, x2: pad, y2: size - pad }),
-    svg("line", { class: "ideal", x1: pad, y1: size - pad, x2: size - pad, y2: pad }),
-    svg("text", { class: "label", x: pad, y: size - 6 }, "0"),
-    svg("text", { class: "label", x: size - pad - 16, y: size - 6 }, "conf 1"),
-    svg("text", { class: "label", x: 2, y: pad + 4 }, "1"),
-  );
-  for (const bin of table.bins) {
-    const x = pad + bin.low * inner;
-    const width = (bin.high - bin.low) * inner - 2;
-    const height = bin.observed * inner;
-    const bar = svg("rect", { class: "bar", x: x + 1, y: size - pad - height, width, height, "data-n": bin.n });
-    bar.append(svg("title", {}, `${bin.low.toFixed(1)}–${bin.high.toFixed(1)}: ${bin.n} drafts, ${(bin.observed * 100).toFixed(0)}% approved unedited`));
-    chart.append(bar);
-  }
-  const ece = table.ece == null ? "–" : table.ece.toFixed(3);
-  return el(
-    "figure",
-    { class: "diagram", "data-category": table.category },
-    el("h3", { text: table.category }),
-    chart,
-    el("figcaption", { class: "muted small", text: `${table.n} verdicts, ${table.approved_unedited} approved unedited, ECE ${ece}` }),
-  );
-}
-
 function autosendTable(status) {
   if (!status.categories.length) {
     const legacy = status.legacy_min_confidence;
@@ -171,7 +132,7 @@ async function loadCalibration() {
   $("autosend").replaceChildren(autosendTable(report.autosend));
   const tables = report.reliability.filter((t) => t.n > 0);
   $("reliability").replaceChildren(
-    ...(tables.length ? tables.map(diagram) : [el("p", { class: "muted", text: "No reviewed drafts yet." })]),
+    ...(tables.length ? tables.map(reliabilityFigure) : [el("p", { class: "muted", text: "No reviewed drafts yet." })]),
   );
 }
 
@@ -182,6 +143,9 @@ async function refresh() {
   try {
     await Promise.all([loadGaps(), loadCalibration()]);
     enter();
+    // A link to one gap (#gap-3) or to the diagrams (#calibration-heading) lands on it.
+    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (target) target.scrollIntoView();
   } catch (error) {
     showError(error);
   } finally {
@@ -202,6 +166,9 @@ function init() {
     refresh();
   });
   $("sign-out").addEventListener("click", signOut);
+  // A link from the stats page names its period: ?since=YYYY-MM-DD.
+  const since = new URLSearchParams(location.search).get("since");
+  if (since && /^\d{4}-\d{2}-\d{2}$/.test(since)) $("since-input").value = since;
   if (tokenStore.get()) refresh();
   else signOut();
 }

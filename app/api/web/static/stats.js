@@ -1,9 +1,12 @@
-// The support stats page: GET /v1/stats drawn as plain SVG (no chart library, no CDN).
-// Every value reaches the page through textContent or SVG attributes, never as markup.
+// The support stats page: GET /v1/stats drawn as plain SVG (no chart library, no CDN),
+// then the slower parts it loads after: the volume forecast, the top knowledge gaps and
+// the calibration of draft confidence.
+import { empty, place, shape, svg } from "./chart-svg.js";
 import { tokenStore } from "./console-api.js";
 import { ApiError, requestJson } from "./http.js";
+import { loadCalibration, loadGaps } from "./stats-insights.js";
+import { describeForecast, drawVolume, forecastFailed } from "./stats-volume.js";
 
-const SVG = "http://www.w3.org/2000/svg";
 const MEASURES = [
   ["first_draft", "first draft"],
   ["first_response", "first response"],
@@ -11,21 +14,6 @@ const MEASURES = [
   ["resolution", "resolution"],
 ];
 const $ = (id) => document.getElementById(id);
-
-function svg(width, height) {
-  const root = document.createElementNS(SVG, "svg");
-  root.setAttribute("viewBox", `0 0 ${width} ${height}`);
-  root.setAttribute("aria-hidden", "true");
-  return root;
-}
-
-function shape(parent, name, attributes, text) {
-  const node = document.createElementNS(SVG, name);
-  for (const [key, value] of Object.entries(attributes)) node.setAttribute(key, String(value));
-  if (text !== undefined) node.textContent = text;
-  parent.appendChild(node);
-  return node;
-}
 
 function percent(value) {
   return value == null ? "–" : `${Math.round(value * 1000) / 10} %`;
@@ -37,41 +25,6 @@ function duration(seconds) {
   if (seconds < 7200) return `${Math.round(seconds / 60)} min`;
   if (seconds < 172800) return `${Math.round(seconds / 360) / 10} h`;
   return `${Math.round(seconds / 8640) / 10} d`;
-}
-
-function place(id, chart) {
-  const holder = $(id);
-  holder.replaceChildren(chart);
-}
-
-function empty(id, message) {
-  const chart = svg(400, 60);
-  shape(chart, "text", { x: 200, y: 34, "text-anchor": "middle", class: "empty" }, message);
-  place(id, chart);
-}
-
-// One bar per day, its height the tickets opened; a day label every few bars.
-function drawVolume(groups) {
-  const days = groups.filter((g) => g.tickets.opened > 0);
-  if (!days.length) return empty("volume-chart", "No tickets in this period");
-  const width = 560, height = 180, top = 10, bottom = 24, left = 30;
-  const chart = svg(width, height);
-  const max = Math.max(...groups.map((g) => g.tickets.opened));
-  const step = (width - left) / groups.length;
-  shape(chart, "line", { x1: left, y1: height - bottom, x2: width, y2: height - bottom, class: "axis" });
-  shape(chart, "text", { x: left - 4, y: top + 8, "text-anchor": "end" }, String(max));
-  groups.forEach((group, i) => {
-    const h = ((height - top - bottom) * group.tickets.opened) / max;
-    const bar = shape(chart, "rect", {
-      x: left + i * step + 1, y: height - bottom - h, width: Math.max(step - 2, 1), height: h,
-      class: "bar", "data-key": group.key,
-    });
-    shape(bar, "title", {}, `${group.key}: ${group.tickets.opened} tickets`);
-    if (i % Math.ceil(groups.length / 6) === 0) {
-      shape(chart, "text", { x: left + i * step, y: height - 6 }, group.key.slice(5));
-    }
-  });
-  place("volume-chart", chart);
 }
 
 // Per day, the share of tracked tickets that met every SLA target (green) or not (red).
@@ -190,7 +143,7 @@ function render(stats) {
   $("volume-handoffs").textContent = String(totals.tickets.self_service_handoffs);
   $("sla-total").textContent = percent(totals.tickets.sla.attainment);
   $("acceptance-rate").textContent = percent(totals.drafts.acceptance_rate);
-  drawVolume(stats.groups);
+  drawVolume(stats.groups, forecast);
   drawSla(stats.groups);
   drawFunnel(totals.drafts);
   fillSlaClocks(totals.tickets.sla);
@@ -216,17 +169,43 @@ function everyDay(stats) {
   return { ...stats, groups: days };
 }
 
+// The forecast does not depend on the period: fetched once per page load.
+let forecast = null;
+let forecastAsked = false;
+let shown = null; // the period's stats, redrawn when the forecast arrives
+let generation = 0; // answers for a period the user has left are dropped
+
+function authed(path) {
+  return requestJson(path, { headers: { Authorization: `Bearer ${tokenStore.get()}` } });
+}
+
+async function loadForecast() {
+  describeForecast(null);
+  try {
+    forecast = await authed("/v1/stats/forecast?days=14");
+    describeForecast(forecast);
+    if (shown) drawVolume(shown.groups, forecast);
+  } catch (error) {
+    forecastAsked = false; // asked again with the next period
+    if (error instanceof ApiError && (error.status === 401 || error.status === 403)) return;
+    forecastFailed(error.detail || error.message);
+  }
+}
+
 async function load() {
   // The last N days including today (UTC): N bars.
   const days = Number($("range").value);
   const to = new Date();
   const from = new Date(Date.UTC(to.getUTCFullYear(), to.getUTCMonth(), to.getUTCDate() - days + 1));
   const params = new URLSearchParams({ from: from.toISOString(), to: to.toISOString(), group: "day" });
-  const token = tokenStore.get();
+  const mine = ++generation;
+  const isCurrent = () => mine === generation;
   $("load-error").hidden = true;
   try {
-    const stats = await requestJson(`/v1/stats?${params}`, { headers: { Authorization: `Bearer ${token}` } });
-    render(everyDay(stats));
+    const stats = everyDay(await authed(`/v1/stats?${params}`));
+    if (!isCurrent()) return;
+    shown = stats;
+    render(stats);
   } catch (error) {
     if (error instanceof ApiError && (error.status === 401 || error.status === 403)) {
       tokenStore.clear();
@@ -234,7 +213,15 @@ async function load() {
     }
     $("load-error").textContent = error.detail || error.message;
     $("load-error").hidden = false;
+    return;
   }
+  // After the figures: the gap report clusters questions (seconds when cold).
+  if (!forecastAsked) {
+    forecastAsked = true;
+    loadForecast();
+  }
+  loadGaps(authed, from.toISOString().slice(0, 10), isCurrent);
+  loadCalibration(authed, from.toISOString(), to.toISOString(), isCurrent);
 }
 
 function showLogin(message) {

@@ -1,0 +1,367 @@
+"""Embedding jobs: a sync's chunks, embedded and written by whichever machines claim them.
+
+A run (``embed_runs``) is one planned sync of one Chroma collection.  The planner
+(``triage ingest --enqueue``) adds ``embed`` jobs while it reads the docs, each holding
+whole documents' chunks (texts, metadata, the stale chunks to delete after), then seals
+the run with one ``finish`` job (prune vanished documents, update the lexical index, bump
+the collection revision).  Jobs only become claimable once their run is sealed, so a
+planner that dies leaves a run nobody has touched: the next planner deletes it once its
+``planner_until`` lease has run out and plans again.
+
+Claiming works as the outbox's (claims.py): on PostgreSQL ``SELECT … FOR UPDATE SKIP
+LOCKED`` then an UPDATE of exactly those rows, on SQLite one UPDATE under the database
+write lock.  A claim is a lease (``leased_until``), renewed by its worker while the job
+runs (``renew``): a worker that dies mid-job leaves it to run out, and the job is due
+again for anyone.  Redoing a job is harmless because its
+writes are idempotent (chunk ids come from content; ingest/doc_writes.py).  ``complete``
+is a compare-and-set on the claim, so a worker whose lease was taken over learns it lost.
+The finish job is due only when every embed job of its run is done.
+
+One unfinished run per collection (``open_collection`` is unique while the run is not
+done, NULL after): a second planner would read Chroma half-written by the first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Literal, get_args
+
+from sqlalchemy import (
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    and_,
+    delete,
+    exists,
+    func,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+
+from app.store.claims import picked
+from app.store.columns import UTCDateTime, json_type, utcnow
+from app.store.errors import ConflictError
+from app.store.ids import new_id
+from app.store.models import ID_LEN, Base, one_of
+from app.store.outbox import backoff_seconds
+
+RunStatus = Literal["planning", "open", "done"]
+JobKind = Literal["embed", "finish"]
+JobStatus = Literal["pending", "running", "done"]
+RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
+JOB_KINDS: tuple[JobKind, ...] = get_args(JobKind)
+JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
+MAX_ERROR_CHARS = 2000
+
+
+class EmbedRun(Base):
+    __tablename__ = "embed_runs"
+    __table_args__ = (CheckConstraint(one_of("status", RUN_STATUSES), name="status"),)
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(200))
+    # The collection while the run is unfinished, NULL once done: unique, so one open run.
+    open_collection: Mapped[str | None] = mapped_column(String(200), unique=True)
+    status: Mapped[RunStatus] = mapped_column(String(16))
+    planner_until: Mapped[datetime] = mapped_column(UTCDateTime())
+    report: Mapped[dict[str, Any]] = mapped_column(json_type())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class EmbedJob(Base):
+    __tablename__ = "embed_jobs"
+    __table_args__ = (
+        CheckConstraint(one_of("kind", JOB_KINDS), name="kind"),
+        CheckConstraint(one_of("status", JOB_STATUSES), name="status"),
+        Index("ix_embed_jobs_claim", "status", "leased_until"),
+        Index("ix_embed_jobs_run", "run_id", "kind", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
+    run_id: Mapped[str] = mapped_column(ForeignKey("embed_runs.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[JobKind] = mapped_column(String(8))
+    status: Mapped[JobStatus] = mapped_column(String(16))
+    payload: Mapped[dict[str, Any]] = mapped_column(json_type())
+    chunks: Mapped[int] = mapped_column(Integer)
+    # Counted at claim time, so a worker that dies mid-job still uses up an attempt.
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(200))
+    # Running: the claim's end.  Pending: not before (a retry's backoff), or NULL.
+    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    embedded: Mapped[int | None] = mapped_column(Integer)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class RunInProgressError(ConflictError):
+    """The collection already has an unfinished run."""
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One worker's lease on one job; pass it back to ``renew``/``complete``/``fail``."""
+
+    job_id: str
+    run_id: str
+    collection: str
+    kind: JobKind
+    payload: dict[str, Any]
+    attempts: int
+    worker: str
+
+
+# -- planning ------------------------------------------------------------------------
+def start_run(
+    session: Session, collection: str, *, lease: timedelta, now: datetime | None = None
+) -> str:
+    """A new run in ``planning``; raises RunInProgressError while another is unfinished
+    (a planning run whose planner's lease ran out is deleted instead)."""
+    now = now or utcnow()
+    current = session.execute(
+        select(EmbedRun.id, EmbedRun.status, EmbedRun.planner_until).where(
+            EmbedRun.open_collection == collection
+        )
+    ).first()
+    if current is not None:
+        run_id, status, planner_until = current
+        if status != "planning" or planner_until > now:
+            raise RunInProgressError(f"run {run_id} of collection {collection!r} is {status}")
+        # Its jobs were never claimable: nothing of it reached Chroma but metadata refreshes.
+        session.execute(delete(EmbedJob).where(EmbedJob.run_id == run_id))
+        session.execute(delete(EmbedRun).where(EmbedRun.id == run_id))
+    run_id = new_id("erun")
+    try:
+        with session.begin_nested():
+            session.add(
+                EmbedRun(
+                    id=run_id,
+                    collection=collection,
+                    open_collection=collection,
+                    status="planning",
+                    planner_until=now + lease,
+                    report={},
+                    created_at=now,
+                )
+            )
+    except IntegrityError as exc:
+        raise RunInProgressError(f"collection {collection!r} has another run starting") from exc
+    return run_id
+
+
+def add_job(
+    session: Session,
+    run_id: str,
+    payload: dict[str, Any],
+    chunks: int,
+    *,
+    lease: timedelta,
+    kind: JobKind = "embed",
+    now: datetime | None = None,
+) -> str:
+    """Queue one job and renew the planner's lease; raises ConflictError when the run is
+    no longer this planner's to fill (taken over after the lease ran out)."""
+    now = now or utcnow()
+    renewed = session.execute(
+        update(EmbedRun)
+        .where(EmbedRun.id == run_id, EmbedRun.status == "planning")
+        .values(planner_until=now + lease)
+        .returning(EmbedRun.id)
+    ).first()
+    if renewed is None:
+        raise ConflictError(f"run {run_id} is no longer being planned")
+    seq = session.scalar(select(func.count()).where(EmbedJob.run_id == run_id)) or 0
+    job_id = new_id("ejob")
+    session.add(
+        EmbedJob(
+            id=job_id,
+            run_id=run_id,
+            seq=seq,
+            kind=kind,
+            status="pending",
+            payload=payload,
+            chunks=chunks,
+        )
+    )
+    session.flush()
+    return job_id
+
+
+def seal(
+    session: Session,
+    run_id: str,
+    finish: dict[str, Any],
+    *,
+    lease: timedelta,
+    now: datetime | None = None,
+) -> None:
+    """Add the run's finish job and open the run to workers."""
+    add_job(session, run_id, finish, 0, lease=lease, kind="finish", now=now)
+    session.execute(
+        update(EmbedRun)
+        .where(EmbedRun.id == run_id, EmbedRun.status == "planning")
+        .values(status="open")
+    )
+
+
+def record_report(session: Session, run_id: str, report: dict[str, Any]) -> None:
+    """The planner's sync report, for operators (workers never read it)."""
+    session.execute(update(EmbedRun).where(EmbedRun.id == run_id).values(report=report))
+
+
+# -- working -------------------------------------------------------------------------
+def _due(now: datetime) -> ColumnElement[bool]:
+    other = aliased(EmbedJob)
+    unfinished_embeds = exists().where(
+        other.run_id == EmbedJob.run_id, other.kind == "embed", other.status != "done"
+    )
+    open_runs = select(EmbedRun.id).where(EmbedRun.status == "open")
+    return and_(
+        EmbedJob.run_id.in_(open_runs),
+        or_(
+            and_(
+                EmbedJob.status == "pending",
+                or_(EmbedJob.leased_until.is_(None), EmbedJob.leased_until <= now),
+            ),
+            and_(EmbedJob.status == "running", EmbedJob.leased_until <= now),
+        ),
+        or_(EmbedJob.kind == "embed", ~unfinished_embeds),
+    )
+
+
+def claim(
+    session: Session,
+    worker: str,
+    *,
+    lease: timedelta,
+    limit: int = 1,
+    now: datetime | None = None,
+) -> list[Claim]:
+    """Lease up to ``limit`` due jobs to ``worker`` (oldest run first); commit before
+    working on them."""
+    now = now or utcnow()
+    due = _due(now)
+    # "embed" sorts before "finish": a run's finish job comes last anyway.
+    order = (EmbedJob.run_id, EmbedJob.kind, EmbedJob.seq)
+    pick = select(EmbedJob.id).where(due).order_by(*order).limit(limit)
+    chosen = picked(session, pick, EmbedJob.id)
+    if chosen is None:
+        return []
+    rows = session.execute(
+        update(EmbedJob)
+        .where(chosen, due)
+        .values(
+            status="running",
+            claimed_by=worker,
+            leased_until=now + lease,
+            attempts=EmbedJob.attempts + 1,
+        )
+        .returning(EmbedJob.id, EmbedJob.run_id, EmbedJob.kind, EmbedJob.payload, EmbedJob.attempts)
+        .execution_options(synchronize_session=False)
+    ).all()
+    collections = dict(
+        session.execute(
+            select(EmbedRun.id, EmbedRun.collection).where(EmbedRun.id.in_({r[1] for r in rows}))
+        ).all()
+    )
+    claims = [
+        Claim(job_id, run_id, collections[run_id], kind, payload, attempts, worker)
+        for job_id, run_id, kind, payload, attempts in rows
+    ]
+    return sorted(claims, key=lambda c: (c.run_id, c.kind, c.job_id))
+
+
+def _held(claim_: Claim) -> ColumnElement[bool]:
+    return and_(
+        EmbedJob.id == claim_.job_id,
+        EmbedJob.status == "running",
+        EmbedJob.claimed_by == claim_.worker,
+        EmbedJob.attempts == claim_.attempts,
+    )
+
+
+def renew(
+    session: Session, claim_: Claim, *, lease: timedelta, now: datetime | None = None
+) -> bool:
+    """Extend the lease; False when another worker has taken the job over."""
+    row = session.execute(
+        update(EmbedJob)
+        .where(_held(claim_))
+        .values(leased_until=(now or utcnow()) + lease)
+        .returning(EmbedJob.id)
+    ).first()
+    return row is not None
+
+
+def complete(
+    session: Session, claim_: Claim, *, embedded: int = 0, now: datetime | None = None
+) -> bool:
+    """Mark the job done (and its run, for a finish job); False when the claim was lost."""
+    now = now or utcnow()
+    row = session.execute(
+        update(EmbedJob)
+        .where(_held(claim_))
+        .values(status="done", embedded=embedded, done_at=now, leased_until=None, last_error=None)
+        .returning(EmbedJob.id)
+    ).first()
+    if row is None:
+        return False
+    if claim_.kind == "finish":
+        session.execute(
+            update(EmbedRun)
+            .where(EmbedRun.id == claim_.run_id)
+            .values(status="done", open_collection=None, finished_at=now)
+        )
+    return True
+
+
+def fail(session: Session, claim_: Claim, *, error: str, now: datetime | None = None) -> bool:
+    """Give the job back to be retried after a backoff (Chroma down, a model error)."""
+    now = now or utcnow()
+    row = session.execute(
+        update(EmbedJob)
+        .where(_held(claim_))
+        .values(
+            status="pending",
+            claimed_by=None,
+            leased_until=now + timedelta(seconds=backoff_seconds(claim_.attempts)),
+            last_error=error[:MAX_ERROR_CHARS],
+        )
+        .returning(EmbedJob.id)
+    ).first()
+    return row is not None
+
+
+# -- reading -------------------------------------------------------------------------
+def open_runs(session: Session) -> int:
+    """Sealed runs with work left (what ``ingest-worker --until-idle`` waits for)."""
+    return int(session.scalar(select(func.count()).where(EmbedRun.status == "open")) or 0)
+
+
+def run_summary(session: Session, run_id: str) -> dict[str, Any]:
+    run = session.get(EmbedRun, run_id)
+    if run is None:
+        return {}
+    counts = session.execute(
+        select(EmbedJob.status, func.count(), func.coalesce(func.sum(EmbedJob.chunks), 0))
+        .where(EmbedJob.run_id == run_id, EmbedJob.kind == "embed")
+        .group_by(EmbedJob.status)
+    ).all()
+    jobs = {status: int(n) for status, n, _ in counts}
+    return {
+        "run": run.id,
+        "collection": run.collection,
+        "status": run.status,
+        "jobs": sum(jobs.values()),
+        "jobs_done": jobs.get("done", 0),
+        "chunks": sum(int(c) for _, _, c in counts),
+    }
