@@ -54,6 +54,10 @@ class SegmentLike(Protocol):
 
     def doc_span(self, doc_id: str) -> tuple[int, int] | None: ...
 
+    def raw(self, position: int) -> bytes: ...
+
+    def positions_containing(self, lo: int, hi: int, needle: bytes) -> list[int]: ...
+
 
 def doc_key(chunk: StoredLike) -> str:
     """How the screener groups chunks into pages (a chunk without a doc id is its own)."""
@@ -156,20 +160,49 @@ def segment_link_facts(
     return LinkFacts(frozenset(urls), len(docs), docs_by_host, texts_linking)
 
 
+Where = Mapping[str, str | bool]
+
+
+def matches(meta: Mapping[str, Any], where: Where | None) -> bool:
+    """Every `where` key holds exactly that value (type included: True is not 1)."""
+    return not where or all(
+        type(meta.get(k)) is type(v) and meta.get(k) == v for k, v in where.items()
+    )
+
+
 def segment_doc_chunks(
-    segments: Sequence[SegmentLike], alive: Sequence[np.ndarray[Any, Any] | None], doc_id: str
+    segments: Sequence[SegmentLike],
+    alive: Sequence[np.ndarray[Any, Any] | None],
+    doc_id: str,
+    where: Where | None = None,
 ) -> list[StoredChunk]:
-    """The live chunks whose `doc_id` is `doc_id`, in index order (segment, then position)."""
+    """The live chunks whose `doc_id` is `doc_id` (and whose metadata matches `where`), in
+    index order (segment, then position)."""
+    # A segment line is json.dumps([id, text, metadata]): a chunk whose metadata holds
+    # k: v holds these bytes, so lines without them are skipped unparsed (a large page's
+    # hundreds of chunks cost one byte scan of the map, not a JSON parse each).
+    needles = [f"{json.dumps(k)}: {json.dumps(v)}".encode() for k, v in (where or {}).items()]
     out: list[StoredChunk] = []
     for segment, mask in zip(segments, alive, strict=True):
         span = segment.doc_span(doc_id)
         if span is None:
             continue
-        for position in range(*span):
-            if mask is None or mask[position]:
-                chunk = segment.chunk(position)
-                if str(chunk.metadata.get("doc_id", "")) == doc_id:
-                    out.append(chunk)
+        lo, hi = span
+        if needles:
+            candidates = [
+                p
+                for p in segment.positions_containing(lo, hi, needles[0])
+                if all(n in segment.raw(p) for n in needles[1:])
+            ]
+        else:
+            candidates = list(range(lo, hi))
+        for position in candidates:
+            if mask is not None and not mask[position]:
+                continue
+            chunk = segment.chunk(position)
+            meta = chunk.metadata
+            if str(meta.get("doc_id", "")) == doc_id and matches(meta, where):
+                out.append(chunk)
     return out
 
 
@@ -186,13 +219,13 @@ class MemoryCorpus(Generic[C]):
         self._chunks = chunks
         self._by_doc: dict[str, list[C]] | None = None
 
-    def doc_chunks(self, doc_id: str) -> list[C]:
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[C]:
         if self._by_doc is None:
             by_doc: dict[str, list[C]] = {}
             for chunk in self._chunks:
                 by_doc.setdefault(str(chunk.metadata.get("doc_id", "")), []).append(chunk)
             self._by_doc = by_doc
-        return self._by_doc.get(doc_id, [])
+        return [c for c in self._by_doc.get(doc_id, []) if matches(c.metadata, where)]
 
     def link_facts(self) -> LinkFacts:
         texts: dict[str, list[str]] = {}

@@ -238,9 +238,25 @@ class Segment:
         span = self._docs.get(doc_id)
         return (span[0], span[1]) if span else None
 
+    def positions_containing(self, lo: int, hi: int, needle: bytes) -> list[int]:
+        """Positions in [lo, hi) whose stored line holds `needle` (one scan of the map;
+        a needle holds no newline, JSON escapes them, so a match lies within one line)."""
+        if not needle:
+            return list(range(lo, hi))
+        found: list[int] = []
+        at, end = int(self.offsets[lo]), int(self.offsets[hi])
+        while (at := self._text.find(needle, at, end)) >= 0:
+            position = int(np.searchsorted(self.offsets, at, side="right")) - 1
+            found.append(position)
+            at = int(self.offsets[position + 1])  # on to the next line
+        return found
+
+    def raw(self, position: int) -> bytes:
+        """The chunk's stored line, unparsed."""
+        return bytes(self._text[int(self.offsets[position]) : int(self.offsets[position + 1])])
+
     def chunk(self, position: int) -> StoredChunk:
-        raw = self._text[int(self.offsets[position]) : int(self.offsets[position + 1])]
-        chunk_id, text, meta = json.loads(raw)
+        chunk_id, text, meta = json.loads(self.raw(position))
         return StoredChunk(chunk_id, text, meta)
 
     def chunks(self) -> Iterable[StoredChunk]:

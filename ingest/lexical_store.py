@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 
-from ingest.corpus_view import segment_doc_chunks, segment_link_facts
+from ingest.corpus_view import Where, segment_doc_chunks, segment_link_facts
 from ingest.lexical_segment import FORMAT, K1, B, Segment, tokenize, write_segment
 from ingest.untrusted_links import LinkFacts
 from ingest.vectorstore import StoredChunk
@@ -97,9 +97,9 @@ class SegmentedIndex:
         self.generation = generation
         self._chunks: list[StoredChunk] | None = None
 
-    def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[StoredChunk]:
         """The live chunks of one document, in index order (the section lookup's read)."""
-        return segment_doc_chunks(self.segments, self.alive, doc_id)
+        return segment_doc_chunks(self.segments, self.alive, doc_id, where)
 
     def link_facts(self) -> LinkFacts:
         """What the passage screener derives own domains from, without reading texts."""

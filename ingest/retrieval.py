@@ -21,7 +21,7 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
-from ingest.corpus_view import MemoryCorpus
+from ingest.corpus_view import MemoryCorpus, Where
 from ingest.lexical_segment import english_stemmer, expand_identifiers, lexical_text
 from ingest.lexical_store import LexicalStore, SearchFilters, SegmentedIndex
 from ingest.multilingual import english_query
@@ -98,8 +98,8 @@ class LexicalIndex:
             texts = [lexical_text(c, heading_repeats) for c in chunks]
             self._model.index(_tokenize(texts), show_progress=False)
 
-    def doc_chunks(self, doc_id: str) -> list[StoredChunk]:
-        return self._corpus.doc_chunks(doc_id)
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[StoredChunk]:
+        return self._corpus.doc_chunks(doc_id, where)
 
     def link_facts(self) -> LinkFacts:
         return self._corpus.link_facts()

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
-from ingest.corpus_view import MemoryCorpus
+from ingest.corpus_view import MemoryCorpus, Where
 from ingest.types import MetadataValue
 from ingest.untrusted import REASONS, PassageScreener, Screening, line_of, vocabulary
 from ingest.untrusted_links import LinkFacts, allowed_from_facts, derive_allowed_domains
@@ -174,7 +174,7 @@ class _Stored(Protocol):
 class CorpusView(Protocol):
     """The index read on demand (ingest/corpus_view.py): one page, or the link facts."""
 
-    def doc_chunks(self, doc_id: str) -> Sequence[_Stored]: ...
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> Sequence[_Stored]: ...
 
     def link_facts(self) -> LinkFacts: ...
 
@@ -218,7 +218,8 @@ class HitScreen:
                 return found
         own: dict[str, tuple[str, ...]] = {}
         whole: tuple[str, ...] = ()
-        for chunk in self._corpus.doc_chunks(doc_id):
+        # Verdicts are written as booleans (flag_metadata): only flagged chunks are read.
+        for chunk in self._corpus.doc_chunks(doc_id, {META_FLAG: True}):
             if reasons := stored_reasons(chunk.metadata):
                 own[chunk.chunk_id] = reasons
                 # A page is keyed as the writer keyed it: a chunk without a doc id is its own.

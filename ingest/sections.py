@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ingest.corpus_view import Where
 from ingest.vectorstore import StoredChunk
 
 
@@ -26,7 +27,7 @@ class ChunkSource(Protocol):
 
 
 class _IndexLike(Protocol):
-    def doc_chunks(self, doc_id: str) -> list[StoredChunk]: ...
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[StoredChunk]: ...
 
     @property
     def revision(self) -> int: ...
@@ -84,7 +85,11 @@ class SectionLookup:
             if found is not None:
                 self._cache.move_to_end(key)
                 return found
-        chunks = [c for c in index.doc_chunks(doc_id) if _key(c.metadata) == (doc_id, heading)]
+        # A chunk without a heading is in the "" section, so only a named one is asked for.
+        where = {"heading": heading} if heading else None
+        chunks = [
+            c for c in index.doc_chunks(doc_id, where) if _key(c.metadata) == (doc_id, heading)
+        ]
         chunks.sort(key=_order)  # stable: equal indexes keep the index's order
         with self._lock:
             if self._cache and next(reversed(self._cache))[:2] != key[:2]:

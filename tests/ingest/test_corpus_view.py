@@ -27,7 +27,7 @@ from ingest.retrieval import Hit
 from ingest.screening import HitScreen, stored_reasons
 from ingest.sections import SectionLookup, SectionPart, _order, _strip_overlap
 from ingest.untrusted import PassageScreener, vocabulary
-from ingest.untrusted_links import hosts_in, host_of, registrable_domain
+from ingest.untrusted_links import host_of, hosts_in, registrable_domain
 from ingest.vectorstore import StoredChunk
 
 POISONED = Path(__file__).resolve().parents[1] / "fixtures" / "poisoned_docs"
@@ -179,7 +179,8 @@ def _same_as_the_whole_corpus_reading(kb: KnowledgeBase) -> None:
 def test_per_hit_reads_equal_the_whole_corpus_reading(kb: KnowledgeBase) -> None:
     _same_as_the_whole_corpus_reading(kb)
     usable, withheld = kb.retriever.screen(_hits(kb))
-    assert withheld and all(h.source.startswith("poisoned_docs/") for h in withheld)
+    assert withheld
+    assert all(h.source.startswith("poisoned_docs/") for h in withheld)
     assert not any(h.source.startswith("poisoned_docs/") for h in usable)
 
 
@@ -188,8 +189,8 @@ def test_an_edited_page_is_read_anew_after_the_sync(kb: KnowledgeBase, corpus: P
     page = corpus / "docs/guides/api-reference/authentication.md"
     hits = kb.retriever.search("How do I authenticate my API requests?", 8)
     before = next(h for h in hits if h.source.endswith("api-reference/authentication.md"))
-    old_text = " ".join(p.text for p in lookup.parts(before.chunk_id, before.doc_id, before.heading))
-    assert "Zanzibar" not in old_text
+    section = lookup.parts(before.chunk_id, before.doc_id, before.heading)
+    assert "Zanzibar" not in " ".join(p.text for p in section)
 
     original = page.read_text()
     words = before.text.split()
@@ -202,7 +203,8 @@ def test_an_edited_page_is_read_anew_after_the_sync(kb: KnowledgeBase, corpus: P
     try:
         assert kb.synchronizer().sync([corpus]).docs_failed == 0
         index = kb.retriever.lexical_index()
-        assert isinstance(index, SegmentedIndex) and len(index.segments) > 1  # a delta
+        assert isinstance(index, SegmentedIndex)
+        assert len(index.segments) > 1  # the edit went into a delta segment
         after = kb.retriever.search("Zanzibar tokens rotate daily", 3)[0]
         parts = lookup.parts(after.chunk_id, after.doc_id, after.heading)
         assert "Zanzibar" in " ".join(p.text for p in parts)
