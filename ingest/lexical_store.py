@@ -27,7 +27,6 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -35,36 +34,17 @@ import numpy as np
 
 from ingest.corpus_view import Where, segment_doc_chunks, segment_link_facts
 from ingest.lexical_segment import FORMAT, K1, B, Segment, tokenize, write_segment
+from ingest.search_filters import SearchFilters
 from ingest.untrusted_links import LinkFacts
 from ingest.vectorstore import StoredChunk
+
+__all__ = ["LexicalStore", "SearchFilters", "SegmentedIndex"]  # SearchFilters: its old home
 
 # Deltas are folded into a new base once they hold this share of it (or this many
 # segments): queries then touch a few posting lists, not dozens.
 _COMPACT_SHARE = 0.10
 _COMPACT_MIN = 2_000
 _MAX_SEGMENTS = 12
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    kinds: tuple[str, ...] = ()
-    source_prefix: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.kinds or self.source_prefix)
-
-    def accepts(self, meta: Any) -> bool:
-        if self.kinds and meta.get("kind") not in self.kinds:
-            return False
-        return not (
-            self.source_prefix and not str(meta.get("source", "")).startswith(self.source_prefix)
-        )
-
-    def chroma_where(self) -> dict[str, Any] | None:
-        if not self.kinds:
-            return None
-        return {"kind": {"$in": list(self.kinds)}}
 
 
 class SegmentedIndex:

@@ -23,9 +23,10 @@ from pydantic import BaseModel
 
 from ingest.corpus_view import MemoryCorpus, Where
 from ingest.lexical_segment import english_stemmer, expand_identifiers, lexical_text
-from ingest.lexical_store import LexicalStore, SearchFilters, SegmentedIndex
+from ingest.lexical_store import LexicalStore, SegmentedIndex
 from ingest.multilingual import english_query
 from ingest.screening import HitScreen
+from ingest.search_filters import SearchFilters
 from ingest.untrusted_links import LinkFacts
 from ingest.vectorstore import KnowledgeBaseStore, StoredChunk
 
