@@ -21,12 +21,13 @@ from typing import Any, Generic, Protocol, TypeVar
 
 import numpy as np
 
+from ingest.untrusted import PassageScreener, vocabulary
 from ingest.untrusted_links import LinkFacts, hosts_in
 from ingest.untrusted_links import link_facts as memory_link_facts
 from ingest.vectorstore import StoredChunk
 
 LINKS_FILE = "links.json"
-_LINKS_VERSION = 1
+_LINKS_VERSION = 2
 
 Runs = list[list[int]]
 
@@ -78,7 +79,11 @@ def _runs(positions: Iterable[int]) -> Runs:
 
 
 def link_summary(ordered: Iterable[StoredLike]) -> dict[str, Any]:
-    """Positions of each page, each published URL and each (linked host, page) pair."""
+    """Positions of each page, each published URL and each (linked host, page) pair, and
+    of the linking texts the screener's judge finds poisoned (under its vocabulary's
+    digest): judged once per segment, not by every process after every revision."""
+    judge = PassageScreener(frozenset(), vocabulary())
+    poisoned: dict[str, list[int]] = {}
     docs: dict[str, list[int]] = {}
     urls: dict[str, list[int]] = {}
     hosts: dict[str, dict[str, list[int]]] = {}
@@ -88,10 +93,16 @@ def link_summary(ordered: Iterable[StoredLike]) -> dict[str, Any]:
         url = chunk.metadata.get("doc_url")
         if isinstance(url, str):
             urls.setdefault(url, []).append(position)
-        for host in hosts_in(chunk.text):
+        linked = hosts_in(chunk.text)
+        for host in linked:
             hosts.setdefault(host, {}).setdefault(key, []).append(position)
+        if linked and judge.poisoned(chunk.text):
+            for host in linked:
+                poisoned.setdefault(host, []).append(position)
     return {
         "version": _LINKS_VERSION,
+        "vocabulary": judge.version,
+        "poisoned": {h: _runs(v) for h, v in poisoned.items()},
         "docs": {k: _runs(v) for k, v in docs.items()},
         "urls": {k: _runs(v) for k, v in urls.items()},
         "hosts": {h: {k: _runs(v) for k, v in by.items()} for h, by in hosts.items()},
@@ -110,7 +121,7 @@ def read_link_summary(segment: SegmentLike) -> dict[str, Any]:
     """The segment's summary; built (and kept, when the directory is writable) if missing."""
     try:
         data: dict[str, Any] = json.loads((segment.directory / LINKS_FILE).read_text())
-        if data.get("version") == _LINKS_VERSION:
+        if data.get("version") == _LINKS_VERSION and data.get("vocabulary") == vocabulary().digest:
             return data
     except (FileNotFoundError, json.JSONDecodeError):
         pass
@@ -140,12 +151,14 @@ def segment_link_facts(
 ) -> LinkFacts:
     docs: set[str] = set()
     urls: set[str] = set()
+    poisoned: set[str] = set()
     docs_by_host: dict[str, set[str]] = {}
     linking: dict[str, list[tuple[int, int]]] = {}
     for s, (segment, mask) in enumerate(zip(segments, alive, strict=True)):
         summary = read_link_summary(segment)
         docs.update(k for k, runs in summary["docs"].items() if _any_live(runs, mask))
         urls.update(u for u, runs in summary["urls"].items() if _any_live(runs, mask))
+        poisoned.update(h for h, runs in summary["poisoned"].items() if _any_live(runs, mask))
         for host, by_doc in summary["hosts"].items():
             for key, runs in by_doc.items():
                 positions = [(s, p) for p in _live(runs, mask)]
@@ -157,7 +170,7 @@ def segment_link_facts(
         for s, p in linking.get(host, ()):
             yield str(segments[s].chunk(p).text)
 
-    return LinkFacts(frozenset(urls), len(docs), docs_by_host, texts_linking)
+    return LinkFacts(frozenset(urls), len(docs), docs_by_host, texts_linking, frozenset(poisoned))
 
 
 Where = Mapping[str, str | bool]

@@ -109,6 +109,9 @@ class LinkFacts:
     doc_count: int
     docs_by_host: Mapping[str, set[str]]
     texts_linking: Callable[[str], Iterable[str]]
+    # Hosts some poisoned text links to, when judged ahead (ingest/corpus_view.py): then
+    # no text is read to decide which counted domains may be vouched for.
+    poisoned_hosts: frozenset[str] | None = None
 
 
 def link_facts(doc_urls: Iterable[str], texts_by_doc: Mapping[str, Sequence[str]]) -> LinkFacts:
@@ -160,7 +163,9 @@ def allowed_from_facts(
         hosts_by_domain.setdefault(domain, []).append(host)
     needed = max(rules.min_docs, math.ceil(rules.min_share * facts.doc_count))
     counted = {d for d, docs in docs_by_domain.items() if len(docs) >= needed} - allowed
-    if poisoned is not None:
+    if facts.poisoned_hosts is not None:
+        counted -= {registrable_domain(h, rules) for h in facts.poisoned_hosts}
+    elif poisoned is not None:
         counted = {
             d
             for d in counted
