@@ -5,9 +5,11 @@ that the history, metrics and report tests read."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -17,7 +19,7 @@ from app.operations.demo.config import DemoConfig, load_demo_config
 from app.operations.demo.history import HistoryReport, HistoryRequest, write_history
 from app.services.runtime import Pipeline
 from app.settings import Settings
-from app.store.db import session_factory
+from app.store.db import create_engine_for, session_factory
 from tests.api.conftest import api_corpus, kb, kb_settings, pipeline
 from tests.app.operations import metric_fixture
 from tests.conftest import SHARED_DATA
@@ -85,3 +87,13 @@ def demo_history(
 ) -> WrittenHistory:
     tmp = tmp_path_factory.mktemp("demo-history")
     return write_small_history(tmp, kb_settings, kb, pipeline, "first")
+
+
+def read_store(url: str, fn: Callable[[Any], Any]) -> Any:
+    """Run `fn(session)` against a written history's database and close the engine."""
+    engine = create_engine_for(url)
+    try:
+        with session_factory(engine)() as session:
+            return fn(session)
+    finally:
+        engine.dispose()

@@ -17,22 +17,13 @@ from sqlalchemy.orm import Session
 
 from app.operations.demo.config import load_demo_config
 from app.operations.metrics.stats import StatsService
-from app.store import create_engine_for, session_factory
+from app.store import create_engine_for
 from app.store.askers import AskerTicket
 from app.store.models import Ticket
 from app.store.self_service import SelfServiceAnswer
-from tests.app.operations.conftest import DAYS, END, WrittenHistory, small_config
+from tests.app.operations.conftest import DAYS, END, WrittenHistory, read_store, small_config
 
 pytestmark = pytest.mark.slow
-
-
-def _read(url: str, fn: Any) -> Any:
-    engine = create_engine_for(url)
-    try:
-        with session_factory(engine)() as session:
-            return fn(session)
-    finally:
-        engine.dispose()
 
 
 def _stats(history: WrittenHistory) -> Any:
@@ -73,7 +64,7 @@ def test_help_page_questions_went_through_the_ask_service(demo_history: WrittenH
             "answers": list(session.scalars(select(SelfServiceAnswer))),
         }
 
-    seen = _read(demo_history.url, look)
+    seen = read_store(demo_history.url, look)
     report = demo_history.report
     # Handed off as /v1/ask does: widget tickets from source "ask", each recorded against
     # its asker's keyed hash, and labelled as demo data like every other ticket.

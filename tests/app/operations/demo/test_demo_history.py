@@ -16,7 +16,7 @@ from app.operations.demo.history import DemoHistoryError, HistoryRequest, write_
 from app.operations.demo.marker import read_marker
 from app.services.runtime import Pipeline
 from app.settings import Settings
-from app.store import create_engine_for, session_factory
+from app.store import create_engine_for
 from app.store.askers import AskerTicket
 from app.store.conversations import TicketLink, TicketMessage
 from app.store.models import OutboxMessage, ReviewEvent, Ticket
@@ -26,20 +26,12 @@ from tests.app.operations.conftest import (
     END,
     SEED,
     WrittenHistory,
+    read_store,
     small_config,
     write_small_history,
 )
 
 pytestmark = pytest.mark.slow
-
-
-def _read(url: str, fn: Any) -> Any:
-    engine = create_engine_for(url)
-    try:
-        with session_factory(engine)() as session:
-            return fn(session)
-    finally:
-        engine.dispose()
 
 
 def _fingerprint(session: Session) -> dict[str, Any]:
@@ -99,8 +91,8 @@ def test_the_same_seed_writes_the_same_history(
 ) -> None:
     again = write_small_history(tmp_path, kb_settings, kb, pipeline, "again")
     assert again.report.operations == demo_history.report.operations
-    first = _read(demo_history.url, _fingerprint)
-    second = _read(again.url, _fingerprint)
+    first = read_store(demo_history.url, _fingerprint)
+    second = read_store(again.url, _fingerprint)
     assert first["tickets"] == second["tickets"]
     assert first["events"] == second["events"]
     assert first["messages"] == second["messages"]
@@ -111,7 +103,7 @@ def test_the_same_seed_writes_the_same_history(
 def test_the_history_has_the_documented_weekly_and_daily_shape(
     demo_history: WrittenHistory,
 ) -> None:
-    created = _read(
+    created = read_store(
         demo_history.url,
         lambda s: list(s.scalars(select(Ticket.created_at))),
     )
@@ -135,7 +127,7 @@ def test_every_ticket_carries_its_label_and_the_store_is_marked_as_demo(
         metas = [t["demo"] for t in session.scalars(select(Ticket.meta))]
         return metas, read_marker(session)
 
-    labels, marker = _read(demo_history.url, look)
+    labels, marker = read_store(demo_history.url, look)
     assert marker is not None
     assert (marker["days"], marker["seed"], marker["tickets"]) == (DAYS, SEED, len(labels))
     assert marker["start"] == "2026-03-02"
@@ -165,7 +157,7 @@ def test_the_scripted_team_acted_through_the_services(demo_history: WrittenHisto
             "links": len(list(session.scalars(select(TicketLink.id)))),
         }
 
-    seen = _read(demo_history.url, look)
+    seen = read_store(demo_history.url, look)
     ops = demo_history.report.operations
     assert seen["status"]["solved"] > 0
     assert seen["reviews"]["approve"] + seen["reviews"]["edit"] > 0
