@@ -13,7 +13,8 @@ Reported per process count: process start to first hybrid answer, memory per pro
 retrieval p50/p99 without filters, with a `kind` filter and with a `source_prefix`
 filter (all processes querying at once), and the time from a one-page edit (written
 to Chroma and to the lexical index as the sync does) to that page being found by a
-lexical search in every process.
+lexical search in every process.  With --drafting-reads each query also screens its
+hits and reads their sections, as a draft does (first answer and latencies include it).
 
     python bench/scale.py --chunks 100000 --processes 1,4
 """
@@ -184,7 +185,28 @@ class _LexicalOnly:
         return list(self.index.search(query, 30, filters)[:k])
 
 
-def serve(root: Path, spawned: float, conn: Any, queries: int, lexical_only: bool) -> None:
+class _DraftingReads:
+    """A hybrid search followed by what the drafter reads for its hits: the screen (own
+    domains, ingest verdicts) and each usable hit's section (--drafting-reads)."""
+
+    def __init__(self, retriever: Any) -> None:
+        from ingest.sections import SectionLookup
+
+        self.retriever = retriever
+        self.sections = SectionLookup(retriever)
+
+    def search(self, query: str, k: int, *, filters: Any = None, mode: str = "hybrid") -> Any:
+        hits = self.retriever.search(query, k, filters=filters, mode=mode)
+        if mode == "hybrid":
+            usable, _ = self.retriever.screen(hits)
+            for hit in usable:
+                self.sections.parts(hit.chunk_id, hit.doc_id, hit.heading)
+        return hits
+
+
+def serve(
+    root: Path, spawned: float, conn: Any, queries: int, lexical_only: bool, drafting: bool
+) -> None:
     """One "API process": open the knowledge base, answer, report, then watch for the edit."""
     from ingest.lexical_store import SearchFilters
     from ingest.retrieval import HybridRetriever
@@ -200,6 +222,8 @@ def serve(root: Path, spawned: float, conn: Any, queries: int, lexical_only: boo
             lexical_dir=root / "lexical",
             translate=None,
         )
+        if drafting:
+            searcher = _DraftingReads(searcher)
     searcher.search(QUERIES[0], 5)
     first = time.time() - spawned
     conn.send({"ready": first})
@@ -262,12 +286,16 @@ def edit_one_page(root: Path, token: str, lexical_only: bool) -> None:
     store.bump_revision()
 
 
-def run_processes(root: Path, count: int, queries: int, lexical_only: bool) -> dict[str, Any]:
+def run_processes(
+    root: Path, count: int, queries: int, lexical_only: bool, drafting: bool = False
+) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     pipes, procs = [], []
     for _ in range(count):
         parent, child = ctx.Pipe()
-        proc = ctx.Process(target=serve, args=(root, time.time(), child, queries, lexical_only))
+        proc = ctx.Process(
+            target=serve, args=(root, time.time(), child, queries, lexical_only, drafting)
+        )
         proc.start()
         pipes.append(parent)
         procs.append(proc)
@@ -358,6 +386,11 @@ def main() -> None:
         help="no Chroma: the persisted BM25 index alone (for sizes whose HNSW per process "
         "would not fit in memory)",
     )
+    parser.add_argument(
+        "--drafting-reads",
+        action="store_true",
+        help="each query also screens its hits and reads their sections, as a draft does",
+    )
     args = parser.parse_args()
     if args.embeddings:
         print_table(
@@ -373,9 +406,10 @@ def main() -> None:
         built = build(root, args.chunks, args.lexical_only)
         rows += [(k, f"{v:.1f}") for k, v in built.items()]
     for count in [int(p) for p in args.processes.split(",")]:
-        figures = run_processes(root, count, args.queries, args.lexical_only)
+        figures = run_processes(root, count, args.queries, args.lexical_only, args.drafting_reads)
         rows += [(f"{count} proc: {k}", f"{v:.2f}") for k, v in figures.items()]
     flags = " --lexical-only" if args.lexical_only else ""
+    flags += " --drafting-reads" if args.drafting_reads else ""
     print_table(f"bench/scale.py --chunks {args.chunks}{flags}", rows)
 
 

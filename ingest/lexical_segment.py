@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.corpus_view import write_link_summary
 from ingest.vectorstore import StoredChunk
 
 # Bumped whenever the files a segment holds change: older indexes are rebuilt.
@@ -174,6 +175,7 @@ def _write_columns(directory: Path, ordered: Sequence[StoredChunk]) -> None:
     # Where each document's chunks are (contiguous, being sorted by source then doc id):
     # the writer tombstones a changed document's old chunks without reading them.
     (directory / "docs.json").write_text(json.dumps(docs))
+    write_link_summary(directory, ordered)
 
 
 @dataclass(frozen=True)
@@ -201,6 +203,7 @@ class Segment:
         self.kinds: list[str] = columns["kinds"]
         self.sources: list[str] = columns["sources"]
         self.size = len(self.lengths)
+        self._docs: dict[str, list[int]] | None = None
         with (directory / "chunks.jsonl").open("rb") as f:
             self._text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
 
@@ -228,9 +231,32 @@ class Segment:
         spans: dict[str, list[int]] = json.loads((self.directory / "docs.json").read_text())
         return spans
 
+    def doc_span(self, doc_id: str) -> tuple[int, int] | None:
+        """Positions [lo, hi) that hold the chunks of `doc_id` (others may lie between)."""
+        if self._docs is None:
+            self._docs = self.doc_spans()  # one entry per document, read once per segment
+        span = self._docs.get(doc_id)
+        return (span[0], span[1]) if span else None
+
+    def positions_containing(self, lo: int, hi: int, needle: bytes) -> list[int]:
+        """Positions in [lo, hi) whose stored line holds `needle` (one scan of the map;
+        a needle holds no newline, JSON escapes them, so a match lies within one line)."""
+        if not needle:
+            return list(range(lo, hi))
+        found: list[int] = []
+        at, end = int(self.offsets[lo]), int(self.offsets[hi])
+        while (at := self._text.find(needle, at, end)) >= 0:
+            position = int(np.searchsorted(self.offsets, at, side="right")) - 1
+            found.append(position)
+            at = int(self.offsets[position + 1])  # on to the next line
+        return found
+
+    def raw(self, position: int) -> bytes:
+        """The chunk's stored line, unparsed."""
+        return bytes(self._text[int(self.offsets[position]) : int(self.offsets[position + 1])])
+
     def chunk(self, position: int) -> StoredChunk:
-        raw = self._text[int(self.offsets[position]) : int(self.offsets[position + 1])]
-        chunk_id, text, meta = json.loads(raw)
+        chunk_id, text, meta = json.loads(self.raw(position))
         return StoredChunk(chunk_id, text, meta)
 
     def chunks(self) -> Iterable[StoredChunk]:

@@ -27,42 +27,24 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from ingest.corpus_view import Where, segment_doc_chunks, segment_link_facts
 from ingest.lexical_segment import FORMAT, K1, B, Segment, tokenize, write_segment
+from ingest.search_filters import SearchFilters
+from ingest.untrusted_links import LinkFacts
 from ingest.vectorstore import StoredChunk
+
+__all__ = ["LexicalStore", "SearchFilters", "SegmentedIndex"]  # SearchFilters: its old home
 
 # Deltas are folded into a new base once they hold this share of it (or this many
 # segments): queries then touch a few posting lists, not dozens.
 _COMPACT_SHARE = 0.10
 _COMPACT_MIN = 2_000
 _MAX_SEGMENTS = 12
-
-
-@dataclass(frozen=True)
-class SearchFilters:
-    kinds: tuple[str, ...] = ()
-    source_prefix: str | None = None
-
-    @property
-    def active(self) -> bool:
-        return bool(self.kinds or self.source_prefix)
-
-    def accepts(self, meta: Any) -> bool:
-        if self.kinds and meta.get("kind") not in self.kinds:
-            return False
-        return not (
-            self.source_prefix and not str(meta.get("source", "")).startswith(self.source_prefix)
-        )
-
-    def chroma_where(self) -> dict[str, Any] | None:
-        if not self.kinds:
-            return None
-        return {"kind": {"$in": list(self.kinds)}}
 
 
 class SegmentedIndex:
@@ -95,9 +77,17 @@ class SegmentedIndex:
         self.generation = generation
         self._chunks: list[StoredChunk] | None = None
 
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[StoredChunk]:
+        """The live chunks of one document, in index order (the section lookup's read)."""
+        return segment_doc_chunks(self.segments, self.alive, doc_id, where)
+
+    def link_facts(self) -> LinkFacts:
+        """What the passage screener derives own domains from, without reading texts."""
+        return segment_link_facts(self.segments, self.alive)
+
     @property
     def chunks(self) -> list[StoredChunk]:
-        """Every live chunk, read once on demand (the screener and section lookup need them)."""
+        """Every live chunk, read once on demand and kept (listings and evals only)."""
         if self._chunks is None:
             out: list[StoredChunk] = []
             for segment, alive in zip(self.segments, self.alive, strict=True):

@@ -21,10 +21,13 @@ import numpy as np
 from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
+from ingest.corpus_view import MemoryCorpus, Where
 from ingest.lexical_segment import english_stemmer, expand_identifiers, lexical_text
-from ingest.lexical_store import LexicalStore, SearchFilters, SegmentedIndex
+from ingest.lexical_store import LexicalStore, SegmentedIndex
 from ingest.multilingual import english_query
 from ingest.screening import HitScreen
+from ingest.search_filters import SearchFilters
+from ingest.untrusted_links import LinkFacts
 from ingest.vectorstore import KnowledgeBaseStore, StoredChunk
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -90,10 +93,17 @@ class LexicalIndex:
         self.chunks = chunks
         self.revision = revision
         self._model: Any = None
+        self._corpus: MemoryCorpus[StoredChunk] = MemoryCorpus(chunks)
         if chunks:
             self._model = bm25s.BM25()
             texts = [lexical_text(c, heading_repeats) for c in chunks]
             self._model.index(_tokenize(texts), show_progress=False)
+
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[StoredChunk]:
+        return self._corpus.doc_chunks(doc_id, where)
+
+    def link_facts(self) -> LinkFacts:
+        return self._corpus.link_facts()
 
     def search(
         self, query: str, n: int, filters: SearchFilters | None = None
@@ -179,7 +189,7 @@ class HybridRetriever:
         with self._lock:
             screen = self._screen
             if screen is None or screen.revision != index.revision:
-                screen = HitScreen(index.chunks, index.revision, self.allowed_domains)
+                screen = HitScreen(index, index.revision, self.allowed_domains)
                 self._screen = screen
             return screen
 

@@ -13,15 +13,16 @@ from __future__ import annotations
 import logging
 import re
 import threading
-from collections import defaultdict
+from collections import OrderedDict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar, runtime_checkable
 
+from ingest.corpus_view import MemoryCorpus, Where
 from ingest.types import MetadataValue
 from ingest.untrusted import REASONS, PassageScreener, Screening, line_of, vocabulary
-from ingest.untrusted_links import derive_allowed_domains
+from ingest.untrusted_links import LinkFacts, allowed_from_facts, derive_allowed_domains
 
 log = logging.getLogger(__name__)
 
@@ -152,6 +153,12 @@ class _Passage(Protocol):
 P = TypeVar("P", bound=_Passage)
 
 
+@dataclass(frozen=True)
+class _PageFlags:
+    own: Mapping[str, tuple[str, ...]]
+    whole: tuple[str, ...]
+
+
 class _Stored(Protocol):
     @property
     def chunk_id(self) -> str: ...
@@ -163,29 +170,67 @@ class _Stored(Protocol):
     def metadata(self) -> Mapping[str, Any]: ...
 
 
+@runtime_checkable
+class CorpusView(Protocol):
+    """The index read on demand (ingest/corpus_view.py): one page, or the link facts."""
+
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> Sequence[_Stored]: ...
+
+    def link_facts(self) -> LinkFacts: ...
+
+
 class HitScreen:
-    """Screens retrieved passages for one revision of the collection; thread-safe."""
+    """Screens retrieved passages for one revision of the collection; thread-safe.
+
+    Nothing is read per chunk up front: the doc set's own domains come from the index's
+    link facts, and a hit's ingest-time verdicts from its own page's chunks, read when a
+    hit of that page is first screened.
+    """
 
     _MAX_CACHE = 50_000
+    _MAX_PAGES = 4096
 
-    def __init__(self, chunks: Sequence[_Stored], revision: int, extras: Iterable[str] = ()):
+    def __init__(
+        self,
+        chunks: CorpusView | Sequence[_Stored],
+        revision: int,
+        extras: Iterable[str] = (),
+    ):
         self.revision = revision
-        texts: dict[str, list[str]] = defaultdict(list)
-        doc_urls: set[str] = set()
-        self._stored: dict[str, tuple[str, ...]] = {}
-        self._stored_docs: dict[str, tuple[str, ...]] = {}
-        for chunk in chunks:
-            meta = chunk.metadata
-            doc_id = str(meta.get("doc_id", chunk.chunk_id))
-            texts[doc_id].append(chunk.text)
-            if isinstance(meta.get("doc_url"), str):
-                doc_urls.add(str(meta["doc_url"]))
-            if reasons := stored_reasons(meta):
-                self._stored[chunk.chunk_id] = reasons
-                self._stored_docs[doc_id] = _merge(self._stored_docs.get(doc_id, ()), reasons)
-        self.screener = _screener_for_doc_set(doc_urls, texts, extras)
+        corpus: CorpusView = (
+            chunks if isinstance(chunks, CorpusView) else MemoryCorpus(list(chunks))
+        )
+        self._corpus = corpus
+        vocab = vocabulary()
+        judge = PassageScreener(frozenset(), vocab)
+        allowed = allowed_from_facts(corpus.link_facts(), vocab.links, extras, judge.poisoned)
+        self.screener = PassageScreener(allowed, vocab)
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._pages: OrderedDict[str, _PageFlags] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _page(self, doc_id: str) -> _PageFlags:
+        """Ingest-time verdicts of one page: per chunk id, and merged over the page."""
+        with self._lock:
+            found = self._pages.get(doc_id)
+            if found is not None:
+                self._pages.move_to_end(doc_id)
+                return found
+        own: dict[str, tuple[str, ...]] = {}
+        whole: tuple[str, ...] = ()
+        # Verdicts are written as booleans (flag_metadata): only flagged chunks are read.
+        for chunk in self._corpus.doc_chunks(doc_id, {META_FLAG: True}):
+            if reasons := stored_reasons(chunk.metadata):
+                own[chunk.chunk_id] = reasons
+                # A page is keyed as the writer keyed it: a chunk without a doc id is its own.
+                if str(chunk.metadata.get("doc_id", chunk.chunk_id)) == doc_id:
+                    whole = _merge(whole, reasons)
+        flags = _PageFlags(own, whole)
+        with self._lock:
+            self._pages[doc_id] = flags
+            while len(self._pages) > self._MAX_PAGES:
+                self._pages.popitem(last=False)
+        return flags
 
     def reasons(self, passage: _Passage) -> tuple[str, ...]:
         key = passage.chunk_id
@@ -196,8 +241,13 @@ class HitScreen:
         screening: Screening = self.screener.screen(passage.text)
         # A page flagged at ingest is distrusted as a whole (see flag_chunks).
         doc_id = str(getattr(passage, "doc_id", "") or "")
+        # A stored chunk names its page in its metadata; a hit carries it as `doc_id`.
+        meta = getattr(passage, "metadata", None)
+        home = str(meta.get("doc_id", "")) if isinstance(meta, Mapping) else doc_id
         reasons = _merge(
-            screening.reasons, self._stored.get(key, ()), self._stored_docs.get(doc_id, ())
+            screening.reasons,
+            self._page(home).own.get(key, ()),
+            self._page(doc_id).whole,
         )
         with self._lock:
             if len(self._cache) >= self._MAX_CACHE:

@@ -3,31 +3,31 @@
 Retrieval returns chunks of at most a few hundred tokens, so a section's numbered steps
 can sit in one chunk and its code example in the next.  An answer needs the section,
 so this looks up a hit's sibling chunks (same document, same heading) in chunk order.
-The lookup is built from the chunks the lexical index already holds in memory and is
-rebuilt only when the collection's revision changes.
+Siblings are read per hit from the shared lexical index (one document's span of its
+memory-mapped segments), never the whole collection.
 """
 
 from __future__ import annotations
 
 import re
 import threading
-from collections import defaultdict
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
+from ingest.corpus_view import Where
 from ingest.vectorstore import StoredChunk
 
 
 class ChunkSource(Protocol):
-    """What the lookup needs from a retriever: every chunk and the revision they are at."""
+    """What the lookup needs from a retriever: the index, read one document at a time."""
 
     def lexical_index(self) -> _IndexLike: ...
 
 
 class _IndexLike(Protocol):
-    @property
-    def chunks(self) -> list[StoredChunk]: ...
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[StoredChunk]: ...
 
     @property
     def revision(self) -> int: ...
@@ -61,30 +61,49 @@ def _strip_overlap(previous: str, text: str, longest: int = 600) -> str:
 
 
 class SectionLookup:
-    def __init__(self, source: ChunkSource) -> None:
-        self._source = source
-        self._lock = threading.Lock()
-        self._revision: int | None = None
-        self._sections: dict[tuple[str, str], list[StoredChunk]] = {}
+    """A hit's section, read from the index on demand; thread-safe.
 
-    def _table(self) -> dict[tuple[str, str], list[StoredChunk]]:
+    Sections read recently are kept (a bounded LRU keyed by the index's revision and
+    generation, the document and the heading), so the hot path reads no index pages;
+    an edited page's new section is read after the sync that changed the revision.
+    """
+
+    MAX_SECTIONS = 4096
+
+    def __init__(self, source: ChunkSource, max_sections: int = MAX_SECTIONS) -> None:
+        self._source = source
+        self._max = max_sections
+        self._lock = threading.Lock()
+        self._cache: OrderedDict[tuple[int, str, str, str], list[StoredChunk]] = OrderedDict()
+
+    def section(self, doc_id: str, heading: str) -> list[StoredChunk]:
+        """The chunks of one section (same document, same heading) in chunk order."""
         index = self._source.lexical_index()
+        key = (index.revision, str(getattr(index, "generation", "")), doc_id, heading)
         with self._lock:
-            if self._revision != index.revision:
-                grouped: dict[tuple[str, str], list[StoredChunk]] = defaultdict(list)
-                for chunk in index.chunks:
-                    grouped[_key(chunk.metadata)].append(chunk)
-                for chunks in grouped.values():
-                    chunks.sort(key=_order)
-                self._sections = dict(grouped)
-                self._revision = index.revision
-            return self._sections
+            found = self._cache.get(key)
+            if found is not None:
+                self._cache.move_to_end(key)
+                return found
+        # A chunk without a heading is in the "" section, so only a named one is asked for.
+        where = {"heading": heading} if heading else None
+        chunks = [
+            c for c in index.doc_chunks(doc_id, where) if _key(c.metadata) == (doc_id, heading)
+        ]
+        chunks.sort(key=_order)  # stable: equal indexes keep the index's order
+        with self._lock:
+            if self._cache and next(reversed(self._cache))[:2] != key[:2]:
+                self._cache.clear()  # a new revision: nothing kept can be asked for again
+            self._cache[key] = chunks
+            while len(self._cache) > self._max:
+                self._cache.popitem(last=False)
+        return chunks
 
     def parts(
         self, chunk_id: str, doc_id: str, heading: str, *, max_parts: int = 4
     ) -> list[SectionPart]:
         """The section's chunks around `chunk_id`, at most `max_parts`, overlaps removed."""
-        chunks: Sequence[StoredChunk] = self._table().get((doc_id, heading), [])
+        chunks: Sequence[StoredChunk] = self.section(doc_id, heading)
         position = next((i for i, c in enumerate(chunks) if c.chunk_id == chunk_id), None)
         if position is None:
             return []

@@ -12,11 +12,19 @@ from __future__ import annotations
 import ipaddress
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["LinkRules", "derive_allowed_domains", "hosts_in", "registrable_domain", "url_spans"]
+__all__ = [
+    "LinkFacts",
+    "LinkRules",
+    "allowed_from_facts",
+    "derive_allowed_domains",
+    "hosts_in",
+    "link_facts",
+    "registrable_domain",
+    "url_spans",
+]
 
 _URL = re.compile(r"https?://[^\s<>()\[\]{}\"'`|\\]+", re.IGNORECASE)
 _ANCHOR = re.compile(r"\[(?P<text>[^\]\n]{1,200})\]\((?P<href>https?://[^)\s]+)\)", re.IGNORECASE)
@@ -91,6 +99,35 @@ def hosts_in(text: str) -> set[str]:
     return {host_of(url)[0] for _, _, url in url_spans(text)}
 
 
+@dataclass(frozen=True)
+class LinkFacts:
+    """What deriving the doc set's own domains reads from a corpus: its published URLs,
+    how many documents it has, which documents link each host, and (read only for the
+    few domains counting would vouch for) the texts that link a host."""
+
+    doc_urls: frozenset[str]
+    doc_count: int
+    docs_by_host: Mapping[str, set[str]]
+    texts_linking: Callable[[str], Iterable[str]]
+    # Hosts some poisoned text links to, when judged ahead (ingest/corpus_view.py): then
+    # no text is read to decide which counted domains may be vouched for.
+    poisoned_hosts: frozenset[str] | None = None
+
+
+def link_facts(doc_urls: Iterable[str], texts_by_doc: Mapping[str, Sequence[str]]) -> LinkFacts:
+    """The facts of a corpus held in memory (one entry of `texts_by_doc` per document)."""
+    docs_by_host: dict[str, set[str]] = {}
+    texts_by_host: dict[str, list[str]] = {}
+    for doc, texts in texts_by_doc.items():
+        for text in texts:
+            for host in hosts_in(text):
+                docs_by_host.setdefault(host, set()).add(doc)
+                texts_by_host.setdefault(host, []).append(text)
+    return LinkFacts(
+        frozenset(doc_urls), len(texts_by_doc), docs_by_host, lambda h: texts_by_host.get(h, ())
+    )
+
+
 def derive_allowed_domains(
     doc_urls: Iterable[str],
     texts_by_doc: Mapping[str, Sequence[str]],
@@ -99,27 +136,41 @@ def derive_allowed_domains(
     poisoned: Callable[[str], bool] | None = None,
 ) -> frozenset[str]:
     """Registrable domains of the doc set: its published URLs, the domains many of its
-    pages link to, and the configured extras.
+    pages link to, and the configured extras (see `allowed_from_facts`)."""
+    return allowed_from_facts(link_facts(doc_urls, texts_by_doc), rules, extras, poisoned)
+
+
+def allowed_from_facts(
+    facts: LinkFacts,
+    rules: LinkRules,
+    extras: Iterable[str] = (),
+    poisoned: Callable[[str], bool] | None = None,
+) -> frozenset[str]:
+    """Registrable domains of the doc set described by `facts`.
 
     A domain that any `poisoned` text links to is never vouched for by counting: a few
     planted pages that all point at one attacker domain must not make it "common".
     """
-    allowed = {registrable_domain(host_of(u)[0], rules) for u in doc_urls if "://" in u}
+    allowed = {registrable_domain(host_of(u)[0], rules) for u in facts.doc_urls if "://" in u}
     allowed |= {registrable_domain(e.strip().lower(), rules) for e in extras if e.strip()}
-    linked: Counter[str] = Counter()
-    linking: dict[str, list[str]] = {}
-    for texts in texts_by_doc.values():
-        domains: set[str] = set()
-        for text in texts:
-            found = {registrable_domain(h, rules) for h in hosts_in(text) if h}
-            for domain in found - allowed:
-                linking.setdefault(domain, []).append(text)
-            domains |= found
-        linked.update(domains)
-    needed = max(rules.min_docs, math.ceil(rules.min_share * len(texts_by_doc)))
-    counted = {d for d, n in linked.items() if n >= needed} - allowed
-    if poisoned is not None:
-        counted = {d for d in counted if not any(poisoned(t) for t in linking.get(d, ()))}
+    docs_by_domain: dict[str, set[str]] = {}
+    hosts_by_domain: dict[str, list[str]] = {}
+    for host, docs in facts.docs_by_host.items():
+        if not host:
+            continue
+        domain = registrable_domain(host, rules)
+        docs_by_domain.setdefault(domain, set()).update(docs)
+        hosts_by_domain.setdefault(domain, []).append(host)
+    needed = max(rules.min_docs, math.ceil(rules.min_share * facts.doc_count))
+    counted = {d for d, docs in docs_by_domain.items() if len(docs) >= needed} - allowed
+    if facts.poisoned_hosts is not None:
+        counted -= {registrable_domain(h, rules) for h in facts.poisoned_hosts}
+    elif poisoned is not None:
+        counted = {
+            d
+            for d in counted
+            if not any(poisoned(t) for h in hosts_by_domain[d] for t in facts.texts_linking(h))
+        }
     allowed |= counted
     allowed -= rules.shorteners
     return frozenset(d for d in allowed if d)
