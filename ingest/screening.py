@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any, Protocol, TypeVar, runtime_checkable
 
 from ingest.corpus_view import MemoryCorpus, Where
+from ingest.corpus_view import StoredLike as _Stored
 from ingest.types import MetadataValue
 from ingest.untrusted import REASONS, PassageScreener, Screening, line_of, vocabulary
 from ingest.untrusted_links import LinkFacts, allowed_from_facts, derive_allowed_domains
@@ -157,17 +158,6 @@ P = TypeVar("P", bound=_Passage)
 class _PageFlags:
     own: Mapping[str, tuple[str, ...]]
     whole: tuple[str, ...]
-
-
-class _Stored(Protocol):
-    @property
-    def chunk_id(self) -> str: ...
-
-    @property
-    def text(self) -> str: ...
-
-    @property
-    def metadata(self) -> Mapping[str, Any]: ...
 
 
 @runtime_checkable
