@@ -11,7 +11,6 @@ a cache, never a reason for a draft to fail.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import sqlite3
 import threading
@@ -21,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from ingest.types import sha256_hex
+
 log = logging.getLogger(__name__)
 
 _SCHEMA = "CREATE TABLE IF NOT EXISTS vectors (digest TEXT PRIMARY KEY, vector BLOB NOT NULL)"
@@ -28,7 +29,7 @@ _BATCH = 500  # SQLite's bound-parameter limit is far above this; keeps statemen
 
 
 def text_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+    return sha256_hex(text)[:32]
 
 
 class DiskVectors:

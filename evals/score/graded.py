@@ -10,7 +10,6 @@ changed are left out, since their grade was for other text.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from typing import Any
 
 from app.triage.classify.offline.metrics import reliability
 from evals.collect.item_result import ItemResult
+from ingest.types import sha256_hex
 
 GRADES = ("answers", "partial", "no", "wrong", "handoff")
 
@@ -33,7 +33,7 @@ class Grade:
 
 
 def draft_digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+    return sha256_hex(text)[:16]
 
 
 def load_grades(path: Path) -> dict[str, Grade]:
