@@ -325,7 +325,7 @@ class Settings(BaseSettings):
     )
     # On 259 graded drafts of six Grid sets (evals/datasets/grid_graded.jsonl, each set scored
     # by a model fitted on the other five: bench/fit_answer_model.py --cross-validate) no
-    # threshold reached 90 % answers among the drafts shown (51 % at 0.5, 67 % of 6 at 0.7; on
+    # threshold reached 90 % answers among the drafts shown (52 % at 0.5, 4 of 7 at 0.7; on
     # the untouched grid_holdout_f 6 of 8 at 0.5), so docs-only drafts are not shown to
     # developers by default.
     ask_answer_min_confidence: float = Field(

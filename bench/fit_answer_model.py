@@ -22,6 +22,7 @@ from pathlib import Path
 import _common  # noqa: F401  (puts the repo first on sys.path)
 import numpy as np
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import LeaveOneGroupOut, cross_val_predict
 
 from app.triage.classify.offline.metrics import reliability
 from app.triage.draft.confidence import FEATURE_NAMES, AnswerFeatures
@@ -68,21 +69,17 @@ def _summary(name: str, p: np.ndarray, y: np.ndarray) -> None:
 
 def _cross_validate(rows: list[dict[str, object]], c: float, words_only: bool) -> None:
     """Leave one dataset out: each set's drafts scored by a model fitted on the others."""
-    names = sorted({str(r["dataset"]) for r in rows})
-    probabilities, labels = [], []
-    for held in names:
-        fit = [r for r in rows if r["dataset"] != held]
-        out = [r for r in rows if r["dataset"] == held]
-        x, y = _matrix(fit, words_only=words_only)
-        model = LogisticRegression(C=c, max_iter=2000).fit(x, y)
-        ox, oy = _matrix(out, words_only=words_only)
-        probabilities.append(model.predict_proba(ox)[:, 1])
-        labels.append(oy)
-    _summary(
-        f"leave-one-dataset-out ({', '.join(names)})",
-        np.concatenate(probabilities),
-        np.concatenate(labels),
-    )
+    groups = [str(r["dataset"]) for r in rows]
+    x, y = _matrix(rows, words_only=words_only)
+    scored = cross_val_predict(
+        LogisticRegression(C=c, max_iter=2000),
+        x,
+        y,
+        groups=groups,
+        cv=LeaveOneGroupOut(),
+        method="predict_proba",
+    )[:, 1]
+    _summary(f"leave-one-dataset-out ({', '.join(sorted(set(groups)))})", scored, y)
 
 
 def main(argv: list[str] | None = None) -> int:
