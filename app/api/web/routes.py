@@ -58,6 +58,7 @@ CONSOLE_ASSETS: Final = frozenset(
         "chart-svg.js",
         "reliability.js",
         "gaps.css",
+        "gap-badges.css",
         "gaps.js",
     }
 )
