@@ -74,10 +74,8 @@ def blocks_for(question: Question, section: Section, weights: Weights) -> list[C
     # A lead-in that ends with a colon ("You can list them with:") needs what follows.
     for item in list(picked):
         if item.kind == "paragraph" and item.rendered().rstrip().endswith(":"):
-            following = next(
-                (c for c in section.candidates if c.order == item.candidate.order + 1), None
-            )
-            if following is None or any(p.candidate is following for p in picked):
+            following = _neighbour(section, item.candidate, 1)
+            if following is None or _has(picked, following):
                 continue
             if following.block.kind == "code" and code_lines(following.block) > MAX_CODE_LINES:
                 picked.remove(item)
@@ -88,18 +86,27 @@ def blocks_for(question: Question, section: Section, weights: Weights) -> list[C
     for item in list(picked):
         if item.kind not in ("list", "table", "code"):
             continue
-        lead = next((c for c in section.candidates if c.order == item.candidate.order - 1), None)
+        lead = _neighbour(section, item.candidate, -1)
         if (
             lead is not None
             and lead.block.kind == "paragraph"
             and lead.block.text.rstrip().endswith(":")
             and lead.block.words <= _LEAD_IN_WORDS
-            and not any(p.candidate is lead for p in picked)
+            and not _has(picked, lead)
         ):
             picked.append(Chosen(lead))
     _label_what_follows(picked, section, question, weights)
     picked.sort(key=lambda p: p.candidate.order)
     return picked
+
+
+def _neighbour(section: Section, cand: Candidate, step: int) -> Candidate | None:
+    """The block `step` places after (or before, negative) `cand` in its section."""
+    return next((c for c in section.candidates if c.order == cand.order + step), None)
+
+
+def _has(picked: list[Chosen], cand: Candidate) -> bool:
+    return any(p.candidate is cand for p in picked)
 
 
 def _label_what_follows(
@@ -110,10 +117,8 @@ def _label_what_follows(
     queue = [p for p in picked if _BARE_LABEL.match(p.candidate.block.text)]
     while queue:
         label = queue.pop()
-        following = next(
-            (c for c in section.candidates if c.order == label.candidate.order + 1), None
-        )
-        if following is None or any(p.candidate is following for p in picked):
+        following = _neighbour(section, label.candidate, 1)
+        if following is None or _has(picked, following):
             continue
         block = following.block
         fits = (
