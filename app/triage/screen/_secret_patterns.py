@@ -118,7 +118,8 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
     ),
     (
         (
-            r"(?:\bauth\s*=\s*\(|\bHTTPBasicAuth\s*\("
+            # "AUTH = (...)" as a module constant is the same pair as "auth=(...)".
+            r"(?:\b(?i:auth)\s*=\s*\(|\bHTTPBasicAuth\s*\("
             r"|\bCredentials\.basic\s*\()\s*(?P<q1>[\"'])(?P<id>[^\"'\n]+)(?P=q1)\s*,\s*(?P<q2>[\"'])(?P<secret>[^\"'\n]+)(?P=q2)"
         ),
         "api_secret",

@@ -128,6 +128,7 @@ def patterns() -> SignalPatterns:
         status_weak=(
             c(
                 rf"(?i)\b(?:got|get|getting|gets|returned|returns|returning|receive[sd]?|receiving"
+                rf"|came|comes|coming|gives?|gave|giving"
                 rf"|throws?|throwing|threw|respond(?:s|ed)? with|seeing|see|saw|hit|hitting|errors?"
                 rf"|codes?|fail(?:s|ed|ing)? with|fallan? con|falham? com|erro|codigo|código"
                 rf"|devuelve|devolvi[oó]|retorna|retornou|recibo|recibimos|recebo|recebemos|obtengo"
@@ -214,8 +215,9 @@ def patterns() -> SignalPatterns:
         prod_weak=vocabulary.pattern("production_words"),
         sandbox_weak=vocabulary.pattern("sandbox_words"),
         money_stuck=(
-            # A money word, then within the sentence a word saying it is stuck or gone.
-            c(rf"\b{money}\b[^.!?\n]{{0,60}}?\b{stuck}"),
+            # A money word, then within the sentence a word saying it is stuck or gone.  A
+            # full stop inside "22.000 USDC" or "OUTGOING_PAYMENT.REFUND_PENDING" ends no sentence.
+            c(rf"\b{money}\b(?:[^.!?\n]|\.(?=\S)){{0,60}}?\b{stuck}"),
             *vocabulary.patterns("money_missing"),
         ),
         outage=vocabulary.patterns("outage"),

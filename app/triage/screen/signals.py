@@ -54,8 +54,11 @@ class Signals(BaseModel):
 
 def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signals:
     rx, folded = patterns(), fold(text)
+    # The wording cues read prose: a pasted id is one word there, not fifty characters that
+    # push "withdrawal" and "PROCESSING for 6 hours" out of one sentence's reach.
+    prose = _shortened_ids(folded)
     # Outage wording once "not an outage" phrasing is taken out (computed once, not per pattern).
-    outage_text = vocabulary.without("not_an_outage", folded)
+    outage_text = vocabulary.without("not_an_outage", prose)
     known, unknown = _error_codes(text, frozenset(known_error_codes))
     sdk = _sdk(folded)
     return Signals(
@@ -69,7 +72,7 @@ def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signa
         sdk=sdk,
         programming_language=_language(text, sdk),
         environment=_environment(folded),
-        mentions_money_stuck=any(r.search(folded) for r in rx.money_stuck),
+        mentions_money_stuck=any(r.search(prose) for r in rx.money_stuck),
         mentions_outage=any(r.search(outage_text) for r in rx.outage),
     )
 
@@ -78,6 +81,17 @@ def fold(text: str) -> str:
     """Lower-case, accent-free copy so "caído"/"produção" match plain ASCII patterns."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+
+
+# "transaction:019d7193-6d4e-...", a bare uuid, or a 32+ character hex hash (a txid).
+_PASTED_ID = re.compile(
+    r"\b(?:([a-z]+):)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{32,}\b"
+)
+
+
+def _shortened_ids(folded: str) -> str:
+    """Each pasted id replaced by its type word ("transaction") or "id"."""
+    return _PASTED_ID.sub(lambda m: m.group(1) or "id", folded)
 
 
 def _unique(items: Iterable[str]) -> list[str]:

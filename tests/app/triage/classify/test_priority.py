@@ -277,3 +277,103 @@ def test_new_production_emergency_wording_is_p1(text: str, category: str) -> Non
 )
 def test_new_cues_do_not_inflate(text: str, category: str, expected: str) -> None:
     assert _priority(text, category) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Money stuck in production, told in Spanish and Portuguese with the id in between.
+        (
+            "Buenas, un cliente depositó 12,000 USDC en producción a su cuenta interna hace "
+            "cinco horas. La red ya muestra 40 confirmaciones pero el saldo sigue igual.",
+            "accounts_wallets",
+        ),
+        (
+            "Pessoal, em produção um saque de 3.500 USDC (Transaction:019e1111-2222-7333-8444-"
+            "555566667777) está em PENDING há 3 horas e a carteira de destino não recebeu nada.",
+            "transfers_payments",
+        ),
+        (
+            "O reembolso de um PIX que falhou em produção já leva quatro dias e o cliente "
+            "não recebeu o dinheiro de volta.",
+            "transfers_payments",
+        ),
+        # One flow answering 5xx for many minutes in production is an outage of that flow.
+        (
+            "production: GET /internal-accounts has been returning 503 for 40 minutes now, "
+            "our app can't show any balances",
+            "api_errors",
+        ),
+        (
+            "En producción POST /quotes está devolviendo 502 desde hace media hora.",
+            "api_errors",
+        ),
+        (
+            "prod: the hosted KYC page errors for every new user and our entire onboarding "
+            "flow is stopped",
+            "onboarding_kyc",
+        ),
+    ],
+)
+def test_unseen_production_emergencies_are_p1(text: str, category: str) -> None:
+    assert _priority(text, category) == "P1"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "expected"),
+    [
+        # The same wording in the sandbox stays a sandbox question.
+        (
+            "in sandbox, POST /quotes has been returning 500 for 10 minutes, is it flaky?",
+            "sandbox_testing",
+            "P3",
+        ),
+        (
+            "la transferencia en sandbox sigue en PENDING desde hace 2 horas, ¿cómo la completo?",
+            "sandbox_testing",
+            "P3",
+        ),
+        # "blocked" about how a frozen card behaves, "keep" about the card: how-to questions.
+        (
+            "our fraud team froze a card, is everything blocked for the cardholder now?",
+            "cards",
+            "P3",
+        ),
+        (
+            "we want to keep the card but stop spending on it; PATCH /cards/{id} returned 400 "
+            "INVALID_INPUT",
+            "cards",
+            "P3",
+        ),
+        (
+            "our cleanup job runs DELETE again and gets a 400, is that a problem?",
+            "api_errors",
+            "P3",
+        ),
+    ],
+)
+def test_look_alike_wording_is_not_inflated(text: str, category: str, expected: str) -> None:
+    assert _priority(text, category) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # An API error said to keep happening, or since a given time.
+        (
+            "we keep hitting a 400 TRANSACTION_SIZE_LIMIT_EXCEEDED on large supplier invoices",
+            "fees_limits",
+        ),
+        (
+            "recibimos 429 DAILY_VOLUME_LIMIT_EXCEEDED en USD→MXN desde las 10am",
+            "fees_limits",
+        ),
+        # Something that stopped working in production.
+        (
+            "since this morning GET /config in production no longer lists BRL for us",
+            "accounts_wallets",
+        ),
+    ],
+)
+def test_recurring_or_regressed_errors_are_p2(text: str, category: str) -> None:
+    assert _priority(text, category) == "P2"

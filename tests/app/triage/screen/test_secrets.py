@@ -87,6 +87,19 @@ def test_unquoted_user_flag_and_python_auth_tuple() -> None:
     assert_no_leak(result, CLIENT_ID, CLIENT_SECRET)
 
 
+def test_an_upper_case_auth_constant_is_a_production_pair() -> None:
+    # A module-level AUTH tuple is the same credential pair as requests' auth=(...).
+    message = (
+        "need a 'changed since' filter for our CRM sync:\n"
+        f'AUTH = ("{CLIENT_ID}", "{CLIENT_SECRET}")  # prod token\n'
+        'requests.get(f"{BASE}/customers", auth=AUTH)'
+    )
+    result = redact_secrets(message)
+    assert 'AUTH = ("[REDACTED:client_id]", "[REDACTED:api_secret]")' in result.text
+    assert result.production_credential
+    assert_no_leak(result, CLIENT_ID, CLIENT_SECRET)
+
+
 @pytest.mark.parametrize(
     "template",
     [

@@ -85,6 +85,7 @@ We're on sandbox credentials. We sent 500 USD in 2025 and it worked."""
         ("sent 500 USD, then 250 EUR; retried 200 times in 2025", []),
         ("the fee was $404 and took 300ms", []),
         ("we have 422 customers onboarded", []),
+        ("the burn came back 503 Provider unavailable", [503]),
     ],
 )
 def test_http_statuses(text: str, expected: list[int]) -> None:
@@ -208,6 +209,14 @@ def test_environment(text: str, environment: str | None) -> None:
         "los fondos están retenidos desde ayer",
         "O pix não caiu na conta e o dinheiro sumiu",
         "transferência travada há dois dias",
+        # A status held for hours, across a pasted id and a thousands separator.
+        "um saque de 18.500 USDC (Transaction:019e1111-2222-7333-8444-555566667777) para "
+        "a carteira do cliente está em PROCESSING há 5 horas",
+        "withdrawal Transaction:019e1111-2222-7333-8444-555566667777 has been processing "
+        "for 9 hours",
+        "el saldo de la cuenta interna sigue igual después de 30 confirmaciones",
+        "o cliente não recebeu o dinheiro do reembolso até agora",
+        "the supplier still has not received the funds",
     ],
 )
 def test_money_stuck(text: str) -> None:
@@ -221,6 +230,9 @@ def test_money_stuck(text: str) -> None:
         "The payment request is missing a required field",
         '{"status": "PENDING", "type": "OUTGOING"}',
         "How long does a SEPA payout take?",
+        "does the payment amount stay the same if the rate moves before execute?",
+        "we haven't received the payment webhook for this test yet",
+        "how long can a payout stay in PROCESSING before it fails?",
     ],
 )
 def test_money_not_stuck(text: str) -> None:
@@ -240,6 +252,11 @@ def test_money_not_stuck(text: str) -> None:
         "Are webhook deliveries delayed on your side?",
         "dejamos de recibir webhooks desde anoche",
         "paramos de receber eventos hoje cedo",
+        # One flow answering 5xx for a sustained time, or the customer's whole flow stopped.
+        "POST /customers/{id}/kyc-link has been returning 503 for about 40 minutes",
+        "el endpoint de cotizaciones está devolviendo 502 desde hace media hora",
+        "a rota de saques está retornando 500 há 20 minutos",
+        "our entire checkout is stopped",
     ],
 )
 def test_outage(text: str) -> None:
@@ -257,6 +274,8 @@ def test_outage(text: str) -> None:
         "I set up my endpoint but haven't received any webhooks yet",
         "how do I stop receiving webhooks for a deleted customer?",
         "since 2023 we have used your API",
+        "POST /quotes returned 502 once this morning, retrying worked",
+        "how do we keep our whole integration running if a webhook is delayed?",
     ],
 )
 def test_not_outage(text: str) -> None:
