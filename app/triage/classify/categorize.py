@@ -10,6 +10,11 @@ The offline classifier is trained from the taxonomy's examples on first use (a f
 seconds, frozen embeddings) and cached under the data dir, keyed by the taxonomy's
 content so an edited taxonomy retrains.  A classifier trained on a team's own
 labelled tickets (`triage classifier train`) replaces it when configured.
+
+The taxonomy model reads a Spanish or Portuguese message together with its English gloss
+(`ingest.multilingual`, the glossary retrieval uses), in training and in prediction: the
+encoder is English-only and most examples are English, so "tarjeta" and "cartão" would
+otherwise share nothing with "card".
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from app.triage.classify.llm_classifier import (
 )
 from app.triage.classify.offline import IntentClassifier, TrainOptions
 from app.triage.classify.taxonomy import Taxonomy
+from ingest.multilingual import english_query
 
 log = logging.getLogger(__name__)
 
@@ -49,8 +55,18 @@ class CategoryDecision:
 DISAGREEMENT_FLAG = "classifier_disagreement"
 
 
+# Bumped when what the taxonomy model is trained on changes, so old caches retrain.
+_TAXONOMY_FEATURES = "glossed-1"
+
+
+def glossed(text: str) -> str:
+    """The text, followed by its English gloss when it reads as Spanish or Portuguese."""
+    gloss = english_query(text)
+    return f"{text} {gloss}" if gloss else text
+
+
 def _taxonomy_key(taxonomy: Taxonomy, model_name: str) -> str:
-    payload = json.dumps([model_name, taxonomy.model_dump()], sort_keys=True)
+    payload = json.dumps([model_name, _TAXONOMY_FEATURES, taxonomy.model_dump()], sort_keys=True)
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
@@ -74,6 +90,8 @@ class CategoryClassifier:
         self.llm = llm
         self.min_offline_confidence = min_offline_confidence
         self._offline: IntentClassifier | None = None
+        # Only the taxonomy model was trained on glossed text; a team's own model was not.
+        self._reads_gloss = False
         self._lock = threading.Lock()
 
     def offline_model(self) -> IntentClassifier:
@@ -87,6 +105,7 @@ class CategoryClassifier:
     def _load_or_train(self) -> IntentClassifier:
         if self.trained_path is not None and self.trained_path.exists():
             return IntentClassifier.load(self.trained_path, embeddings=self.embeddings)
+        self._reads_gloss = True
         path = self.cache_dir / f"taxonomy-{_taxonomy_key(self.taxonomy, self.model_name)}.joblib"
         if path.exists():
             try:
@@ -94,6 +113,7 @@ class CategoryClassifier:
             except Exception as exc:  # a corrupt cache is rebuilt, not fatal
                 log.warning("retraining the taxonomy classifier: %s", exc)
         texts, labels = self.taxonomy.training_pairs()
+        texts = [glossed(t) for t in texts]
         model = IntentClassifier.train(
             texts, labels, embeddings=self.embeddings, options=TrainOptions(mode="frozen")
         )
@@ -139,7 +159,8 @@ class CategoryClassifier:
         )
 
     def _offline_decision(self, text: str) -> CategoryDecision:
-        prediction = self.offline_model().predict([text])[0]
+        model = self.offline_model()
+        prediction = model.predict([glossed(text) if self._reads_gloss else text])[0]
         label = prediction.label
         known = label is not None and label in self.taxonomy.categories
         return CategoryDecision(

@@ -56,3 +56,38 @@ def test_conventions_hold_on_new_wording(
     classifier: CategoryClassifier, text: str, category: str
 ) -> None:
     assert classifier.classify(text).category == category
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Read with their English gloss, so the English examples of a kind count too.
+        (
+            "nossos usuários recebem o código por SMS para aprovar o pagamento, mas ele expira "
+            "antes de digitarem, dá pra reenviar?",
+            "auth_api_access",
+        ),
+        (
+            "queremos probar en el ambiente de pruebas que una tarjeta sea rechazada por "
+            "fondos insuficientes",
+            "sandbox_testing",
+        ),
+        (
+            "¿se puede cobrar una comisión propia encima de la de ustedes en cada envío?",
+            "fees_limits",
+        ),
+        (
+            "o painel mostra que a entrega do evento falhou, mas nosso servidor respondeu 200",
+            "webhooks",
+        ),
+        (
+            "la empresa cambió de director y hay que actualizar los dueños beneficiarios, ¿cómo?",
+            "onboarding_kyc",
+        ),
+        ("dá pra ter uma conta em euros com IBAN próprio pra cada cliente?", "accounts_wallets"),
+    ],
+)
+def test_spanish_and_portuguese_messages_get_their_category(
+    classifier: CategoryClassifier, text: str, category: str
+) -> None:
+    assert classifier.classify(text).category == category
