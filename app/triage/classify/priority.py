@@ -9,10 +9,12 @@ vocabulary.yaml.  Rules, in order (each one that changes the priority is recorde
    statuses quoted are 4xx the failures are the integration's own → P2.
 3. Money stuck or missing (or a question about one specific payment, account or
    deposit) in production → P1; money stuck in an unnamed environment → P2.
-4. A credential or account said to be leaked, exposed or used by someone else, outside
-   the sandbox → P1.
+4. A credential or account said to be leaked, exposed or used by someone else, or money
+   moved or accounts added that nobody on the developer's side made, outside the sandbox
+   → P1.
 5. A category whose default is P1 (incidents, security) with none of the above and no
-   production named → P2: a question about incidents is not an incident.
+   production named, or only production access asked for → P2: a question about
+   incidents is not an incident.
 6. Server errors (5xx), error codes or failures in production, or money sent by
    mistake in production → at least P2.
 7. Words saying the integration is blocked or a launch is at stake, or an API error that
@@ -42,7 +44,10 @@ def _raise_to(current: Priority, target: Priority) -> Priority:
 
 
 def _exposure(text: str, category: str) -> bool:
-    """An exposure cue about a credential (or any exposure cue in a security message)."""
+    """Activity nobody on the developer's side made, an exposure cue about a credential, or
+    any exposure cue in a security message."""
+    if vocabulary.pattern("unrecognised_activity").search(text):
+        return True
     if not vocabulary.pattern("security_exposure").search(text):
         return False
     return category == "security" or bool(vocabulary.pattern("credential").search(text))
@@ -92,8 +97,10 @@ def decide_priority(
     if not sandbox and _exposure(folded, category):
         bump("P1", "credential or account exposed")
         urgent = True
-    # Recall first: a P1 category about production keeps its P1 even with no cue found.
-    if decision.priority == "P1" and not urgent and not production:
+    # Recall first: a P1 category about production keeps its P1 even with no cue found,
+    # unless what the message asks for is production itself (access, credentials).
+    asks_for_production = vocabulary.pattern("production_access_request").search(folded)
+    if decision.priority == "P1" and not urgent and (not production or asks_for_production):
         decision.priority = "P2"
         decision.reasons.append("no outage, missing money or exposure named: P2")
     has_server_error = any(500 <= s <= 599 for s in signals.http_statuses)

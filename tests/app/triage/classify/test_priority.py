@@ -377,3 +377,46 @@ def test_look_alike_wording_is_not_inflated(text: str, category: str, expected: 
 )
 def test_recurring_or_regressed_errors_are_p2(text: str, category: str) -> None:
     assert _priority(text, category) == "P2"
+
+
+@pytest.mark.parametrize(
+    ("text", "category"),
+    [
+        # Activity nobody on the developer's side made is a security P1 whatever the
+        # category model said.
+        (
+            "Two beneficiaries appeared on one of our business customers overnight that nobody "
+            "on our team added, and a payout already went to one of them.",
+            "accounts_wallets",
+        ),
+        (
+            "Vemos três saques em produção que a gente não fez, para uma carteira desconhecida.",
+            "transfers_payments",
+        ),
+        ("hay pagos que no reconocemos saliendo de la cuenta de la plataforma", "other"),
+    ],
+)
+def test_unrecognised_activity_is_p1_in_any_category(text: str, category: str) -> None:
+    assert _priority(text, category) == "P1"
+
+
+@pytest.mark.parametrize(
+    ("text", "category", "expected"),
+    [
+        # Not having done something yet is not activity someone else did.
+        (
+            "we didn't create the external account yet, which fields does a CLABE need?",
+            "accounts_wallets",
+            "P3",
+        ),
+        # Asking for production access names production without an incident in it.
+        (
+            "we asked for production access two weeks ago and the dashboard still has no "
+            "production token option, where is our go-live request?",
+            "incident_outage",
+            "P2",
+        ),
+    ],
+)
+def test_no_p1_without_an_emergency(text: str, category: str, expected: str) -> None:
+    assert _priority(text, category) == expected
