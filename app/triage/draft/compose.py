@@ -35,6 +35,7 @@ class Chosen:
     candidate: Candidate
     rows: list[str] = field(default_factory=list)  # a table's matching rows only
     items: list[str] = field(default_factory=list)  # a long list's matching items only
+    lead: str = ""  # a line of the same page shown first (a parameter list's endpoint)
 
     @property
     def words(self) -> int:
@@ -45,6 +46,10 @@ class Chosen:
         return self.candidate.block.kind
 
     def rendered(self) -> str:
+        body = self._body()
+        return f"{self.lead}\n{body}" if self.lead else body
+
+    def _body(self) -> str:
         block = self.candidate.block
         if block.kind == "table" and self.rows:
             head = f"{block.header}\n" if block.header else ""
