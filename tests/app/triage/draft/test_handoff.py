@@ -80,6 +80,9 @@ def _reason(
         "Um saque Transaction:019d0001-aaaa em produção está em PROCESSING há 6 horas.",
         # A card dispute is opened by the team with the network.
         "A cardholder says CardTransaction:019d0002-bbbb wasn't them. How do we open a dispute?",
+        # Changing what the team holds, or asking whether the team changed it.
+        "A business customer changed its legal name. Can you update the name on your side?",
+        "GET /config no longer lists MXN since yesterday. Was something changed on our platform?",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
@@ -131,6 +134,18 @@ def test_general_questions_are_not_account_specific(text: str) -> None:
         ),
         ("How much do you charge for an FX conversion?", "billing", [], "commercial_terms"),
         ("¿Cuánto cobran por cada transferencia?", "billing", [], "commercial_terms"),
+        (
+            "¿Cuánto cuesta cada tarjeta virtual? ¿Hay cuota mensual?",
+            "cards",
+            [],
+            "commercial_terms",
+        ),
+        (
+            "prod: POST /customers/{id}/kyc-link has been returning 502 for ~25 min.",
+            "onboarding_kyc",
+            [],
+            "incident",
+        ),
         ("Is there a monthly minimum on card issuing?", "fees_limits", [], "commercial_terms"),
         ("Who absorbs chargebacks on disputed card payments?", "cards", [], "commercial_terms"),
         (
