@@ -29,6 +29,7 @@ from app.triage.draft.relevance import Weights, identifier_hits, terms
 from app.triage.draft.section_blocks import MAX_CODE_LINES, balanced, blocks_for
 from app.triage.draft.semantic import BlockSimilarity
 from app.triage.results import DraftReply, Provenance
+from ingest.multilingual import english_query
 from ingest.sections import SectionLookup
 
 
@@ -73,9 +74,12 @@ class OfflineDrafter:
     def draft(self, request: DraftRequest) -> DraftReply:
         started = time.perf_counter()
         question = analyse(request.question, tuple(request.signals.error_codes))
-        query_terms = terms(" ".join([request.question, *request.signals.error_codes]))
+        # The docs, the stemmer and the embedding model are English: a Spanish or Portuguese
+        # question is matched to blocks through its English gloss, as retrieval reads it.
+        english = english_query(request.question) or request.question
+        query_terms = terms(" ".join([english, *request.signals.error_codes]))
         sections = read_sections(request.hits, self.sections)
-        self._measure_meaning(request.question, sections)
+        self._measure_meaning(english, sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)
         probability = self.model.probability(features)
