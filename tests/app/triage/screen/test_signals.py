@@ -257,6 +257,7 @@ def test_money_not_stuck(text: str) -> None:
         "el endpoint de cotizaciones está devolviendo 502 desde hace media hora",
         "a rota de saques está retornando 500 há 20 minutos",
         "our entire checkout is stopped",
+        "our servers keep getting 503s for 20 minutes now",
     ],
 )
 def test_outage(text: str) -> None:
@@ -276,6 +277,7 @@ def test_outage(text: str) -> None:
         "since 2023 we have used your API",
         "POST /quotes returned 502 once this morning, retrying worked",
         "how do we keep our whole integration running if a webhook is delayed?",
+        "our webhook endpoint returned 503 for about 3 minutes during a deploy",
     ],
 )
 def test_not_outage(text: str) -> None:
