@@ -120,6 +120,14 @@ class Settings(BaseSettings):
         "every third of it while the job runs: a dead worker's job is taken over at most "
         "this long after its last renewal.",
     )
+    ingest_job_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Claims of one embedding job before it is failed for good (a job whose "
+        "texts always fail, or whose worker is killed on it every time): its run finishes "
+        "without it and the next plan tries its documents again.",
+    )
     embedding_int8: bool = Field(
         default=False,
         description="Run the local MiniLM with int8 weights (quantised ONNX): about 2x faster "

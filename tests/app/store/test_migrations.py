@@ -10,7 +10,7 @@ from app.store.db import create_engine_for, current_revision, downgrade, migrate
 from app.store.models import Base
 
 STORE_TABLES = {table.name for table in Base.metadata.sorted_tables}
-HEAD = "0011_embed_jobs"
+HEAD = "0012_embed_job_failures"
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -89,7 +89,45 @@ def test_upgrading_renames_duplicate_token_names_before_making_names_unique(
                 )
         migrate(engine)
         with engine.connect() as conn:
-            names = dict(conn.execute(text("SELECT id, name FROM api_tokens")).all())
+            rows = conn.execute(text("SELECT id, name FROM api_tokens")).all()
+        names = {str(token_id): str(name) for token_id, name in rows}
         assert names == {"tok_a": "ops", "tok_b": "ops-tok_b"}
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_to_failed_statuses_keeps_every_embedding_job(empty_url: str) -> None:
+    # On SQLite, 0012 rebuilds embed_runs, which would cascade-delete every job.
+    engine = create_engine_for(empty_url)
+    try:
+        migrate(engine, "0011_embed_jobs")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO embed_runs (id, collection, open_collection, status,"
+                    " planner_until, report, created_at)"
+                    " VALUES ('run', 'docs', 'docs', 'open', :at, '{}', :at)"
+                ),
+                {"at": "2026-12-07 10:00:00+00:00"},
+            )
+            for seq in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO embed_jobs (id, run_id, seq, kind, status, payload,"
+                        " chunks, attempts) VALUES (:id, 'run', :seq, 'embed', 'pending',"
+                        " '{\"writes\": []}', 10, 1)"
+                    ),
+                    {"id": f"job{seq}", "seq": seq},
+                )
+        migrate(engine)
+        with engine.begin() as conn:
+            kept = conn.execute(text("SELECT id, attempts FROM embed_jobs ORDER BY id")).all()
+            conn.execute(text("UPDATE embed_jobs SET status = 'failed' WHERE id = 'job0'"))
+        assert [tuple(row) for row in kept] == [("job0", 1), ("job1", 1), ("job2", 1)]
+
+        downgrade(engine, "0011_embed_jobs")  # nothing gave up before: retried again
+        with engine.connect() as conn:
+            statuses = conn.execute(text("SELECT DISTINCT status FROM embed_jobs")).scalars()
+            assert list(statuses) == ["pending"]
     finally:
         engine.dispose()
