@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.store.embed_jobs import EmbedJob, EmbedRun
+from app.store.embed_job_tables import EmbedJob, EmbedRun
 
 
 def open_runs(session: Session) -> int:

@@ -31,7 +31,7 @@ from app.services.embed_jobs import EmbedWorker, enqueue
 from app.settings import Settings
 from app.store import embed_runs as runs
 from app.store.columns import utcnow
-from app.store.embed_jobs import EmbedJob
+from app.store.embed_job_tables import EmbedJob
 from ingest.embeddings import CountingEmbeddings
 from ingest.sync import Synchronizer
 from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.store import embed_jobs as jobs
 from app.store import embed_runs as runs
 from app.store.columns import utcnow
+from app.store.embed_job_tables import EmbedJob
 from app.store.errors import ConflictError
 
 LEASE = timedelta(seconds=60)
@@ -161,7 +162,7 @@ def test_a_job_whose_worker_dies_on_every_attempt_fails_when_its_last_lease_runs
         # Given up instead of claimed a third time: the finish job is next.
         (finish,) = jobs.claim(s, "w3", lease=LEASE, max_attempts=2, now=now)
         assert finish.kind == "finish"
-        job = s.scalars(select(jobs.EmbedJob).where(jobs.EmbedJob.kind == "embed")).one()
+        job = s.scalars(select(EmbedJob).where(EmbedJob.kind == "embed")).one()
     assert job.status == "failed"
     assert job.last_error == jobs.ABANDONED
     assert job.attempts == 2
