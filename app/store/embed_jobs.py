@@ -309,13 +309,20 @@ def renew(
 def complete(
     session: Session, claim_: Claim, *, embedded: int = 0, now: datetime | None = None
 ) -> bool:
-    """Mark the job done (and its run, for a finish job); False when the claim was lost."""
+    """Mark the job done (and its run, for a finish job); False when the claim was lost.
+
+    The payload (every text of its documents) is dropped in the same UPDATE rather than
+    done jobs deleted after a retention window: nothing reads a done job's payload, this
+    needs no sweeper and no setting, and the row (chunks, attempts, embedded, done_at)
+    stays for the run's summary, a few hundred bytes (8k rows for a million chunks).  A
+    finish job's payload goes too; a failed job keeps its own (embed_runs.py lists it)."""
     now = now or utcnow()
     row = session.execute(
         update(EmbedJob)
         .where(_held(claim_))
         .values(
             status="done",
+            payload={},
             embedded=embedded,
             done_at=now,
             leased_until=None,

@@ -174,6 +174,7 @@ def test_two_workers_share_the_jobs_and_leave_what_a_plain_sync_leaves(
 
     jobs = _jobs(sessions)
     assert all(j.status == "done" for j in jobs)
+    assert all(j.payload == {} for j in jobs)  # no texts kept once written
     # Every job done exactly once (none lost, none redone), the run finished once.
     assert sum(r["jobs_done"] for r in reports) == len(jobs) == planned["jobs"] + 1
     assert sum(r["jobs_lost"] for r in reports) == 0

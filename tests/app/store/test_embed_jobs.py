@@ -64,8 +64,10 @@ def test_jobs_wait_for_the_seal_and_the_finish_job_for_every_embed_job(
         assert jobs.complete(s, finish, now=now)
         assert runs.open_runs(s) == 0
         summary = runs.run_summary(s, run_id)
+        payloads = s.scalars(select(EmbedJob.payload)).all()
     assert summary["status"] == "done"
     assert summary["jobs_done"] == summary["jobs"] == 1
+    assert payloads == [{}, {}]  # done jobs keep no texts
 
 
 def test_claims_are_disjoint_and_a_dead_workers_lease_is_taken_over(

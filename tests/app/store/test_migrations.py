@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -96,7 +97,7 @@ def test_upgrading_renames_duplicate_token_names_before_making_names_unique(
         engine.dispose()
 
 
-def test_upgrading_to_failed_statuses_keeps_every_embedding_job(empty_url: str) -> None:
+def test_upgrading_to_0012_keeps_every_embedding_job_but_done_payloads(empty_url: str) -> None:
     # On SQLite, 0012 rebuilds embed_runs, which would cascade-delete every job.
     engine = create_engine_for(empty_url)
     try:
@@ -110,24 +111,32 @@ def test_upgrading_to_failed_statuses_keeps_every_embedding_job(empty_url: str) 
                 ),
                 {"at": "2026-12-07 10:00:00+00:00"},
             )
-            for seq in range(3):
+            for seq, status in enumerate(("pending", "pending", "done")):
                 conn.execute(
                     text(
                         "INSERT INTO embed_jobs (id, run_id, seq, kind, status, payload,"
-                        " chunks, attempts) VALUES (:id, 'run', :seq, 'embed', 'pending',"
-                        " '{\"writes\": []}', 10, 1)"
+                        " chunks, attempts) VALUES (:id, 'run', :seq, 'embed', :status,"
+                        ' \'{"writes": ["texts"]}\', 10, 1)'
                     ),
-                    {"id": f"job{seq}", "seq": seq},
+                    {"id": f"job{seq}", "seq": seq, "status": status},
                 )
         migrate(engine)
         with engine.begin() as conn:
-            kept = conn.execute(text("SELECT id, attempts FROM embed_jobs ORDER BY id")).all()
+            kept = conn.execute(text("SELECT id, attempts, payload FROM embed_jobs ORDER BY id"))
+            rows = [
+                (job_id, n, json.loads(p) if isinstance(p, str) else p) for job_id, n, p in kept
+            ]
             conn.execute(text("UPDATE embed_jobs SET status = 'failed' WHERE id = 'job0'"))
-        assert [tuple(row) for row in kept] == [("job0", 1), ("job1", 1), ("job2", 1)]
+        texts = {"writes": ["texts"]}
+        assert rows == [("job0", 1, texts), ("job1", 1, texts), ("job2", 1, {})]  # done: dropped
 
         downgrade(engine, "0011_embed_jobs")  # nothing gave up before: retried again
         with engine.connect() as conn:
-            statuses = conn.execute(text("SELECT DISTINCT status FROM embed_jobs")).scalars()
-            assert list(statuses) == ["pending"]
+            statuses = conn.execute(text("SELECT id, status FROM embed_jobs ORDER BY id")).all()
+        assert [tuple(row) for row in statuses] == [
+            ("job0", "pending"),
+            ("job1", "pending"),
+            ("job2", "done"),
+        ]
     finally:
         engine.dispose()

@@ -7,6 +7,8 @@ Create Date: 2026-12-08
 - ``embed_jobs.status`` may also be ``failed``: the job had TRIAGE_INGEST_JOB_MAX_ATTEMPTS
   and is never claimed again (``attempts`` already existed).
 - ``embed_runs.status`` may also be ``failed``: its finish job failed for good.
+- Done jobs' payloads (every text of their documents) are dropped, as ``complete`` now
+  does when a job is done.
 
 On SQLite a CHECK can only change by rebuilding the table, and rebuilding ``embed_runs``
 drops it: with foreign keys on (they are, and cannot be switched off inside the
@@ -58,6 +60,7 @@ def _set_statuses(run_statuses: tuple[str, ...], job_statuses: tuple[str, ...]) 
 
 
 def upgrade() -> None:
+    op.execute("UPDATE embed_jobs SET payload = '{}' WHERE status = 'done'")
     _set_statuses((*OLD_RUN_STATUSES, "failed"), (*OLD_JOB_STATUSES, "failed"))
 
 
