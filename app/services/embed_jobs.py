@@ -40,6 +40,7 @@ from ingest.embed_jobs import (
     run_finish_job,
 )
 from ingest.sync_report import ProgressCallback
+from ingest.vectorstore import EmbeddingMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -207,6 +208,18 @@ class EmbedWorker:
         claim = claimed[0]
         try:
             result = self._run(claim)
+        except EmbeddingMismatchError:
+            # This worker's model is not the collection's: its fault, not the job's, so
+            # the job goes back unfailed (one more attempt allowed) and the worker stops.
+            with self.sessions.begin() as session:
+                jobs.fail(
+                    session,
+                    claim,
+                    error="a worker with another embedding model claimed it",
+                    max_attempts=claim.attempts + 1,
+                    now=self.clock(),
+                )
+            raise
         except Exception as exc:  # Chroma or the model failed: retried after a backoff
             log.warning("embedding job %s failed: %s", claim.job_id, exc)
             self._fail(claim, exc)

@@ -34,7 +34,7 @@ from app.store.columns import utcnow
 from app.store.embed_job_tables import EmbedJob
 from ingest.embeddings import CountingEmbeddings
 from ingest.sync import Synchronizer
-from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
+from ingest.vectorstore import EmbeddingMismatchError, KnowledgeBaseStore, make_chroma_client
 from tests.chroma_server import chroma_server_at
 from tests.conftest import GRID_ROOT, REPO_ROOT
 from tests.postgres import PostgresDatabases
@@ -310,4 +310,23 @@ def test_a_job_failing_on_every_attempt_is_given_up_and_the_next_plan_writes_its
     _work_off(worker, sessions, clock)
     assert worker.report.jobs_given_up == [poison_id]
     _assert_same_as_plain_sync(kb.store, chroma_url, corpus, minilm)
+    engine.dispose()
+
+
+def test_a_worker_with_another_model_stops_without_failing_the_job(
+    tmp_path: Path, models_dir: Path, minilm: Any, chroma_url: str, database_url: str
+) -> None:
+    corpus = _grid_pages(tmp_path / "one", 1)
+    settings = _settings(tmp_path, models_dir, chroma_url, database_url, ingest_job_max_attempts=1)
+    engine, sessions = prepare_database(settings)
+    planned = enqueue(build_knowledge_base(settings, refresh_seconds=0), sessions, [corpus])
+    misconfigured = build_knowledge_base(settings, refresh_seconds=0)
+    misconfigured.store.model_name = "another-model"
+    worker = EmbedWorker(settings, sessions, "w1", lambda _: misconfigured)
+    with pytest.raises(EmbeddingMismatchError):
+        worker.step()
+    (job,) = (j for j in _jobs(sessions) if j.kind == "embed")
+    assert (job.status, job.attempts) == ("pending", 1)  # a good worker may still take it
+    with sessions() as s:
+        assert runs.run_summary(s, planned["run"])["jobs_failed"] == 0
     engine.dispose()
