@@ -33,8 +33,25 @@ MEANING_FEATURES = ("meaning_top", "meaning_gap")
 
 
 def _rows(path: Path, datasets: set[str]) -> list[dict[str, object]]:
+    """Graded section drafts of these datasets (what the logistic model scores)."""
+    return [r for r in _graded(path, datasets) if _kind(r) == "section"]
+
+
+def _graded(path: Path, datasets: set[str]) -> list[dict[str, object]]:
     rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
     return [r for r in rows if r.get("dataset") in datasets and r.get("answer_features")]
+
+
+def _kind(row: dict[str, object]) -> str:
+    return str(dict(row["answer_features"]).get("kind", "section"))  # type: ignore[call-overload]
+
+
+def parameter_answers(path: Path, datasets: set[str]) -> dict[str, int] | None:
+    """How many graded parameter-list answers (lookup.py) there are and how many answered."""
+    rows = [r for r in _graded(path, datasets) if _kind(r) == "parameters"]
+    if not rows:
+        return None
+    return {"graded": len(rows), "answers": sum(r["grade"] == "answers" for r in rows)}
 
 
 def _matrix(
@@ -43,7 +60,8 @@ def _matrix(
     x, y = [], []
     for row in rows:
         raw = dict(row["answer_features"])  # type: ignore[call-overload]
-        features = AnswerFeatures(**{k: raw[k] for k in AnswerFeatures.__dataclass_fields__})
+        fields = AnswerFeatures.__dataclass_fields__
+        features = AnswerFeatures(**{k: raw[k] for k in fields if k in raw})
         if words_only:
             # As a drafter without a local embedding model records them: an all-zero
             # column gets a zero coefficient.
@@ -127,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
                     "features": list(FEATURE_NAMES),
                     "coefficients": coefficients,
                     "intercept": round(float(model.intercept_[0]), 5),
+                    "parameter_answers": parameter_answers(args.graded, set(args.fit.split(","))),
                 },
                 indent=2,
             )

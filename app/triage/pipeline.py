@@ -18,9 +18,11 @@ from app.triage.classify.categorize import CategoryClassifier
 from app.triage.classify.priority import decide_priority
 from app.triage.classify.taxonomy import Taxonomy
 from app.triage.draft.handoff import handoff_reason, is_account_specific
+from app.triage.draft.lookup import PARAMETER_QUERY, parameter_hits
 from app.triage.draft.offline import OfflineDrafter
 from app.triage.draft.phrases import holding_reply
 from app.triage.draft.protocol import Drafter, DraftRequest, Turn
+from app.triage.draft.question import analyse
 from app.triage.results import AskResult, Citation, DraftReply, Provenance, TriageResult
 from app.triage.screen.injection import detect_injection
 from app.triage.screen.language import LanguageDetector
@@ -243,6 +245,12 @@ class TriagePipeline:
         # Exact identifiers help BM25 find the page that documents an error or endpoint.
         extra = [*signals.error_codes, *(e.path for e in signals.endpoints)]
         hits = self.retriever.search(query, self.options.k, extra_terms=extra)
+        if analyse(text).wants_lookup:
+            # "Find X by Y": the list endpoint's query parameters, which the guides that
+            # create X usually outrank.  Told apart by their text, not by a page kind that
+            # only some corpora's manifests set.
+            found = self.retriever.search(f"{query} {PARAMETER_QUERY}", 20, extra_terms=extra)
+            hits = [*hits, *parameter_hits(found, hits)]
         # Poisoned doc passages are withheld; one among the best hands the draft to a person.
         return trusted_passages(hits, self.retriever, triage)
 

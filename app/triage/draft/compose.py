@@ -23,6 +23,9 @@ _FENCE_LINE = re.compile(r"^\s*(```+|~~~+)")
 _REQUEST_ID = re.compile(r"\b(?:request[-_ ]?id|x-request-id|req_[A-Za-z0-9]+)\b", re.IGNORECASE)
 # A pasted error response: a JSON "code"/"message"/"error" member.
 _ERROR_BODY = re.compile(r"[\"']?(?:code|message|error)[\"']?\s*:\s*[\"'{]", re.IGNORECASE)
+# Lines that stand on their own when prose is reflowed: list items, table rows, headings.
+_OWN_LINE = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|\||#{1,6}\s)")
+_NOTE_MARK = re.compile(r"^\s*>\s?")
 _MIN_QUOTE = 20
 _MAX_QUOTE = 240
 
@@ -32,6 +35,7 @@ class Chosen:
     candidate: Candidate
     rows: list[str] = field(default_factory=list)  # a table's matching rows only
     items: list[str] = field(default_factory=list)  # a long list's matching items only
+    lead: str = ""  # a line of the same page shown first (a parameter list's endpoint)
 
     @property
     def words(self) -> int:
@@ -42,12 +46,18 @@ class Chosen:
         return self.candidate.block.kind
 
     def rendered(self) -> str:
+        body = self._body()
+        return f"{self.lead}\n{body}" if self.lead else body
+
+    def _body(self) -> str:
         block = self.candidate.block
         if block.kind == "table" and self.rows:
             head = f"{block.header}\n" if block.header else ""
             return head + "\n".join(self.rows)
         if block.kind in ("list", "paragraph") and self.items:
-            return "\n".join(self.items)
+            return reflow("\n".join(self.items))
+        if block.kind in ("list", "paragraph", "note"):
+            return reflow(block.text)
         return block.text
 
     def quote(self) -> str:
@@ -69,6 +79,30 @@ class Chosen:
         first_line = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
         sentence = _SENTENCE_END.split(first_line, maxsplit=1)[0]
         return (sentence if len(sentence) >= _MIN_QUOTE else first_line)[:_MAX_QUOTE]
+
+
+def reflow(text: str) -> str:
+    """Prose as one line per paragraph or list item.
+
+    Doc sources hard-wrap paragraphs at ~90 columns; Slack and plain-text email show those
+    breaks as they are, so a quoted sentence reads as cut off mid-way ("…other currencies
+    return" / "`NOT_IMPLEMENTED`.").  A line that starts a list item, a fenced block or a
+    table stays on its own line; the quote a citation carries is taken from the block's
+    exact text, not from this."""
+    lines: list[str] = []
+    in_fence = False
+    for line in text.splitlines():
+        fence = bool(_FENCE_LINE.match(line))
+        starts_own_line = fence or in_fence or not line.strip() or _OWN_LINE.match(line) is not None
+        if fence:
+            in_fence = not in_fence
+        previous = lines[-1] if lines else ""
+        joinable = previous.strip() and not _FENCE_LINE.match(previous) and not in_fence
+        if starts_own_line or not joinable:
+            lines.append(line)
+        else:
+            lines[-1] = f"{previous.rstrip()} {_NOTE_MARK.sub('', line).strip()}"
+    return "\n".join(lines)
 
 
 def _inside(quote: str, chunk_text: str) -> str:

@@ -34,6 +34,9 @@ SHAPES = ("how_to", "error", "value", "yes_no", "general")
 @dataclass
 class AnswerFeatures:
     shape: str = "general"
+    # "section" (scored by the fitted model) or "parameters" (a list endpoint's query
+    # parameters: scored by the graded rate of such answers, not by the model).
+    kind: str = "section"
     top_block: float = 0.0  # coverage of the question by the best block of the section
     section_coverage: float = 0.0  # by everything the reply quotes, headings included
     heading: float = 0.0  # by the section's title and heading alone
@@ -146,6 +149,9 @@ class AnswerModel:
     coefficients: tuple[float, ...]
     intercept: float
     fitted_on: str = ""
+    # P(answers) for a list endpoint's query parameters (lookup.py): the graded share of
+    # such drafts that answered, Laplace-smoothed; None where none were graded.
+    parameter_answers: float | None = None
 
     @classmethod
     def default(cls, *, meaning: bool = True) -> AnswerModel:
@@ -157,10 +163,15 @@ class AnswerModel:
         names = tuple(data["features"])
         if names != FEATURE_NAMES:
             raise ValueError(f"{path}: features {names} do not match {FEATURE_NAMES}")
+        graded = data.get("parameter_answers")
+        rate = None
+        if graded:
+            rate = (int(graded["answers"]) + 1) / (int(graded["graded"]) + 2)
         return cls(
             tuple(float(c) for c in data["coefficients"]),
             float(data["intercept"]),
             str(data.get("fitted_on", "")),
+            rate,
         )
 
     def probability(self, features: AnswerFeatures) -> float:

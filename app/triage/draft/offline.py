@@ -22,12 +22,14 @@ from app.triage.draft.blocks import (
 from app.triage.draft.candidates import Candidate, Section, read_sections
 from app.triage.draft.compose import Chosen, compose
 from app.triage.draft.confidence import AnswerFeatures, AnswerModel
+from app.triage.draft.lookup import parameter_answer
 from app.triage.draft.protocol import DraftRequest
 from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
 from app.triage.draft.section_blocks import MAX_CODE_LINES, balanced, blocks_for
 from app.triage.draft.semantic import BlockSimilarity
 from app.triage.results import DraftReply, Provenance
+from ingest.multilingual import english_query
 from ingest.sections import SectionLookup
 
 
@@ -72,12 +74,20 @@ class OfflineDrafter:
     def draft(self, request: DraftRequest) -> DraftReply:
         started = time.perf_counter()
         question = analyse(request.question, tuple(request.signals.error_codes))
-        query_terms = terms(" ".join([request.question, *request.signals.error_codes]))
+        # The docs, the stemmer and the embedding model are English: a Spanish or Portuguese
+        # question is matched to blocks through its English gloss, as retrieval reads it.
+        english = english_query(request.question) or request.question
+        query_terms = terms(" ".join([english, *request.signals.error_codes]))
         sections = read_sections(request.hits, self.sections)
-        self._measure_meaning(request.question, sections)
+        self._measure_meaning(english, sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)
         probability = self.model.probability(features)
+        if features.kind == "parameters" and self.model.parameter_answers is not None:
+            # The fitted features describe a section picked over its rivals; a parameter
+            # list is picked another way, so its confidence is how often such answers
+            # answered when graded.
+            probability = self.model.parameter_answers
         provenance = Provenance(
             drafter="offline",
             retrieved_chunk_ids=[h.chunk_id for h in request.hits],
@@ -132,6 +142,10 @@ class OfflineDrafter:
             section.score = self._section_score(section, weights, lambda c: c.score)
             section.lexical = self._section_score(section, weights, lambda c: c.lexical)
         ordered = sorted(sections, key=lambda s: -s.score)
+        asked = frozenset(weights.idf) | weights.unmatched
+        parameters = parameter_answer(question, asked, sections, self.sections, self.similarity)
+        if parameters is not None:
+            return self._parameter_features(question, weights, sections, ordered, parameters)
         # The best-scoring section may hold nothing quotable (a schema dump naming none of
         # the asked fields): the next one that does answers instead.
         for best in ordered[:3]:
@@ -172,6 +186,34 @@ class OfflineDrafter:
             ),
         )
         return chosen, features
+
+    @staticmethod
+    def _parameter_features(
+        question: Question,
+        weights: Weights,
+        sections: list[Section],
+        ordered: list[Section],
+        answer: Chosen,
+    ) -> tuple[list[Chosen], AnswerFeatures]:
+        best = sections[answer.candidate.source]
+        features = AnswerFeatures(shape=question.shape)
+        features.fill(
+            question=question,
+            weights=weights,
+            best=best,
+            runner_up=next((s for s in ordered if s is not best), None),
+            chosen=[answer],
+            covered=weights.covered(answer.candidate.terms) | weights.covered(best.heading_terms),
+            closest_anywhere=max(
+                (c.meaning for s in sections for c in s.candidates if c.block.kind != "code"),
+                default=0.0,
+            ),
+        )
+        # A parameter list is what was asked for here, not a schema dump quoted instead of
+        # an explanation, which is what the feature stands for in the fitted model.
+        features.field_dump = 0.0
+        features.kind = "parameters"
+        return [answer], features
 
     def _section_score(
         self, section: Section, weights: Weights, score: Callable[[Candidate], float]

@@ -36,6 +36,7 @@ class Cues:
     error: re.Pattern[str]
     value: re.Pattern[str]
     yes_no: re.Pattern[str]
+    lookup: re.Pattern[str]
     code_languages: dict[str, tuple[str, ...]]
 
 
@@ -53,6 +54,7 @@ def cues() -> Cues:
         error=pattern("error"),
         value=pattern("value"),
         yes_no=pattern("yes_no"),
+        lookup=pattern("lookup"),
         code_languages=languages,
     )
 
@@ -65,6 +67,8 @@ class Question:
     error_codes: tuple[str, ...] = ()
     code_language: str | None = None  # the language a code example should be in
     wants_code: bool = False
+    # Finding objects by a property: a list endpoint's query parameter answers it.
+    wants_lookup: bool = False
 
 
 def _identifiers(text: str) -> tuple[str, ...]:
@@ -110,4 +114,5 @@ def analyse(text: str, error_codes: tuple[str, ...] = ()) -> Question:
         error_codes=tuple(error_codes),
         code_language=code_language,
         wants_code=how_to or code_language is not None,
+        wants_lookup=bool(c.lookup.search(text)),
     )

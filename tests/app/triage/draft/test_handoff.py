@@ -76,6 +76,13 @@ def _reason(
         "O cliente Customer:0199aaaa-bbbb está bloqueado há dias. Vocês conseguem ver o motivo?",
         # Money gone from a production balance: a person reconciles it.
         "Our production USD balance is $3,100 lower than our ledger since Tuesday.",
+        # A payment left in one status for hours, said without "stuck".
+        "Um saque Transaction:019d0001-aaaa em produção está em PROCESSING há 6 horas.",
+        # A card dispute is opened by the team with the network.
+        "A cardholder says CardTransaction:019d0002-bbbb wasn't them. How do we open a dispute?",
+        # Changing what the team holds, or asking whether the team changed it.
+        "A business customer changed its legal name. Can you update the name on your side?",
+        "GET /config no longer lists MXN since yesterday. Was something changed on our platform?",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
@@ -91,6 +98,11 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         "Can a refund be issued through the API, and which endpoint does it?",
         "Could you explain how my webhook endpoint should verify the signature?",
         "Which limits apply to my transfers, and what error do I get past them?",
+        # A status name, a missing field or the noun "refund" asks nothing of the team.
+        "Transaction:019d0003-cccc shows PENDING in our webhook, what does pending mean?",
+        "Our request for Customer:019d0004-dddd fails: missing field birthDate. Why?",
+        "Sandbox: how do I simulate a merchant refund advice for our ledger tests?",
+        "Our client's attestation check fails on the wallet export envelope. Why?",
     ],
 )
 def test_general_questions_are_not_account_specific(text: str) -> None:
@@ -122,6 +134,18 @@ def test_general_questions_are_not_account_specific(text: str) -> None:
         ),
         ("How much do you charge for an FX conversion?", "billing", [], "commercial_terms"),
         ("¿Cuánto cobran por cada transferencia?", "billing", [], "commercial_terms"),
+        (
+            "¿Cuánto cuesta cada tarjeta virtual? ¿Hay cuota mensual?",
+            "cards",
+            [],
+            "commercial_terms",
+        ),
+        (
+            "prod: POST /customers/{id}/kyc-link has been returning 502 for ~25 min.",
+            "onboarding_kyc",
+            [],
+            "incident",
+        ),
         ("Is there a monthly minimum on card issuing?", "fees_limits", [], "commercial_terms"),
         ("Who absorbs chargebacks on disputed card payments?", "cards", [], "commercial_terms"),
         (
@@ -137,6 +161,25 @@ def test_general_questions_are_not_account_specific(text: str) -> None:
             "compliance_question",
         ),
         ("Is crypto gambling a prohibited business for Grid?", "other", [], "compliance_question"),
+        (
+            "Law enforcement asked for a customer's history. Will you notify us if they ask you?",
+            "other",
+            [],
+            "compliance_question",
+        ),
+        ("Do you issue 1099s to our rewards recipients?", "other", [], "compliance_question"),
+        (
+            "Procurement needs your W-9 and a certificate of insurance. Who sends them?",
+            "other",
+            [],
+            "compliance_question",
+        ),
+        (
+            "Legal wants a signed DPA and your list of sub-processors.",
+            "other",
+            [],
+            "compliance_question",
+        ),
         (
             "Desde las 9 todas las llamadas en producción devuelven 502. ¿Tienen un incidente?",
             "api_errors",

@@ -1,0 +1,72 @@
+"""Finding objects by a property: the list endpoint's query parameters answer it.
+
+On real Grid pages: the guide that creates cards shares more words with "fetch the card by
+our own id" than the list endpoint does, and an agent's list of transactions competes
+with the platform's; the draft still quotes the right list endpoint's parameters.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from app.knowledge import KnowledgeBase, build_knowledge_base
+from app.services.pipelines import build_pipeline
+from app.settings import Settings
+from app.triage.draft.confidence import AnswerModel
+from app.triage.pipeline import TriagePipeline
+
+PAGES = [
+    "docs/guides/cards/card-management/issuing-cards.md",
+    "docs/api-reference/cards/listCards.md",
+    "docs/api-reference/cards/getCardById.md",
+    "docs/api-reference/transactions/listTransactions.md",
+    "docs/api-reference/transactions/getTransactionById.md",
+    "docs/api-reference/agent-operations/agentListTransactions.md",
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline(
+    tmp_path_factory: pytest.TempPathFactory, grid_root: Path, models_dir: Path
+) -> TriagePipeline:
+    corpus = tmp_path_factory.mktemp("lookup-corpus")
+    for rel in PAGES:
+        target = corpus / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(grid_root / rel, target)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("lookup-data"), models_dir=models_dir)
+    kb: KnowledgeBase = build_knowledge_base(settings, refresh_seconds=0)
+    assert kb.synchronizer().sync([corpus]).docs_failed == 0
+    return build_pipeline(settings, kb)
+
+
+def test_a_lookup_by_the_platforms_own_id_gets_the_list_endpoints_filter(
+    pipeline: TriagePipeline,
+) -> None:
+    draft = pipeline.run(
+        "Our ops tool only knows our own platformCardId for each card. How do I fetch the "
+        "card without storing Grid's Card id?"
+    ).draft
+    assert not draft.needs_human, draft.reason
+    assert "`GET /cards`" in draft.text
+    assert "`platformCardId` (in query" in draft.text
+    assert [c.doc_id for c in draft.citations] == ["docs/api-reference/cards/listCards"]
+    # Its confidence is the graded rate of parameter answers, not the section model's.
+    assert draft.confidence == pytest.approx(AnswerModel.default().parameter_answers, abs=1e-3)
+
+
+def test_the_platforms_list_endpoint_is_preferred_to_an_agents(pipeline: TriagePipeline) -> None:
+    draft = pipeline.run(
+        "A customer's bank statement shows the wire reference UMA-Q7H2K9-REF. Can I find the "
+        "transaction from that reference without paging through everything?"
+    ).draft
+    assert "`GET /transactions`" in draft.text
+    assert "`reference` (in query" in draft.text
+
+
+def test_a_how_to_that_finds_nothing_is_answered_from_the_guide(pipeline: TriagePipeline) -> None:
+    draft = pipeline.run("How do I issue a virtual card to a cardholder?").draft
+    assert "(in query" not in draft.text
