@@ -120,6 +120,22 @@ class Settings(BaseSettings):
         "every third of it while the job runs: a dead worker's job is taken over at most "
         "this long after its last renewal.",
     )
+    ingest_job_max_attempts: int = Field(
+        default=5,
+        ge=1,
+        le=100,
+        description="Claims of one embedding job before it is failed for good (a job whose "
+        "texts always fail, or whose worker is killed on it every time): its run finishes "
+        "without it and the next plan tries its documents again.",
+    )
+    block_vectors_max_rows: int = Field(
+        default=100_000,
+        ge=1_000,
+        le=100_000_000,
+        description="Vectors kept in the drafter's block-vector file per embedding model "
+        "(DATA_DIR/block-vectors/), least recently used dropped beyond it; about 2.1 kB "
+        "each for the local 384-dimension model, so ~210 MB by default.",
+    )
     embedding_int8: bool = Field(
         default=False,
         description="Run the local MiniLM with int8 weights (quantised ONNX): about 2x faster "

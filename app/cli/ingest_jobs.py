@@ -1,7 +1,10 @@
-"""`triage ingest PATH --enqueue` and `triage ingest-worker`: embedding spread over machines.
+"""`triage ingest PATH --enqueue`, `triage ingest-worker` and `triage ingest-status`:
+embedding spread over machines.
 
 The planner needs the doc files; the workers need only the database and the Chroma
 server (TRIAGE_DATABASE_URL, TRIAGE_CHROMA_URL), so run as many as you have cores anywhere.
+A worker runs until stopped, so its own report is seldom read: `ingest-status` shows the
+recent runs from the database, with every job given up on and the documents it carried.
 """
 
 from __future__ import annotations
@@ -108,11 +111,49 @@ def ingest_worker(
         return
     typer.echo(
         f"{report.jobs_done} jobs done ({report.jobs_lost} lost to another worker, "
-        f"{report.jobs_failed} failed for a retry): {report.chunks_written} chunks written, "
-        f"{report.embeddings_computed} embeddings, {len(report.runs_finished)} runs finished "
-        f"in {report.seconds:.1f}s"
+        f"{report.jobs_failed} failed for a retry, {len(report.jobs_given_up)} failed for "
+        f"good): {report.chunks_written} chunks written, {report.embeddings_computed} "
+        f"embeddings, {len(report.runs_finished)} runs finished in {report.seconds:.1f}s"
     )
+    if report.jobs_given_up:
+        typer.echo("see `triage ingest-status` for the failed jobs and their documents")
+
+
+def ingest_status(
+    runs: Annotated[int, typer.Option("--runs", min=1, help="How many recent runs.")] = 5,
+    collection: Annotated[
+        str | None, typer.Option("--collection", help="Only this collection's runs.")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+) -> None:
+    """The recent embedding runs: their jobs by status, and the jobs that failed for good."""
+    from app.store.embed_runs import recent_runs
+
+    settings = load_settings()
+    engine, sessions = _sessions(settings)
+    try:
+        with sessions() as session:
+            summaries = recent_runs(session, limit=runs, collection=collection)
+    finally:
+        engine.dispose()
+    if as_json:
+        print_json({"runs": summaries})
+        return
+    if not summaries:
+        typer.echo("no embedding runs")
+    for run in summaries:
+        typer.echo(
+            f"run {run['run']} ({run['collection']}, {run['created_at'][:19]}): {run['status']}; "
+            f"{run['jobs_done']} of {run['jobs']} embedding jobs done, "
+            f"{run['jobs_failed']} failed, {run['chunks']} chunks"
+        )
+        for job in run["failed"]:
+            docs = ", ".join(job["docs"][:5]) + (" …" if len(job["docs"]) > 5 else "")
+            what = f"documents {docs}" if docs else "the run's finishing step"
+            typer.echo(f"  failed {job['job']} after {job['attempts']} attempts: {job['reason']}")
+            typer.echo(f"    {what}")
 
 
 def register(app: typer.Typer) -> None:
     app.command("ingest-worker")(ingest_worker)
+    app.command("ingest-status")(ingest_status)

@@ -6,6 +6,11 @@ does, but each flush of documents becomes jobs in the database (app/store/embed_
 of at most ``ingest_job_chunks`` chunks.  ``EmbedWorker`` (``triage ingest-worker``, on any
 machine pointed at the same database and Chroma server) claims jobs one at a time and
 runs them (ingest/embed_jobs.py).  Nothing needs the doc files but the planner.
+
+A job that raises is given back for a retry, and failed for good on its last attempt
+(``ingest_job_max_attempts``).  The database keeps only the exception's class as the
+reason: its message can quote a file path, a URL with credentials or a document's text,
+and every operator reads that table; the whole message goes to this worker's log.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +29,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.knowledge import KnowledgeBase
 from app.settings import Settings
 from app.store import embed_jobs as jobs
+from app.store import embed_runs as runs
+from app.store.columns import utcnow
 from ingest.doc_writes import DocWrite
 from ingest.embed_jobs import (
     JobResult,
@@ -33,6 +40,7 @@ from ingest.embed_jobs import (
     run_finish_job,
 )
 from ingest.sync_report import ProgressCallback
+from ingest.vectorstore import EmbeddingMismatchError
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +98,7 @@ def enqueue(
     report = kb.synchronizer(progress=progress, queue=queue).sync(paths)
     with sessions.begin() as session:
         jobs.record_report(session, run_id, report.as_dict())
-        summary = jobs.run_summary(session, run_id)
+        summary = runs.run_summary(session, run_id)
     return {**summary, "report": report.as_dict()}
 
 
@@ -98,7 +106,8 @@ def enqueue(
 class WorkerReport:
     jobs_done: int = 0
     jobs_lost: int = 0
-    jobs_failed: int = 0
+    jobs_failed: int = 0  # given back for a retry
+    jobs_given_up: list[str] = field(default_factory=list)  # failed for good, by this worker
     runs_finished: list[str] = field(default_factory=list)
     chunks_written: int = 0
     chunks_deleted: int = 0
@@ -107,6 +116,17 @@ class WorkerReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {**self.__dict__, "seconds": round(self.seconds, 3)}
+
+
+def job_error(exc: BaseException, attempt: int, max_attempts: int) -> str:
+    """What the database keeps of a job's error: the exception's class, never its message."""
+    kind = type(exc)
+    name = (
+        kind.__qualname__
+        if kind.__module__ == "builtins"
+        else f"{kind.__module__}.{kind.__qualname__}"
+    )
+    return f"{name} on attempt {attempt} of {max_attempts}"
 
 
 class _Heartbeat:
@@ -124,7 +144,9 @@ class _Heartbeat:
         """Renew now; False once another worker has taken the job over."""
         if self.held:
             with self.worker.sessions.begin() as session:
-                self.held = jobs.renew(session, self.claim, lease=self.worker.lease)
+                self.held = jobs.renew(
+                    session, self.claim, lease=self.worker.lease, now=self.worker.clock()
+                )
         return self.held
 
     def _loop(self) -> None:
@@ -153,12 +175,15 @@ class EmbedWorker:
         worker_id: str,
         knowledge_base: Callable[[str], KnowledgeBase],
         on_run_finished: Callable[[KnowledgeBase], None] | None = None,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions = sessions
         # What `triage ingest` does after a sync (re-check reusable answers), once a run is.
         self.on_run_finished = on_run_finished
         self.worker_id = worker_id
         self.lease = timedelta(seconds=settings.ingest_job_lease_seconds)
+        self.max_attempts = settings.ingest_job_max_attempts
+        self.clock = clock  # leases and retry backoffs are measured on it
         self._knowledge_base = knowledge_base
         self._kbs: dict[str, KnowledgeBase] = {}
         self.report = WorkerReport()
@@ -171,20 +196,38 @@ class EmbedWorker:
     def step(self) -> bool:
         """Claim and run one job; False when none was due."""
         with self.sessions.begin() as session:
-            claimed = jobs.claim(session, self.worker_id, lease=self.lease)
+            claimed = jobs.claim(
+                session,
+                self.worker_id,
+                lease=self.lease,
+                max_attempts=self.max_attempts,
+                now=self.clock(),
+            )
         if not claimed:
             return False
         claim = claimed[0]
         try:
             result = self._run(claim)
+        except EmbeddingMismatchError:
+            # This worker's model is not the collection's: its fault, not the job's, so
+            # the job goes back unfailed (one more attempt allowed) and the worker stops.
+            with self.sessions.begin() as session:
+                jobs.fail(
+                    session,
+                    claim,
+                    error="a worker with another embedding model claimed it",
+                    max_attempts=claim.attempts + 1,
+                    now=self.clock(),
+                )
+            raise
         except Exception as exc:  # Chroma or the model failed: retried after a backoff
             log.warning("embedding job %s failed: %s", claim.job_id, exc)
-            with self.sessions.begin() as session:
-                jobs.fail(session, claim, error=f"{type(exc).__name__}: {exc}")
-            self.report.jobs_failed += 1
+            self._fail(claim, exc)
             return True
         with self.sessions.begin() as session:
-            done = not result.lost and jobs.complete(session, claim, embedded=result.embedded)
+            done = not result.lost and jobs.complete(
+                session, claim, embedded=result.embedded, now=self.clock()
+            )
         r = self.report
         r.embeddings_computed += result.embedded
         if not done:
@@ -201,6 +244,20 @@ class EmbedWorker:
                 except Exception as exc:  # the run is done; this check is the caller's extra
                     log.warning("after run %s: %s", claim.run_id, exc)
         return True
+
+    def _fail(self, claim: jobs.Claim, exc: Exception) -> None:
+        reason = job_error(exc, claim.attempts, self.max_attempts)
+        with self.sessions.begin() as session:
+            status = jobs.fail(
+                session, claim, error=reason, max_attempts=self.max_attempts, now=self.clock()
+            )
+        if status == "failed":
+            log.error(
+                "embedding job %s of run %s failed for good: %s", claim.job_id, claim.run_id, reason
+            )
+            self.report.jobs_given_up.append(claim.job_id)
+        elif status == "pending":
+            self.report.jobs_failed += 1
 
     def _run(self, claim: jobs.Claim) -> JobResult:
         kb = self._kb(claim.collection)
@@ -224,7 +281,7 @@ class EmbedWorker:
                     continue
                 if until_idle:
                     with self.sessions.begin() as session:
-                        if jobs.open_runs(session) == 0:
+                        if runs.open_runs(session) == 0:
                             return
                 time.sleep(poll_seconds)
         finally:

@@ -103,7 +103,9 @@ def known_error_codes(specs: Sequence[Path]) -> frozenset[str]:
 def _block_vectors(settings: Settings, kb: KnowledgeBase) -> DiskVectors:
     """Block vectors shared by this host's processes, in a file of this model's own."""
     model = embedding_fingerprint(kb.embeddings.model_name, kb.embeddings.dimension)
-    return DiskVectors(settings.block_vectors_dir / f"{model}.sqlite")
+    return DiskVectors(
+        settings.block_vectors_dir / f"{model}.sqlite", max_rows=settings.block_vectors_max_rows
+    )
 
 
 def build_pipeline(settings: Settings, kb: KnowledgeBase) -> TriagePipeline:

@@ -12,6 +12,7 @@ from app.store import askers as askers
 from app.store import autosend as autosend
 from app.store import contacts as contacts
 from app.store import conversations as conversations
+from app.store import embed_job_tables as embed_job_tables
 from app.store import embed_jobs as embed_jobs
 from app.store import metric_facts as metric_facts
 from app.store import metric_rollups as metric_rollups

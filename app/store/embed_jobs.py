@@ -12,10 +12,17 @@ Claiming works as the outbox's (claims.py): on PostgreSQL ``SELECT … FOR UPDAT
 LOCKED`` then an UPDATE of exactly those rows, on SQLite one UPDATE under the database
 write lock.  A claim is a lease (``leased_until``), renewed by its worker while the job
 runs (``renew``): a worker that dies mid-job leaves it to run out, and the job is due
-again for anyone.  Redoing a job is harmless because its
-writes are idempotent (chunk ids come from content; ingest/doc_writes.py).  ``complete``
-is a compare-and-set on the claim, so a worker whose lease was taken over learns it lost.
-The finish job is due only when every embed job of its run is done.
+again for anyone.  Redoing a job is harmless because its writes are idempotent (chunk ids
+come from content; ingest/doc_writes.py).  ``complete`` is a compare-and-set on the claim,
+so a worker whose lease was taken over learns it lost.
+
+After ``max_attempts`` (TRIAGE_INGEST_JOB_MAX_ATTEMPTS) a job is failed, never claimed
+again: on a failure of its last attempt (``fail``) or when its last lease runs out (its
+worker killed on it every time, say by the OOM killer on one huge document).  The finish
+job is due once no embed job of its run is left to run, so a failed one does not hold the
+run back; the next plan queues its documents again, as Chroma lacks their new chunks.  A
+failed finish job fails its run, which frees the collection.  Failed jobs keep their
+payload, so operators see which documents they carried (embed_runs.py).
 
 One unfinished run per collection (``open_collection`` is unique while the run is not
 done, NULL after): a second planner would read Chroma half-written by the first.
@@ -25,17 +32,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Literal, get_args
+from typing import Any
 
 from sqlalchemy import (
-    CheckConstraint,
     ColumnElement,
-    ForeignKey,
-    Index,
-    Integer,
-    String,
-    Text,
     and_,
+    case,
     delete,
     exists,
     func,
@@ -44,63 +46,19 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Mapped, Session, aliased, mapped_column
+from sqlalchemy.orm import Session, aliased
 
 from app.store.claims import picked
-from app.store.columns import UTCDateTime, json_type, utcnow
+from app.store.columns import utcnow
+from app.store.embed_job_tables import EmbedJob, EmbedRun, JobKind, JobStatus, RunStatus
 from app.store.errors import ConflictError
 from app.store.ids import new_id
-from app.store.models import ID_LEN, Base, one_of
 from app.store.outbox import backoff_seconds
 
-RunStatus = Literal["planning", "open", "done"]
-JobKind = Literal["embed", "finish"]
-JobStatus = Literal["pending", "running", "done"]
-RUN_STATUSES: tuple[RunStatus, ...] = get_args(RunStatus)
-JOB_KINDS: tuple[JobKind, ...] = get_args(JobKind)
-JOB_STATUSES: tuple[JobStatus, ...] = get_args(JobStatus)
 MAX_ERROR_CHARS = 2000
-
-
-class EmbedRun(Base):
-    __tablename__ = "embed_runs"
-    __table_args__ = (CheckConstraint(one_of("status", RUN_STATUSES), name="status"),)
-
-    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
-    collection: Mapped[str] = mapped_column(String(200))
-    # The collection while the run is unfinished, NULL once done: unique, so one open run.
-    open_collection: Mapped[str | None] = mapped_column(String(200), unique=True)
-    status: Mapped[RunStatus] = mapped_column(String(16))
-    planner_until: Mapped[datetime] = mapped_column(UTCDateTime())
-    report: Mapped[dict[str, Any]] = mapped_column(json_type())
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
-    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
-
-
-class EmbedJob(Base):
-    __tablename__ = "embed_jobs"
-    __table_args__ = (
-        CheckConstraint(one_of("kind", JOB_KINDS), name="kind"),
-        CheckConstraint(one_of("status", JOB_STATUSES), name="status"),
-        Index("ix_embed_jobs_claim", "status", "leased_until"),
-        Index("ix_embed_jobs_run", "run_id", "kind", "status"),
-    )
-
-    id: Mapped[str] = mapped_column(String(ID_LEN), primary_key=True)
-    run_id: Mapped[str] = mapped_column(ForeignKey("embed_runs.id", ondelete="CASCADE"))
-    seq: Mapped[int] = mapped_column(Integer)
-    kind: Mapped[JobKind] = mapped_column(String(8))
-    status: Mapped[JobStatus] = mapped_column(String(16))
-    payload: Mapped[dict[str, Any]] = mapped_column(json_type())
-    chunks: Mapped[int] = mapped_column(Integer)
-    # Counted at claim time, so a worker that dies mid-job still uses up an attempt.
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    claimed_by: Mapped[str | None] = mapped_column(String(200))
-    # Running: the claim's end.  Pending: not before (a retry's backoff), or NULL.
-    leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
-    embedded: Mapped[int | None] = mapped_column(Integer)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+DEFAULT_MAX_ATTEMPTS = 5
+# Given to a job whose last lease ran out: no worker lived to say what went wrong.
+ABANDONED = "its worker stopped reporting on the last attempt (killed or frozen mid-job)"
 
 
 class RunInProgressError(ConflictError):
@@ -222,7 +180,9 @@ def record_report(session: Session, run_id: str, report: dict[str, Any]) -> None
 def _due(now: datetime) -> ColumnElement[bool]:
     other = aliased(EmbedJob)
     unfinished_embeds = exists().where(
-        other.run_id == EmbedJob.run_id, other.kind == "embed", other.status != "done"
+        other.run_id == EmbedJob.run_id,
+        other.kind == "embed",
+        other.status.in_(("pending", "running")),
     )
     open_runs = select(EmbedRun.id).where(EmbedRun.status == "open")
     return and_(
@@ -238,18 +198,62 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _give_up_abandoned(session: Session, max_attempts: int, now: datetime) -> None:
+    """Fail the jobs out of attempts that nobody holds any more (skipping rows another
+    claimer has locked, as claims do: no waiting, no deadlock between workers)."""
+    out_of_attempts = and_(
+        EmbedJob.attempts >= max_attempts,
+        or_(
+            and_(EmbedJob.status == "running", EmbedJob.leased_until <= now),
+            # Only when the limit was lowered since: fail() never leaves such a job pending.
+            and_(
+                EmbedJob.status == "pending",
+                or_(EmbedJob.leased_until.is_(None), EmbedJob.leased_until <= now),
+            ),
+        ),
+    )
+    chosen = picked(session, select(EmbedJob.id).where(out_of_attempts), EmbedJob.id)
+    if chosen is None:
+        return
+    rows = session.execute(
+        update(EmbedJob)
+        .where(chosen, out_of_attempts)
+        .values(
+            status="failed",
+            leased_until=None,
+            done_at=now,
+            last_error=case((EmbedJob.status == "running", ABANDONED), else_=EmbedJob.last_error),
+        )
+        .returning(EmbedJob.run_id, EmbedJob.kind)
+        .execution_options(synchronize_session=False)
+    ).all()
+    _close_runs(session, {run_id for run_id, kind in rows if kind == "finish"}, "failed", now)
+
+
+def _close_runs(session: Session, run_ids: set[str], status: RunStatus, now: datetime) -> None:
+    """Done or failed, the run frees its collection for the next plan."""
+    if run_ids:
+        session.execute(
+            update(EmbedRun)
+            .where(EmbedRun.id.in_(run_ids), EmbedRun.status == "open")
+            .values(status=status, open_collection=None, finished_at=now)
+        )
+
+
 def claim(
     session: Session,
     worker: str,
     *,
     lease: timedelta,
     limit: int = 1,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
     now: datetime | None = None,
 ) -> list[Claim]:
     """Lease up to ``limit`` due jobs to ``worker`` (oldest run first); commit before
-    working on them."""
+    working on them.  Jobs that have had ``max_attempts`` are failed instead."""
     now = now or utcnow()
-    due = _due(now)
+    _give_up_abandoned(session, max_attempts, now)
+    due = and_(_due(now), EmbedJob.attempts < max_attempts)
     # "embed" sorts before "finish": a run's finish job comes last anyway.
     order = (EmbedJob.run_id, EmbedJob.kind, EmbedJob.seq)
     pick = select(EmbedJob.id).where(due).order_by(*order).limit(limit)
@@ -305,63 +309,60 @@ def renew(
 def complete(
     session: Session, claim_: Claim, *, embedded: int = 0, now: datetime | None = None
 ) -> bool:
-    """Mark the job done (and its run, for a finish job); False when the claim was lost."""
-    now = now or utcnow()
-    row = session.execute(
-        update(EmbedJob)
-        .where(_held(claim_))
-        .values(status="done", embedded=embedded, done_at=now, leased_until=None, last_error=None)
-        .returning(EmbedJob.id)
-    ).first()
-    if row is None:
-        return False
-    if claim_.kind == "finish":
-        session.execute(
-            update(EmbedRun)
-            .where(EmbedRun.id == claim_.run_id)
-            .values(status="done", open_collection=None, finished_at=now)
-        )
-    return True
+    """Mark the job done (and its run, for a finish job); False when the claim was lost.
 
-
-def fail(session: Session, claim_: Claim, *, error: str, now: datetime | None = None) -> bool:
-    """Give the job back to be retried after a backoff (Chroma down, a model error)."""
+    The payload (every text of its documents) is dropped in the same UPDATE rather than
+    done jobs deleted after a retention window: nothing reads a done job's payload, this
+    needs no sweeper and no setting, and the row (chunks, attempts, embedded, done_at)
+    stays for the run's summary, a few hundred bytes (8k rows for a million chunks).  A
+    finish job's payload goes too; a failed job keeps its own (embed_runs.py lists it)."""
     now = now or utcnow()
     row = session.execute(
         update(EmbedJob)
         .where(_held(claim_))
         .values(
-            status="pending",
-            claimed_by=None,
-            leased_until=now + timedelta(seconds=backoff_seconds(claim_.attempts)),
-            last_error=error[:MAX_ERROR_CHARS],
+            status="done",
+            payload={},
+            embedded=embedded,
+            done_at=now,
+            leased_until=None,
+            last_error=None,
         )
         .returning(EmbedJob.id)
     ).first()
-    return row is not None
+    if row is None:
+        return False
+    if claim_.kind == "finish":
+        _close_runs(session, {claim_.run_id}, "done", now)
+    return True
 
 
-# -- reading -------------------------------------------------------------------------
-def open_runs(session: Session) -> int:
-    """Sealed runs with work left (what ``ingest-worker --until-idle`` waits for)."""
-    return int(session.scalar(select(func.count()).where(EmbedRun.status == "open")) or 0)
-
-
-def run_summary(session: Session, run_id: str) -> dict[str, Any]:
-    run = session.get(EmbedRun, run_id)
-    if run is None:
-        return {}
-    counts = session.execute(
-        select(EmbedJob.status, func.count(), func.coalesce(func.sum(EmbedJob.chunks), 0))
-        .where(EmbedJob.run_id == run_id, EmbedJob.kind == "embed")
-        .group_by(EmbedJob.status)
-    ).all()
-    jobs = {status: int(n) for status, n, _ in counts}
-    return {
-        "run": run.id,
-        "collection": run.collection,
-        "status": run.status,
-        "jobs": sum(jobs.values()),
-        "jobs_done": jobs.get("done", 0),
-        "chunks": sum(int(c) for _, _, c in counts),
-    }
+def fail(
+    session: Session,
+    claim_: Claim,
+    *,
+    error: str,
+    max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+    now: datetime | None = None,
+) -> JobStatus | None:
+    """Give the job back to be retried after a backoff (Chroma down, a model error), or
+    fail it for good once it has had ``max_attempts``.  Returns its new status, None when
+    the claim was lost.  ``error`` is shown to operators: no secrets or paths in it."""
+    now = now or utcnow()
+    status: JobStatus
+    if claim_.attempts >= max_attempts:  # keeps claimed_by: which host gave up on it
+        status, values = "failed", {"leased_until": None, "done_at": now}
+    else:
+        retry_at = now + timedelta(seconds=backoff_seconds(claim_.attempts))
+        status, values = "pending", {"claimed_by": None, "leased_until": retry_at}
+    row = session.execute(
+        update(EmbedJob)
+        .where(_held(claim_))
+        .values(status=status, last_error=error[:MAX_ERROR_CHARS], **values)
+        .returning(EmbedJob.id)
+    ).first()
+    if row is None:
+        return None
+    if status == "failed" and claim_.kind == "finish":
+        _close_runs(session, {claim_.run_id}, "failed", now)
+    return status

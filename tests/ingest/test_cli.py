@@ -126,3 +126,12 @@ def test_enqueue_plans_jobs_and_refuses_a_second_run_until_the_first_is_done(
     assert report["chunks_written"] == summary["chunks"]
     hits = triage(["search", "client secret", "--json"], data_dir, models_dir)
     assert json.loads(hits.stdout)
+
+    status = triage(["ingest-status", "--json"], data_dir, models_dir)
+    assert status.returncode == 0, status.stderr
+    (run,) = json.loads(status.stdout)["runs"]
+    assert run["run"] == summary["run"]
+    assert run["status"] == "done"
+    assert (run["jobs_done"], run["jobs_failed"], run["failed"]) == (summary["jobs"], 0, [])
+    text = triage(["ingest-status"], data_dir, models_dir)
+    assert summary["run"] in text.stdout

@@ -1,19 +1,22 @@
 """Embedding jobs end to end: `triage ingest --enqueue`'s plan, worked off by real
 `triage ingest-worker` processes against one `chroma run` server and one database
 (SQLite and PostgreSQL), leaves exactly what a plain in-process sync leaves, even when a
-worker is killed mid-job."""
+worker is killed mid-job or a job fails on every attempt (the next plan writes its
+documents)."""
 
 from __future__ import annotations
 
+import copy
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +27,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.knowledge import build_knowledge_base
 from app.services.database import prepare_database
-from app.services.embed_jobs import enqueue
+from app.services.embed_jobs import EmbedWorker, enqueue
 from app.settings import Settings
+from app.store import embed_runs as runs
 from app.store.columns import utcnow
-from app.store.embed_jobs import EmbedJob
+from app.store.embed_job_tables import EmbedJob
 from ingest.embeddings import CountingEmbeddings
 from ingest.sync import Synchronizer
-from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
+from ingest.vectorstore import EmbeddingMismatchError, KnowledgeBaseStore, make_chroma_client
 from tests.chroma_server import chroma_server_at
 from tests.conftest import GRID_ROOT, REPO_ROOT
 from tests.postgres import PostgresDatabases
@@ -53,16 +57,19 @@ def database_url(
     return pg_databases.create()
 
 
-@pytest.fixture
-def corpus(tmp_path: Path) -> Path:
-    """About 30 real Grid pages: enough chunks for several jobs per worker."""
-    dest = tmp_path / "corpus"
-    pages = sorted((GRID_ROOT / "docs" / "guides" / "api-reference").rglob("*.md"))[:30]
+def _grid_pages(dest: Path, count: int) -> Path:
+    pages = sorted((GRID_ROOT / "docs" / "guides" / "api-reference").rglob("*.md"))[:count]
     for src in pages:
         target = dest / src.relative_to(GRID_ROOT)
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(src, target)
     return dest
+
+
+@pytest.fixture
+def corpus(tmp_path: Path) -> Path:
+    """About 30 real Grid pages: enough chunks for several jobs per worker."""
+    return _grid_pages(tmp_path / "corpus", 30)
 
 
 def _settings(tmp_path: Path, models_dir: Path, chroma: str, db: str, **extra: Any) -> Settings:
@@ -167,6 +174,7 @@ def test_two_workers_share_the_jobs_and_leave_what_a_plain_sync_leaves(
 
     jobs = _jobs(sessions)
     assert all(j.status == "done" for j in jobs)
+    assert all(j.payload == {} for j in jobs)  # no texts kept once written
     # Every job done exactly once (none lost, none redone), the run finished once.
     assert sum(r["jobs_done"] for r in reports) == len(jobs) == planned["jobs"] + 1
     assert sum(r["jobs_lost"] for r in reports) == 0
@@ -228,4 +236,97 @@ def test_a_worker_killed_mid_job_loses_and_duplicates_nothing(
     assert survivor["runs_finished"]
     assert survivor["jobs_lost"] == 0
     _assert_same_as_plain_sync(kb.store, chroma_url, corpus, minilm)
+    engine.dispose()
+
+
+def _doc_ids(store: KnowledgeBaseStore) -> set[str]:
+    return {str(meta["doc_id"]) for _, meta, _ in _content(store).values()}
+
+
+def _work_off(worker: EmbedWorker, sessions: sessionmaker[Session], clock: list[datetime]) -> None:
+    """Run jobs until no run is open, moving the worker's clock past each retry's backoff."""
+    for _ in range(200):
+        if worker.step():
+            continue
+        with sessions() as s:
+            if runs.open_runs(s) == 0:
+                return
+        clock[0] += timedelta(hours=2)
+    raise AssertionError("the run never finished")
+
+
+def test_a_job_failing_on_every_attempt_is_given_up_and_the_next_plan_writes_its_docs(
+    tmp_path: Path, models_dir: Path, minilm: Any, chroma_url: str, database_url: str,
+) -> None:  # fmt: skip
+    minilm.embed_query("export the model first")
+    corpus = _grid_pages(tmp_path / "small", 8)
+    settings = _settings(
+        tmp_path, models_dir, chroma_url, database_url,
+        ingest_job_chunks=16, ingest_job_max_attempts=3,
+    )  # fmt: skip
+    engine, sessions = prepare_database(settings)
+    kb = build_knowledge_base(settings, refresh_seconds=0)
+    planned = enqueue(kb, sessions, [corpus])
+    assert planned["jobs"] >= 3
+    # A job Chroma refuses however often it is tried: metadata it cannot store.
+    with sessions.begin() as s:
+        poison = s.scalars(select(EmbedJob).where(EmbedJob.kind == "embed")).first()
+        assert poison is not None
+        payload = copy.deepcopy(poison.payload)
+        payload["writes"][0]["metadatas"][0]["nested"] = {"not": "storable"}
+        poison.payload = payload
+        poison_id, poison_docs = poison.id, {w["doc_id"] for w in payload["writes"]}
+    all_docs = {w["doc_id"] for j in _jobs(sessions) for w in j.payload.get("writes", [])}
+
+    clock = [utcnow()]
+    worker = EmbedWorker(settings, sessions, "w1", lambda _: kb, clock=lambda: clock[0])
+    _work_off(worker, sessions, clock)
+
+    assert worker.report.jobs_given_up == [poison_id]
+    assert worker.report.jobs_failed == 2  # the first two attempts, given back for a retry
+    assert worker.report.runs_finished == [planned["run"]]  # the others still completed
+    by_id = {j.id: j for j in _jobs(sessions)}
+    assert by_id[poison_id].status == "failed"
+    assert by_id[poison_id].attempts == 3
+    # The exception's class only: its message quotes the document's metadata.
+    assert re.fullmatch(r"[\w.]+ on attempt 3 of 3", by_id[poison_id].last_error or "")
+    assert all(j.status == "done" for i, j in by_id.items() if i != poison_id)
+    with sessions() as s:
+        (summary,) = runs.recent_runs(s, collection=kb.store.name)
+    assert summary["status"] == "done"
+    assert summary["jobs_failed"] == 1
+    assert set(summary["failed"][0]["docs"]) == poison_docs
+    assert _doc_ids(kb.store) == all_docs - poison_docs
+
+    # Chroma does not hold the failed documents: the next plan queues exactly them.
+    again = enqueue(kb, sessions, [corpus])
+    replanned = {
+        w["doc_id"]
+        for j in _jobs(sessions)
+        if j.run_id == again["run"]
+        for w in j.payload.get("writes", [])
+    }
+    assert replanned == poison_docs
+    _work_off(worker, sessions, clock)
+    assert worker.report.jobs_given_up == [poison_id]
+    _assert_same_as_plain_sync(kb.store, chroma_url, corpus, minilm)
+    engine.dispose()
+
+
+def test_a_worker_with_another_model_stops_without_failing_the_job(
+    tmp_path: Path, models_dir: Path, minilm: Any, chroma_url: str, database_url: str
+) -> None:
+    corpus = _grid_pages(tmp_path / "one", 1)
+    settings = _settings(tmp_path, models_dir, chroma_url, database_url, ingest_job_max_attempts=1)
+    engine, sessions = prepare_database(settings)
+    planned = enqueue(build_knowledge_base(settings, refresh_seconds=0), sessions, [corpus])
+    misconfigured = build_knowledge_base(settings, refresh_seconds=0)
+    misconfigured.store.model_name = "another-model"
+    worker = EmbedWorker(settings, sessions, "w1", lambda _: misconfigured)
+    with pytest.raises(EmbeddingMismatchError):
+        worker.step()
+    (job,) = (j for j in _jobs(sessions) if j.kind == "embed")
+    assert (job.status, job.attempts) == ("pending", 1)  # a good worker may still take it
+    with sessions() as s:
+        assert runs.run_summary(s, planned["run"])["jobs_failed"] == 0
     engine.dispose()

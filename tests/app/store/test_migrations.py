@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -10,7 +11,7 @@ from app.store.db import create_engine_for, current_revision, downgrade, migrate
 from app.store.models import Base
 
 STORE_TABLES = {table.name for table in Base.metadata.sorted_tables}
-HEAD = "0011_embed_jobs"
+HEAD = "0012_embed_job_failures"
 
 
 def _tables(engine: Engine) -> set[str]:
@@ -89,7 +90,53 @@ def test_upgrading_renames_duplicate_token_names_before_making_names_unique(
                 )
         migrate(engine)
         with engine.connect() as conn:
-            names = dict(conn.execute(text("SELECT id, name FROM api_tokens")).all())
+            rows = conn.execute(text("SELECT id, name FROM api_tokens")).all()
+        names = {str(token_id): str(name) for token_id, name in rows}
         assert names == {"tok_a": "ops", "tok_b": "ops-tok_b"}
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_to_0012_keeps_every_embedding_job_but_done_payloads(empty_url: str) -> None:
+    # On SQLite, 0012 rebuilds embed_runs, which would cascade-delete every job.
+    engine = create_engine_for(empty_url)
+    try:
+        migrate(engine, "0011_embed_jobs")
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO embed_runs (id, collection, open_collection, status,"
+                    " planner_until, report, created_at)"
+                    " VALUES ('run', 'docs', 'docs', 'open', :at, '{}', :at)"
+                ),
+                {"at": "2026-12-07 10:00:00+00:00"},
+            )
+            for seq, status in enumerate(("pending", "pending", "done")):
+                conn.execute(
+                    text(
+                        "INSERT INTO embed_jobs (id, run_id, seq, kind, status, payload,"
+                        " chunks, attempts) VALUES (:id, 'run', :seq, 'embed', :status,"
+                        ' \'{"writes": ["texts"]}\', 10, 1)'
+                    ),
+                    {"id": f"job{seq}", "seq": seq, "status": status},
+                )
+        migrate(engine)
+        with engine.begin() as conn:
+            kept = conn.execute(text("SELECT id, attempts, payload FROM embed_jobs ORDER BY id"))
+            rows = [
+                (job_id, n, json.loads(p) if isinstance(p, str) else p) for job_id, n, p in kept
+            ]
+            conn.execute(text("UPDATE embed_jobs SET status = 'failed' WHERE id = 'job0'"))
+        texts = {"writes": ["texts"]}
+        assert rows == [("job0", 1, texts), ("job1", 1, texts), ("job2", 1, {})]  # done: dropped
+
+        downgrade(engine, "0011_embed_jobs")  # nothing gave up before: retried again
+        with engine.connect() as conn:
+            statuses = conn.execute(text("SELECT id, status FROM embed_jobs ORDER BY id")).all()
+        assert [tuple(row) for row in statuses] == [
+            ("job0", "pending"),
+            ("job1", "pending"),
+            ("job2", "done"),
+        ]
     finally:
         engine.dispose()
