@@ -122,17 +122,32 @@ def _alembic_config(connection: Connection) -> Any:
 @contextmanager
 def _migration_connection(engine: Engine) -> Iterator[Connection]:
     with engine.connect() as connection:
-        if connection.dialect.name == "sqlite":
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # Batch mode rebuilds a table by dropping it; with foreign keys enforced that
+            # drop cascades to every row referencing it (all drafts, when `tickets` is
+            # rebuilt).  SQLite's documented procedure: checks off outside the transaction
+            # (the pragma is a no-op inside one), `foreign_key_check` before committing.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
             # The driver's legacy mode would autocommit each DDL statement; an explicit
             # BEGIN makes the whole upgrade one transaction, so a failed migration leaves
             # the previous schema intact instead of half a new one.
             connection.exec_driver_sql("BEGIN")
         try:
             yield connection
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").first()
+                if broken is not None:
+                    raise RuntimeError(f"migration left a dangling reference in {broken[0]}")
         except BaseException:
             connection.rollback()
             raise
-        connection.commit()
+        else:
+            connection.commit()
+        finally:
+            if sqlite:
+                # Back on for the pooled connection: the connect hook will not run again.
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
 
 
 def migrate(engine: Engine, revision: str = "head") -> None:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from app.store.db import create_engine_for, current_revision, downgrade, migrate, normalise_url
 from app.store.models import Base
@@ -138,5 +138,49 @@ def test_upgrading_to_0012_keeps_every_embedding_job_but_done_payloads(empty_url
             ("job1", "pending"),
             ("job2", "done"),
         ]
+    finally:
+        engine.dispose()
+
+
+def _insert_minimal(conn: Connection, table: str, values: dict[str, object]) -> None:
+    """A row with every NOT NULL column filled (by its declared type) unless given."""
+    row = dict(values)
+    for _, name, kind, notnull, default, _pk in conn.exec_driver_sql(f"PRAGMA table_info({table})"):
+        if name in row or not notnull or default is not None:
+            continue
+        declared = str(kind).upper()
+        if "INT" in declared or "BOOL" in declared or "NUM" in declared or "FLOAT" in declared:
+            row[name] = 0
+        elif "DATE" in declared or "TIME" in declared:
+            row[name] = "2026-01-01 00:00:00"
+        elif "JSON" in declared:
+            row[name] = "{}"
+        else:
+            row[name] = f"{table}-{name}"
+    columns = ", ".join(row)
+    conn.execute(text(f"INSERT INTO {table} ({columns}) VALUES (:{', :'.join(row)})"), row)
+
+
+def test_sqlite_table_rebuilds_keep_the_rows_that_reference_the_rebuilt_table(
+    tmp_path: Path,
+) -> None:
+    """Batch mode drops and re-creates a table; with foreign keys enforced, dropping
+    `tickets` cascaded to every draft (seen upgrading through 0005)."""
+    engine = create_engine_for(f"sqlite:///{tmp_path / 'store.db'}")
+    try:
+        migrate(engine, "0004_draft_lease")
+        with engine.begin() as conn:
+            _insert_minimal(conn, "tickets", {"id": "tkt_1", "status": "pending_review"})
+            _insert_minimal(
+                conn,
+                "drafts",
+                {"id": "drf_1", "ticket_id": "tkt_1", "status": "pending", "version": 1},
+            )
+        migrate(engine)
+        with engine.connect() as conn:
+            drafts = conn.execute(text("SELECT id, ticket_id FROM drafts")).all()
+            enforced = conn.exec_driver_sql("PRAGMA foreign_keys").scalar()
+        assert [tuple(d) for d in drafts] == [("drf_1", "tkt_1")]
+        assert enforced == 1  # the pool's connection is handed back with checks on again
     finally:
         engine.dispose()
