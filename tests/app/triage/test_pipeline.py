@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from app.triage.pipeline import TriagePipeline
 from tests.fakes import FakeOpenAI, Reply, llm_settings
+from tests.grid_pages import copy_pages
 
 PAGES = [
     "docs/guides/api-reference/authentication.md",
@@ -27,12 +27,7 @@ FAKE_SECRET = "gs_live_9fK2mQ7xT4vB8nR1cW6yZ3pL5hJ0dS"
 
 @pytest.fixture(scope="module")
 def corpus(tmp_path_factory: pytest.TempPathFactory, grid_root: Path) -> Path:
-    dest = tmp_path_factory.mktemp("pipeline-corpus")
-    for rel in PAGES:
-        target = dest / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(grid_root / rel, target)
-    return dest
+    return copy_pages(tmp_path_factory.mktemp("pipeline-corpus"), PAGES, grid_root)
 
 
 @pytest.fixture(scope="module")

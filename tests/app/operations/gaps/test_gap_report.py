@@ -3,7 +3,6 @@ the real MiniLM model and a real Chroma knowledge base over Grid pages."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,14 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.knowledge import KnowledgeBase, build_knowledge_base
+from app.knowledge import KnowledgeBase
 from app.operations.gaps.report import GapReporter
 from app.operations.gaps.sources import collect, reason_codes
 from app.operations.gaps.topics import keywords
 from app.settings import Settings
 from app.store import reviews, self_service, tickets
 from app.store.conversations import append
-from tests.conftest import GRID_ROOT, GRID_SAMPLE
+from tests.conftest import GRID_SAMPLE
+from tests.grid_pages import copy_pages, synced_knowledge_base
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 SINCE = NOW - timedelta(days=30)
@@ -45,15 +45,9 @@ RESIDENCY = [
 def gap_kb(
     tmp_path_factory: pytest.TempPathFactory, models_dir: Path, minilm: Any
 ) -> KnowledgeBase:
-    corpus = tmp_path_factory.mktemp("gap-corpus")
-    for name in GRID_SAMPLE:
-        target = corpus / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(GRID_ROOT / name, target)
+    corpus = copy_pages(tmp_path_factory.mktemp("gap-corpus"), GRID_SAMPLE)
     settings = Settings(data_dir=tmp_path_factory.mktemp("gap-kb"), models_dir=models_dir)
-    kb = build_knowledge_base(settings, refresh_seconds=0)
-    assert kb.synchronizer().sync([corpus]).docs_failed == 0
-    return kb
+    return synced_knowledge_base(corpus, settings)
 
 
 def _ticket(session: Session, message: str, at: datetime, category: str = "other") -> str:

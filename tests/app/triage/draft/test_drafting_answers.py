@@ -9,18 +9,17 @@ answer is handed off without claiming anything that did not happen.
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
-from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from app.triage.draft.phrases import phrase
 from app.triage.draft.protocol import DraftRequest
 from app.triage.pipeline import TriagePipeline
 from app.triage.results import DraftReply
+from tests.grid_pages import copy_pages, synced_knowledge_base
 
 PAGES = [
     "docs/guides/api-reference/authentication.md",
@@ -39,19 +38,13 @@ _MARKER = re.compile(r"\[(\d+)\]")
 def pipeline(
     tmp_path_factory: pytest.TempPathFactory, grid_root: Path, models_dir: Path
 ) -> TriagePipeline:
-    corpus = tmp_path_factory.mktemp("answers-corpus")
-    for rel in PAGES:
-        target = corpus / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(grid_root / rel, target)
+    corpus = copy_pages(tmp_path_factory.mktemp("answers-corpus"), PAGES)
     settings = Settings(
         data_dir=tmp_path_factory.mktemp("answers-data"),
         models_dir=models_dir,
         openapi_specs=[grid_root / "openapi.yaml"],
     )
-    kb: KnowledgeBase = build_knowledge_base(settings, refresh_seconds=0)
-    assert kb.synchronizer().sync([corpus]).docs_failed == 0
-    return build_pipeline(settings, kb)
+    return build_pipeline(settings, synced_knowledge_base(corpus, settings))
 
 
 def _answered(pipeline: TriagePipeline, message: str) -> DraftReply:

@@ -7,16 +7,15 @@ with the platform's; the draft still quotes the right list endpoint's parameters
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
 
-from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from app.triage.draft.confidence import AnswerModel
 from app.triage.pipeline import TriagePipeline
+from tests.grid_pages import copy_pages, synced_knowledge_base
 
 PAGES = [
     "docs/guides/cards/card-management/issuing-cards.md",
@@ -29,18 +28,10 @@ PAGES = [
 
 
 @pytest.fixture(scope="module")
-def pipeline(
-    tmp_path_factory: pytest.TempPathFactory, grid_root: Path, models_dir: Path
-) -> TriagePipeline:
-    corpus = tmp_path_factory.mktemp("lookup-corpus")
-    for rel in PAGES:
-        target = corpus / rel
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(grid_root / rel, target)
+def pipeline(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> TriagePipeline:
+    corpus = copy_pages(tmp_path_factory.mktemp("lookup-corpus"), PAGES)
     settings = Settings(data_dir=tmp_path_factory.mktemp("lookup-data"), models_dir=models_dir)
-    kb: KnowledgeBase = build_knowledge_base(settings, refresh_seconds=0)
-    assert kb.synchronizer().sync([corpus]).docs_failed == 0
-    return build_pipeline(settings, kb)
+    return build_pipeline(settings, synced_knowledge_base(corpus, settings))
 
 
 def test_a_lookup_by_the_platforms_own_id_gets_the_list_endpoints_filter(

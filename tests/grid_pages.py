@@ -1,0 +1,27 @@
+"""A knowledge base of a few real Grid pages, for tests that need the drafter on real text."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from app.knowledge import KnowledgeBase, build_knowledge_base
+from app.settings import Settings
+from tests.conftest import GRID_ROOT
+
+
+def copy_pages(dest: Path, pages: Sequence[str], root: Path = GRID_ROOT) -> Path:
+    """Copy these corpus-relative pages under `dest`, keeping their paths (doc ids)."""
+    for rel in pages:
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(root / rel, target)
+    return dest
+
+
+def synced_knowledge_base(corpus: Path, settings: Settings) -> KnowledgeBase:
+    """A knowledge base on `settings` with `corpus` synced into it, every page ingested."""
+    kb = build_knowledge_base(settings, refresh_seconds=0)
+    assert kb.synchronizer().sync([corpus]).docs_failed == 0
+    return kb
