@@ -59,7 +59,10 @@ def _connector(required: bool) -> str:
     signs = [c for c in _data()["connectors"] if not c[0].isalpha()]
     spoken = rf"\s+(?:{_alternation(words)})(?![\w\-])(?:\s*:)?\s*"
     written = rf"\s*(?:{'|'.join(re.escape(s) for s in signs)})\s*"
-    return f"(?:{written}|{spoken})" if required else f"(?:{written}|{spoken}|\\s+)"
+    # With no connector at all ("password hunter2"), the value must hold a digit or a
+    # symbol: "password resets?" and "passcode screen" are prose.
+    bare = r"\s+(?=[^\s\"'`]*[0-9@#$%^&*_+=~/\\|])"
+    return f"(?:{written}|{spoken})" if required else f"(?:{written}|{spoken}|{bare})"
 
 
 @cache

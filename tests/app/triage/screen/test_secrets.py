@@ -259,6 +259,12 @@ def test_password_in_text_but_not_the_word_password() -> None:
     )
     prose = "Forgot password flow returns 500. The password field is required; password must be 8+."
     assert redact_secrets(prose).text == prose
+    # With no connector, only a value holding a digit or a symbol is taken for a password.
+    prose = "Should we tell Grid about failed logins and password resets? And passcode screens?"
+    assert redact_secrets(prose).text == prose
+    assert redact_secrets("my password hunter2 stopped working").text == (
+        "my password [REDACTED:password] stopped working"
+    )
 
 
 def test_quoted_high_entropy_value_without_a_key_name() -> None:
