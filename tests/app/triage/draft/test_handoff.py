@@ -110,6 +110,11 @@ def test_general_questions_are_not_account_specific(text: str) -> None:
     assert _reason(text) is None
 
 
+def test_a_fee_the_developer_charges_is_not_a_pricing_question() -> None:
+    text = "¿Soportan SEPA Direct Debit? Queremos cobrar la cuota mensual a clientes desde su IBAN."
+    assert _reason(text) is None
+
+
 @pytest.mark.parametrize(
     ("text", "category", "flags", "expected"),
     [
