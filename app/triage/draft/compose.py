@@ -23,8 +23,9 @@ _FENCE_LINE = re.compile(r"^\s*(```+|~~~+)")
 _REQUEST_ID = re.compile(r"\b(?:request[-_ ]?id|x-request-id|req_[A-Za-z0-9]+)\b", re.IGNORECASE)
 # A pasted error response: a JSON "code"/"message"/"error" member.
 _ERROR_BODY = re.compile(r"[\"']?(?:code|message|error)[\"']?\s*:\s*[\"'{]", re.IGNORECASE)
-# Lines that stand on their own when prose is reflowed: list items, table rows, headings.
-_OWN_LINE = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|\||#{1,6}\s)")
+# Lines that stand on their own when prose is reflowed: list items, table rows, headings
+# and a bold label alone on its line ("**Required documents**").
+_OWN_LINE = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|\||#{1,6}\s|\*\*[^*\n]+\*\*:?\s*$)")
 _NOTE_MARK = re.compile(r"^\s*>\s?")
 _MIN_QUOTE = 20
 _MAX_QUOTE = 240

@@ -45,3 +45,12 @@ def test_a_note_is_one_line_without_its_inner_quote_marks() -> None:
 def test_table_rows_and_headings_are_not_joined() -> None:
     text = "| code | meaning |\n|---|---|\n| 401 | bad credentials |"
     assert reflow(text) == text
+
+
+def test_a_bold_label_after_a_list_item_keeps_its_own_line() -> None:
+    text = "- Non-U.S. persons: a passport\n**Required documents**\n- a second ID"
+    assert reflow(text).splitlines() == [
+        "- Non-U.S. persons: a passport",
+        "**Required documents**",
+        "- a second ID",
+    ]

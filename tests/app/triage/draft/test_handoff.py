@@ -83,6 +83,7 @@ def _reason(
         # Changing what the team holds, or asking whether the team changed it.
         "A business customer changed its legal name. Can you update the name on your side?",
         "GET /config no longer lists MXN since yesterday. Was something changed on our platform?",
+        "We have 3,000 junk test customers. Can you wipe our sandbox before UAT?",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
