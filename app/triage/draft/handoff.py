@@ -16,7 +16,9 @@ A draft is handed off when any of these holds, checked in this order:
 * ``feature_request``: product feedback goes to a person who can log it;
 * ``insufficient_documentation``: the best retrieved passage is too weakly related
   (cosine similarity below the threshold calibrated on the dev set), or the
-  drafter itself found nothing that covers the question.
+  drafter itself found nothing that covers the question;
+* ``low_confidence`` (the offline drafter's): it drafted an answer that its confidence model
+  says is unlikely to answer; the docs may cover the question all the same.
 """
 
 from __future__ import annotations

@@ -99,7 +99,9 @@ class OfflineDrafter:
                 text="",
                 confidence=round(probability, 3),
                 needs_human=True,
-                reason="insufficient_documentation",
+                # Nothing quotable found, or a draft the graded model doubts: the docs may
+                # well answer (the agent sees the sections found), so the two are told apart.
+                reason="insufficient_documentation" if not chosen else "low_confidence",
                 language=request.language,
                 provenance=provenance,
             )

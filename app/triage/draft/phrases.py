@@ -13,6 +13,7 @@ _DEFAULT_LANGUAGE = "en"
 _HOLDING_FOR_REASON = {
     "insufficient_documentation": "holding_no_answer",
     "unsupported_answer": "holding_no_answer",
+    "low_confidence": "holding_no_answer",
     "account_specific": "holding_account",
     "commercial_terms": "holding_commercial",
     "compliance_question": "holding_compliance",

@@ -15,6 +15,7 @@ import pytest
 
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
+from app.triage.draft.offline import OfflineDrafter
 from app.triage.draft.phrases import phrase
 from app.triage.draft.protocol import DraftRequest
 from app.triage.pipeline import TriagePipeline
@@ -168,3 +169,22 @@ def test_lists_keep_the_lead_in_that_says_what_each_one_is(pipeline: TriagePipel
         before = draft.text[: draft.text.index(steps)].rstrip().splitlines()
         assert before, draft.text
         assert before[-1].endswith(":"), f"an unlabelled list in:\n{draft.text}"
+
+
+def test_a_doubted_draft_is_handed_off_as_doubted_not_as_undocumented(
+    pipeline: TriagePipeline,
+) -> None:
+    """Below the floor the docs may still answer: the reason must not say they do not."""
+    request = pipeline.draft_request("how do I verify webhook signatures?")
+    confident = pipeline.offline_drafter
+    doubting = OfflineDrafter(
+        sections=confident.sections,
+        similarity=confident.similarity,
+        model=confident.model,
+        min_answer_probability=1.0,
+    )
+    draft = doubting.draft(request)
+    assert draft.needs_human
+    assert draft.reason == "low_confidence"
+    nothing = doubting.draft(request.model_copy(update={"hits": []}))
+    assert nothing.reason == "insufficient_documentation"
