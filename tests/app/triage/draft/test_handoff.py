@@ -152,6 +152,12 @@ def test_a_fee_the_developer_charges_is_not_a_pricing_question() -> None:
             [],
             "incident",
         ),
+        (
+            "Production: since 13:05 UTC every card authorization on our program gets declined.",
+            "cards",
+            [],
+            "incident",
+        ),
         ("Is there a monthly minimum on card issuing?", "fees_limits", [], "commercial_terms"),
         ("Who absorbs chargebacks on disputed card payments?", "cards", [], "commercial_terms"),
         (
