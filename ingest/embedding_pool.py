@@ -18,6 +18,8 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.embeddings import Backend, LocalMiniLMEmbeddings
 
+_JOIN_SECONDS = 5.0
+
 # The model of this worker process (set by the pool's initializer, one per process).
 _WORKER: dict[str, LocalMiniLMEmbeddings] = {}
 
@@ -77,9 +79,20 @@ class EmbeddingPool(Embeddings):
         return self._local.embed_query(text)
 
     def close(self) -> None:
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # A worker killed while writing its result leaves the result queue's lock held, and
+        # the surviving workers block on it for ever, so a plain shutdown joins them for
+        # ever (seen in the killed-worker test; CPython 3.11's broken-pool handling does not
+        # kill them).  No work is pending at close: stop what is still running, then join.
+        workers = list(getattr(pool, "_processes", {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in workers:
+            process.join(timeout=_JOIN_SECONDS)
+            if process.is_alive():
+                process.kill()
+                process.join(timeout=_JOIN_SECONDS)
 
     def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
         pool: Any = getattr(self, "_pool", None)
