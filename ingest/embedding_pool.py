@@ -18,8 +18,6 @@ from langchain_core.embeddings import Embeddings
 
 from ingest.embeddings import Backend, LocalMiniLMEmbeddings
 
-_JOIN_SECONDS = 5.0
-
 # The model of this worker process (set by the pool's initializer, one per process).
 _WORKER: dict[str, LocalMiniLMEmbeddings] = {}
 
@@ -83,16 +81,13 @@ class EmbeddingPool(Embeddings):
         if pool is None:
             return
         # A worker killed while writing its result leaves the result queue's lock held, and
-        # the surviving workers block on it for ever, so a plain shutdown joins them for
-        # ever (seen in the killed-worker test; CPython 3.11's broken-pool handling does not
-        # kill them).  No work is pending at close: stop what is still running, then join.
-        workers = list(getattr(pool, "_processes", {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in workers:
-            process.join(timeout=_JOIN_SECONDS)
-            if process.is_alive():
+        # the surviving workers block on it for ever; CPython 3.11's broken-pool handling
+        # then joins them for ever (seen in the killed-worker test).  A broken pool has no
+        # work left: kill its workers so its own manager thread can join them.
+        if getattr(pool, "_broken", False):
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.kill()
-                process.join(timeout=_JOIN_SECONDS)
+        pool.shutdown(cancel_futures=True)
 
     def __del__(self) -> None:  # pragma: no cover - best effort at interpreter exit
         pool: Any = getattr(self, "_pool", None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,11 @@ class _KillsAWorker(EmbeddingPool):
         executor = self._executor()
         executor.submit(os.getpid).result()  # the workers are up
         os.kill(next(iter(executor._processes)), signal.SIGKILL)
+        # Wait until the pool has noticed: submitting while it breaks races with its
+        # replacement of the worker inside CPython (seen: "bad value(s) in fds_to_keep").
+        deadline = time.monotonic() + 30
+        while not executor._broken and time.monotonic() < deadline:
+            time.sleep(0.05)
         return super().embed_documents(texts)
 
 
