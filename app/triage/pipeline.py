@@ -22,7 +22,7 @@ from app.triage.draft.lookup import PARAMETER_QUERY, parameter_hits
 from app.triage.draft.offline import OfflineDrafter
 from app.triage.draft.phrases import holding_reply
 from app.triage.draft.protocol import Drafter, DraftRequest, Turn
-from app.triage.draft.question import analyse
+from app.triage.draft.question import asks_lookup
 from app.triage.results import AskResult, Citation, DraftReply, Provenance, TriageResult
 from app.triage.screen.injection import detect_injection
 from app.triage.screen.language import LanguageDetector
@@ -245,7 +245,7 @@ class TriagePipeline:
         # Exact identifiers help BM25 find the page that documents an error or endpoint.
         extra = [*signals.error_codes, *(e.path for e in signals.endpoints)]
         hits = self.retriever.search(query, self.options.k, extra_terms=extra)
-        if analyse(text).wants_lookup:
+        if asks_lookup(text):
             # "Find X by Y": the list endpoint's query parameters, which the guides that
             # create X usually outrank.  Told apart by their text, not by a page kind that
             # only some corpora's manifests set.

@@ -182,10 +182,7 @@ class OfflineDrafter:
             runner_up=others[0] if others else None,
             chosen=chosen,
             covered=covered,
-            closest_anywhere=max(
-                (c.meaning for s in sections for c in s.candidates if c.block.kind != "code"),
-                default=0.0,
-            ),
+            closest_anywhere=_closest_prose(sections),
         )
         return chosen, features
 
@@ -206,10 +203,7 @@ class OfflineDrafter:
             runner_up=next((s for s in ordered if s is not best), None),
             chosen=[answer],
             covered=weights.covered(answer.candidate.terms) | weights.covered(best.heading_terms),
-            closest_anywhere=max(
-                (c.meaning for s in sections for c in s.candidates if c.block.kind != "code"),
-                default=0.0,
-            ),
+            closest_anywhere=_closest_prose(sections),
         )
         # A parameter list is what was asked for here, not a schema dump quoted instead of
         # an explanation, which is what the feature stands for in the fitted model.
@@ -312,6 +306,14 @@ class OfflineDrafter:
             return matches, c.score, c.source == best.rank
 
         return Chosen(max(pool, key=fit))
+
+
+def _closest_prose(sections: list[Section]) -> float:
+    """The closest in meaning any retrieved prose block comes to the question."""
+    return max(
+        (c.meaning for s in sections for c in s.candidates if c.block.kind != "code"),
+        default=0.0,
+    )
 
 
 _LANGUAGE_FENCES: dict[str, tuple[str, ...]] = {

@@ -82,6 +82,11 @@ def _identifiers(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+def asks_lookup(text: str) -> bool:
+    """Finding objects by a property ("is there a filter", "find the transaction by …")."""
+    return bool(cues().lookup.search(text))
+
+
 def analyse(text: str, error_codes: tuple[str, ...] = ()) -> Question:
     c = cues()
     lowered = text.lower()
@@ -114,5 +119,5 @@ def analyse(text: str, error_codes: tuple[str, ...] = ()) -> Question:
         error_codes=tuple(error_codes),
         code_language=code_language,
         wants_code=how_to or code_language is not None,
-        wants_lookup=bool(c.lookup.search(text)),
+        wants_lookup=asks_lookup(text),
     )
