@@ -46,9 +46,11 @@ def _kind(row: dict[str, object]) -> str:
     return str(dict(row["answer_features"]).get("kind", "section"))  # type: ignore[call-overload]
 
 
-def parameter_answers(path: Path, datasets: set[str]) -> dict[str, int] | None:
-    """How many graded parameter-list answers (lookup.py) there are and how many answered."""
-    rows = [r for r in _graded(path, datasets) if _kind(r) == "parameters"]
+def graded_answers(path: Path, datasets: set[str], kind: str) -> dict[str, int] | None:
+    """How many graded drafts of a rule-picked kind there are and how many answered:
+    "parameters" (lookup.py's query-parameter lists), "status" (status.py's meaning of a
+    pasted status on a pasted endpoint)."""
+    rows = [r for r in _graded(path, datasets) if _kind(r) == kind]
     if not rows:
         return None
     return {"graded": len(rows), "answers": sum(r["grade"] == "answers" for r in rows)}
@@ -137,6 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     coefficients = [round(float(c), 5) for c in model.coef_[0]]
     print(json.dumps(dict(zip(FEATURE_NAMES, coefficients, strict=True)), indent=1))
     if args.write:
+        fitted = set(args.fit.split(","))
         target = WORDS_MODEL_PATH if args.words_only else MODEL_PATH
         target.write_text(
             json.dumps(
@@ -145,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
                     "features": list(FEATURE_NAMES),
                     "coefficients": coefficients,
                     "intercept": round(float(model.intercept_[0]), 5),
-                    "parameter_answers": parameter_answers(args.graded, set(args.fit.split(","))),
+                    "parameter_answers": graded_answers(args.graded, fitted, "parameters"),
+                    "status_answers": graded_answers(args.graded, fitted, "status"),
                 },
                 indent=2,
             )

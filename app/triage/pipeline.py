@@ -23,6 +23,12 @@ from app.triage.draft.offline import OfflineDrafter
 from app.triage.draft.phrases import holding_reply
 from app.triage.draft.protocol import Drafter, DraftRequest, Turn
 from app.triage.draft.question import asks_lookup
+from app.triage.draft.status import (
+    ENDPOINT_SEARCH_K,
+    endpoint_query,
+    error_statuses,
+    status_hits,
+)
 from app.triage.results import AskResult, Citation, DraftReply, Provenance, TriageResult
 from app.triage.screen.injection import detect_injection
 from app.triage.screen.language import LanguageDetector
@@ -251,6 +257,14 @@ class TriagePipeline:
             # only some corpora's manifests set.
             found = self.retriever.search(f"{query} {PARAMETER_QUERY}", 20, extra_terms=extra)
             hits = [*hits, *parameter_hits(found, hits)]
+        statuses = error_statuses(signals.http_statuses, text)
+        if statuses and (query_endpoints := endpoint_query(signals.endpoints)):
+            # "POST /x returned 409": that endpoint's documented meaning of 409, on its
+            # API-reference page, which the question's words rarely rank first.
+            paths = [e.path for e in signals.endpoints]
+            found = self.retriever.search(query_endpoints, ENDPOINT_SEARCH_K, extra_terms=paths)
+            lookup = self.offline_drafter.sections
+            hits = [*hits, *status_hits(signals.endpoints, statuses, found, hits, lookup)]
         # Poisoned doc passages are withheld; one among the best hands the draft to a person.
         return trusted_passages(hits, self.retriever, triage)
 

@@ -34,8 +34,9 @@ SHAPES = ("how_to", "error", "value", "yes_no", "general")
 @dataclass
 class AnswerFeatures:
     shape: str = "general"
-    # "section" (scored by the fitted model) or "parameters" (a list endpoint's query
-    # parameters: scored by the graded rate of such answers, not by the model).
+    # "section" (scored by the fitted model), "parameters" (a list endpoint's query
+    # parameters) or "status" (an endpoint's documented meaning of a pasted status): the
+    # last two are scored by the graded rate of such answers, not by the model.
     kind: str = "section"
     top_block: float = 0.0  # coverage of the question by the best block of the section
     section_coverage: float = 0.0  # by everything the reply quotes, headings included
@@ -152,6 +153,8 @@ class AnswerModel:
     # P(answers) for a list endpoint's query parameters (lookup.py): the graded share of
     # such drafts that answered, Laplace-smoothed; None where none were graded.
     parameter_answers: float | None = None
+    # The same for a pasted endpoint's documented meaning of a pasted status (status.py).
+    status_answers: float | None = None
 
     @classmethod
     def default(cls, *, meaning: bool = True) -> AnswerModel:
@@ -163,19 +166,27 @@ class AnswerModel:
         names = tuple(data["features"])
         if names != FEATURE_NAMES:
             raise ValueError(f"{path}: features {names} do not match {FEATURE_NAMES}")
-        graded = data.get("parameter_answers")
-        rate = None
-        if graded:
-            rate = (int(graded["answers"]) + 1) / (int(graded["graded"]) + 2)
         return cls(
             tuple(float(c) for c in data["coefficients"]),
             float(data["intercept"]),
             str(data.get("fitted_on", "")),
-            rate,
+            _graded_rate(data.get("parameter_answers")),
+            _graded_rate(data.get("status_answers")),
         )
+
+    def graded_rate(self, kind: str) -> float | None:
+        """P(answers) of a draft picked by a rule the fitted features do not describe."""
+        return {"parameters": self.parameter_answers, "status": self.status_answers}.get(kind)
 
     def probability(self, features: AnswerFeatures) -> float:
         z = self.intercept + sum(
             c * x for c, x in zip(self.coefficients, features.vector(), strict=True)
         )
         return 1.0 / (1.0 + math.exp(-max(min(z, 30.0), -30.0)))
+
+
+def _graded_rate(graded: dict[str, int] | None) -> float | None:
+    """The graded share that answered, Laplace-smoothed; None where none were graded."""
+    if not graded:
+        return None
+    return (int(graded["answers"]) + 1) / (int(graded["graded"]) + 2)

@@ -28,6 +28,7 @@ from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
 from app.triage.draft.section_blocks import MAX_CODE_LINES, balanced, blocks_for
 from app.triage.draft.semantic import BlockSimilarity
+from app.triage.draft.status import error_statuses, status_answer
 from app.triage.results import DraftReply, Provenance
 from ingest.multilingual import english_query
 from ingest.sections import SectionLookup
@@ -83,11 +84,20 @@ class OfflineDrafter:
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)
         probability = self.model.probability(features)
-        if features.kind == "parameters" and self.model.parameter_answers is not None:
+        statuses = error_statuses(request.signals.http_statuses, request.question)
+        status = status_answer(request.signals.endpoints, statuses, sections, self.sections)
+        if status is not None:
+            # The endpoint's own meaning of the pasted status leads; the section answer
+            # follows only where it would have been shown on its own.
+            shown = probability >= self.min_answer_probability and features.kind == "section"
+            chosen = [status, *(c for c in chosen if shown and c.candidate is not status.candidate)]
+            features.kind = "status"
+        graded = self.model.graded_rate(features.kind)
+        if graded is not None:
             # The fitted features describe a section picked over its rivals; a parameter
-            # list is picked another way, so its confidence is how often such answers
-            # answered when graded.
-            probability = self.model.parameter_answers
+            # list or a status's meaning is picked another way, so its confidence is how
+            # often such answers answered when graded.
+            probability = graded
         provenance = Provenance(
             drafter="offline",
             retrieved_chunk_ids=[h.chunk_id for h in request.hits],

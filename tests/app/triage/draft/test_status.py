@@ -1,0 +1,87 @@
+"""A pasted endpoint and error status: the endpoint's own documented meaning of it leads.
+
+On real Grid pages: the guides share more words with the question than the endpoint's
+"Responses" list does, and an agent's execute endpoint sits beside the platform's; the
+draft still quotes the pasted endpoint's item for the pasted status.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.services.pipelines import build_pipeline
+from app.settings import Settings
+from app.triage.draft.confidence import AnswerModel
+from app.triage.draft.status import error_statuses
+from app.triage.pipeline import TriagePipeline
+from tests.grid_pages import copy_pages, synced_knowledge_base
+
+PAGES = [
+    "docs/api-reference/customers/updateCustomerById.md",
+    "docs/api-reference/customers/createCustomer.md",
+    "docs/api-reference/cross-currency-transfers/executeQuote.md",
+    "docs/api-reference/agent-operations/agentExecuteQuote.md",
+    "docs/guides/platform-overview/core-concepts/quote-system.md",
+    "docs/guides/payouts-and-b2b/onboarding/configuring-customers.md",
+]
+
+
+@pytest.fixture(scope="module")
+def pipeline(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> TriagePipeline:
+    corpus = copy_pages(tmp_path_factory.mktemp("status-corpus"), PAGES)
+    settings = Settings(data_dir=tmp_path_factory.mktemp("status-data"), models_dir=models_dir)
+    return build_pipeline(settings, synced_knowledge_base(corpus, settings))
+
+
+def test_a_pasted_409_gets_the_endpoints_documented_meaning(pipeline: TriagePipeline) -> None:
+    draft = pipeline.run(
+        'PATCH /customers/Customer:019f5b76-90ab-7c1d-2e3f-5a6b7c8d9e0f {"email":"a@b.example"}'
+        " -> 409. The user only wants to change their email. What does 409 mean here?"
+    ).draft
+    assert not draft.needs_human, draft.reason
+    assert "`PATCH /customers/{customerId}`" in draft.text
+    assert "already associated with an `EMAIL_OTP` credential" in draft.text
+    first = draft.citations[0]
+    assert first.doc_id == "docs/api-reference/customers/updateCustomerById"
+    assert first.quote.startswith("- **409**")
+    assert draft.provenance is not None
+    assert draft.provenance.answer_features["kind"] == "status"
+    # Its confidence is the graded rate of such answers, not the section model's.
+    assert draft.confidence == pytest.approx(AnswerModel.default().status_answers, abs=1e-3)
+
+
+def test_the_pasted_endpoint_is_told_from_an_agents_neighbour(pipeline: TriagePipeline) -> None:
+    draft = pipeline.run(
+        "POST /quotes/Quote:019542f5-b3e7-1d02-0000-00000000a1c3/execute returned 409 for a "
+        "user who waited on the confirm screen. Why?"
+    ).draft
+    assert "`POST /quotes/{quoteId}/execute`" in draft.text
+    assert "/agents/me/quotes" not in draft.text.split("\n\n")[1]
+    assert draft.citations[0].doc_id == "docs/api-reference/cross-currency-transfers/executeQuote"
+
+
+def test_a_status_the_page_only_names_is_left_to_the_section_drafter(
+    pipeline: TriagePipeline,
+) -> None:
+    draft = pipeline.run(
+        "PATCH /customers/Customer:019f5b76-90ab-7c1d-2e3f-5a6b7c8d9e0f returns 400 when we "
+        "send the new address. What is wrong with the body?"
+    ).draft
+    assert draft.provenance is not None
+    assert draft.provenance.answer_features.get("kind") != "status"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("POST /quotes/Quote:1/execute -> 409.", [409]),
+        ("got a 429 then a 503 on GET /config", [429, 503]),
+        ("sent $500 to /v1/404/items at 10:42", []),
+    ],
+)
+def test_error_statuses_read_bare_numbers_in_the_error_range(
+    text: str, expected: list[int]
+) -> None:
+    assert error_statuses([], text) == expected
