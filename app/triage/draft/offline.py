@@ -28,7 +28,7 @@ from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
 from app.triage.draft.section_blocks import MAX_CODE_LINES, balanced, blocks_for
 from app.triage.draft.semantic import BlockSimilarity
-from app.triage.draft.status import error_statuses, status_answer
+from app.triage.draft.status import error_statuses, follows_status, status_answer
 from app.triage.results import DraftReply, Provenance
 from ingest.multilingual import english_query
 from ingest.sections import SectionLookup
@@ -90,7 +90,7 @@ class OfflineDrafter:
             # The endpoint's own meaning of the pasted status leads; the section answer
             # follows only where it would have been shown on its own.
             shown = probability >= self.min_answer_probability and features.kind == "section"
-            chosen = [status, *(c for c in chosen if shown and c.candidate is not status.candidate)]
+            chosen = [status, *(c for c in chosen if shown and follows_status(status, c))]
             features.kind = "status"
         graded = self.model.graded_rate(features.kind)
         if graded is not None:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 
-from app.triage.draft.blocks import Block, list_items
+from app.triage.draft.blocks import Block, is_field_list, list_items
 from app.triage.draft.candidates import Candidate, Section
 from app.triage.draft.compose import Chosen
 from app.triage.draft.relevance import terms
@@ -186,3 +186,13 @@ def _quoted_from(
                 terms=terms(item),
             )
     return None
+
+
+def follows_status(status: Chosen, other: Chosen) -> bool:
+    """Whether a block of the section answer may follow a status's meaning.  Graders read
+    a schema's field list or another endpoint's responses after it as a wrong lead (the
+    request body's `customerType` after a 409 about an email)."""
+    block = other.candidate.block
+    if other.candidate is status.candidate or is_field_list(block):
+        return False
+    return not _STATUS_ITEM.match(block.text.lstrip())

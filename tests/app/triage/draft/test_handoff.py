@@ -67,7 +67,6 @@ def _reason(
         "Our go-live is Friday and this business has waited a week: could you expedite it?",
         "We need our payout limit raised before Monday, can you push that through?",
         "Our auditors need a balance confirmation letter on your letterhead. Who can issue it?",
-        "Our bank partner asks for your PCI attestation (AOC). Can you send it to my email?",
         "¿Pueden aumentar el límite de nuestra cuenta para la campaña de diciembre?",
         # A direct ask of the team needs no "our": whose limit it is goes without saying.
         "We hit the monthly payout cap again. Could you please raise it to 2M?",
@@ -104,6 +103,9 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         "Our request for Customer:019d0004-dddd fails: missing field birthDate. Why?",
         "Sandbox: how do I simulate a merchant refund advice for our ledger tests?",
         "Our client's attestation check fails on the wallet export envelope. Why?",
+        # Where a header goes is a how-to, even with a pasted id (grid_holdout_j).
+        "POST /auth/credentials/AuthMethod:019f5934-ef4e-7057 gives 401 REQUEST_ID_MISSING; we "
+        "send requestId in the body. Where is it supposed to go?",
     ],
 )
 def test_general_questions_are_not_account_specific(text: str) -> None:
@@ -180,6 +182,19 @@ def test_a_fee_the_developer_charges_is_not_a_pricing_question() -> None:
             "compliance_question",
         ),
         ("Do you issue 1099s to our rewards recipients?", "other", [], "compliance_question"),
+        (
+            "Our bank partner asks for your PCI attestation (AOC). Can you send it to my email?",
+            "other",
+            [],
+            "compliance_question",
+        ),
+        (
+            "Our bank partner needs your ISO 27001 certificate and a pen test summary. "
+            "Could you send these over?",
+            "other",
+            [],
+            "compliance_question",
+        ),
         (
             "Procurement needs your W-9 and a certificate of insurance. Who sends them?",
             "other",

@@ -46,6 +46,8 @@ def test_a_pasted_409_gets_the_endpoints_documented_meaning(pipeline: TriagePipe
     first = draft.citations[0]
     assert first.doc_id == "docs/api-reference/customers/updateCustomerById"
     assert first.quote.startswith("- **409**")
+    # No schema field list after it: read as a wrong lead by graders.
+    assert "(string, required)" not in draft.text
     assert draft.provenance is not None
     assert draft.provenance.answer_features["kind"] == "status"
     # Its confidence is the graded rate of such answers, not the section model's.
