@@ -66,6 +66,10 @@ class _Scored:
     items: list[str]
     score: float
     endpoint: str
+    # The question names the endpoint's resource ("cards" for List cards), one of its
+    # parameters or its path: a list of another resource's filters answers nothing
+    # (transaction filters for a question about routing webhooks, grid_holdout_j).
+    fits: bool
 
 
 def _score(
@@ -84,7 +88,7 @@ def _score(
     distinctive = query_terms - _GENERIC - title
     shared = max(len(distinctive & terms(item)) for item in filters)
     path = endpoint.strip("`").partition(" ")[2]
-    named = any(_name(i) in question.text for i in filters) or bool(
+    named = any(_names(_name(i), question.text) for i in filters) or bool(
         path and re.search(rf"{re.escape(path)}(?![\w/-])", question.text)
     )
     meaning = max(similarity.scores(question.text, filters)) if similarity is not None else 0.0
@@ -92,7 +96,16 @@ def _score(
     # what the question does ("customers", "cards") and nothing it does not ("agent").
     title_fit = len(title & query_terms) - len(title - query_terms)
     score = meaning + _PER_SHARED_WORD * shared + _NAMED * named + _TITLE_WORD * title_fit
-    return _Scored(candidate, section, items, score, endpoint)
+    fits = named or bool(title & query_terms)
+    return _Scored(candidate, section, items, score, endpoint, fits)
+
+
+def _names(name: str, text: str) -> bool:
+    """The parameter named as an identifier: `platformCardId`, or `type` in backticks.  A
+    plain word ("per event type") names no parameter."""
+    if re.fullmatch(r"[a-z]+", name):
+        return f"`{name}`" in text or f"{name}=" in text
+    return bool(re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text))
 
 
 def _name(item: str) -> str:
@@ -130,7 +143,7 @@ def parameter_answer(
     if not scored:
         return None
     best = max(scored, key=lambda s: (s.score, -s.section.rank))
-    if best.score < _MIN_SCORE:
+    if best.score < _MIN_SCORE or not best.fits:
         return None
     return Chosen(best.candidate, items=best.items, lead=best.endpoint)
 

@@ -27,6 +27,7 @@ _IDENTIFIER = re.compile(
     r"|\b([A-Z][A-Z]+(?:\.[A-Z_]+)+)\b"  # webhook event types
     r"|(?<![\w.$,])([45]\d\d)(?![\w.,])"  # HTTP error statuses
 )
+_WRITE_CALL = re.compile(r"\b(?:POST|PUT|PATCH|DELETE)\s+/")
 _PATH_ID = re.compile(r"/[A-Z][A-Za-z]+:[0-9a-f-]{6,}")
 
 
@@ -83,8 +84,11 @@ def _identifiers(text: str) -> tuple[str, ...]:
 
 
 def asks_lookup(text: str) -> bool:
-    """Finding objects by a property ("is there a filter", "find the transaction by …")."""
-    return bool(cues().lookup.search(text))
+    """Finding objects by a property ("is there a filter", "find the transaction by …").
+
+    Not with a pasted write call: "delete a customer by our own id: DELETE /customers?…"
+    asks how to delete, and a list endpoint's filters do not answer it."""
+    return bool(cues().lookup.search(text)) and not _WRITE_CALL.search(text)
 
 
 def analyse(text: str, error_codes: tuple[str, ...] = ()) -> Question:

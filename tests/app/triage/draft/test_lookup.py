@@ -14,6 +14,7 @@ import pytest
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from app.triage.draft.confidence import AnswerModel
+from app.triage.draft.question import asks_lookup
 from app.triage.pipeline import TriagePipeline
 from tests.grid_pages import copy_pages, synced_knowledge_base
 
@@ -61,3 +62,23 @@ def test_the_platforms_list_endpoint_is_preferred_to_an_agents(pipeline: TriageP
 def test_a_how_to_that_finds_nothing_is_answered_from_the_guide(pipeline: TriagePipeline) -> None:
     draft = pipeline.run("How do I issue a virtual card to a cardholder?").draft
     assert "(in query" not in draft.text
+
+
+def test_a_pasted_write_call_is_not_a_lookup() -> None:
+    # "delete … by our own id: DELETE /customers?…" asks how to delete, not how to list.
+    assert asks_lookup("how do I find the card by our own id?")
+    assert not asks_lookup(
+        "trying to delete a test customer by our own id: DELETE /customers?platformCustomerId=u1"
+        " -> 405. is deleting customers not supported?"
+    )
+
+
+def test_another_resources_filters_do_not_answer(pipeline: TriagePipeline) -> None:
+    # Nothing here lists webhooks; the transactions list's `type` filter is not named by
+    # "per event type", so no parameter list stands in for an answer.
+    draft = pipeline.run(
+        "feature ask: we'd like CUSTOMER.* events to go to one service and the payment events "
+        "to another, ideally with an event-type filter per webhook endpoint. possible today?"
+    ).draft
+    assert draft.provenance is not None
+    assert draft.provenance.answer_features.get("kind") != "parameters"
