@@ -103,6 +103,9 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         "Our request for Customer:019d0004-dddd fails: missing field birthDate. Why?",
         "Sandbox: how do I simulate a merchant refund advice for our ledger tests?",
         "Our client's attestation check fails on the wallet export envelope. Why?",
+        # Whether the developer must refund their own user is a question about the docs.
+        "Production Transaction:019f7033-3905 came back PAYOUT_RETURNED. What does it mean, "
+        "do we have to refund the user ourselves?",
         # Where a header goes is a how-to, even with a pasted id (grid_holdout_j).
         "POST /auth/credentials/AuthMethod:019f5934-ef4e-7057 gives 401 REQUEST_ID_MISSING; we "
         "send requestId in the body. Where is it supposed to go?",

@@ -278,6 +278,9 @@ def test_outage(text: str) -> None:
         "POST /quotes returned 502 once this morning, retrying worked",
         "how do we keep our whole integration running if a webhook is delayed?",
         "our webhook endpoint returned 503 for about 3 minutes during a deploy",
+        # The developer's own outage (grid_holdout_k, read after it was measured).
+        "missed KYC webhooks during our outage: a bad deploy made our production webhook "
+        "endpoint return 500 for everything over the weekend. Will Grid redeliver them?",
     ],
 )
 def test_not_outage(text: str) -> None:
