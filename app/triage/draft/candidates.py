@@ -30,6 +30,7 @@ class Candidate:
     chunk_text: str = ""  # the text of the chunk the block starts in (quotes come from it)
     meaning: float = 0.0  # cosine similarity to the question (semantic.py), when measured
     lexical: float = 0.0  # the score from words and pasted identifiers alone
+    quotable: bool = True  # False for another endpoint's status list (status.py)
 
 
 @dataclass

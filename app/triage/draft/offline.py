@@ -28,7 +28,12 @@ from app.triage.draft.question import Question, analyse
 from app.triage.draft.relevance import Weights, identifier_hits, terms
 from app.triage.draft.section_blocks import MAX_CODE_LINES, balanced, blocks_for
 from app.triage.draft.semantic import BlockSimilarity
-from app.triage.draft.status import error_statuses, follows_status, status_answer
+from app.triage.draft.status import (
+    error_statuses,
+    follows_status,
+    mark_foreign_responses,
+    status_answer,
+)
 from app.triage.results import DraftReply, Provenance
 from ingest.multilingual import english_query
 from ingest.sections import SectionLookup
@@ -80,6 +85,7 @@ class OfflineDrafter:
         english = english_query(request.question) or request.question
         query_terms = terms(" ".join([english, *request.signals.error_codes]))
         sections = read_sections(request.hits, self.sections)
+        mark_foreign_responses(request.signals.endpoints, sections, self.sections)
         self._measure_meaning(english, sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)
@@ -151,6 +157,8 @@ class OfflineDrafter:
                 named = identifier_hits(question.identifiers, cand.block.text)
                 cand.lexical = weights.coverage(cand.terms) + 0.25 * min(named, 2)
                 cand.score = cand.lexical + w.meaning * max(0.0, cand.meaning - w.meaning_floor)
+                if not cand.quotable:
+                    cand.lexical = cand.score = 0.0
             section.score = self._section_score(section, weights, lambda c: c.score)
             section.lexical = self._section_score(section, weights, lambda c: c.lexical)
         ordered = sorted(sections, key=lambda s: -s.score)

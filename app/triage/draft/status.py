@@ -29,9 +29,15 @@ from ingest.vectorstore import StoredChunk
 RESPONSES_HEADING = "Responses"
 _ENDPOINT_LINE = re.compile(r"^`(GET|POST|PUT|PATCH|DELETE) (/[^`\s]*)`$", re.MULTILINE)
 _STATUS_ITEM = re.compile(r"^\s*[-*]\s+\*\*(?P<status>\d{3})\*\*:\s*(?P<meaning>.+)", re.DOTALL)
-# A description that says more than the status's reason phrase ("Bad request - Invalid
-# parameters" does not; "Returned with `INVALID_STATE_TRANSITION` when …" does).
-_MIN_EXPLAINING_WORDS = 7
+# A description that says more than the status's reason phrase: "Conflict - External account
+# already exists" does, "Bad request - Missing or invalid parameters" and "Customer not
+# found" do not (the developer has the status already).
+_UNINFORMATIVE = re.compile(
+    r"^(?:[\w ]+ - )?(?:(?:missing or )?invalid (?:parameters|input|request)|[\w ,]+ not found"
+    r"|internal service error|bad request|unauthorized|forbidden|conflict|too many requests)\.?$",
+    re.IGNORECASE,
+)
+_MIN_EXPLAINING_WORDS = 3
 # How many hits of the endpoint search are read for the endpoint's page: a path's words
 # also match its neighbours ("/agents/me/quotes/{quoteId}/execute"), so the page itself
 # can rank a few places down.
@@ -51,12 +57,17 @@ def error_statuses(statuses: Iterable[int], text: str = "") -> list[int]:
     return found
 
 
+def _informative(meaning: str) -> bool:
+    meaning = " ".join(meaning.split())
+    return len(meaning.split()) >= _MIN_EXPLAINING_WORDS and not _UNINFORMATIVE.match(meaning)
+
+
 def _explains(text: str, status: int) -> bool:
     """Whether the list in `text` says more of `status` than its reason phrase."""
     for line in text.splitlines():
         match = _STATUS_ITEM.match(line)
         if match and int(match.group("status")) == status:
-            return len(match.group("meaning").split()) >= _MIN_EXPLAINING_WORDS
+            return _informative(match.group("meaning"))
     return False
 
 
@@ -160,7 +171,7 @@ def status_answer(
                 if (
                     match
                     and int(match.group("status")) in wanted
-                    and len(match.group("meaning").split()) >= _MIN_EXPLAINING_WORDS
+                    and _informative(match.group("meaning"))
                 ):
                     quoted = _quoted_from(candidate, item, section, lookup)
                     if quoted is not None:
@@ -190,9 +201,38 @@ def _quoted_from(
 
 def follows_status(status: Chosen, other: Chosen) -> bool:
     """Whether a block of the section answer may follow a status's meaning.  Graders read
-    a schema's field list or another endpoint's responses after it as a wrong lead (the
-    request body's `customerType` after a 409 about an email)."""
-    block = other.candidate.block
-    if other.candidate is status.candidate or is_field_list(block):
-        return False
-    return not _STATUS_ITEM.match(block.text.lstrip())
+    a schema's field list after it as a wrong lead (the request body's `customerType` after
+    a 409 about an email); another endpoint's responses are never quoted (below)."""
+    candidate = other.candidate
+    return (
+        candidate is not status.candidate
+        and candidate.quotable
+        and not is_field_list(candidate.block)
+    )
+
+
+def is_status_list(block: Block) -> bool:
+    return block.kind == "list" and bool(_STATUS_ITEM.match(block.text.lstrip()))
+
+
+def mark_foreign_responses(
+    endpoints: Sequence[Endpoint], sections: Sequence[Section], lookup: SectionLookup | None
+) -> None:
+    """Another endpoint's "Responses" list is not quoted when the developer pasted theirs:
+    POST /customers' 409 read as the answer to a 409 from POST /customers/external-accounts
+    (graded misleading).  Without a pasted endpoint the closest list may well be theirs."""
+    asked = [e for e in endpoints if e.method]
+    if lookup is None or not asked:
+        return
+    for section in sections:
+        if not section.hit.heading.endswith(f"> {RESPONSES_HEADING}"):
+            continue
+        page = section.hit.heading.split(" > ")[0]
+        endpoint = _endpoint_of(section.hit.doc_id, page, lookup)
+        if endpoint is not None and any(
+            e.method == endpoint[0] and _template_matches(endpoint[1], e.path) for e in asked
+        ):
+            continue
+        for candidate in section.candidates:
+            if is_status_list(candidate.block):
+                candidate.quotable = False

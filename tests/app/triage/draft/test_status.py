@@ -21,6 +21,7 @@ from tests.grid_pages import copy_pages, synced_knowledge_base
 PAGES = [
     "docs/api-reference/customers/updateCustomerById.md",
     "docs/api-reference/customers/createCustomer.md",
+    "docs/api-reference/external-accounts/createCustomerExternalAccount.md",
     "docs/api-reference/cross-currency-transfers/executeQuote.md",
     "docs/api-reference/agent-operations/agentExecuteQuote.md",
     "docs/guides/platform-overview/core-concepts/quote-system.md",
@@ -73,6 +74,19 @@ def test_a_status_the_page_only_names_is_left_to_the_section_drafter(
     ).draft
     assert draft.provenance is not None
     assert draft.provenance.answer_features.get("kind") != "status"
+
+
+def test_a_short_meaning_counts_and_another_endpoints_list_is_not_quoted(
+    pipeline: TriagePipeline,
+) -> None:
+    draft = pipeline.run(
+        "our payee import crashed halfway and we re-ran it: now many POST "
+        "/customers/external-accounts calls return 409 Conflict. do we delete and recreate them?"
+    ).draft
+    assert "`POST /customers/external-accounts`" in draft.text
+    assert "External account already exists" in draft.text
+    # POST /customers' own 409 (a UMA address or platformCustomerId clash) is not the answer.
+    assert "UMA_ADDRESS_EXISTS" not in draft.text
 
 
 @pytest.mark.parametrize(
