@@ -23,13 +23,13 @@ from app.triage.draft.compose import Chosen
 from app.triage.draft.question import Question
 from app.triage.draft.relevance import terms
 from app.triage.draft.semantic import BlockSimilarity
+from app.triage.draft.status import page_endpoint
 from ingest.retrieval import Hit
 from ingest.sections import SectionLookup
 
 PARAMETERS_HEADING = "Parameters"
 MAX_PARAMETER_SECTIONS = 3
 _QUERY_PARAMETER = re.compile(r"^\s*[-*]\s+`(?P<name>[^`\s]+)`\s+\(in query\b")
-_ENDPOINT_LINE = re.compile(r"^`(?:GET|POST|PUT|PATCH|DELETE) /[^`\s]*`$", re.MULTILINE)
 # Words every filter description uses ("Filter by …", "returns …"): they tell no filter
 # from another.
 _GENERIC = terms("filter filters return returns list results parameter query string id ids")
@@ -150,11 +150,5 @@ def parameter_answer(
 
 def _endpoint_line(hit: Hit, lookup: SectionLookup | None) -> str:
     """ "`GET /cards`", as the page states it at the top of its first section."""
-    if lookup is None:
-        return ""
-    title_heading = hit.heading.rsplit(" > ", 1)[0]
-    for chunk in lookup.section(hit.doc_id, title_heading)[:1]:
-        match = _ENDPOINT_LINE.search(chunk.text)
-        if match:
-            return match.group(0)
-    return ""
+    endpoint = page_endpoint(hit.doc_id, hit.heading, lookup) if lookup is not None else None
+    return f"`{endpoint[0]} {endpoint[1]}`" if endpoint else ""

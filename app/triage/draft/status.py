@@ -80,12 +80,27 @@ def _template_matches(template: str, path: str) -> bool:
     )
 
 
-def _endpoint_of(doc_id: str, heading: str, lookup: SectionLookup) -> tuple[str, str] | None:
-    for chunk in lookup.section(doc_id, heading)[:1]:
+def page_endpoint(doc_id: str, heading: str, lookup: SectionLookup) -> tuple[str, str] | None:
+    """The method and path an API-reference page documents, as the endpoint line at the top
+    of its first section states them ("`GET /cards`"); `heading` is any of its headings."""
+    for chunk in lookup.section(doc_id, heading.split(" > ", maxsplit=1)[0])[:1]:
         match = _ENDPOINT_LINE.search(chunk.text)
         if match:
             return match.group(1), match.group(2)
     return None
+
+
+def _pasted(endpoint: tuple[str, str] | None, asked: Sequence[Endpoint]) -> bool:
+    return endpoint is not None and any(
+        e.method == endpoint[0] and _template_matches(endpoint[1], e.path) for e in asked
+    )
+
+
+def _responses_endpoint(section: Section, lookup: SectionLookup) -> tuple[str, str] | None:
+    """The endpoint whose "Responses" list the section is, else None."""
+    if not section.hit.heading.endswith(f"> {RESPONSES_HEADING}"):
+        return None
+    return page_endpoint(section.hit.doc_id, section.hit.heading, lookup)
 
 
 def _as_hit(chunk: StoredChunk) -> Hit:
@@ -129,13 +144,9 @@ def status_hits(
         if hit.doc_id in seen_docs:
             continue
         seen_docs.add(hit.doc_id)
-        page_heading = hit.heading.split(" > ")[0]
-        endpoint = _endpoint_of(hit.doc_id, page_heading, lookup)
-        if endpoint is None or not any(
-            e.method == endpoint[0] and _template_matches(endpoint[1], e.path) for e in asked
-        ):
+        if not _pasted(page_endpoint(hit.doc_id, hit.heading, lookup), asked):
             continue
-        responses = f"{page_heading} > {RESPONSES_HEADING}"
+        responses = f"{hit.heading.split(' > ')[0]} > {RESPONSES_HEADING}"
         for chunk in lookup.section(hit.doc_id, responses):
             if chunk.chunk_id not in have and any(_explains(chunk.text, s) for s in wanted):
                 out.append(_as_hit(chunk))
@@ -155,13 +166,8 @@ def status_answer(
     if lookup is None or not asked or not wanted:
         return None
     for section in sections:
-        if not section.hit.heading.endswith(f"> {RESPONSES_HEADING}"):
-            continue
-        page = section.hit.heading.split(" > ")[0]
-        endpoint = _endpoint_of(section.hit.doc_id, page, lookup)
-        if endpoint is None or not any(
-            e.method == endpoint[0] and _template_matches(endpoint[1], e.path) for e in asked
-        ):
+        endpoint = _responses_endpoint(section, lookup)
+        if endpoint is None or not _pasted(endpoint, asked):
             continue
         for candidate in section.candidates:
             if candidate.block.kind != "list":
@@ -225,13 +231,8 @@ def mark_foreign_responses(
     if lookup is None or not asked:
         return
     for section in sections:
-        if not section.hit.heading.endswith(f"> {RESPONSES_HEADING}"):
-            continue
-        page = section.hit.heading.split(" > ")[0]
-        endpoint = _endpoint_of(section.hit.doc_id, page, lookup)
-        if endpoint is not None and any(
-            e.method == endpoint[0] and _template_matches(endpoint[1], e.path) for e in asked
-        ):
+        endpoint = _responses_endpoint(section, lookup)
+        if endpoint is None or _pasted(endpoint, asked):
             continue
         for candidate in section.candidates:
             if is_status_list(candidate.block):
