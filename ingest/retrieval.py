@@ -56,6 +56,31 @@ class Hit(BaseModel):
     dense_score: float | None = None
     lexical_score: float | None = None
 
+    @classmethod
+    def from_chunk(
+        cls,
+        chunk: StoredChunk,
+        score: float = 0.0,
+        *,
+        dense_score: float | None = None,
+        lexical_score: float | None = None,
+    ) -> Hit:
+        """A stored chunk as a hit, its fields read from the chunk's metadata."""
+        meta = chunk.metadata
+        return cls(
+            chunk_id=chunk.chunk_id,
+            doc_id=str(meta.get("doc_id", "")),
+            source=str(meta.get("source", "")),
+            title=str(meta.get("title", "")),
+            url=str(meta["url"]) if meta.get("url") else None,
+            heading=str(meta.get("heading", "")),
+            score=score,
+            text=chunk.text,
+            kind=str(meta.get("kind", "")),
+            dense_score=dense_score,
+            lexical_score=lexical_score,
+        )
+
 
 def _tokenize(texts: list[str]) -> Any:
     return bm25s.tokenize(
@@ -291,16 +316,9 @@ class HybridRetriever:
             seen_sections.add(section)
             seen_texts.add(text_key)
             hits.append(
-                Hit(
-                    chunk_id=cid,
-                    doc_id=str(meta.get("doc_id", "")),
-                    source=str(meta.get("source", "")),
-                    title=str(meta.get("title", "")),
-                    url=str(meta["url"]) if meta.get("url") else None,
-                    heading=str(meta.get("heading", "")),
-                    score=round(scores[cid], 6),
-                    text=chunk.text,
-                    kind=str(meta.get("kind", "")),
+                Hit.from_chunk(
+                    chunk,
+                    round(scores[cid], 6),
                     dense_score=dense_scores.get(cid),
                     lexical_score=lexical_scores.get(cid),
                 )

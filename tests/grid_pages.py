@@ -6,8 +6,12 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
 from app.knowledge import KnowledgeBase, build_knowledge_base
+from app.services.pipelines import build_pipeline
 from app.settings import Settings
+from app.triage.pipeline import TriagePipeline
 from tests.conftest import GRID_ROOT
 
 
@@ -25,3 +29,12 @@ def synced_knowledge_base(corpus: Path, settings: Settings) -> KnowledgeBase:
     kb = build_knowledge_base(settings, refresh_seconds=0)
     assert kb.synchronizer().sync([corpus]).docs_failed == 0
     return kb
+
+
+def pages_pipeline(
+    tmp_path_factory: pytest.TempPathFactory, models_dir: Path, name: str, pages: Sequence[str]
+) -> TriagePipeline:
+    """The offline pipeline over a knowledge base of just these pages, in fresh dirs."""
+    corpus = copy_pages(tmp_path_factory.mktemp(f"{name}-corpus"), pages)
+    settings = Settings(data_dir=tmp_path_factory.mktemp(f"{name}-data"), models_dir=models_dir)
+    return build_pipeline(settings, synced_knowledge_base(corpus, settings))

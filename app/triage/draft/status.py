@@ -24,7 +24,6 @@ from app.triage.draft.relevance import terms
 from app.triage.screen.signals import Endpoint
 from ingest.retrieval import Hit
 from ingest.sections import SectionLookup
-from ingest.vectorstore import StoredChunk
 
 RESPONSES_HEADING = "Responses"
 _ENDPOINT_LINE = re.compile(r"^`(GET|POST|PUT|PATCH|DELETE) (/[^`\s]*)`$", re.MULTILINE)
@@ -103,21 +102,6 @@ def _responses_endpoint(section: Section, lookup: SectionLookup) -> tuple[str, s
     return page_endpoint(section.hit.doc_id, section.hit.heading, lookup)
 
 
-def _as_hit(chunk: StoredChunk) -> Hit:
-    meta = chunk.metadata
-    return Hit(
-        chunk_id=chunk.chunk_id,
-        doc_id=str(meta.get("doc_id", "")),
-        source=str(meta.get("source", "")),
-        title=str(meta.get("title", "")),
-        url=str(meta["url"]) if meta.get("url") else None,
-        heading=str(meta.get("heading", "")),
-        score=0.0,
-        text=chunk.text,
-        kind=str(meta.get("kind", "")),
-    )
-
-
 def endpoint_query(endpoints: Sequence[Endpoint]) -> str:
     """The search that finds the pasted endpoints' pages: their method and path."""
     return " ".join(f"{e.method} {e.path}" for e in endpoints if e.method)
@@ -149,7 +133,7 @@ def status_hits(
         responses = f"{hit.heading.split(' > ')[0]} > {RESPONSES_HEADING}"
         for chunk in lookup.section(hit.doc_id, responses):
             if chunk.chunk_id not in have and any(_explains(chunk.text, s) for s in wanted):
-                out.append(_as_hit(chunk))
+                out.append(Hit.from_chunk(chunk))
                 have.add(chunk.chunk_id)
                 break
     return out

@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.services.pipelines import build_pipeline
-from app.settings import Settings
 from app.triage.draft.confidence import AnswerModel
 from app.triage.draft.question import asks_lookup
 from app.triage.pipeline import TriagePipeline
-from tests.grid_pages import copy_pages, synced_knowledge_base
+from tests.grid_pages import pages_pipeline
 
 PAGES = [
     "docs/guides/cards/card-management/issuing-cards.md",
@@ -30,9 +28,7 @@ PAGES = [
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> TriagePipeline:
-    corpus = copy_pages(tmp_path_factory.mktemp("lookup-corpus"), PAGES)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("lookup-data"), models_dir=models_dir)
-    return build_pipeline(settings, synced_knowledge_base(corpus, settings))
+    return pages_pipeline(tmp_path_factory, models_dir, "lookup", PAGES)
 
 
 def test_a_lookup_by_the_platforms_own_id_gets_the_list_endpoints_filter(

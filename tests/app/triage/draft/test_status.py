@@ -11,12 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from app.services.pipelines import build_pipeline
-from app.settings import Settings
 from app.triage.draft.confidence import AnswerModel
 from app.triage.draft.status import error_statuses
 from app.triage.pipeline import TriagePipeline
-from tests.grid_pages import copy_pages, synced_knowledge_base
+from tests.grid_pages import pages_pipeline
 
 PAGES = [
     "docs/api-reference/customers/updateCustomerById.md",
@@ -31,9 +29,7 @@ PAGES = [
 
 @pytest.fixture(scope="module")
 def pipeline(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> TriagePipeline:
-    corpus = copy_pages(tmp_path_factory.mktemp("status-corpus"), PAGES)
-    settings = Settings(data_dir=tmp_path_factory.mktemp("status-data"), models_dir=models_dir)
-    return build_pipeline(settings, synced_knowledge_base(corpus, settings))
+    return pages_pipeline(tmp_path_factory, models_dir, "status", PAGES)
 
 
 def test_a_pasted_409_gets_the_endpoints_documented_meaning(pipeline: TriagePipeline) -> None:
