@@ -40,3 +40,16 @@ def test_a_chunk_pruned_by_another_process_is_not_a_ghost_hit(tmp_path: Path) ->
     hits = store.query([1.0, 0.0, 0.0], 3)
     assert [c.chunk_id for c, _ in hits] == ["keep", "other"]
     assert all(c.text and c.metadata.get("doc_id") for c, _ in hits)
+
+
+def test_an_empty_collection_answers_with_no_hits(tmp_path: Path) -> None:
+    # The query no longer counts the collection first (that count cost more than the
+    # search at 100k chunks): an empty one, or one emptied by a prune, gives no hits.
+    client = chromadb.PersistentClient(
+        path=str(tmp_path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    store = KnowledgeBaseStore(client, "docs", model_name="test", dimension=3)
+    assert store.query([1.0, 0.0, 0.0], 5) == []
+    store.upsert(["only"], [[1.0, 0.0, 0.0]], ["only text"], [{"doc_id": "only"}])
+    store.delete(["only"])
+    assert store.query([1.0, 0.0, 0.0], 5) == []
