@@ -1,7 +1,7 @@
 """Local MiniLM embedding fanned out over worker processes (`triage ingest --workers N`).
 
 Only the embedding is spread: each worker holds its own ONNX session and returns the
-vectors of one contiguous slice of a batch, and the sync's own process still writes
+vectors of its share of a batch (dealt out by length), and the sync's own process still writes
 every chunk in the same order as before.  So the crash-safety of the sync is unchanged:
 a killed worker fails the batch before anything of it is written, and the next run
 resumes from what Chroma holds.
@@ -66,11 +66,15 @@ class EmbeddingPool(Embeddings):
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         if self.workers <= 1 or len(texts) < 2 * self._batch_size:
             return self._local.embed_documents(texts)
-        size = -(-len(texts) // self.workers)
-        slices = [texts[i : i + size] for i in range(0, len(texts), size)]
-        out: list[list[float]] = []
-        for vectors in self._executor().map(_embed_slice, slices):
-            out.extend(vectors)
+        # Deal the texts out by length (shortest to longest, round-robin), not in contiguous
+        # slices: a batch's long pages otherwise land on one worker and the rest wait for it.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        shares = [order[w :: self.workers] for w in range(self.workers)]
+        out: list[list[float]] = [[] for _ in texts]
+        slices = [[texts[i] for i in share] for share in shares]
+        for share, vectors in zip(shares, self._executor().map(_embed_slice, slices), strict=True):
+            for i, vector in zip(share, vectors, strict=True):
+                out[i] = vector
         return out
 
     def embed_query(self, text: str) -> list[float]:

@@ -18,7 +18,12 @@ from ingest.lexical_store import LexicalStore
 from ingest.sync import Synchronizer
 from tests.ingest.test_sync import _store, assert_consistent
 
-TEXTS = [f"How do I rotate secret number {i} for webhook {i * 7}?" for i in range(40)]
+# Lengths vary and are not sorted, so dealing the texts out by length must put every
+# vector back in its text's place.
+TEXTS = [
+    f"How do I rotate secret number {i} for webhook {i * 7}?" + " and retry" * ((i * 5) % 11)
+    for i in range(40)
+]
 
 
 def test_workers_give_the_vectors_of_one_process(models_dir: Path, minilm: Any) -> None:
