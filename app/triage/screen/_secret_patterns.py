@@ -67,6 +67,13 @@ PATTERNS: dict[str, str] = {
         r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
         r"|[a-z]{2,12}_[A-Za-z0-9\-]+|[A-Za-z]+:[\w\-]+|\d{4}-\d\d-\d\d[\w:.+\-]*"
     ),
+    # A typed resource id ("Token:019f…", "Customer:019f…"): the API's own identifiers, which
+    # the docs say are not secret, even when the type is a token.  Not for a type that names
+    # a secret ("Secret:…", "ApiKey:…").
+    "typed_identifier": (
+        r"(?<![\w:])(?!(?i:\w*(?:secret|passw|pwd|key)))[A-Z][a-z]+(?:[A-Z][a-z]+)*:"
+        r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![\w\-])"
+    ),
     "public_identifier": (
         r"(?i)(?:ln(?:bc|tb|bcrt|tbs|url)|bc1|tb1|bcrt1|sp1|sprt1|spark1|npub1|[xtyz]pub|0x)"
     ),

@@ -169,7 +169,9 @@ def _find_all(text: str) -> list[_Hit]:
         _recovery_phrases,
         _prose,
     )
-    return [hit for finder in finders for hit in finder(text)]
+    hits = [hit for finder in finders for hit in finder(text)]
+    typed = [m.span("uuid") for m in rx("typed_identifier").finditer(text)]
+    return [h for h in hits if not any(s <= h.start and h.end <= e for s, e in typed)]
 
 
 def _prose(text: str) -> Iterator[_Hit]:

@@ -501,3 +501,22 @@ def test_contract_shape_and_production_rule() -> None:
     assert not sandbox.production_credential
     unknown_env = redact_secrets(f"client_secret={CLIENT_SECRET}")
     assert not unknown_env.production_credential
+
+
+def test_a_typed_token_id_is_an_identifier_not_a_credential() -> None:
+    # Grid names an API token `Token:<uuid>` (GET/DELETE /tokens/{tokenId}); its secret is
+    # `clientSecret`.  Pasting the id exposes nothing, and saying it did is a false reason.
+    for message in (
+        'PATCH /tokens/Token:019ff945-2e14-78ed-8276-65d0acbd35a5 {"permissions":["VIEW"]}',
+        'auth=(token["id"], token["clientSecret"]), i.e. username '
+        '"Token:019f9c82-e9e8-755a-a7b8-00d0b8ad6859"',
+    ):
+        result = redact_secrets(message)
+        assert result.redactions == []
+        assert result.text == message
+    # The same uuid written as a token's value, or under a type that names a secret, is one.
+    for message in (
+        "token: 019f9c82-e9e8-755a-a7b8-00d0b8ad6859",
+        "ApiKey:019f9c82-e9e8-755a-a7b8-00d0b8ad6859",
+    ):
+        assert_no_leak(redact_secrets(message), "019f9c82-e9e8-755a-a7b8-00d0b8ad6859")
