@@ -40,9 +40,11 @@ _SPECIFIC_ID = re.compile(
 def is_account_specific(text: str, signals: Signals) -> bool:
     folded = fold(text)
     specific = bool(_SPECIFIC_ID.search(text)) or bool(signals.request_ids)
-    if specific and (
-        vocabulary.pattern("status_question").search(folded) or signals.mentions_money_stuck
-    ):
+    # A pasted call that failed with a 4xx asks why the request is wrong, which the docs
+    # answer, even when it names the object's state ("quote still PENDING").
+    failing_call = bool(signals.endpoints) and any(400 <= s < 500 for s in signals.http_statuses)
+    status_question = not failing_call and vocabulary.pattern("status_question").search(folded)
+    if specific and (status_question or signals.mentions_money_stuck):
         return True
     if vocabulary.pattern("action_request").search(folded) and vocabulary.pattern(
         "own_account"

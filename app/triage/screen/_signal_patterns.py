@@ -140,6 +140,13 @@ def patterns() -> SignalPatterns:
                 rf"(?i)(?<![$€£\d.,]){_CODE}s\s+(?:everywhere|across|on (?:all|every)|for (?:all"
                 rf"|every))"
             ),
+            # A call and its answer written with an arrow: "POST /quotes/…/execute -> 409".
+            c(rf"(?i)(?:->|→|=>|⇒)\s*(?:HTTP\s*)?{_CODE}\b{_NOT_STATUS}"),
+            # Portuguese and Spanish "come back with": "voltam 409", "regresa un 400".
+            c(
+                rf"(?i)\b(?:volta|voltam|voltou|voltaram|regresa|regresan|regreso|regresó)\s+"
+                rf"(?:(?:um|uma|un|una|el|o|http|erro|error|status)\s+)*{_CODE}s?\b{_NOT_STATUS}"
+            ),
         ),
         code_field=c(
             r"[\"']?(?:code|error_?code|errorCode"

@@ -61,8 +61,9 @@ def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signa
     outage_text = vocabulary.without("not_an_outage", prose)
     known, unknown = _error_codes(text, frozenset(known_error_codes))
     sdk = _sdk(folded)
+    statuses = _http_statuses(text)
     return Signals(
-        http_statuses=_http_statuses(text),
+        http_statuses=statuses,
         error_codes=known,
         unknown_error_codes=unknown,
         endpoints=_endpoints(text),
@@ -73,7 +74,17 @@ def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signa
         programming_language=_language(text, sdk),
         environment=_environment(folded),
         mentions_money_stuck=any(r.search(prose) for r in rx.money_stuck),
-        mentions_outage=any(r.search(outage_text) for r in rx.outage),
+        mentions_outage=any(r.search(outage_text) for r in rx.outage)
+        or _failing_for_everyone(statuses, outage_text),
+    )
+
+
+def _failing_for_everyone(statuses: list[int], outage_text: str) -> bool:
+    """A pasted 5xx with an onset and a scope: an outage reported without an outage word."""
+    return (
+        any(500 <= status < 600 for status in statuses)
+        and bool(vocabulary.pattern("outage_onset").search(outage_text))
+        and bool(vocabulary.pattern("outage_scope").search(outage_text))
     )
 
 

@@ -83,6 +83,12 @@ def _reason(
         "A business customer changed its legal name. Can you update the name on your side?",
         "GET /config no longer lists MXN since yesterday. Was something changed on our platform?",
         "We have 3,000 junk test customers. Can you wipe our sandbox before UAT?",
+        # Moving money or merging records the team holds, with no "our".
+        "Customer:019e0001-aaaa was created twice; could you move the balance to the first "
+        "one and close the duplicate?",
+        "Transaction:019e0002-bbbb failed and was refunded. Can you credit the fees back?",
+        # "Approve them manually" asks the same as "manually approve".
+        "Customer:019e0003-cccc came back kybStatus REJECTED. Can you approve them manually?",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
@@ -109,6 +115,12 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         # Where a header goes is a how-to, even with a pasted id (grid_holdout_j).
         "POST /auth/credentials/AuthMethod:019f5934-ef4e-7057 gives 401 REQUEST_ID_MISSING; we "
         "send requestId in the body. Where is it supposed to go?",
+        # A pasted call that failed with a 4xx asks what is wrong with the request, even
+        # when it names the object's state.
+        "POST /cards/Card:019e0004-dddd/freeze -> 400 INVALID_INPUT. The card is still "
+        "PENDING activation; what are we doing wrong?",
+        # "What's missing" asks what the developer left out.
+        "Uploads for Customer:019e0005-eeee fail with 400 for driver licences. What's missing?",
     ],
 )
 def test_general_questions_are_not_account_specific(text: str) -> None:
@@ -212,6 +224,20 @@ def test_a_fee_the_developer_charges_is_not_a_pricing_question() -> None:
         ),
         (
             "Desde las 9 todas las llamadas en producción devuelven 502. ¿Tienen un incidente?",
+            "api_errors",
+            [],
+            "incident",
+        ),
+        (
+            "Nuestro equipo legal pide el número de autorización de la CNBV para el reporte.",
+            "other",
+            [],
+            "compliance_question",
+        ),
+        (
+            # A 5xx that started at a time and hits everyone, with no outage word.
+            'PROD: since 06:10 UTC every GET /customers returns {"status":502} '
+            "and no one on our side can load a profile.",
             "api_errors",
             [],
             "incident",
