@@ -173,7 +173,7 @@ def segment_link_facts(
     return LinkFacts(frozenset(urls), len(docs), docs_by_host, texts_linking, frozenset(poisoned))
 
 
-Where = Mapping[str, str | bool]
+Where = Mapping[str, str | bool | int]
 
 
 def matches(meta: Mapping[str, Any], where: Where | None) -> bool:

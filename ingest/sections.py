@@ -114,8 +114,31 @@ class SectionLookup:
             text = chunk.text
             if parts:
                 text = _strip_overlap(window[len(parts) - 1].text, text)
-            parts.append(SectionPart(chunk.chunk_id, text))
+            elif self._continues(chunks, start, chunk):
+                # The window opens mid-line (the chunker cut a long line, such as a field
+                # with a long enum list): that line's tail alone is a fragment with no
+                # subject, so the window starts at the next whole line.
+                text = text.split("\n", 1)[1].lstrip("\n") if "\n" in text else ""
+            if text:
+                parts.append(SectionPart(chunk.chunk_id, text))
         return parts
+
+    def _continues(self, chunks: Sequence[StoredChunk], start: int, chunk: StoredChunk) -> bool:
+        """Whether `chunk` carries on a line its predecessor in the document began."""
+        if start > 0:
+            before = chunks[start - 1].text
+        else:
+            # A section's first chunk can follow a chunk filed under the previous heading
+            # (small sections are merged), which may have begun its first line.
+            index = _order(chunk)
+            if index == 0:
+                return False
+            doc_id = str(chunk.metadata.get("doc_id", ""))
+            earlier = self._source.lexical_index().doc_chunks(doc_id, {"chunk_index": index - 1})
+            if not earlier:
+                return False
+            before = earlier[0].text
+        return _joiner(before, chunk.text) == " "
 
 
 _BLOCK_START = re.compile(r"^(?:#{1,6}\s|```|~~~|>|\|)")
@@ -137,7 +160,12 @@ def _joiner(before: str, after: str) -> str:
         return "\n"
     if _BLOCK_START.match(after):
         return "\n\n"
-    if _ITEM.match(last_line) or not last_line.rstrip().endswith(_TERMINAL):
+    # A long line is cut only after a sentence's end, so a list item ending without one
+    # was cut at the end of its list: a capitalised start is the next paragraph.
+    complete = last_line.rstrip().endswith(_TERMINAL)
+    if _ITEM.match(last_line) and not complete and after[:1].isupper():
+        return "\n\n"
+    if _ITEM.match(last_line) or not complete:
         return " "  # the rest of a list item or of a sentence
     return "\n\n"
 

@@ -25,7 +25,7 @@ from ingest.corpus_view import LINKS_FILE
 from ingest.lexical_store import SegmentedIndex
 from ingest.retrieval import Hit
 from ingest.screening import HitScreen, stored_reasons
-from ingest.sections import SectionLookup, SectionPart, _order, _strip_overlap
+from ingest.sections import SectionLookup, SectionPart, _joiner, _order, _strip_overlap
 from ingest.untrusted import REASONS, PassageScreener, vocabulary
 from ingest.untrusted_links import host_of, hosts_in, registrable_domain
 from ingest.vectorstore import StoredChunk
@@ -64,6 +64,7 @@ class OldSections:
         for group in grouped.values():
             group.sort(key=_order)
         self.sections = dict(grouped)
+        self.by_index = {(str(c.metadata.get("doc_id", "")), _order(c)): c for c in chunks}
 
     def parts(
         self, chunk_id: str, doc_id: str, heading: str, *, max_parts: int = 4
@@ -79,7 +80,13 @@ class OldSections:
             text = chunk.text
             if parts:
                 text = _strip_overlap(window[len(parts) - 1].text, text)
-            parts.append(SectionPart(chunk.chunk_id, text))
+            elif _order(chunk) > 0:
+                # A window opening mid-line starts at its next whole line (the new reading).
+                before = self.by_index.get((doc_id, _order(chunk) - 1))
+                if before is not None and _joiner(before.text, text) == " ":
+                    text = text.split("\n", 1)[1].lstrip("\n") if "\n" in text else ""
+            if text:
+                parts.append(SectionPart(chunk.chunk_id, text))
         return parts
 
 

@@ -300,7 +300,9 @@ class OfflineDrafter:
         best: Section,
         chosen: list[Chosen],
     ) -> Chosen | None:
-        if not question.wants_code:
+        # One example answers "how"; a second one, from a section none of whose prose was
+        # quoted, was read as unrelated (an SCA authorize call under an execute question).
+        if not question.wants_code or any(c.kind == "code" for c in chosen):
             return None
         used = {c.candidate.source for c in chosen}
         pool = [

@@ -172,5 +172,21 @@ def _take(question: Question, weights: Weights, cand: Candidate, top: float) -> 
         ]
         best = max((score for score, _ in scored), default=0.0)
         kept = [i for score, i in scored if score > 0 and score >= 0.6 * best]
+        if kept and block.ordered:
+            return Chosen(cand, items=_step_run(items, kept))
         return Chosen(cand, items=kept[:_LONG_LIST_ITEMS]) if kept else None
     return Chosen(cand)
+
+
+def _step_run(items: list[str], kept: list[str]) -> list[str]:
+    """Numbered steps read in sequence: "3. … 5. … 7. …" alone reads as a fragment, so the
+    run from the first matching step to the last is kept whole, as far as it fits."""
+    first, last = items.index(kept[0]), items.index(kept[-1])
+    run: list[str] = []
+    words = 0
+    for item in items[first : last + 1]:
+        words += len(item.split())
+        if run and words > _MAX_LIST_ITEMS_WORDS:
+            break
+        run.append(item)
+    return run

@@ -192,12 +192,16 @@ def _quoted_from(
 def follows_status(status: Chosen, other: Chosen) -> bool:
     """Whether a block of the section answer may follow a status's meaning.  Graders read
     a schema's field list after it as a wrong lead (the request body's `customerType` after
-    a 409 about an email); another endpoint's responses are never quoted (below)."""
+    a 409 about an email); another endpoint's responses are never quoted (below), nor the
+    status's own list a second time."""
     candidate = other.candidate
     return (
         candidate is not status.candidate
         and candidate.quotable
         and not is_field_list(candidate.block)
+        # The whole list the status's item came from, quoted again below it (the item may
+        # have been read from another chunk of the list, so not the same candidate).
+        and not is_status_list(candidate.block)
     )
 
 

@@ -36,3 +36,11 @@ def test_a_block_of_only_a_sibling_variant_is_dropped() -> None:
 
 def test_without_a_named_value_every_variant_stays() -> None:
     assert len(_kept(DUMP, ("accountNumber",))) == len(schema_fields(Block("list", DUMP)))
+
+
+def test_numbered_steps_are_kept_as_a_run_not_picked_apart() -> None:
+    # Steps 3, 5 and 7 alone read as a fragment: the run from the first to the last is kept.
+    from app.triage.draft.section_blocks import _step_run
+
+    steps = [f"{n}. Step number {n} of the approval flow." for n in range(1, 9)]
+    assert _step_run(steps, [steps[2], steps[4], steps[6]]) == steps[2:7]

@@ -97,3 +97,22 @@ def test_error_statuses_read_bare_numbers_in_the_error_range(
     text: str, expected: list[int]
 ) -> None:
     assert error_statuses([], text) == expected
+
+
+def test_the_status_list_is_not_quoted_again_after_its_item() -> None:
+    # The item may be read from another chunk of the list (a different candidate), so
+    # the list itself must be recognised, not only the same candidate object.
+    from app.triage.draft.blocks import Block
+    from app.triage.draft.candidates import Candidate
+    from app.triage.draft.compose import Chosen
+    from app.triage.draft.status import follows_status
+
+    responses = "- **200**: Quote processed\n- **409**: Conflict - Quote already confirmed"
+    item = Candidate(0, 3, "c2", Block("list", "- **409**: Conflict"), frozenset())
+    whole_list = Candidate(0, 3, "c1", Block("list", responses), frozenset())
+    prose = Candidate(
+        1, 0, "c9", Block("paragraph", "Set immediatelyExecute to true."), frozenset()
+    )
+    status = Chosen(item, items=["- **409**: Conflict"])
+    assert not follows_status(status, Chosen(whole_list))
+    assert follows_status(status, Chosen(prose))

@@ -1,0 +1,90 @@
+"""A hit's section as the drafter reads it: whole lines, blocks where the source had them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from ingest.corpus_view import Where, matches
+from ingest.sections import SectionLookup, joined_parts
+from ingest.vectorstore import StoredChunk
+
+DOC = "docs/api-reference/webhooks/account-status"
+
+
+@dataclass
+class _Index:
+    chunks: list[StoredChunk]
+    revision: int = 1
+    generation: str = "g"
+
+    def doc_chunks(self, doc_id: str, where: Where | None = None) -> list[StoredChunk]:
+        return [
+            c for c in self.chunks if c.metadata["doc_id"] == doc_id and matches(c.metadata, where)
+        ]
+
+
+@dataclass
+class _Source:
+    chunks: list[StoredChunk] = field(default_factory=list)
+
+    def lexical_index(self) -> _Index:
+        return _Index(self.chunks)
+
+
+def _chunk(index: int, heading: str, text: str) -> StoredChunk:
+    meta = {"doc_id": DOC, "heading": heading, "chunk_index": index}
+    return StoredChunk(f"c{index}", text, meta)
+
+
+def test_a_section_that_opens_mid_line_starts_at_its_next_whole_line() -> None:
+    # The chunker cut a field's long enum line; the cut's first half was filed with the
+    # previous heading (a small section merged into it), the tail opens the Payload section.
+    source = _Source(
+        [
+            _chunk(
+                0,
+                "Event types",
+                "- `ACCOUNT.UPDATED`: fired on change.\n\n## Payload\n\n"
+                "- `type` (string, required): Event type. Allowed values:",
+            ),
+            _chunk(
+                1,
+                "Payload",
+                "`ACCOUNT.UPDATED`, `ACCOUNT.CLOSED` ….\n"
+                "- `timestamp` (string): When the webhook was sent",
+            ),
+            _chunk(
+                2, "Payload", "- `customerId` (string): The customer, or null for the platform."
+            ),
+        ]
+    )
+    parts = SectionLookup(source).parts("c2", DOC, "Payload")
+    text, _ = joined_parts(parts)
+    assert text.startswith("- `timestamp` (string)")
+    assert "ACCOUNT.CLOSED" not in text
+    assert "- `customerId`" in text
+
+
+def test_a_section_that_opens_at_a_paragraph_keeps_it() -> None:
+    source = _Source(
+        [
+            _chunk(0, "Intro", "Grid sends webhooks for account changes."),
+            _chunk(1, "Payload", "Every webhook carries the fields below.\n- `id` (string)"),
+            _chunk(2, "Payload", "- `type` (string): Event type."),
+        ]
+    )
+    text, _ = joined_parts(SectionLookup(source).parts("c2", DOC, "Payload"))
+    assert text.startswith("Every webhook carries the fields below.")
+
+
+def test_a_list_cut_at_its_end_is_not_run_into_the_next_paragraph() -> None:
+    # A long line is only cut after a sentence's end, so an item with no final stop ends
+    # its list, and a capitalised chunk after it is a paragraph of its own.
+    source = _Source(
+        [
+            _chunk(0, "Token", "The token must include:\n\n- `iat`: issued at\n- `exp`: expiry"),
+            _chunk(1, "Token", "Grid stores the credential's identity from `iss` and `sub`."),
+        ]
+    )
+    text, _ = joined_parts(SectionLookup(source).parts("c1", DOC, "Token"))
+    assert "- `exp`: expiry\n\nGrid stores" in text
