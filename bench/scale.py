@@ -17,6 +17,7 @@ lexical search in every process.  With --drafting-reads each query also screens 
 hits and reads their sections, as a draft does (first answer and latencies include it).
 
     python bench/scale.py --chunks 100000 --processes 1,4
+    python bench/scale.py --chunks 1000000 --dir D --reuse --chroma-server   # shared HNSW
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +39,7 @@ from _common import SHARED_DATA, print_table
 
 from ingest.corpus_chunks import corpus_chunks
 from ingest.vectorstore import StoredChunk
+from tests.chroma_server import chroma_server_at
 
 DIM = 384
 LEXICAL_ONLY_ID = "bench-lexical-only"
@@ -101,10 +104,10 @@ class SyntheticEmbeddings:
         return [self.embed_query(t) for t in texts]
 
 
-def open_store(root: Path) -> Any:
+def open_store(root: Path, url: str | None = None) -> Any:
     from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
 
-    client = make_chroma_client(chroma_url=None, persist_path=str(root / "chroma"))
+    client = make_chroma_client(chroma_url=url, persist_path=str(root / "chroma"))
     return KnowledgeBaseStore(client, "docs", model_name="synthetic-384", dimension=DIM)
 
 
@@ -205,7 +208,13 @@ class _DraftingReads:
 
 
 def serve(
-    root: Path, spawned: float, conn: Any, queries: int, lexical_only: bool, drafting: bool
+    root: Path,
+    spawned: float,
+    conn: Any,
+    queries: int,
+    lexical_only: bool,
+    drafting: bool,
+    url: str | None = None,
 ) -> None:
     """One "API process": open the knowledge base, answer, report, then watch for the edit."""
     from ingest.lexical_store import SearchFilters
@@ -216,7 +225,7 @@ def serve(
         searcher = _LexicalOnly(root)
     else:
         searcher = HybridRetriever(
-            open_store(root),
+            open_store(root, url),
             SyntheticEmbeddings(),  # type: ignore[arg-type]
             refresh_seconds=0.5,
             lexical_dir=root / "lexical",
@@ -248,7 +257,7 @@ def serve(
     conn.send({"seen": time.time()})
 
 
-def edit_one_page(root: Path, token: str, lexical_only: bool) -> None:
+def edit_one_page(root: Path, token: str, lexical_only: bool, url: str | None = None) -> None:
     """What the sync does for one changed page: Chroma first, then the index delta."""
     from ingest.lexical_store import LexicalStore
 
@@ -262,7 +271,7 @@ def edit_one_page(root: Path, token: str, lexical_only: bool) -> None:
         edited = [StoredChunk(c.chunk_id + "-e", c.text + f" {token}", c.metadata) for c in edited]
         lexical.apply({doc_id}, edited, 2, LEXICAL_ONLY_ID, lambda: [])
         return
-    store = open_store(root)
+    store = open_store(root, url)
     got = store.collection.get(limit=1, include=["documents", "metadatas"])
     doc_id = str(got["metadatas"][0]["doc_id"])
     chunks = store.chunks_for_docs([doc_id])
@@ -287,14 +296,20 @@ def edit_one_page(root: Path, token: str, lexical_only: bool) -> None:
 
 
 def run_processes(
-    root: Path, count: int, queries: int, lexical_only: bool, drafting: bool = False
+    root: Path,
+    count: int,
+    queries: int,
+    lexical_only: bool,
+    drafting: bool = False,
+    url: str | None = None,
 ) -> dict[str, Any]:
     ctx = mp.get_context("spawn")
     pipes, procs = [], []
     for _ in range(count):
         parent, child = ctx.Pipe()
         proc = ctx.Process(
-            target=serve, args=(root, time.time(), child, queries, lexical_only, drafting)
+            target=serve,
+            args=(root, time.time(), child, queries, lexical_only, drafting, url),
         )
         proc.start()
         pipes.append(parent)
@@ -305,7 +320,7 @@ def run_processes(
     results = [p.recv() for p in pipes]
     token = f"zyzzogeton{count}x{int(time.time())}"
     edited_at = time.time()
-    edit_one_page(root, token, lexical_only)
+    edit_one_page(root, token, lexical_only, url)
     written = time.time() - edited_at
     for p in pipes:
         p.send(token)
@@ -324,6 +339,21 @@ def run_processes(
         out[f"{name}_p50_ms"] = merged[len(merged) // 2]
         out[f"{name}_p99_ms"] = merged[min(len(merged) - 1, int(len(merged) * 0.99))]
     return out
+
+
+def _server_rss(root: Path) -> float:
+    """Resident MB of the `chroma run` process serving `root`/chroma."""
+    wanted = str(root / "chroma")
+    for proc in Path("/proc").iterdir():
+        try:
+            cmdline = (proc / "cmdline").read_bytes().split(b"\0")
+            if b"run" in cmdline and wanted.encode() in cmdline:
+                for line in (proc / "status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        return int(line.split()[1]) / 1024
+        except (OSError, ValueError):
+            continue
+    return float("nan")
 
 
 def embedding_rates(models: Path, count: int) -> list[tuple[str, str]]:
@@ -398,6 +428,12 @@ def main() -> None:
         "would not fit in memory)",
     )
     parser.add_argument(
+        "--chroma-server",
+        action="store_true",
+        help="the processes query one `chroma run` server over the built collection (the "
+        "multi-process deployment) instead of each opening it in-process",
+    )
+    parser.add_argument(
         "--drafting-reads",
         action="store_true",
         help="each query also screens its hits and reads their sections, as a draft does",
@@ -416,11 +452,21 @@ def main() -> None:
     else:
         built = build(root, args.chunks, args.lexical_only)
         rows += [(k, f"{v:.1f}") for k, v in built.items()]
-    for count in [int(p) for p in args.processes.split(",")]:
-        figures = run_processes(root, count, args.queries, args.lexical_only, args.drafting_reads)
-        rows += [(f"{count} proc: {k}", f"{v:.2f}") for k, v in figures.items()]
+    with ExitStack() as stack:
+        url = None
+        if args.chroma_server:
+            url = stack.enter_context(chroma_server_at(root / "chroma"))
+            rows.append(("chroma server", f"{url} (one HNSW index, shared by the processes)"))
+        for count in [int(p) for p in args.processes.split(",")]:
+            figures = run_processes(
+                root, count, args.queries, args.lexical_only, args.drafting_reads, url
+            )
+            rows += [(f"{count} proc: {k}", f"{v:.2f}") for k, v in figures.items()]
+            if url:
+                rows.append((f"{count} proc: chroma server rss_mb", f"{_server_rss(root):.0f}"))
     flags = " --lexical-only" if args.lexical_only else ""
     flags += " --drafting-reads" if args.drafting_reads else ""
+    flags += " --chroma-server" if args.chroma_server else ""
     print_table(f"bench/scale.py --chunks {args.chunks}{flags}", rows)
 
 
