@@ -36,9 +36,13 @@ MINILM_MAX_TOKENS = 256
 MINILM_SAFETENSORS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
 # onnx-int8: the same ONNX graph with int8 weights (onnxruntime's quantize_dynamic), kept
-# as an opt-in because its vectors are close to, not equal to, the float model's.
+# as an opt-in because its vectors are close to, not equal to, the float model's.  Weights
+# are quantised per output channel: per tensor the vectors drifted (mean cosine to the float
+# model 0.938, min 0.88; per channel 0.993, min 0.978) at the same speed.  The suffix names
+# both the file and the collection, so vectors of the earlier per-tensor file, another
+# vector space, are never mixed with these.
 Backend = Literal["onnx", "onnx-int8", "torch"]
-INT8_SUFFIX = "-int8"
+INT8_SUFFIX = "-int8pc"
 
 
 class EmbeddingModelError(RuntimeError):
@@ -128,7 +132,7 @@ def quantize_minilm_onnx(source: Path, target: Path) -> Path:
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8)
+    quantize_dynamic(str(source), str(tmp), weight_type=QuantType.QInt8, per_channel=True)
     _sidecar(target).write_text(_file_sha256(tmp))
     os.replace(tmp, target)
     return target

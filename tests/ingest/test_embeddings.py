@@ -93,7 +93,7 @@ def test_int8_backend_stays_close_to_the_float_model_and_checks_its_file(
     )
     b = np.asarray(int8.embed_documents(TEXTS))
     np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
-    assert ((a * b).sum(axis=1) > 0.9).all()  # quality is measured on the dev set (bench)
+    assert ((a * b).sum(axis=1) > 0.95).all()  # per-channel weights; dev-set quality: bench
     assert not np.allclose(a, b, atol=1e-5)  # really the quantised graph
 
     quantised = int8._int8_path()
