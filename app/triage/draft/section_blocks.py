@@ -96,8 +96,29 @@ def blocks_for(question: Question, section: Section, weights: Weights) -> list[C
         ):
             picked.append(Chosen(lead))
     _label_what_follows(picked, section, question, weights)
+    _with_antecedents(picked, section)
     picked.sort(key=lambda p: p.candidate.order)
     return picked
+
+
+# A paragraph opening with a pronoun ("This populates the ACH Addenda record…") points back
+# at the sentence before it.
+_ANAPHOR = re.compile(r"^\s*(?:This|These|That|Those|It|They|Such|Both|Each of these)\b")
+
+
+def _with_antecedents(picked: list[Chosen], section: Section) -> None:
+    """A paragraph that opens with a pronoun comes with the prose block before it; with
+    none before it in the section (the section was read from mid-line), it goes."""
+    for item in list(picked):
+        if item.kind not in ("paragraph", "note") or item.items:
+            continue
+        if not _ANAPHOR.match(item.candidate.block.text):
+            continue
+        before = _neighbour(section, item.candidate, -1)
+        if before is None or before.block.kind not in ("paragraph", "note", "list"):
+            picked.remove(item)
+        elif not _has(picked, before) and before.block.words <= _MAX_PROSE_WORDS:
+            picked.append(Chosen(before))
 
 
 def _neighbour(section: Section, cand: Candidate, step: int) -> Candidate | None:

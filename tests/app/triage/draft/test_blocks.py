@@ -44,3 +44,37 @@ def test_numbered_steps_are_kept_as_a_run_not_picked_apart() -> None:
 
     steps = [f"{n}. Step number {n} of the approval flow." for n in range(1, 9)]
     assert _step_run(steps, [steps[2], steps[4], steps[6]]) == steps[2:7]
+
+
+def test_a_paragraph_opening_with_a_pronoun_needs_what_it_points_back_at() -> None:
+    from app.triage.draft.blocks import Block
+    from app.triage.draft.candidates import Candidate, Section
+    from app.triage.draft.compose import Chosen
+    from app.triage.draft.section_blocks import _with_antecedents
+    from ingest.retrieval import Hit
+
+    hit = Hit(
+        chunk_id="c1",
+        doc_id="doc",
+        source="doc.md",
+        title="Doc",
+        url=None,
+        heading="Sending",
+        score=1.0,
+        text="text",
+    )
+    lead = Candidate(
+        0, 0, "c1", Block("paragraph", "Use remittanceInformation for a reference."), frozenset()
+    )
+    tail = Candidate(
+        0, 1, "c1", Block("paragraph", "This populates the ACH Addenda record."), frozenset()
+    )
+    section = Section(0, hit, [lead, tail])
+    picked = [Chosen(tail)]
+    _with_antecedents(picked, section)
+    assert [p.candidate for p in picked] == [tail, lead]
+    # Read from mid-line, with nothing before it: the pronoun points at nothing shown.
+    alone = Section(0, hit, [tail])
+    picked = [Chosen(tail)]
+    _with_antecedents(picked, alone)
+    assert picked == []
