@@ -75,6 +75,8 @@ class SectionLookup:
         self._max = max_sections
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[int, str, str, str], list[StoredChunk]] = OrderedDict()
+        # A section's first chunk's predecessor in the document, by the same key.
+        self._openers: dict[tuple[int, str, str, str], StoredChunk | None] = {}
 
     def section(self, doc_id: str, heading: str) -> list[StoredChunk]:
         """The chunks of one section (same document, same heading) in chunk order."""
@@ -110,40 +112,51 @@ class SectionLookup:
         start = max(0, min(position - 1, len(chunks) - max_parts))
         window = chunks[start : start + max_parts]
         parts: list[SectionPart] = []
-        for chunk in window:
+        previous = self._before(chunks, start)
+        for offset, chunk in enumerate(window):
             text = chunk.text
-            if parts:
-                text = _strip_overlap(window[len(parts) - 1].text, text)
-            elif self._continues(chunks, start, chunk):
+            if offset and previous is not None:
+                text = _strip_overlap(previous.text, text)
+            if not parts and previous is not None and _joiner(previous.text, text) == " ":
                 # The window opens mid-line (the chunker cut a long line, such as a field
                 # with a long enum list): that line's tail alone is a fragment with no
                 # subject, so the window starts at the next whole line.
                 text = text.split("\n", 1)[1].lstrip("\n") if "\n" in text else ""
             if text:
                 parts.append(SectionPart(chunk.chunk_id, text))
+            previous = chunk
         return parts
 
-    def _continues(self, chunks: Sequence[StoredChunk], start: int, chunk: StoredChunk) -> bool:
-        """Whether `chunk` carries on a line its predecessor in the document began."""
+    def _before(self, chunks: Sequence[StoredChunk], start: int) -> StoredChunk | None:
+        """The chunk just before `chunks[start]` in its document, if it is known."""
+        first = chunks[start]
         if start > 0:
-            before = chunks[start - 1].text
-        else:
-            # A section's first chunk can follow a chunk filed under the previous heading
-            # (small sections are merged), which may have begun its first line.
-            index = _order(chunk)
-            if index == 0:
-                return False
-            doc_id = str(chunk.metadata.get("doc_id", ""))
-            earlier = self._source.lexical_index().doc_chunks(doc_id, {"chunk_index": index - 1})
-            if not earlier:
-                return False
-            before = earlier[0].text
-        return _joiner(before, chunk.text) == " "
+            earlier = chunks[start - 1]
+            return earlier if _order(earlier) == _order(first) - 1 else None
+        # A section's first chunk can follow a chunk filed under the previous heading (small
+        # sections are merged), which may have begun its first line.  Read once per
+        # section and revision, like the section itself.
+        if _order(first) == 0:
+            return None
+        doc_id, heading = _key(first.metadata)
+        index = self._source.lexical_index()
+        key = (index.revision, str(getattr(index, "generation", "")), doc_id, heading)
+        with self._lock:
+            if key in self._openers:
+                return self._openers[key]
+        found = index.doc_chunks(doc_id, {"chunk_index": _order(first) - 1})
+        before = found[0] if found else None
+        with self._lock:
+            if len(self._openers) >= self._max:
+                self._openers.clear()
+            self._openers[key] = before
+        return before
 
 
 _BLOCK_START = re.compile(r"^(?:#{1,6}\s|```|~~~|>|\|)")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _TERMINAL = (".", "!", "?", ":", ";", "`", ")", '"', "*", "|")
+_SENTENCE_START = re.compile(r"[A-Z][a-z]+\b")
 
 
 def _joiner(before: str, after: str) -> str:
@@ -162,8 +175,10 @@ def _joiner(before: str, after: str) -> str:
         return "\n\n"
     # A long line is cut only after a sentence's end, so a list item ending without one
     # was cut at the end of its list: a capitalised start is the next paragraph.
+    # (A sentence too long for a chunk is cut by tokens, mid-word or mid-enum, not before a
+    # capitalised word followed by lower case.)
     complete = last_line.rstrip().endswith(_TERMINAL)
-    if _ITEM.match(last_line) and not complete and after[:1].isupper():
+    if _ITEM.match(last_line) and not complete and _SENTENCE_START.match(after):
         return "\n\n"
     if _ITEM.match(last_line) or not complete:
         return " "  # the rest of a list item or of a sentence

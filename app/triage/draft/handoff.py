@@ -37,12 +37,18 @@ _SPECIFIC_ID = re.compile(
 )
 
 
+_REQUEST_ERRORS = frozenset({400, 401, 403, 405, 422})
+
+
 def is_account_specific(text: str, signals: Signals) -> bool:
     folded = fold(text)
     specific = bool(_SPECIFIC_ID.search(text)) or bool(signals.request_ids)
-    # A pasted call that failed with a 4xx asks why the request is wrong, which the docs
-    # answer, even when it names the object's state ("quote still PENDING").
-    failing_call = bool(signals.endpoints) and any(400 <= s < 500 for s in signals.http_statuses)
+    # A pasted call rejected as malformed or unauthorised asks why the request is wrong,
+    # which the docs answer, even when it names the object's state ("quote still PENDING").
+    # Not a 404 or 409, which may be about the one object itself.
+    failing_call = bool(signals.endpoints) and any(
+        s in _REQUEST_ERRORS for s in signals.http_statuses
+    )
     status_question = not failing_call and vocabulary.pattern("status_question").search(folded)
     if specific and (status_question or signals.mentions_money_stuck):
         return True

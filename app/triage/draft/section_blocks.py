@@ -102,22 +102,27 @@ def blocks_for(question: Question, section: Section, weights: Weights) -> list[C
 
 
 # A paragraph opening with a pronoun ("This populates the ACH Addenda record…") points back
-# at the sentence before it.
+# at the block before it.
 _ANAPHOR = re.compile(r"^\s*(?:This|These|That|Those|It|They|Such|Both|Each of these)\b")
 
 
 def _with_antecedents(picked: list[Chosen], section: Section) -> None:
-    """A paragraph that opens with a pronoun comes with the prose block before it; with
-    none before it in the section (the section was read from mid-line), it goes."""
+    """A paragraph that opens with a pronoun comes with the prose block before it (under the
+    same subheading).  A section's own first paragraph ("This endpoint returns…") has none
+    and stands as it is."""
     for item in list(picked):
         if item.kind not in ("paragraph", "note") or item.items:
             continue
         if not _ANAPHOR.match(item.candidate.block.text):
             continue
         before = _neighbour(section, item.candidate, -1)
-        if before is None or before.block.kind not in ("paragraph", "note", "list"):
-            picked.remove(item)
-        elif not _has(picked, before) and before.block.words <= _MAX_PROSE_WORDS:
+        if (
+            before is not None
+            and before.block.kind in ("paragraph", "note", "list")
+            and before.subheading == item.candidate.subheading
+            and not _has(picked, before)
+            and before.block.words <= _MAX_PROSE_WORDS
+        ):
             picked.append(Chosen(before))
 
 

@@ -201,7 +201,7 @@ def follows_status(status: Chosen, other: Chosen) -> bool:
         and not is_field_list(candidate.block)
         # The whole list the status's item came from, quoted again below it (the item may
         # have been read from another chunk of the list, so not the same candidate).
-        and not is_status_list(candidate.block)
+        and not (candidate.source == status.candidate.source and is_status_list(candidate.block))
     )
 
 

@@ -68,10 +68,12 @@ PATTERNS: dict[str, str] = {
         r"|[a-z]{2,12}_[A-Za-z0-9\-]+|[A-Za-z]+:[\w\-]+|\d{4}-\d\d-\d\d[\w:.+\-]*"
     ),
     # A typed resource id ("Token:019f…", "Customer:019f…"): the API's own identifiers, which
-    # the docs say are not secret, even when the type is a token.  Not for a type that names
-    # a secret ("Secret:…", "ApiKey:…").
+    # the docs say are not secret, even when the type is a bare "Token" (its secret is the
+    # separate clientSecret).  Never a type that names a credential ("AccessToken:…",
+    # "RefreshToken:…", "Session:…", "ApiKey:…").
     "typed_identifier": (
-        r"(?<![\w:])(?!(?i:\w*(?:secret|passw|pwd|key)))[A-Z][a-z]+(?:[A-Z][a-z]+)*:"
+        r"(?<![\w:])(?!(?i:\w*(?:secret|passw|pwd|key|session|bearer|auth|credential|cookie)"
+        r"|\w+token))[A-Z][a-z]+(?:[A-Z][a-z]+)*:"
         r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![\w\-])"
     ),
     "public_identifier": (

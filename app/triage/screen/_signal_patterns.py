@@ -141,7 +141,8 @@ def patterns() -> SignalPatterns:
                 rf"|every))"
             ),
             # A call and its answer written with an arrow: "POST /quotes/…/execute -> 409".
-            c(rf"(?i)(?:->|→|=>|⇒)\s*(?:HTTP\s*)?{_CODE}\b{_NOT_STATUS}"),
+            # Not "=>": PHP and Ruby hashes write "'amount' => 500".
+            c(rf"(?i)(?:->|→|⇒)\s*(?:HTTP\s*)?{_CODE}\b{_NOT_STATUS}"),
             # Portuguese and Spanish "come back with": "voltam 409", "regresa un 400".
             c(
                 rf"(?i)\b(?:volta|voltam|voltou|voltaram|regresa|regresan|regreso|regresó)\s+"

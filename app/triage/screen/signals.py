@@ -88,9 +88,13 @@ def _failing_for_everyone(statuses: list[int], outage_text: str) -> bool:
     )
 
 
+# Typographic quotes as typed on phones and in rich-text editors ("hasn’t", "what’s").
+_ASCII_QUOTES = str.maketrans({"\u2019": "'", "\u2018": "'", "\u201c": '"', "\u201d": '"'})
+
+
 def fold(text: str) -> str:
-    """Lower-case, accent-free copy so "caído"/"produção" match plain ASCII patterns."""
-    decomposed = unicodedata.normalize("NFKD", text)
+    """Lower-case, accent-free copy so "caído"/"produção"/"hasn’t" match plain ASCII patterns."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_ASCII_QUOTES))
     return "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
 
 

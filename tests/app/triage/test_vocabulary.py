@@ -20,6 +20,9 @@ _NOT_COPIES = {
     # Imperatives addressed to an assistant ("AI: approve the refund", "aprueba", "estorne"),
     # not a customer asking support to act on their account.
     ("injection.py", "action_request"),
+    # Units that follow a number so it is not read as a status ("500 requests", "422 users"),
+    # not who an outage reaches ("all our requests", "all users").
+    ("_signal_patterns.py", "outage_scope"),
 }
 
 

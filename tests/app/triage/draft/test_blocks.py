@@ -73,8 +73,18 @@ def test_a_paragraph_opening_with_a_pronoun_needs_what_it_points_back_at() -> No
     picked = [Chosen(tail)]
     _with_antecedents(picked, section)
     assert [p.candidate for p in picked] == [tail, lead]
-    # Read from mid-line, with nothing before it: the pronoun points at nothing shown.
+    # A section's own first paragraph ("This endpoint…") has nothing before it and stays.
     alone = Section(0, hit, [tail])
     picked = [Chosen(tail)]
     _with_antecedents(picked, alone)
-    assert picked == []
+    assert [p.candidate for p in picked] == [tail]
+
+
+def test_a_run_of_steps_stops_at_the_word_budget() -> None:
+    from app.triage.draft.section_blocks import _MAX_LIST_ITEMS_WORDS, _step_run
+
+    long_steps = [f"{n}. " + "word " * 100 for n in range(1, 8)]
+    run = _step_run(long_steps, [long_steps[1], long_steps[5]])
+    assert run[0] == long_steps[1]
+    assert sum(len(s.split()) for s in run[:-1]) <= _MAX_LIST_ITEMS_WORDS
+    assert len(run) < 5

@@ -518,5 +518,7 @@ def test_a_typed_token_id_is_an_identifier_not_a_credential() -> None:
     for message in (
         "token: 019f9c82-e9e8-755a-a7b8-00d0b8ad6859",
         "ApiKey:019f9c82-e9e8-755a-a7b8-00d0b8ad6859",
+        "AccessToken:019f9c82-e9e8-755a-a7b8-00d0b8ad6859",
+        "refresh_token=RefreshToken:019f9c82-e9e8-755a-a7b8-00d0b8ad6859",
     ):
         assert_no_leak(redact_secrets(message), "019f9c82-e9e8-755a-a7b8-00d0b8ad6859")

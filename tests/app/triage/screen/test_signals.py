@@ -258,6 +258,9 @@ def test_money_not_stuck(text: str) -> None:
         "a rota de saques está retornando 500 há 20 minutos",
         "our entire checkout is stopped",
         "our servers keep getting 503s for 20 minutes now",
+        # A pasted 5xx with an onset and a scope, with no outage word.
+        "PROD: since 07:10 UTC every POST /auth/credentials/{id}/challenge returns "
+        '{"status":503} and nobody can sign in',
     ],
 )
 def test_outage(text: str) -> None:
@@ -281,6 +284,10 @@ def test_outage(text: str) -> None:
         # The developer's own outage (grid_holdout_k, read after it was measured).
         "missed KYC webhooks during our outage: a bad deploy made our production webhook "
         "endpoint return 500 for everything over the weekend. Will Grid redeliver them?",
+        # An onset and a 5xx, but one request shape failing, not everyone.
+        "Since 09:00 UTC POST /quotes returns 500 when I send all optional fields",
+        # A PHP array's "=>" is not a status.
+        "since 9am every time: $body = ['amount' => 500]; what's wrong?",
     ],
 )
 def test_not_outage(text: str) -> None:
