@@ -38,6 +38,7 @@ _SPECIFIC_ID = re.compile(
 
 
 _REQUEST_ERRORS = frozenset({400, 401, 403, 405, 422})
+_WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 def is_account_specific(text: str, signals: Signals) -> bool:
@@ -45,10 +46,12 @@ def is_account_specific(text: str, signals: Signals) -> bool:
     specific = bool(_SPECIFIC_ID.search(text)) or bool(signals.request_ids)
     # A pasted call rejected as malformed or unauthorised asks why the request is wrong,
     # which the docs answer, even when it names the object's state ("quote still PENDING").
-    # Not a 404 or 409, which may be about the one object itself.
-    failing_call = bool(signals.endpoints) and any(
-        s in _REQUEST_ERRORS for s in signals.http_statuses
-    )
+    # So does a pasted write call said to be rejected with no status at all ("PATCH
+    # /cards/… gets rejected every time").  Not a 404 or 409, which may be about the one
+    # object itself, nor a pasted GET, which shows the object's state.
+    statuses = signals.http_statuses
+    failing_call = bool(signals.endpoints) and any(s in _REQUEST_ERRORS for s in statuses)
+    failing_call |= not statuses and any(e.method in _WRITES for e in signals.endpoints)
     status_question = not failing_call and vocabulary.pattern("status_question").search(folded)
     if specific and (status_question or signals.mentions_money_stuck):
         return True

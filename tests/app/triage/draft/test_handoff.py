@@ -119,6 +119,9 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         # when it names the object's state.
         "POST /cards/Card:019e0004-dddd/freeze -> 400 INVALID_INPUT. The card is still "
         "PENDING activation; what are we doing wrong?",
+        # A pasted write call said to be rejected, with no status, asks what is wrong with it.
+        'Offboarding: PATCH /cards/Card:019e0006-ffff with {"state":"CLOSED"} gets rejected '
+        "every time. What's the right way to close it?",
         # "What's missing" asks what the developer left out.
         "Uploads for Customer:019e0005-eeee fail with 400 for driver licences. What's missing?",
     ],
