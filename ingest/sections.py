@@ -75,7 +75,8 @@ class SectionLookup:
         self._max = max_sections
         self._lock = threading.Lock()
         self._cache: OrderedDict[tuple[int, str, str, str], list[StoredChunk]] = OrderedDict()
-        # A section's first chunk's predecessor in the document, by the same key.
+        # A section's first chunk's predecessor in the document, by the same key; evicted
+        # together with the section.
         self._openers: dict[tuple[int, str, str, str], StoredChunk | None] = {}
 
     def section(self, doc_id: str, heading: str) -> list[StoredChunk]:
@@ -96,9 +97,11 @@ class SectionLookup:
         with self._lock:
             if self._cache and next(reversed(self._cache))[:2] != key[:2]:
                 self._cache.clear()  # a new revision: nothing kept can be asked for again
+                self._openers.clear()
             self._cache[key] = chunks
             while len(self._cache) > self._max:
-                self._cache.popitem(last=False)
+                evicted, _ = self._cache.popitem(last=False)
+                self._openers.pop(evicted, None)
         return chunks
 
     def parts(
@@ -147,9 +150,7 @@ class SectionLookup:
         found = index.doc_chunks(doc_id, {"chunk_index": _order(first) - 1})
         before = found[0] if found else None
         with self._lock:
-            if len(self._openers) >= self._max:
-                self._openers.clear()
-            self._openers[key] = before
+            self._openers[key] = before  # kept and dropped with the section's own entry
         return before
 
 

@@ -16,12 +16,14 @@ from typing import Any
 
 import numpy as np
 
+from app.triage.screen.id_shapes import UUID
+
 # Text that names no topic: redaction placeholders, ids, URLs, numbers with units.
 _NOISE = re.compile(
     r"\[[A-Z][A-Z0-9_]*\]"  # [REDACTED_API_KEY_1]
     r"|https?://\S+"
     r"|\b[A-Za-z]+:[0-9a-f]{6,}[-0-9a-f]*"  # Transaction:019a7c21-…
-    r"|\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b"
+    rf"|\b{UUID}\b"
     r"|\b\w*\d\w*\b"  # numbers, amounts, codes with digits
 )
 # Words of two letters or more, identifiers kept whole (QUOTE_EXPIRED, kycStatus).

@@ -27,13 +27,14 @@ import re
 
 from app.triage import vocabulary
 from app.triage.results import TriageResult
+from app.triage.screen.id_shapes import UUID
 from app.triage.screen.signals import Signals, fold
 from ingest.retrieval import Hit
 
 # An identifier of a specific object, as developers paste them.
 _SPECIFIC_ID = re.compile(
     r"\b(?:[A-Z][A-Za-z]+:[0-9a-f]{6,}[-0-9a-f]*|(?:txn|tx|pay|payout|quote|cus|acct|tr)_"
-    r"[A-Za-z0-9]{6,}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
+    rf"[A-Za-z0-9]{{6,}}|{UUID})\b"
 )
 
 

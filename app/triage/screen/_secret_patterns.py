@@ -11,6 +11,8 @@ import re
 from functools import cache
 from typing import Any
 
+from app.triage.screen.id_shapes import UUID
+
 _B58 = "1-9A-HJ-NP-Za-km-z"
 _KEY = r"(?P<key>[^\W\d][\w.\-]{0,80}(?: [^\W\d][\w\-]{0,40})?)[\"'\]]{0,2}\s*(?:=|:|=>|:=)\s*"
 
@@ -74,7 +76,7 @@ PATTERNS: dict[str, str] = {
     "typed_identifier": (
         r"(?<![\w:])(?!(?i:\w*(?:secret|passw|pwd|key|session|bearer|auth|credential|cookie)"
         r"|\w+token))[A-Z][a-z]+(?:[A-Z][a-z]+)*:"
-        r"(?P<uuid>[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})(?![\w\-])"
+        rf"(?P<uuid>{UUID})(?![\w\-])"
     ),
     "public_identifier": (
         r"(?i)(?:ln(?:bc|tb|bcrt|tbs|url)|bc1|tb1|bcrt1|sp1|sprt1|spark1|npub1|[xtyz]pub|0x)"

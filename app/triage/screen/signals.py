@@ -20,6 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app.triage import vocabulary
 from app.triage.screen._signal_patterns import patterns
+from app.triage.screen.id_shapes import UUID
 
 __all__ = ["Endpoint", "Signals", "extract_signals", "fold"]
 
@@ -99,9 +100,7 @@ def fold(text: str) -> str:
 
 
 # "transaction:019d7193-6d4e-...", a bare uuid, or a 32+ character hex hash (a txid).
-_PASTED_ID = re.compile(
-    r"\b(?:([a-z]+):)?[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b|\b[0-9a-f]{32,}\b"
-)
+_PASTED_ID = re.compile(rf"\b(?:([a-z]+):)?{UUID}\b|\b[0-9a-f]{{32,}}\b")
 
 
 def _shortened_ids(folded: str) -> str:
