@@ -6,6 +6,7 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import onnx
 import pytest
 
 from ingest.embeddings import (
@@ -86,8 +87,6 @@ def test_int8_backend_stays_close_to_the_float_model_and_checks_its_file(
     float_model = LocalMiniLMEmbeddings(cache_dir=models_dir, threads=2, recent_cache_size=0)
     a = np.asarray(float_model.embed_documents(TEXTS))
     cache = tmp_path / "models"
-    cache.mkdir()
-    shutil.copyfile(float_model._onnx_path(), cache / float_model._onnx_path().name)
     int8 = LocalMiniLMEmbeddings(
         cache_dir=cache, backend="onnx-int8", threads=2, recent_cache_size=0
     )
@@ -95,8 +94,14 @@ def test_int8_backend_stays_close_to_the_float_model_and_checks_its_file(
     np.testing.assert_allclose(np.linalg.norm(b, axis=1), 1.0, atol=1e-5)
     assert ((a * b).sum(axis=1) > 0.95).all()  # per-channel weights; dev-set quality: bench
     assert not np.allclose(a, b, atol=1e-5)  # really the quantised graph
-
     quantised = int8._int8_path()
+    # The speed comes from the fused int8 attention kernel: a model or exporter change that
+    # stops the optimiser from fusing attention would silently fall back to the slow graph.
+    ops = {node.op_type for node in onnx.load(str(quantised)).graph.node}
+    assert "QAttention" in ops
+    sidecar = quantised.with_name(quantised.name + ".sha256")
+    assert set(cache.iterdir()) == {quantised, sidecar}  # no scratch files left beside it
+
     with quantised.open("r+b") as fh:
         fh.seek(quantised.stat().st_size // 2)
         fh.write(b"\x00" * 64)
