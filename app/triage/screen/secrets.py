@@ -99,6 +99,12 @@ def placeholder_for(kind: str) -> str:
     return f"[REDACTED:{kind}]"
 
 
+_PLACEHOLDER = re.compile(r"\[REDACTED:[a-z0-9_]+\]")
+# Shorter than any credential the finders know: what is left of a hit beside a placeholder
+# (a ':' between two placeholders, a quote) is punctuation, not a secret.
+_MIN_SECRET_LENGTH = 8
+
+
 @dataclass(frozen=True, slots=True)
 class _Hit:
     start: int
@@ -171,7 +177,30 @@ def _find_all(text: str) -> list[_Hit]:
     )
     hits = [hit for finder in finders for hit in finder(text)]
     typed = [m.span("uuid") for m in rx("typed_identifier").finditer(text)]
-    return [h for h in hits if not any(s <= h.start and h.end <= e for s, e in typed)]
+    kept = [h for h in hits if not any(s <= h.start and h.end <= e for s, e in typed)]
+    redacted = [m.span() for m in _PLACEHOLDER.finditer(text)]
+    if not redacted:
+        return kept
+    return [t for t in (_outside(h, redacted, text) for h in kept) if t is not None]
+
+
+def _outside(hit: _Hit, placeholders: list[tuple[int, int]], text: str) -> _Hit | None:
+    """The hit's longest stretch outside earlier placeholders.  Text redacted once is
+    screened again whenever a stored turn is (a conversation's history): a hit spanning a
+    placeholder would mangle it and report a credential that is no longer there, while a
+    secret glued to a placeholder must still go."""
+    cuts = sorted((s, e) for s, e in placeholders if hit.start < e and s < hit.end)
+    if not cuts:
+        return hit
+    pieces, cursor = [], hit.start
+    for s, e in cuts:
+        pieces.append((cursor, max(cursor, s)))
+        cursor = max(cursor, e)
+    pieces.append((cursor, max(cursor, hit.end)))
+    start, end = max(pieces, key=lambda p: p[1] - p[0])
+    while start < end and not text[start].isalnum():  # the ':' or quote beside it stays
+        start += 1
+    return _Hit(start, end, hit.kind, hit.pair) if end - start >= _MIN_SECRET_LENGTH else None
 
 
 def _prose(text: str) -> Iterator[_Hit]:

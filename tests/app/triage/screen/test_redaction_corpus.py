@@ -133,3 +133,21 @@ def test_sentences_about_secrets_are_not_secrets(message: str) -> None:
     result = redact_secrets(message)
     assert not result.redacted
     assert result.text == message
+
+
+def test_redacting_redacted_text_changes_nothing() -> None:
+    # A stored turn (already redacted) is screened again as a conversation's history: its
+    # placeholders must survive intact and no credential may be reported a second time.
+    for row in secret_rows():
+        once = redact_secrets(row.text)
+        twice = redact_secrets(once.text)
+        assert twice.text == once.text, row.id
+        assert not twice.redactions, row.id
+        assert not twice.production_credential, row.id
+
+
+def test_a_secret_glued_to_a_placeholder_is_still_redacted() -> None:
+    text = f'curl -u "[REDACTED:client_id]:sk_live_{SECRET}" https://api.example.com'
+    result = redact_secrets(text)
+    assert SECRET not in result.text
+    assert result.text.startswith('curl -u "[REDACTED:client_id]:[REDACTED:')
