@@ -261,6 +261,7 @@ def test_money_not_stuck(text: str) -> None:
         # A pasted 5xx with an onset and a scope, with no outage word.
         "PROD: since 07:10 UTC every POST /auth/credentials/{id}/challenge returns "
         '{"status":503} and nobody can sign in',
+        "Cero fondeos desde las 9:05: cada POST /transfer-in truena con INTERNAL_ERROR (HTTP 500)",
     ],
 )
 def test_outage(text: str) -> None:
