@@ -313,6 +313,12 @@ def test_new_cues_do_not_inflate(text: str, category: str, expected: str) -> Non
             "flow is stopped",
             "onboarding_kyc",
         ),
+        # A card closed after a theft report that still gets approved: money leaving now.
+        (
+            "production: we closed Card:019e0007-aaaa after the cardholder reported it "
+            "stolen, and this morning the closed card is still authorizing online purchases",
+            "cards",
+        ),
     ],
 )
 def test_unseen_production_emergencies_are_p1(text: str, category: str) -> None:
@@ -348,6 +354,13 @@ def test_unseen_production_emergencies_are_p1(text: str, category: str) -> None:
         (
             "our cleanup job runs DELETE again and gets a 400, is that a problem?",
             "api_errors",
+            "P3",
+        ),
+        # A past outage as the setting of a how-to question.
+        (
+            "During last night's outage our logs show Grid retrying the same event with "
+            "growing gaps. How many attempts do you make in total?",
+            "webhooks",
             "P3",
         ),
     ],

@@ -89,6 +89,9 @@ def _reason(
         "Transaction:019e0002-bbbb failed and was refunded. Can you credit the fees back?",
         # "Approve them manually" asks the same as "manually approve".
         "Customer:019e0003-cccc came back kybStatus REJECTED. Can you approve them manually?",
+        # Asking the team to stop something now.
+        "Card:019e0008-bbbb is CLOSED but three auths went through this morning. Please stop "
+        "it now.",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
@@ -124,6 +127,9 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         "every time. What's the right way to close it?",
         # "What's missing" asks what the developer left out.
         "Uploads for Customer:019e0005-eeee fail with 400 for driver licences. What's missing?",
+        # "How do we stop it right now" asks how the developer stops it (grid-160).
+        "A customer's agent is firing transfers they didn't ask for. How do we stop it RIGHT "
+        "NOW without closing the account?",
     ],
 )
 def test_general_questions_are_not_account_specific(text: str) -> None:
