@@ -41,6 +41,7 @@ READ_SETS = (
     "grid_holdout_k",
     "grid_holdout_l",
     "grid_holdout_m",
+    "grid_holdout_n",
 )
 GATE_SET = "grid_dev_small"
 
