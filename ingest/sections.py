@@ -60,6 +60,24 @@ def _strip_overlap(previous: str, text: str, longest: int = 600) -> str:
     return text
 
 
+def window_opening(previous: StoredChunk, text: str) -> tuple[SectionPart | None, str]:
+    """How a section window whose first chunk is `text` opens, given the chunk before it.
+
+    A window that opens mid-line would start with that line's tail, a fragment with no
+    subject.  A line of ordinary length gets its head back from the chunk before (as a part
+    of its own, so every quote stays inside one chunk's text); a giant one (a field with a
+    long enum list) is skipped, and the window starts at the next whole line.
+    """
+    if _joiner(previous.text, text) != " ":
+        return None, text
+    text = _strip_overlap(previous.text, text)
+    head = previous.text.rsplit("\n", 1)[-1].strip()
+    tail = text.split("\n", 1)[0]
+    if "\n" in previous.text and head and len(head) + len(tail) <= _WHOLE_LINE:
+        return SectionPart(previous.chunk_id, head), text
+    return None, text.split("\n", 1)[1].lstrip("\n") if "\n" in text else ""
+
+
 class SectionLookup:
     """A hit's section, read from the index on demand; thread-safe.
 
@@ -120,11 +138,9 @@ class SectionLookup:
             text = chunk.text
             if offset and previous is not None:
                 text = _strip_overlap(previous.text, text)
-            if not parts and previous is not None and _joiner(previous.text, text) == " ":
-                # The window opens mid-line (the chunker cut a long line, such as a field
-                # with a long enum list): that line's tail alone is a fragment with no
-                # subject, so the window starts at the next whole line.
-                text = text.split("\n", 1)[1].lstrip("\n") if "\n" in text else ""
+            if not parts and previous is not None:
+                head, text = window_opening(previous, text)
+                parts += [head] if head is not None else []
             if text:
                 parts.append(SectionPart(chunk.chunk_id, text))
             previous = chunk
@@ -154,7 +170,12 @@ class SectionLookup:
         return before
 
 
+# A line this long is put back together when a window opens inside it; longer ones are a
+# field's enum dump or a table-sized paragraph whose head would swamp the answer.
+_WHOLE_LINE = 600
 _BLOCK_START = re.compile(r"^(?:#{1,6}\s|```|~~~|>|\|)")
+# The chunker cuts inside a line only after one of these (chunking._SENTENCE_END).
+_CUT_AFTER = (".", "!", "?", ":", ";")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s")
 _TERMINAL = (".", "!", "?", ":", ";", "`", ")", '"', "*", "|")
 _SENTENCE_START = re.compile(r"[A-Z][a-z]+\b")
@@ -178,8 +199,14 @@ def _joiner(before: str, after: str) -> str:
     # was cut at the end of its list: a capitalised start is the next paragraph.
     # (A sentence too long for a chunk is cut by tokens, mid-word or mid-enum, not before a
     # capitalised word followed by lower case.)
+    if last_line.count("`") % 2 and not last_line.lstrip().startswith(("```", "~~~")):
+        return " "  # cut inside inline code ("(with `customerType: | INDIVIDUAL`)")
     complete = last_line.rstrip().endswith(_TERMINAL)
     if _ITEM.match(last_line) and not complete and _SENTENCE_START.match(after):
+        return "\n\n"
+    if complete and not last_line.rstrip().endswith(_CUT_AFTER):
+        # The chunker never cuts a line after ")" or "`": such a line ended its block, and a
+        # list item ending so is followed by the next paragraph, not by its own rest.
         return "\n\n"
     if _ITEM.match(last_line) or not complete:
         return " "  # the rest of a list item or of a sentence

@@ -25,7 +25,7 @@ from ingest.corpus_view import LINKS_FILE
 from ingest.lexical_store import SegmentedIndex
 from ingest.retrieval import Hit
 from ingest.screening import HitScreen, stored_reasons
-from ingest.sections import SectionLookup, SectionPart, _joiner, _order, _strip_overlap
+from ingest.sections import SectionLookup, SectionPart, _order, _strip_overlap, window_opening
 from ingest.untrusted import REASONS, PassageScreener, vocabulary
 from ingest.untrusted_links import host_of, hosts_in, registrable_domain
 from ingest.vectorstore import StoredChunk
@@ -76,15 +76,16 @@ class OldSections:
         start = max(0, min(position - 1, len(chunks) - max_parts))
         window = chunks[start : start + max_parts]
         parts: list[SectionPart] = []
-        for chunk in window:
+        for offset, chunk in enumerate(window):
             text = chunk.text
-            if parts:
-                text = _strip_overlap(window[len(parts) - 1].text, text)
+            if offset:
+                text = _strip_overlap(window[offset - 1].text, text)
             elif _order(chunk) > 0:
-                # A window opening mid-line starts at its next whole line (the new reading).
+                # How a window opening mid-line starts (the new reading).
                 before = self.by_index.get((doc_id, _order(chunk) - 1))
-                if before is not None and _joiner(before.text, text) == " ":
-                    text = text.split("\n", 1)[1].lstrip("\n") if "\n" in text else ""
+                if before is not None:
+                    head, text = window_opening(before, text)
+                    parts += [head] if head is not None else []
             if text:
                 parts.append(SectionPart(chunk.chunk_id, text))
         return parts

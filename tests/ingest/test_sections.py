@@ -36,7 +36,10 @@ def _chunk(index: int, heading: str, text: str) -> StoredChunk:
     return StoredChunk(f"c{index}", text, meta)
 
 
-def test_a_section_that_opens_mid_line_starts_at_its_next_whole_line() -> None:
+ENUM = ", ".join(f"`ACCOUNT.EVENT_{i:03d}`" for i in range(40))
+
+
+def test_a_section_that_opens_inside_a_giant_line_starts_at_its_next_whole_line() -> None:
     # The chunker cut a field's long enum line; the cut's first half was filed with the
     # previous heading (a small section merged into it), the tail opens the Payload section.
     source = _Source(
@@ -50,8 +53,7 @@ def test_a_section_that_opens_mid_line_starts_at_its_next_whole_line() -> None:
             _chunk(
                 1,
                 "Payload",
-                "`ACCOUNT.UPDATED`, `ACCOUNT.CLOSED` ….\n"
-                "- `timestamp` (string): When the webhook was sent",
+                f"{ENUM}, `ACCOUNT.CLOSED` ….\n- `timestamp` (string): When the webhook was sent",
             ),
             _chunk(
                 2, "Payload", "- `customerId` (string): The customer, or null for the platform."
@@ -63,6 +65,38 @@ def test_a_section_that_opens_mid_line_starts_at_its_next_whole_line() -> None:
     assert text.startswith("- `timestamp` (string)")
     assert "ACCOUNT.CLOSED" not in text
     assert "- `customerId`" in text
+
+
+def test_a_section_that_opens_inside_an_ordinary_line_gets_the_line_whole() -> None:
+    # The sentence splitter cut after the colon inside inline code (grid_holdout_n's sandbox
+    # KYC table drafted as "INDIVIDUAL`) determine the customer's ...").
+    source = _Source(
+        [
+            _chunk(0, "KYC", "Sandbox rules.\n\nThe suffix of `fullName` (with `customerType:"),
+            _chunk(1, "KYC", "INDIVIDUAL`) determines the `kycStatus` at creation:"),
+            _chunk(2, "KYC", "| Suffix | kycStatus |\n|---|---|\n| 001 | PENDING |"),
+            _chunk(3, "KYC", "Submitting needs the same data as production."),
+            _chunk(4, "KYC", "Persist the returned id."),
+        ]
+    )
+    parts = SectionLookup(source).parts("c2", DOC, "KYC")  # the window opens at c1
+    text, _ = joined_parts(parts)
+    assert text.startswith(
+        "The suffix of `fullName` (with `customerType: INDIVIDUAL`) determines the `kycStatus`"
+    )
+    assert "| 001 | PENDING |" in text
+
+
+def test_a_list_item_ending_its_list_is_not_run_into_the_next_paragraph() -> None:
+    # grid_holdout_n: "(300 cents USD for $1,000 transaction) Fees are deducted ..., so:"
+    source = _Source(
+        [
+            _chunk(0, "Fees", "- **`gridApiVariableFeeAmount`**: Variable fee amount (300 cents)"),
+            _chunk(1, "Fees", "Fees are deducted from the sending amount, so:\n- **Fees**: $5.00"),
+        ]
+    )
+    text, _ = joined_parts(SectionLookup(source).parts("c0", DOC, "Fees"))
+    assert "(300 cents)\n\nFees are deducted" in text
 
 
 def test_a_section_that_opens_at_a_paragraph_keeps_it() -> None:
