@@ -15,6 +15,7 @@ read through a memory map, so a process touches only the pages of the hits it re
 from __future__ import annotations
 
 import bisect
+import hashlib
 import json
 import mmap
 import os
@@ -170,12 +171,22 @@ def _write_columns(directory: Path, ordered: Sequence[StoredChunk]) -> None:
             out.write(line)
             offsets[i + 1] = offsets[i] + len(line)
     np.save(directory / "offsets.npy", offsets)
+    # Chunk id -> row, as sorted 64-bit id hashes and their rows: dense search reads its
+    # candidates' rows here instead of from Chroma's metadata table (ingest/dense_rows.py).
+    hashes = np.array([id_hash(c.chunk_id) for c in ordered], dtype=np.uint64)
+    by_hash = np.argsort(hashes, kind="stable")
+    np.save(directory / "id_hashes.npy", hashes[by_hash])
+    np.save(directory / "id_rows.npy", by_hash.astype(np.int64))
     np.save(directory / "source_starts.npy", np.array([*starts, len(ordered)], np.int64))
     (directory / "columns.json").write_text(json.dumps({"kinds": kinds, "sources": sources}))
     # Where each document's chunks are (contiguous, being sorted by source then doc id):
     # the writer tombstones a changed document's old chunks without reading them.
     (directory / "docs.json").write_text(json.dumps(docs))
     write_link_summary(directory, ordered)
+
+
+def id_hash(chunk_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(chunk_id.encode(), digest_size=8).digest(), "little")
 
 
 @dataclass(frozen=True)
@@ -204,6 +215,11 @@ class Segment:
         self.sources: list[str] = columns["sources"]
         self.size = len(self.lengths)
         self._docs: dict[str, list[int]] | None = None
+        # Absent from segments written before the id column existed (then dense_rows finds
+        # a row from the id's document span instead).
+        has_ids = (directory / "id_hashes.npy").is_file()
+        self.id_hashes = load("id_hashes") if has_ids else None
+        self.id_rows = load("id_rows") if has_ids else None
         with (directory / "chunks.jsonl").open("rb") as f:
             self._text = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) if self.size else b""
 
@@ -254,6 +270,21 @@ class Segment:
     def raw(self, position: int) -> bytes:
         """The chunk's stored line, unparsed."""
         return bytes(self._text[int(self.offsets[position]) : int(self.offsets[position + 1])])
+
+    def rows_for_id(self, chunk_id: str) -> list[int] | None:
+        """Rows whose id hashes like `chunk_id`'s (verify with `starts_with`); None when
+        the segment has no id column."""
+        if self.id_hashes is None or self.id_rows is None:
+            return None
+        wanted = np.uint64(id_hash(chunk_id))
+        lo = int(np.searchsorted(self.id_hashes, wanted, side="left"))
+        hi = int(np.searchsorted(self.id_hashes, wanted, side="right"))
+        return [int(self.id_rows[i]) for i in range(lo, hi)]
+
+    def starts_with(self, position: int, prefix: bytes) -> bool:
+        """Whether the chunk's stored line starts with `prefix` (reads only that much)."""
+        start = int(self.offsets[position])
+        return bytes(self._text[start : start + len(prefix)]) == prefix
 
     def chunk(self, position: int) -> StoredChunk:
         chunk_id, text, meta = json.loads(self.raw(position))

@@ -152,12 +152,10 @@ class SegmentedIndex:
             if (lo, hi) != (0, segment.size):
                 a, b = np.searchsorted(pos, [lo, hi])
                 pos, tf = pos[a:b], tf[a:b]
-            keep = np.ones(len(pos), dtype=bool)
             if alive is not None:
-                keep &= alive[pos]
-            if codes is not None:
-                keep &= np.isin(segment.kind[pos], codes)
-            pos, tf = pos[keep], tf[keep].astype(np.float64)
+                keep = alive[pos]
+                pos, tf = pos[keep], tf[keep]
+            tf = tf.astype(np.float64)
             lengths = segment.lengths[pos]
             denom = norm + K1 * B * lengths / self.avg_length + tf
             positions.append(pos)
@@ -175,6 +173,11 @@ class SegmentedIndex:
         else:
             touched = None
             scores = np.bincount(pos_all - lo, weights=weight_all, minlength=hi - lo)
+        if codes is not None:
+            # The kind filter reads each scored chunk's kind once, after the terms are summed,
+            # not once per posting of every term (common terms have thousands of postings).
+            kinds = segment.kind[touched] if touched is not None else segment.kind[lo:hi]
+            scores[~np.isin(kinds, codes)] = 0.0
         top = np.flatnonzero(scores > 0)
         if len(top) > n:
             top = top[np.argpartition(-scores[top], n - 1)[:n]]

