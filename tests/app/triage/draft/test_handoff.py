@@ -257,6 +257,19 @@ def test_a_fee_the_developer_charges_is_not_a_pricing_question() -> None:
             [],
             "feature_request",
         ),
+        (
+            "Does Grid have an escrow payment type that releases on delivery, or is something "
+            "like that planned?",
+            "feature_request",
+            [],
+            "feature_request",
+        ),
+        (
+            "¿Tienen planeado soportar pagos programados?",
+            "feature_request",
+            [],
+            "feature_request",
+        ),
     ],
 )
 def test_each_reason_in_its_case(text: str, category: str, flags: list[str], expected: str) -> None:
