@@ -69,7 +69,18 @@ def window_opening(previous: StoredChunk, text: str) -> tuple[SectionPart | None
     long enum list) is skipped, and the window starts at the next whole line.
     """
     if _joiner(previous.text, text) != " ":
-        return None, text
+        # A chunk opens with the previous one's last sentence (the overlap); when the
+        # sentence splitter cut that sentence inside inline code ("customerType: |
+        # INDIVIDUAL`) determine ..."), the repeated part is a fragment: the line it
+        # belongs to, whole, takes its place.
+        stripped = _strip_overlap(previous.text, text)
+        if stripped == text or not _fragment(text.split("\n", 1)[0]):
+            return None, text
+        head = previous.text.rsplit("\n", 1)[-1].strip()
+        starts_line = "\n" in previous.text or head[:1].isupper() or head[:1] in "*`_[#|-"
+        if head and starts_line and len(head) <= _WHOLE_LINE:
+            return SectionPart(previous.chunk_id, head), stripped
+        return None, stripped
     text = _strip_overlap(previous.text, text)
     head = previous.text.rsplit("\n", 1)[-1].strip()
     tail = text.split("\n", 1)[0]
@@ -173,6 +184,14 @@ class SectionLookup:
 # A line this long is put back together when a window opens inside it; longer ones are a
 # field's enum dump or a table-sized paragraph whose head would swamp the answer.
 _WHOLE_LINE = 600
+
+
+def _fragment(line: str) -> bool:
+    """A line that opens inside inline code or inside a parenthesis."""
+    close = line.find(")")
+    return line.count("`") % 2 == 1 or (close >= 0 and "(" not in line[:close])
+
+
 _BLOCK_START = re.compile(r"^(?:#{1,6}\s|```|~~~|>|\|)")
 # The chunker cuts inside a line only after one of these (chunking._SENTENCE_END).
 _CUT_AFTER = (".", "!", "?", ":", ";")

@@ -122,3 +122,29 @@ def test_a_list_cut_at_its_end_is_not_run_into_the_next_paragraph() -> None:
     )
     text, _ = joined_parts(SectionLookup(source).parts("c1", DOC, "Token"))
     assert "- `exp`: expiry\n\nGrid stores" in text
+
+
+def test_an_overlap_cut_inside_inline_code_is_replaced_by_its_whole_line() -> None:
+    # grid_holdout_n: chunk 3 repeated chunk 2's last "sentence", which the splitter had cut
+    # after the colon in `customerType: INDIVIDUAL`.
+    line = (
+        "The suffix of `fullName` on `POST /customers` (with `customerType: INDIVIDUAL`) "
+        "determines the `kycStatus` at creation:"
+    )
+    source = _Source(
+        [
+            _chunk(0, "KYC", "Sandbox rules."),
+            _chunk(1, "KYC", line),
+            _chunk(
+                2,
+                "KYC",
+                "INDIVIDUAL`) determines the `kycStatus` at creation:\n\n"
+                "| Suffix | kycStatus |\n|---|---|\n| 001 | PENDING |",
+            ),
+            _chunk(3, "KYC", "Submitting needs the same data as production."),
+            _chunk(4, "KYC", "Persist the returned id."),
+        ]
+    )
+    text, _ = joined_parts(SectionLookup(source).parts("c3", DOC, "KYC"))  # opens at c2
+    assert text.startswith(line + "\n\n| Suffix |")
+    assert text.count("determines the `kycStatus`") == 1
