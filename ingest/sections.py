@@ -68,25 +68,22 @@ def window_opening(previous: StoredChunk, text: str) -> tuple[SectionPart | None
     of its own, so every quote stays inside one chunk's text); a giant one (a field with a
     long enum list) is skipped, and the window starts at the next whole line.
     """
+    stripped = _strip_overlap(previous.text, text)
+    head = previous.text.rsplit("\n", 1)[-1].strip()
     if _joiner(previous.text, text) != " ":
         # A chunk opens with the previous one's last sentence (the overlap); when the
         # sentence splitter cut that sentence inside inline code ("customerType: |
         # INDIVIDUAL`) determine ..."), the repeated part is a fragment: the line it
         # belongs to, whole, takes its place.
-        stripped = _strip_overlap(previous.text, text)
         if stripped == text or not _fragment(text.split("\n", 1)[0]):
             return None, text
-        head = previous.text.rsplit("\n", 1)[-1].strip()
         starts_line = "\n" in previous.text or head[:1].isupper() or head[:1] in "*`_[#|-"
-        if head and starts_line and len(head) <= _WHOLE_LINE:
-            return SectionPart(previous.chunk_id, head), stripped
-        return None, stripped
-    text = _strip_overlap(previous.text, text)
-    head = previous.text.rsplit("\n", 1)[-1].strip()
-    tail = text.split("\n", 1)[0]
+        whole = bool(head) and starts_line and len(head) <= _WHOLE_LINE
+        return (SectionPart(previous.chunk_id, head) if whole else None), stripped
+    tail = stripped.split("\n", 1)[0]
     if "\n" in previous.text and head and len(head) + len(tail) <= _WHOLE_LINE:
-        return SectionPart(previous.chunk_id, head), text
-    return None, text.split("\n", 1)[1].lstrip("\n") if "\n" in text else ""
+        return SectionPart(previous.chunk_id, head), stripped
+    return None, stripped.split("\n", 1)[1].lstrip("\n") if "\n" in stripped else ""
 
 
 class SectionLookup:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import pytest
+
 from ingest.corpus_view import Where, matches
 from ingest.sections import SectionLookup, joined_parts
 from ingest.vectorstore import StoredChunk
@@ -87,18 +89,6 @@ def test_a_section_that_opens_inside_an_ordinary_line_gets_the_line_whole() -> N
     assert "| 001 | PENDING |" in text
 
 
-def test_a_list_item_ending_its_list_is_not_run_into_the_next_paragraph() -> None:
-    # grid_holdout_n: "(300 cents USD for $1,000 transaction) Fees are deducted ..., so:"
-    source = _Source(
-        [
-            _chunk(0, "Fees", "- **`gridApiVariableFeeAmount`**: Variable fee amount (300 cents)"),
-            _chunk(1, "Fees", "Fees are deducted from the sending amount, so:\n- **Fees**: $5.00"),
-        ]
-    )
-    text, _ = joined_parts(SectionLookup(source).parts("c0", DOC, "Fees"))
-    assert "(300 cents)\n\nFees are deducted" in text
-
-
 def test_a_section_that_opens_at_a_paragraph_keeps_it() -> None:
     source = _Source(
         [
@@ -111,17 +101,31 @@ def test_a_section_that_opens_at_a_paragraph_keeps_it() -> None:
     assert text.startswith("Every webhook carries the fields below.")
 
 
-def test_a_list_cut_at_its_end_is_not_run_into_the_next_paragraph() -> None:
-    # A long line is only cut after a sentence's end, so an item with no final stop ends
-    # its list, and a capitalised chunk after it is a paragraph of its own.
-    source = _Source(
-        [
-            _chunk(0, "Token", "The token must include:\n\n- `iat`: issued at\n- `exp`: expiry"),
-            _chunk(1, "Token", "Grid stores the credential's identity from `iss` and `sub`."),
-        ]
-    )
+@pytest.mark.parametrize(
+    ("first", "second", "joined"),
+    [
+        # A long line is only cut after a sentence's end, so an item with no final stop
+        # ends its list, and a capitalised chunk after it is a paragraph of its own.
+        (
+            "The token must include:\n\n- `iat`: issued at\n- `exp`: expiry",
+            "Grid stores the credential's identity from `iss` and `sub`.",
+            "- `exp`: expiry\n\nGrid stores",
+        ),
+        # Nor after ")": grid_holdout_n ran "(300 cents USD for $1,000 transaction)" into
+        # "Fees are deducted ..., so:".
+        (
+            "- **`gridApiVariableFeeAmount`**: Variable fee amount (300 cents)",
+            "Fees are deducted from the sending amount, so:\n- **Fees**: $5.00",
+            "(300 cents)\n\nFees are deducted",
+        ),
+    ],
+)
+def test_a_list_cut_at_its_end_is_not_run_into_the_next_paragraph(
+    first: str, second: str, joined: str
+) -> None:
+    source = _Source([_chunk(0, "Token", first), _chunk(1, "Token", second)])
     text, _ = joined_parts(SectionLookup(source).parts("c1", DOC, "Token"))
-    assert "- `exp`: expiry\n\nGrid stores" in text
+    assert joined in text
 
 
 def test_an_overlap_cut_inside_inline_code_is_replaced_by_its_whole_line() -> None:
