@@ -13,11 +13,13 @@ from app.triage.classify.taxonomy import load_taxonomy
 
 
 @pytest.fixture(scope="module")
-def classifier(minilm: Any, tmp_path_factory: pytest.TempPathFactory) -> CategoryClassifier:
+def classifier(minilm: Any, models_dir: Path) -> CategoryClassifier:
+    # The cache is keyed by the taxonomy's content and the model: a changed taxonomy or
+    # labelled-messages file trains afresh.
     return CategoryClassifier(
         load_taxonomy(),
         minilm,
-        cache_dir=Path(tmp_path_factory.mktemp("models")),
+        cache_dir=models_dir,
         model_name="all-MiniLM-L6-v2",
     )
 

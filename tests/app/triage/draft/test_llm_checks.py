@@ -268,14 +268,16 @@ def drafter(fake_openai: FakeOpenAI) -> LLMDrafter:
 
 @pytest.fixture
 def categorizer_parts(
-    fake_openai: FakeOpenAI, minilm: Any, tmp_path: Path
+    fake_openai: FakeOpenAI, minilm: Any, models_dir: Path
 ) -> tuple[LLMClassifier, dict[str, Any]]:
     taxonomy = load_taxonomy()
     llm = llm_classifier(llm_settings(fake_openai), taxonomy)
     kwargs = {
         "taxonomy": taxonomy,
         "embeddings": minilm,
-        "cache_dir": tmp_path,
+        # The session's trained taxonomy model (keyed by taxonomy and model): these tests
+        # are about the LLM rule, not training.
+        "cache_dir": models_dir,
         "model_name": "all-MiniLM-L6-v2",
         "llm": llm,
     }
