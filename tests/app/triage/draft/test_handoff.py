@@ -92,6 +92,10 @@ def _reason(
         # Asking the team to stop something now.
         "Card:019e0008-bbbb is CLOSED but three auths went through this morning. Please stop "
         "it now.",
+        # Asking the team to turn a capability on, or whether it has signed off.
+        "Sandbox card flows all pass. Could you turn on card issuance for our live platform "
+        "so we can start next week?",
+        "We sent the consent evidence last week. Has our go-live been approved yet?",
     ],
 )
 def test_account_specific_questions_are_handed_off_with_their_reason(text: str) -> None:
@@ -130,6 +134,8 @@ def test_account_specific_questions_are_handed_off_with_their_reason(text: str) 
         # "How do we stop it right now" asks how the developer stops it (grid-160).
         "A customer's agent is firing transfers they didn't ask for. How do we stop it RIGHT "
         "NOW without closing the account?",
+        # How the developer turns something on is a how-to.
+        "How can you enable webhooks for card events in the dashboard?",
     ],
 )
 def test_general_questions_are_not_account_specific(text: str) -> None:
@@ -260,6 +266,13 @@ def test_a_fee_the_developer_charges_is_not_a_pricing_question() -> None:
         (
             "Does Grid have an escrow payment type that releases on delivery, or is something "
             "like that planned?",
+            "feature_request",
+            [],
+            "feature_request",
+        ),
+        (
+            "feature q: is there an endpoint that takes one CSV of payouts instead of a quote "
+            "per payout?",
             "feature_request",
             [],
             "feature_request",
