@@ -22,9 +22,12 @@ _FENCE = re.compile(r"^\s*(```+|~~~+)")
 # Bumped whenever the same document would be cut into different chunk texts: a stored
 # document chunked by another version is re-chunked on the next sync even though its
 # file has not changed (unchanged chunk texts keep their embeddings, by text hash).
-CHUNKER_VERSION = 2
+CHUNKER_VERSION = 3
 
 _SENTENCE_END = re.compile(r"(?<=[.!?:;])\s+(?=[A-Z0-9`\"'(\[*_-])")
+# A full stop that ends an abbreviation, not a sentence: "(e.g. ACH pull …)" cut there
+# left a field's description ending mid-parenthesis in a chunk of its own.
+_ABBREVIATION = re.compile(r"(?:^|[\s(\[])(?:e\.g|i\.e|vs|cf|approx|incl|esp)\.$", re.I)
 
 
 @cache
@@ -189,6 +192,8 @@ def _sentences_with_breaks(text: str) -> list[str]:
     units: list[str] = []
     start = 0
     for match in _SENTENCE_END.finditer(text):
+        if not _sentence_ends_at(text, match.start()):
+            continue
         sentence = text[start : match.start()]
         if sentence.strip():
             units.append(sentence + ("\n" if "\n" in match.group() else ""))
@@ -196,6 +201,15 @@ def _sentences_with_breaks(text: str) -> list[str]:
     if text[start:].strip():
         units.append(text[start:])
     return units
+
+
+def _sentence_ends_at(text: str, end: int) -> bool:
+    """Whether the punctuation just before `end` ends a sentence: not an abbreviation's full
+    stop, nor a colon inside inline code ("`customerType: INDIVIDUAL`")."""
+    line = text[text.rfind("\n", 0, end) + 1 : end]
+    if line.count("`") % 2:
+        return False
+    return not _ABBREVIATION.search(line[-12:])
 
 
 def _emit(units: list[str], wrap: tuple[str, str] | None, is_code: bool) -> _Block:

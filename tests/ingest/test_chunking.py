@@ -96,3 +96,23 @@ def test_headings_inside_code_fences_are_not_sections() -> None:
 )
 def test_slugify_matches_docs_site_anchors(heading: str, anchor: str) -> None:
     assert slugify(heading) == anchor
+
+
+@pytest.mark.parametrize(
+    ("kept_whole", "unit"),
+    [
+        # An abbreviation's full stop ends no sentence.
+        ("funding (e.g. ACH pull with an external account).", "a field description"),
+        # Nor does a colon inside inline code.
+        ("send it (with `customerType: INDIVIDUAL`) first.", "an inline code span"),
+    ],
+)
+def test_a_long_line_is_not_cut_inside(kept_whole: str, unit: str) -> None:
+    # One more short sentence at a time before the phrase moves the chunk boundaries across
+    # it; before the fix every eighth or so cut it.
+    tail = " ".join(f"Sentence number {i} says nothing new." for i in range(12))
+    for lead in range(30):
+        head = " ".join(f"Fact {i} is stated." for i in range(lead))
+        text = f"## Fields\n\n- `source` (string): {head} Use it for {kept_whole} {tail}\n"
+        chunks = chunk_markdown("d", text, max_tokens=60, overlap_tokens=0, min_tokens=0)
+        assert any(kept_whole in c.text for c in chunks), f"{unit} was cut ({lead} sentences)"
