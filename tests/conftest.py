@@ -84,7 +84,17 @@ def grid_root(shared_data: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """One ONNX export per test session, shared by every test and subprocess."""
+    """One ONNX export and one trained taxonomy model, shared by every test and subprocess.
+
+    `make test` runs three pytest processes and the eval gate; it names one fresh folder
+    for all of them (TRIAGE_TEST_MODELS_DIR), so the export and the training happen once
+    per run instead of once per process (files are keyed by model and taxonomy content and
+    written by rename, so readers never see half a file)."""
+    shared = os.environ.get("TRIAGE_TEST_MODELS_DIR")
+    if shared:
+        path = Path(shared)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
     return tmp_path_factory.mktemp("models")
 
 

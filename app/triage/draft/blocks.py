@@ -25,6 +25,10 @@ _ORDERED_ITEM = re.compile(r"^\s*\d+[.)]\s+")
 _TABLE_LINE = re.compile(r"^\s*\|")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _NOTE = re.compile(r"^\s*>")
+# A line that is one bold phrase and nothing else: a step's or a part's title (MDX
+# `<Step title="Create a quote">` reads so), which names the block after it.  Quoted as a
+# paragraph of its own it read as an empty heading, its code shown elsewhere.
+_BOLD_TITLE = re.compile(r"^\*\*[^*\n]{1,100}\*\*:?$")
 
 
 @dataclass
@@ -130,6 +134,8 @@ def parse_blocks(text: str) -> Iterator[Block]:
             block, i = _list_block(lines, i)
         else:
             block, i = _paragraph(lines, i)
+            if _BOLD_TITLE.match(block.text):
+                block = Block("heading", block.text.strip("*: "))
         yield block
 
 

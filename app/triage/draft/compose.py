@@ -184,7 +184,11 @@ def compose(
         head = phrase("code", language)
         if language_label:
             head = f"{head[:-1]} ({language_label}):" if head.endswith(":") else head
-        lines += [f"{head} {marker(item)}", item.rendered(), ""]
+        lines.append(f"{head} {marker(item)}")
+        sub = item.candidate.subheading
+        if sub and sub != _label(request, item.candidate.source).rsplit(" › ", 1)[-1]:
+            lines.append(f"*{sub}*")  # what the example does ("Simulate the deposit")
+        lines += [item.rendered(), ""]
     lines.append(phrase("sources", language))
     for source, number in sorted(numbers.items(), key=lambda kv: kv[1]):
         hit = request.hits[source]
