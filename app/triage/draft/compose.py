@@ -165,6 +165,7 @@ def compose(
     code = [c for c in chosen if c.kind == "code"]
     current_source: int | None = None
     current_sub = ""
+    shown_subs: set[str] = set()
     for item in prose:
         source = item.candidate.source
         if source != current_source:
@@ -178,6 +179,7 @@ def compose(
             # Steps under "Successful payout" and under "Returned payout" mean different things.
             lines.append(f"*{sub}*")
             current_sub = sub
+        shown_subs.add(current_sub)
         lines += [item.rendered(), ""]
     for item in code:
         language_label = item.candidate.block.language or ""
@@ -186,7 +188,9 @@ def compose(
             head = f"{head[:-1]} ({language_label}):" if head.endswith(":") else head
         lines.append(f"{head} {marker(item)}")
         sub = item.candidate.subheading
-        if sub and sub != _label(request, item.candidate.source).rsplit(" › ", 1)[-1]:
+        if sub and sub not in shown_subs | {
+            _label(request, item.candidate.source).rsplit(" › ", 1)[-1]
+        }:
             lines.append(f"*{sub}*")  # what the example does ("Simulate the deposit")
         lines += [item.rendered(), ""]
     lines.append(phrase("sources", language))

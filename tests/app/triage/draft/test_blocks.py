@@ -170,3 +170,10 @@ def test_a_quoted_code_example_is_shown_under_its_step_title() -> None:
     code_at = lines.index("```bash")
     assert lines[code_at - 1] == "*In sandbox, simulate the USDC deposit*"
     assert "grid sandbox send --quote-id <quoteId> --currency USDC" in lines
+
+
+def test_a_bold_title_over_prose_stays_with_its_steps() -> None:
+    from app.triage.draft.blocks import parse_blocks
+
+    text = "**Retrieve the account**\n\nFetch the customer's internal account first."
+    assert [b.kind for b in parse_blocks(text)] == ["paragraph", "paragraph"]
