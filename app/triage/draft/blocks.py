@@ -25,10 +25,6 @@ _ORDERED_ITEM = re.compile(r"^\s*\d+[.)]\s+")
 _TABLE_LINE = re.compile(r"^\s*\|")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _NOTE = re.compile(r"^\s*>")
-# A line that is one bold phrase and nothing else, before a code block: a step's title (MDX
-# `<Step title="Create a quote">` reads so), which names the code after it.  Quoted as a
-# paragraph of its own it read as an empty heading, its code shown elsewhere.
-_BOLD_TITLE = re.compile(r"^\*\*[^*\n]{1,100}\*\*:?$")
 
 
 @dataclass
@@ -134,16 +130,7 @@ def parse_blocks(text: str) -> Iterator[Block]:
             block, i = _list_block(lines, i)
         else:
             block, i = _paragraph(lines, i)
-            if _BOLD_TITLE.match(block.text) and _code_follows(lines, i):
-                block = Block("heading", block.text.strip("*: "))
         yield block
-
-
-def _code_follows(lines: list[str], i: int) -> bool:
-    # Only before code: a bold title over prose steps keeps them one run of steps.
-    while i < len(lines) and not lines[i].strip():
-        i += 1
-    return i < len(lines) and bool(_FENCE.match(lines[i]))
 
 
 def code_lines(block: Block) -> int:

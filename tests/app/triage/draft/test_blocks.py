@@ -91,47 +91,18 @@ def test_a_run_of_steps_stops_at_the_word_budget() -> None:
 
 
 STEPS = (
-    "**Create a quote**\n"
+    "#### Create a quote\n"
     "```bash\n"
     "grid quotes create --source-currency USDC --dest-currency MXN\n"
     "```\n"
-    "**In sandbox, simulate the USDC deposit**\n"
+    "#### In sandbox, simulate the USDC deposit\n"
     "```bash\n"
     "grid sandbox send --quote-id <quoteId> --currency USDC\n"
     "```\n"
 )
 
 
-def test_a_bold_step_title_names_the_code_after_it_and_is_not_content() -> None:
-    # MDX <Step title="…"> reads as a bold line; quoted alone it was an empty heading.
-    from app.triage.draft.candidates import read_sections
-    from ingest.retrieval import Hit
-
-    hit = Hit(
-        chunk_id="c1",
-        doc_id="docs/sdks",
-        source="docs/sdks.md",
-        title="SDKs & CLI",
-        url=None,
-        heading="Example: Send USDC",
-        score=1.0,
-        text=STEPS,
-    )
-    [section] = read_sections([hit], None)
-    assert [(c.block.kind, c.subheading) for c in section.candidates] == [
-        ("code", "Create a quote"),
-        ("code", "In sandbox, simulate the USDC deposit"),
-    ]
-
-
-def test_a_bold_phrase_inside_a_paragraph_stays_content() -> None:
-    from app.triage.draft.blocks import parse_blocks
-
-    text = "**Note:** quotes expire after a few minutes, so execute them promptly."
-    assert [b.kind for b in parse_blocks(text)] == ["paragraph"]
-
-
-def test_a_quoted_code_example_is_shown_under_its_step_title() -> None:
+def test_a_quoted_code_example_is_shown_under_its_heading() -> None:
     from app.triage.draft.candidates import read_sections
     from app.triage.draft.compose import Chosen, compose
     from app.triage.draft.protocol import DraftRequest
@@ -170,10 +141,3 @@ def test_a_quoted_code_example_is_shown_under_its_step_title() -> None:
     code_at = lines.index("```bash")
     assert lines[code_at - 1] == "*In sandbox, simulate the USDC deposit*"
     assert "grid sandbox send --quote-id <quoteId> --currency USDC" in lines
-
-
-def test_a_bold_title_over_prose_stays_with_its_steps() -> None:
-    from app.triage.draft.blocks import parse_blocks
-
-    text = "**Retrieve the account**\n\nFetch the customer's internal account first."
-    assert [b.kind for b in parse_blocks(text)] == ["paragraph", "paragraph"]
