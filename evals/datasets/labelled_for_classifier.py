@@ -42,6 +42,7 @@ READ_SETS = (
     "grid_holdout_l",
     "grid_holdout_m",
     "grid_holdout_n",
+    "grid_holdout_o",
 )
 GATE_SET = "grid_dev_small"
 
