@@ -217,6 +217,7 @@ def test_environment(text: str, environment: str | None) -> None:
         "el saldo de la cuenta interna sigue igual después de 30 confirmaciones",
         "o cliente não recebeu o dinheiro do reembolso até agora",
         "the supplier still has not received the funds",
+        "the wire was sent Tuesday and the money isn't in any balance we can see",
     ],
 )
 def test_money_stuck(text: str) -> None:
@@ -233,6 +234,7 @@ def test_money_stuck(text: str) -> None:
         "does the payment amount stay the same if the rate moves before execute?",
         "we haven't received the payment webhook for this test yet",
         "how long can a payout stay in PROCESSING before it fails?",
+        "the reference field is not in the account object we get back",
     ],
 )
 def test_money_not_stuck(text: str) -> None:
