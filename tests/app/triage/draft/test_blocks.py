@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.triage.draft.blocks import Block, other_variant_spans, schema_fields
+from ingest.retrieval import Hit
 
 DUMP = (
     "- `accountType` (string, required) Allowed values: `GBP_ACCOUNT`. "
@@ -21,6 +22,19 @@ def _kept(text: str, identifiers: tuple[str, ...]) -> list[str]:
         for _, item in schema_fields(Block("list", text))
         if not any(start <= text.find(item) < end for start, end in spans)
     ]
+
+
+def _hit(text: str, *, title: str = "Doc", heading: str = "Sending") -> Hit:
+    return Hit(
+        chunk_id="c1",
+        doc_id="doc",
+        source="doc.md",
+        title=title,
+        url=None,
+        heading=heading,
+        score=1.0,
+        text=text,
+    )
 
 
 def test_a_named_variant_keeps_only_its_own_fields() -> None:
@@ -51,18 +65,8 @@ def test_a_paragraph_opening_with_a_pronoun_needs_what_it_points_back_at() -> No
     from app.triage.draft.candidates import Candidate, Section
     from app.triage.draft.compose import Chosen
     from app.triage.draft.section_blocks import _with_antecedents
-    from ingest.retrieval import Hit
 
-    hit = Hit(
-        chunk_id="c1",
-        doc_id="doc",
-        source="doc.md",
-        title="Doc",
-        url=None,
-        heading="Sending",
-        score=1.0,
-        text="text",
-    )
+    hit = _hit("text")
     lead = Candidate(
         0, 0, "c1", Block("paragraph", "Use remittanceInformation for a reference."), frozenset()
     )
@@ -109,18 +113,8 @@ def test_a_quoted_code_example_is_shown_under_its_heading() -> None:
     from app.triage.draft.question import analyse
     from app.triage.results import TriageResult
     from app.triage.screen.signals import Signals
-    from ingest.retrieval import Hit
 
-    hit = Hit(
-        chunk_id="c1",
-        doc_id="docs/sdks",
-        source="docs/sdks.md",
-        title="SDKs & CLI",
-        url=None,
-        heading="Example: Send USDC",
-        score=1.0,
-        text=STEPS,
-    )
+    hit = _hit(STEPS, title="SDKs & CLI", heading="Example: Send USDC")
     [section] = read_sections([hit], None)
     question = "how do I fake the USDC deposit from the cli in sandbox?"
     request = DraftRequest(
