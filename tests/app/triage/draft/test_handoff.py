@@ -271,6 +271,18 @@ def test_a_fee_the_developer_charges_is_not_a_pricing_question() -> None:
             "feature_request",
         ),
         (
+            "Before we sign: is there a setup fee to go live in production?",
+            "fees_limits",
+            [],
+            "commercial_terms",
+        ),
+        (
+            "A Lightspark cobra mensalidade para operar em produção?",
+            "fees_limits",
+            [],
+            "commercial_terms",
+        ),
+        (
             "feature q: is there an endpoint that takes one CSV of payouts instead of a quote "
             "per payout?",
             "feature_request",
