@@ -68,8 +68,9 @@ def _grid_pages(dest: Path, count: int) -> Path:
 
 @pytest.fixture
 def corpus(tmp_path: Path) -> Path:
-    """About 30 real Grid pages: enough chunks for several jobs per worker."""
-    return _grid_pages(tmp_path / "corpus", 30)
+    """About 20 real Grid pages: enough chunks for several jobs per worker (each test sets
+    a job size small enough for its own count of jobs)."""
+    return _grid_pages(tmp_path / "corpus", 20)
 
 
 def _settings(tmp_path: Path, models_dir: Path, chroma: str, db: str, **extra: Any) -> Settings:

@@ -210,7 +210,7 @@ def test_kill_9_mid_ingest_leaves_a_repairable_index(
 
     minilm.embed_query("warm up")  # make sure the ONNX export exists before the child starts
     corpus = tmp_path / "big"
-    pages = sorted((grid_root / "docs" / "guides").rglob("*.md"))[:60]
+    pages = sorted((grid_root / "docs" / "guides").rglob("*.md"))[:40]
     for src in pages:
         dst = corpus / src.relative_to(grid_root)
         dst.parent.mkdir(parents=True, exist_ok=True)
@@ -238,7 +238,7 @@ def test_kill_9_mid_ingest_leaves_a_repairable_index(
     repaired = Synchronizer(store, emb).sync([corpus])
     assert repaired.docs_failed == 0
     docs = assert_consistent(store)
-    assert len(docs) == repaired.docs_seen == 60
+    assert len(docs) == repaired.docs_seen == 40
     clean = Synchronizer(store, emb).sync([corpus])
-    assert clean.docs_unchanged == 60
+    assert clean.docs_unchanged == 40
     assert clean.embeddings_computed == clean.chunks_written == clean.chunks_deleted == 0
