@@ -54,7 +54,7 @@ system-deps:
 # `eval-gate` command below and fails the suite when a metric regresses (running both
 # took the same three minutes twice).
 test: install system-deps lint
-	export TRIAGE_TEST_MODELS_DIR=$$(mktemp -d) && \
+	export TRIAGE_TEST_MODELS_DIR=$$(mktemp -d) && trap 'rm -rf "$$TRIAGE_TEST_MODELS_DIR"' EXIT && \
 	$(BIN)/pytest -q tests/app && \
 	$(BIN)/pytest -q tests/api tests/slack tests/evals && \
 	$(BIN)/pytest -q tests/ingest tests/web

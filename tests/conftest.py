@@ -86,9 +86,9 @@ def grid_root(shared_data: Path) -> Path:
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One ONNX export and one trained taxonomy model, shared by every test and subprocess.
 
-    `make test` runs three pytest processes and the eval gate; it names one fresh folder
-    for all of them (TRIAGE_TEST_MODELS_DIR), so the export and the training happen once
-    per run instead of once per process (files are keyed by model and taxonomy content and
+    `make test` runs three pytest processes; it names one fresh folder for all of them
+    (TRIAGE_TEST_MODELS_DIR), so the export and the training happen once per run instead
+    of once per process (files are keyed by model and taxonomy content and
     written by rename, so readers never see half a file)."""
     shared = os.environ.get("TRIAGE_TEST_MODELS_DIR")
     if shared:

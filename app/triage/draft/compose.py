@@ -125,6 +125,11 @@ def _label(request: DraftRequest, rank: int) -> str:
     return hit.title or hit.source
 
 
+def _own_heading(request: DraftRequest, rank: int) -> str:
+    """The heading the source's label ends with: a block under it needs no subheading."""
+    return _label(request, rank).rsplit(" › ", 1)[-1]
+
+
 def _closing(request: DraftRequest, question: Question) -> str:
     """Ask only for what the message does not already hold."""
     if question.shape != "error" or request.signals.request_ids:
@@ -173,7 +178,7 @@ def compose(
                 lines.append("")
             lines.append(f"**{_label(request, source)}** {marker(item)}")
             current_source = source
-            current_sub = _label(request, source).rsplit(" › ", 1)[-1]
+            current_sub = _own_heading(request, source)
         sub = item.candidate.subheading
         if sub and sub != current_sub:
             # Steps under "Successful payout" and under "Returned payout" mean different things.
@@ -188,9 +193,7 @@ def compose(
             head = f"{head[:-1]} ({language_label}):" if head.endswith(":") else head
         lines.append(f"{head} {marker(item)}")
         sub = item.candidate.subheading
-        if sub and sub not in shown_subs | {
-            _label(request, item.candidate.source).rsplit(" › ", 1)[-1]
-        }:
+        if sub and sub not in shown_subs | {_own_heading(request, item.candidate.source)}:
             lines.append(f"*{sub}*")  # what the example does ("Simulate the deposit")
         lines += [item.rendered(), ""]
     lines.append(phrase("sources", language))
