@@ -49,6 +49,14 @@ MINILM_SAFETENSORS_SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379ca
 Backend = Literal["onnx", "onnx-int8", "torch"]
 INT8_SUFFIX = "-int8fused"
 
+# Loaded ONNX sessions and tokenizers, one per model file and thread count in a process.
+# A process builds several embedders over its life (the knowledge base, reusable answers,
+# a re-built app); each loaded its own session, about 370 MB once it had embedded a batch
+# of long texts, and none was freed while its embedder lived.  onnxruntime's `run` and a
+# tokenizer's `encode_batch` are safe to call from several threads, so one serves all.
+_LOADED: dict[tuple[str, str, int], tuple[Any, Any]] = {}
+_LOADED_LOCK = threading.Lock()
+
 
 class EmbeddingModelError(RuntimeError):
     """The local model is missing, tampered with, or cannot be loaded."""
@@ -258,9 +266,6 @@ class LocalMiniLMEmbeddings(Embeddings):
         )
 
     def _load_onnx(self) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
         if self.backend == "onnx-int8":
             path = self._int8_path()
             if not path.is_file():
@@ -270,6 +275,17 @@ class LocalMiniLMEmbeddings(Embeddings):
             path = self._onnx_path()
             if not path.is_file():
                 export_minilm_onnx(self._model_dir, path)
+        key = (str(path), str(self._model_dir), self._threads)
+        with _LOADED_LOCK:
+            loaded = _LOADED.get(key)
+            if loaded is None:
+                loaded = _LOADED[key] = self._new_onnx_session(path)
+        self._session, self._tokenizer = loaded
+
+    def _new_onnx_session(self, path: Path) -> tuple[Any, Any]:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
         tokenizer = Tokenizer.from_file(str(self._model_dir / "tokenizer.json"))
         tokenizer.enable_truncation(max_length=MINILM_MAX_TOKENS)
         tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
@@ -280,10 +296,10 @@ class LocalMiniLMEmbeddings(Embeddings):
         # Every batch has its own (batch, length) shape; memory patterns are planned per
         # shape and only pile up memory for a workload like this.
         options.enable_mem_pattern = False
-        self._session = ort.InferenceSession(
+        session = ort.InferenceSession(
             str(path), sess_options=options, providers=["CPUExecutionProvider"]
         )
-        self._tokenizer = tokenizer
+        return session, tokenizer
 
     # -- embedding ------------------------------------------------------------
     def _embed(self, texts: Sequence[str]) -> list[list[float]]:

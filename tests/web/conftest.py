@@ -57,7 +57,9 @@ class LiveServer:
 
     def __enter__(self) -> LiveServer:
         self._thread.start()
-        deadline = time.monotonic() + 60
+        # The first start of a run may train the classifier (about 30 s alone, twice that
+        # on a loaded machine): the deadline only stops a hung start.
+        deadline = time.monotonic() + 240
         while not self._server.started:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(
