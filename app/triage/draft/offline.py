@@ -12,7 +12,7 @@ text, so every citation is an exact quote.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from app.triage.draft.blocks import (
@@ -22,7 +22,6 @@ from app.triage.draft.blocks import (
 from app.triage.draft.candidates import Candidate, Section, read_sections
 from app.triage.draft.compose import Chosen, compose
 from app.triage.draft.confidence import AnswerFeatures, AnswerModel
-from app.triage.draft.fields import field_answer
 from app.triage.draft.lookup import parameter_answer
 from app.triage.draft.protocol import DraftRequest
 from app.triage.draft.question import Question, analyse
@@ -36,7 +35,6 @@ from app.triage.draft.status import (
     status_answer,
 )
 from app.triage.results import DraftReply, Provenance
-from app.triage.screen.signals import Endpoint
 from ingest.multilingual import english_query
 from ingest.sections import SectionLookup
 
@@ -90,7 +88,7 @@ class OfflineDrafter:
         mark_foreign_responses(request.signals.endpoints, sections, self.sections)
         self._measure_meaning(english, sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
-        chosen, features = self._select(question, weights, sections, request.signals.endpoints)
+        chosen, features = self._select(question, weights, sections)
         probability = self.model.probability(features)
         statuses = error_statuses(request.signals.http_statuses, request.question)
         status = status_answer(request.signals.endpoints, statuses, sections, self.sections)
@@ -148,11 +146,7 @@ class OfflineDrafter:
             cand.meaning = score
 
     def _select(
-        self,
-        question: Question,
-        weights: Weights,
-        sections: list[Section],
-        endpoints: Sequence[Endpoint] = (),
+        self, question: Question, weights: Weights, sections: list[Section]
     ) -> tuple[list[Chosen], AnswerFeatures]:
         features = AnswerFeatures(shape=question.shape)
         if not sections or not weights.total:
@@ -168,11 +162,6 @@ class OfflineDrafter:
             section.score = self._section_score(section, weights, lambda c: c.score)
             section.lexical = self._section_score(section, weights, lambda c: c.lexical)
         ordered = sorted(sections, key=lambda s: -s.score)
-        fields = field_answer(endpoints, question, sections, self.sections)
-        if fields is not None:
-            return self._parameter_features(
-                question, weights, sections, ordered, fields, kind="fields"
-            )
         asked = frozenset(weights.idf) | weights.unmatched
         parameters = parameter_answer(question, asked, sections, self.sections, self.similarity)
         if parameters is not None:
@@ -222,7 +211,6 @@ class OfflineDrafter:
         sections: list[Section],
         ordered: list[Section],
         answer: Chosen,
-        kind: str = "parameters",
     ) -> tuple[list[Chosen], AnswerFeatures]:
         best = sections[answer.candidate.source]
         features = AnswerFeatures(shape=question.shape)
@@ -235,11 +223,10 @@ class OfflineDrafter:
             covered=weights.covered(answer.candidate.terms) | weights.covered(best.heading_terms),
             closest_anywhere=_closest_prose(sections),
         )
-        # A parameter list (or the pasted endpoint's named fields) is what was asked for
-        # here, not a schema dump quoted instead of an explanation, which is what the
-        # feature stands for in the fitted model.
+        # A parameter list is what was asked for here, not a schema dump quoted instead of
+        # an explanation, which is what the feature stands for in the fitted model.
         features.field_dump = 0.0
-        features.kind = kind
+        features.kind = "parameters"
         return [answer], features
 
     def _section_score(

@@ -27,8 +27,6 @@ _IDENTIFIER = re.compile(
     r"|\b([A-Z][A-Z]+(?:\.[A-Z_]+)+)\b"  # webhook event types
     r"|(?<![\w.$,])([45]\d\d)(?![\w.,])"  # HTTP error statuses
 )
-_QUERY_STRING = re.compile(r"(?<=[\w}])\?((?:[\w.\[\]-]+=[^&\s#]*&?)+)")
-_PARAMETER_NAME = re.compile(r"[A-Za-z]\w{2,40}")
 _WRITE_CALL = re.compile(r"\b(?:POST|PUT|PATCH|DELETE)\s+/")
 _PATH_ID = re.compile(r"/[A-Z][A-Za-z]+:[0-9a-f-]{6,}")
 
@@ -82,13 +80,6 @@ def _identifiers(text: str) -> tuple[str, ...]:
         value = value.strip().strip(".,:;")
         if len(value) >= 3 and value not in found:
             found.append(value)
-    # A pasted URL's query parameters name fields as surely as backticks do: `limit` in
-    # "GET /transactions?…&limit=500 returns 400" is the parameter asked about.
-    for query in _QUERY_STRING.findall(text):
-        for pair in query.split("&"):
-            name = pair.partition("=")[0]
-            if _PARAMETER_NAME.fullmatch(name) and name not in found:
-                found.append(name)
     return tuple(found)
 
 

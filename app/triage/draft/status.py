@@ -214,50 +214,14 @@ def mark_foreign_responses(
 ) -> None:
     """Another endpoint's "Responses" list is not quoted when the developer pasted theirs:
     POST /customers' 409 read as the answer to a 409 from POST /customers/external-accounts
-    (graded misleading).  Without a pasted endpoint the closest list may well be theirs.
-    Nor are another endpoint's parameters or request body when the pasted endpoint's own
-    page was retrieved: `GET /transactions?…&limit=500` answered with the agent
-    transactions endpoint's date filters, while GET /transactions' own list, which states
-    the limit's maximum, ranked third."""
+    (graded misleading).  Without a pasted endpoint the closest list may well be theirs."""
     asked = [e for e in endpoints if e.method]
     if lookup is None or not asked:
         return
-    _mark_foreign_requests(asked, sections, lookup)
     for section in sections:
         endpoint = _responses_endpoint(section, lookup)
         if endpoint is None or _pasted(endpoint, asked):
             continue
         for candidate in section.candidates:
             if is_status_list(candidate.block):
-                candidate.quotable = False
-
-
-_REQUEST_HEADINGS = ("Parameters", "Request body")
-
-
-def is_request_section(section: Section) -> bool:
-    """An API-reference page's "Parameters" or "Request body" section."""
-    return any(section.hit.heading.endswith(f"> {h}") for h in _REQUEST_HEADINGS)
-
-
-def pasted_endpoint_page(
-    section: Section, asked: Sequence[Endpoint], lookup: SectionLookup
-) -> bool:
-    """Whether the section is on the API-reference page of an endpoint the developer pasted."""
-    return _pasted(page_endpoint(section.hit.doc_id, section.hit.heading, lookup), asked)
-
-
-def _mark_foreign_requests(
-    asked: Sequence[Endpoint], sections: Sequence[Section], lookup: SectionLookup
-) -> None:
-    requests = [s for s in sections if is_request_section(s)]
-    if not requests:
-        return
-    pages = {s.hit.doc_id: page_endpoint(s.hit.doc_id, s.hit.heading, lookup) for s in sections}
-    if not any(_pasted(endpoint, asked) for endpoint in pages.values()):
-        return
-    for section in requests:
-        endpoint = pages[section.hit.doc_id]
-        if endpoint is not None and not _pasted(endpoint, asked):
-            for candidate in section.candidates:
                 candidate.quotable = False
