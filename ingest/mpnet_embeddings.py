@@ -17,6 +17,7 @@ slower than MiniLM (≈ 60 short texts/s on 2 cores), so retrieval keeps MiniLM.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import json
@@ -160,6 +161,33 @@ def _checked(archive: zipfile.ZipFile, name: str, expected: str) -> bytearray:
     return data
 
 
+@functools.lru_cache(maxsize=2)
+def _load(parts: tuple[Path, ...], max_seq_length: int) -> tuple[Any, Any, int]:
+    """Tokenizer, frozen model and pad id, read and checked once per process: training and
+    evaluating a classifier each built one and paid the 438 MB read and hash again (four
+    times in one `classifier train` + `eval` test pair).  Keyed by the archive parts, so
+    other installed parts are read afresh; the model is only ever run, never trained."""
+    from safetensors.torch import load as load_safetensors
+    from tokenizers import Tokenizer
+    from transformers import MPNetConfig, MPNetModel
+
+    files = read_mpnet_files(parts)
+    pooling = json.loads(files["1_Pooling/config.json"])
+    if not pooling.get("pooling_mode_mean_tokens"):
+        raise EmbeddingModelError(f"{MPNET_NAME} does not use mean pooling: {pooling}")
+    tokenizer = Tokenizer.from_str(files["tokenizer.json"].decode("utf-8"))
+    tokenizer.enable_truncation(max_length=max_seq_length)
+    tokenizer.no_padding()
+    config: Any = MPNetConfig(**json.loads(files["config.json"]))
+    model: Any = MPNetModel(config, add_pooling_layer=False)
+    state = load_safetensors(bytes(files.pop("model.safetensors")))
+    result = model.load_state_dict(state, strict=False)
+    if result.missing_keys:
+        raise EmbeddingModelError(f"{MPNET_NAME} weights lack {result.missing_keys[:3]}")
+    model.eval()
+    return tokenizer, model, int(config.pad_token_id)
+
+
 class LocalMPNetEmbeddings(Embeddings):
     """Frozen all-mpnet-base-v2: mean-pooled, unit-length 768-d vectors, on the CPU.
 
@@ -173,28 +201,11 @@ class LocalMPNetEmbeddings(Embeddings):
 
     def __init__(self, *, threads: int = 2, max_seq_length: int = 128, batch_size: int = 64):
         import torch
-        from safetensors.torch import load as load_safetensors
-        from tokenizers import Tokenizer
-        from transformers import MPNetConfig, MPNetModel
 
-        files = read_mpnet_files()
-        pooling = json.loads(files["1_Pooling/config.json"])
-        if not pooling.get("pooling_mode_mean_tokens"):
-            raise EmbeddingModelError(f"{MPNET_NAME} does not use mean pooling: {pooling}")
         self.threads = threads
         self.batch_size = batch_size
-        self._tokenizer = Tokenizer.from_str(files["tokenizer.json"].decode("utf-8"))
-        self._tokenizer.enable_truncation(max_length=max_seq_length)
-        self._tokenizer.no_padding()
-        config: Any = MPNetConfig(**json.loads(files["config.json"]))
-        model: Any = MPNetModel(config, add_pooling_layer=False)
-        state = load_safetensors(bytes(files.pop("model.safetensors")))
-        result = model.load_state_dict(state, strict=False)
-        if result.missing_keys:
-            raise EmbeddingModelError(f"{MPNET_NAME} weights lack {result.missing_keys[:3]}")
-        model.eval()
-        self._model = model
-        self._pad_id = int(config.pad_token_id)
+        loaded = _load(tuple(mpnet_archive_parts()), max_seq_length)
+        self._tokenizer, self._model, self._pad_id = loaded
         self._torch = torch
 
     def _embed(self, texts: list[str]) -> np.ndarray[Any, np.dtype[np.float32]]:
