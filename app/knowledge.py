@@ -12,11 +12,19 @@ from langchain_core.embeddings import Embeddings
 from pydantic import SecretStr
 
 from app.settings import LOCAL_EMBEDDING_MODEL, Settings
+from ingest.embedding_cache import CachedEmbeddings
 from ingest.embedding_pool import EmbeddingPool
-from ingest.embeddings import INT8_SUFFIX, MINILM_DIM, CountingEmbeddings, LocalMiniLMEmbeddings
+from ingest.embeddings import (
+    INT8_SUFFIX,
+    MINILM_DIM,
+    CountingEmbeddings,
+    LocalMiniLMEmbeddings,
+    embedding_fingerprint,
+)
 from ingest.retrieval import HybridRetriever
 from ingest.sync import ChunkingOptions, JobQueue, Synchronizer
 from ingest.sync_report import ProgressCallback
+from ingest.vector_disk import DiskVectors
 from ingest.vectorstore import KnowledgeBaseStore, make_chroma_client
 
 _OPENAI_DIMENSIONS = {
@@ -42,7 +50,10 @@ def build_embeddings(settings: Settings) -> CountingEmbeddings:
             request_timeout=settings.llm_timeout_seconds,
             max_retries=settings.llm_max_retries,
         )
-        return CountingEmbeddings(inner, model_name=model, dimension=_OPENAI_DIMENSIONS.get(model))
+        dimension = _OPENAI_DIMENSIONS.get(model)
+        return CountingEmbeddings(
+            _cached(settings, inner, model, dimension), model_name=model, dimension=dimension
+        )
     if model != LOCAL_EMBEDDING_MODEL:
         raise ValueError(
             f"the local embedding provider only ships {LOCAL_EMBEDDING_MODEL!r}, not {model!r}"
@@ -55,7 +66,19 @@ def build_embeddings(settings: Settings) -> CountingEmbeddings:
     )
     # int8 vectors are another vector space as far as a collection is concerned.
     name = f"{model}{INT8_SUFFIX}" if settings.embedding_int8 else model
-    return CountingEmbeddings(inner, model_name=name, dimension=MINILM_DIM)
+    return CountingEmbeddings(
+        _cached(settings, inner, name, MINILM_DIM), model_name=name, dimension=MINILM_DIM
+    )
+
+
+def _cached(settings: Settings, inner: Embeddings, name: str, dimension: int | None) -> Embeddings:
+    """The model behind the document-vector cache, where one is configured."""
+    if settings.embedding_cache_dir is None:
+        return inner
+    fingerprint = embedding_fingerprint(name, dimension)
+    return CachedEmbeddings(
+        inner, DiskVectors(settings.embedding_cache_dir / f"{fingerprint}.sqlite")
+    )
 
 
 def build_store(

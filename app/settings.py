@@ -128,6 +128,13 @@ class Settings(BaseSettings):
         "texts always fail, or whose worker is killed on it every time): its run finishes "
         "without it and the next plan tries its documents again.",
     )
+    embedding_cache_dir: Path | None = Field(
+        default=None,
+        description="Folder of document vectors kept by text, one SQLite file per embedding "
+        "model and shared by the host's processes: a chunk text embedded once (another "
+        "collection or data dir of the same docs, a re-chunk after a chunker upgrade) is "
+        "read back instead of embedded again (ingest/embedding_cache.py). Unset: off.",
+    )
     block_vectors_max_rows: int = Field(
         default=100_000,
         ge=1_000,

@@ -98,6 +98,13 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
+def embedding_cache_of(models_dir: Path) -> Path:
+    """The document-vector cache of a run (TRIAGE_EMBEDDING_CACHE_DIR): the tests that start
+    apps and servers over the same sample pages, dozens of times a run at about 8 s a sync,
+    embed its chunks once.  Not used where a test measures or interrupts embedding."""
+    return models_dir / "embedding-cache"
+
+
 @pytest.fixture(scope="session")
 def minilm(models_dir: Path) -> Any:
     from ingest.embeddings import LocalMiniLMEmbeddings

@@ -30,7 +30,7 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.runtime import Pipeline
 from app.settings import Settings
 from app.store import api_tokens
-from tests.conftest import GRID_ROOT, GRID_SAMPLE, REPO_ROOT, free_port
+from tests.conftest import GRID_ROOT, GRID_SAMPLE, REPO_ROOT, embedding_cache_of, free_port
 from tests.fakes import fake_openai
 from tests.postgres import PostgresDatabases
 
@@ -68,6 +68,7 @@ def base_env(models_dir: Path, **values: str) -> dict[str, str]:
     env.update(
         {
             "TRIAGE_MODELS_DIR": str(models_dir),
+            "TRIAGE_EMBEDDING_CACHE_DIR": str(embedding_cache_of(models_dir)),
             "TRIAGE_BLOCK_REMOTE_MODELS": "true",
             "TRIAGE_EMBEDDING_THREADS": "1",
             "PYTHONPATH": str(REPO_ROOT),
@@ -101,7 +102,12 @@ def kb_settings(
     """A data dir holding the ingested Grid sample (ingested once, in-process: the
     session's ``minilm`` fixture has already exported the model)."""
     data_dir = tmp_path_factory.mktemp("api-kb")
-    settings = Settings(data_dir=data_dir, models_dir=models_dir, embedding_threads=2)
+    settings = Settings(
+        data_dir=data_dir,
+        models_dir=models_dir,
+        embedding_cache_dir=embedding_cache_of(models_dir),
+        embedding_threads=2,
+    )
     kb = build_knowledge_base(settings, refresh_seconds=0)
     report = kb.synchronizer().sync([api_corpus])
     assert report.docs_failed == 0

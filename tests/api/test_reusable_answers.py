@@ -25,6 +25,7 @@ from app.settings import Settings
 from app.store.models import ReusableAnswer
 from app.triage.draft.citations import normalise_for_match
 from tests.api.conftest import AUTH_QUESTION, base_env, issue_tokens, run_cli
+from tests.conftest import embedding_cache_of
 
 PARAPHRASE = "hi, how do i authenticate api calls"  # AUTH_QUESTION in other words
 UNRELATED = "How do I test payouts in the sandbox environment before going live?"
@@ -76,6 +77,7 @@ def env(tmp_path: Path, grid_sample: Path, models_dir: Path, minilm: Any) -> Ite
     settings = Settings(
         data_dir=tmp_path / "data",
         models_dir=models_dir,
+        embedding_cache_dir=embedding_cache_of(models_dir),
         embedding_threads=2,
         database_url=f"sqlite:///{tmp_path / 'triage.db'}",
         run_workers=False,

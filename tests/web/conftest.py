@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.settings import Settings
-from tests.conftest import free_port
+from tests.conftest import embedding_cache_of, free_port
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -162,7 +162,11 @@ def start_app(tmp_path: Path, grid_sample: Path, models_dir: Path) -> Iterator[S
 
     def start(**overrides: Any) -> LiveApp:
         settings = Settings(
-            data_dir=tmp_path / "data", models_dir=models_dir, log_json=False, **overrides
+            data_dir=tmp_path / "data",
+            models_dir=models_dir,
+            embedding_cache_dir=embedding_cache_of(models_dir),
+            log_json=False,
+            **overrides,
         )
         kb = build_knowledge_base(settings, refresh_seconds=0)
         report = kb.synchronizer().sync([grid_sample])

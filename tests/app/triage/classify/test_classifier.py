@@ -81,8 +81,7 @@ def banking(shared_data: Path) -> tuple[Rows, Rows]:
 
 # The CLI tests of the mpnet route check its plumbing (the features it trains on, the file
 # it writes, the model it evaluates with): four well-separated intents, ten rows each to
-# train and eight to evaluate (the calibration set needs 30), keep all-mpnet-base-v2's encoding and fine-tuning to seconds
-# (on twenty rows a label they took about a minute of a CI run).
+# train and eight to evaluate (a calibration set needs 30), encode in a few seconds.
 MPNET_LABELS = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "top_up_failed"]
 
 
