@@ -12,7 +12,7 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from app.triage.pipeline import TriagePipeline
-from tests.conftest import GRID_ROOT
+from tests.conftest import GRID_ROOT, embedding_cache_of
 
 
 def copy_pages(dest: Path, pages: Sequence[str], root: Path = GRID_ROOT) -> Path:
@@ -36,5 +36,9 @@ def pages_pipeline(
 ) -> TriagePipeline:
     """The offline pipeline over a knowledge base of just these pages, in fresh dirs."""
     corpus = copy_pages(tmp_path_factory.mktemp(f"{name}-corpus"), pages)
-    settings = Settings(data_dir=tmp_path_factory.mktemp(f"{name}-data"), models_dir=models_dir)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp(f"{name}-data"),
+        models_dir=models_dir,
+        embedding_cache_dir=embedding_cache_of(models_dir),
+    )
     return build_pipeline(settings, synced_knowledge_base(corpus, settings))

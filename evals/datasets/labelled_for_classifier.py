@@ -43,6 +43,7 @@ READ_SETS = (
     "grid_holdout_m",
     "grid_holdout_n",
     "grid_holdout_o",
+    "grid_holdout_p",
 )
 GATE_SET = "grid_dev_small"
 
