@@ -48,14 +48,20 @@ system-deps:
 
 # Three processes, not one: a single run of every test kept each suite's models, indexes
 # and servers' clients alive to the end and outgrew 20 GB on a 24 GB machine.
-# One folder for the model export and the trained classifier, shared by the three processes
-# (each had exported and trained its own: about a minute and a half of CI).
+# One folder for the model export, the trained classifier and the document-vector cache,
+# shared by the three processes (each had exported and trained its own: about a minute and
+# a half of CI).
 # The eval gate runs inside tests/app: tests/app/cli/test_eval_cmd.py runs exactly the
 # `eval-gate` command below and fails the suite when a metric regresses (running both
 # took the same three minutes twice).
-test: install system-deps lint
-	export TRIAGE_TEST_MODELS_DIR=$$(mktemp -d) && trap 'rm -rf "$$TRIAGE_TEST_MODELS_DIR"' EXIT && \
-	$(BIN)/pytest -q tests/app && \
+# Lint runs beside tests/app (mypy is one core for a minute and a half; the tests leave part
+# of the second idle) and its output is printed once tests/app is done; either failing
+# stops the run there.
+test: install system-deps
+	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
+	export TRIAGE_TEST_MODELS_DIR=$$(mktemp -d) && trap 'rm -rf "$$TRIAGE_TEST_MODELS_DIR" .lint.log' EXIT && \
+	{ $(BIN)/pytest -q tests/app; app=$$?; wait $$lint; linted=$$?; cat .lint.log; \
+	  test $$app -eq 0 && test $$linted -eq 0; } && \
 	$(BIN)/pytest -q tests/api tests/slack tests/evals && \
 	$(BIN)/pytest -q tests/ingest tests/web
 
