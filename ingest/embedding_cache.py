@@ -6,44 +6,33 @@ documents change: a new collection or data dir of the same docs, a chunker upgra
 re-cuts every page into mostly the same chunks, a staging copy beside production.  With
 `TRIAGE_EMBEDDING_CACHE_DIR` set, each document text's vector is kept in one SQLite file
 per embedding model in that folder (`ingest/vector_disk.py`, shared by the host's
-processes) and looked up before the model is asked; queries are never cached here.
+processes) and looked up before the model is asked (`ingest/vector_cache.py`, as the
+drafter's block vectors are); queries are never cached here.  Vectors are stored at unit
+length, as the local model and OpenAI's embedding models return them.
 
 Off by default: a sync's throughput then measures the model, as `bench/` reports it.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-import numpy as np
 from langchain_core.embeddings import Embeddings
 
+from ingest.vector_cache import VectorCache
 from ingest.vector_disk import DiskVectors
+
+# Vectors also kept in memory, most recent first: a sync's batch at a time, not the corpus.
+_IN_MEMORY = 2048
 
 
 class CachedEmbeddings(Embeddings):
     def __init__(self, inner: Embeddings, disk: DiskVectors) -> None:
         self.inner = inner
-        self._disk = disk
+        self._vectors = VectorCache(inner.embed_documents, max_size=_IN_MEMORY, disk=disk)
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        unique = list(dict.fromkeys(texts))
-        vectors: dict[str, Any] = dict(self._disk.get(unique))
-        missing = [t for t in unique if t not in vectors]
-        if missing:
-            fresh = {
-                t: np.asarray(v, dtype=np.float32)
-                for t, v in zip(missing, self.inner.embed_documents(missing), strict=True)
-            }
-            self._disk.put(fresh)
-            vectors.update(fresh)
-        return [[float(x) for x in vectors[t]] for t in texts]
+        if not texts:
+            return []
+        return [[float(x) for x in row] for row in self._vectors.unit_vectors(texts)]
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
-
-    def __getattr__(self, name: str) -> Any:
-        # The wrapped model's own attributes (its backend, its token counter) stay reachable.
-        if name == "inner":  # not yet set (a copy being built): no recursion
-            raise AttributeError(name)
-        return getattr(self.inner, name)
