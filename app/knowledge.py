@@ -50,10 +50,7 @@ def build_embeddings(settings: Settings) -> CountingEmbeddings:
             request_timeout=settings.llm_timeout_seconds,
             max_retries=settings.llm_max_retries,
         )
-        dimension = _OPENAI_DIMENSIONS.get(model)
-        return CountingEmbeddings(
-            _cached(settings, inner, model, dimension), model_name=model, dimension=dimension
-        )
+        return CountingEmbeddings(inner, model_name=model, dimension=_OPENAI_DIMENSIONS.get(model))
     if model != LOCAL_EMBEDDING_MODEL:
         raise ValueError(
             f"the local embedding provider only ships {LOCAL_EMBEDDING_MODEL!r}, not {model!r}"
@@ -66,19 +63,7 @@ def build_embeddings(settings: Settings) -> CountingEmbeddings:
     )
     # int8 vectors are another vector space as far as a collection is concerned.
     name = f"{model}{INT8_SUFFIX}" if settings.embedding_int8 else model
-    return CountingEmbeddings(
-        _cached(settings, inner, name, MINILM_DIM), model_name=name, dimension=MINILM_DIM
-    )
-
-
-def _cached(settings: Settings, inner: Embeddings, name: str, dimension: int | None) -> Embeddings:
-    """The model behind the document-vector cache, where one is configured."""
-    if settings.embedding_cache_dir is None:
-        return inner
-    fingerprint = embedding_fingerprint(name, dimension)
-    return CachedEmbeddings(
-        inner, DiskVectors(settings.embedding_cache_dir / f"{fingerprint}.sqlite")
-    )
+    return CountingEmbeddings(inner, model_name=name, dimension=MINILM_DIM)
 
 
 def build_store(
@@ -135,11 +120,21 @@ class KnowledgeBase:
     def _ingest_embeddings(self, workers: int) -> Embeddings:
         # Worker processes only pay off for the local model; a remote one is already parallel.
         if workers <= 1 or self.settings.resolved_embedding_provider != "local":
-            return self.embeddings
-        return _pooled(self.settings, self.embeddings, workers)
+            return _cached(self.settings, self.embeddings)
+        return _cached(self.settings, _pooled(self.settings, self.embeddings, workers))
 
 
-def _pooled(settings: Settings, embeddings: CountingEmbeddings, workers: int) -> Embeddings:
+def _cached(settings: Settings, embeddings: CountingEmbeddings) -> Embeddings:
+    """A sync's model behind the document-vector cache, where one is configured.  Only syncs
+    read it: questions, messages and doc blocks are embedded as before, with no shared lock."""
+    if settings.embedding_cache_dir is None:
+        return embeddings
+    fingerprint = embedding_fingerprint(embeddings.model_name, embeddings.dimension)
+    disk = DiskVectors(settings.embedding_cache_dir / f"{fingerprint}.sqlite")
+    return CachedEmbeddings(embeddings, disk)
+
+
+def _pooled(settings: Settings, embeddings: CountingEmbeddings, workers: int) -> CountingEmbeddings:
     pool = EmbeddingPool(
         cache_dir=settings.resolved_models_dir,
         workers=workers,

@@ -7,8 +7,9 @@ re-cuts every page into mostly the same chunks, a staging copy beside production
 `TRIAGE_EMBEDDING_CACHE_DIR` set, each document text's vector is kept in one SQLite file
 per embedding model in that folder (`ingest/vector_disk.py`, shared by the host's
 processes) and looked up before the model is asked (`ingest/vector_cache.py`, as the
-drafter's block vectors are); queries are never cached here.  Vectors are stored at unit
-length, as the local model and OpenAI's embedding models return them.
+drafter's block vectors are).  Only a sync's embeddings go through it (`app/knowledge.py`,
+one worker or a pool): questions, messages and doc blocks are embedded as before.  Vectors
+are stored at unit length, as the local model and OpenAI's embedding models return them.
 
 Off by default: a sync's throughput then measures the model, as `bench/` reports it.
 """
