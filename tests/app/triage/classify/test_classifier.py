@@ -74,8 +74,13 @@ def _take(rows: Rows, labels: list[str], per_label: int, skip: int = 0) -> Rows:
 
 
 @pytest.fixture(scope="module")
-def banking(shared_data: Path) -> tuple[Rows, Rows]:
-    rows = _read(shared_data / "intent" / "banking77" / "train.csv", "text", "category")
+def banking_rows(shared_data: Path) -> Rows:
+    return _read(shared_data / "intent" / "banking77" / "train.csv", "text", "category")
+
+
+@pytest.fixture(scope="module")
+def banking(banking_rows: Rows) -> tuple[Rows, Rows]:
+    rows = banking_rows
     return _take(rows, BANKING_LABELS, 20), _take(rows, BANKING_LABELS, 10, skip=20)
 
 
@@ -86,8 +91,8 @@ MPNET_LABELS = ["card_arrival", "lost_or_stolen_card", "exchange_rate", "top_up_
 
 
 @pytest.fixture(scope="module")
-def banking_small(shared_data: Path) -> tuple[Rows, Rows]:
-    rows = _read(shared_data / "intent" / "banking77" / "train.csv", "text", "category")
+def banking_small(banking_rows: Rows) -> tuple[Rows, Rows]:
+    rows = banking_rows
     return _take(rows, MPNET_LABELS, 10), _take(rows, MPNET_LABELS, 8, skip=10)
 
 
