@@ -75,8 +75,11 @@ def extract_signals(text: str, known_error_codes: Collection[str] = ()) -> Signa
         programming_language=_language(text, sdk),
         environment=_environment(folded),
         mentions_money_stuck=any(r.search(prose) for r in rx.money_stuck),
-        mentions_outage=any(r.search(outage_text) for r in rx.outage)
-        or _failing_for_everyone(statuses, outage_text),
+        mentions_outage=not vocabulary.any_match("own_code_error", prose)
+        and (
+            any(r.search(outage_text) for r in rx.outage)
+            or _failing_for_everyone(statuses, outage_text)
+        ),
     )
 
 

@@ -264,6 +264,9 @@ def test_money_not_stuck(text: str) -> None:
         "PROD: since 07:10 UTC every POST /auth/credentials/{id}/challenge returns "
         '{"status":503} and nobody can sign in',
         "Cero fondeos desde las 9:05: cada POST /transfer-in truena con INTERNAL_ERROR (HTTP 500)",
+        # A client's connection error is how our outage looks from their side.
+        "all production payouts failing since 10:00 UTC: requests.exceptions.ConnectionError: "
+        "HTTPSConnectionPool(host='api.lightspark.com') Max retries exceeded",
     ],
 )
 def test_outage(text: str) -> None:
@@ -291,6 +294,12 @@ def test_outage(text: str) -> None:
         "Since 09:00 UTC POST /quotes returns 500 when I send all optional fields",
         # A PHP array's "=>" is not a status.
         "since 9am every time: $body = ['amount' => 500]; what's wrong?",
+        # An exception raised by the developer's own handler (grid_holdout_p, read after it
+        # was measured): every prod webhook rejected, but by their own decoding bug.
+        "every event 401s on our side, traceback is binascii.Error: Incorrect padding at "
+        "base64.b64decode(signature). all prod payout webhooks are being rejected right now",
+        "every production webhook fails since the deploy: TypeError: Cannot read properties "
+        "of undefined (reading 'signature')",
     ],
 )
 def test_not_outage(text: str) -> None:
