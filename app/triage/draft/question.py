@@ -26,6 +26,9 @@ _IDENTIFIER = re.compile(
     r"|(?<![\w.])(/[a-z][\w-]*(?:/[\w{}:.-]+)*)"  # API paths
     r"|\b([A-Z][A-Z]+(?:\.[A-Z_]+)+)\b"  # webhook event types
     r"|(?<![\w.$,])([45]\d\d)(?![\w.,])"  # HTTP error statuses
+    # A query parameter, in a pasted URL or as written ("?customerId=…&limit=500", "tried
+    # limit=500"): the developer names the parameter whose documented bounds they hit.
+    r"|(?:(?<=[?&\s])|^)([a-zA-Z]\w*)=(?=[^\s=])"
 )
 _WRITE_CALL = re.compile(r"\b(?:POST|PUT|PATCH|DELETE)\s+/")
 _PATH_ID = re.compile(r"/[A-Z][A-Za-z]+:[0-9a-f-]{6,}")
@@ -38,6 +41,7 @@ class Cues:
     value: re.Pattern[str]
     yes_no: re.Pattern[str]
     lookup: re.Pattern[str]
+    event: re.Pattern[str]
     code_languages: dict[str, tuple[str, ...]]
 
 
@@ -56,6 +60,7 @@ def cues() -> Cues:
         value=pattern("value"),
         yes_no=pattern("yes_no"),
         lookup=pattern("lookup"),
+        event=pattern("event"),
         code_languages=languages,
     )
 
@@ -65,11 +70,17 @@ class Question:
     text: str
     shape: Shape
     identifiers: tuple[str, ...] = ()
+    # The words of the sentences that ask ("What is wrong with the amount??"), lower-cased:
+    # a field named there is what the developer asks about, whatever else the pasted body
+    # names.
+    asked_words: frozenset[str] = frozenset()
     error_codes: tuple[str, ...] = ()
     code_language: str | None = None  # the language a code example should be in
     wants_code: bool = False
     # Finding objects by a property: a list endpoint's query parameter answers it.
     wants_lookup: bool = False
+    # Being told when something happens: a webhook's event type answers it.
+    wants_event: bool = False
 
 
 def _identifiers(text: str) -> tuple[str, ...]:
@@ -83,12 +94,28 @@ def _identifiers(text: str) -> tuple[str, ...]:
     return tuple(found)
 
 
+_SENTENCE = re.compile(r"[^.!?\n]*\?")
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9_]*")
+
+
+def _asked_words(text: str) -> frozenset[str]:
+    return frozenset(
+        w.lower() for sentence in _SENTENCE.findall(text) for w in _WORD.findall(sentence)
+    )
+
+
 def asks_lookup(text: str) -> bool:
     """Finding objects by a property ("is there a filter", "find the transaction by …").
 
     Not with a pasted write call: "delete a customer by our own id: DELETE /customers?…"
     asks how to delete, and a list endpoint's filters do not answer it."""
     return bool(cues().lookup.search(text)) and not _WRITE_CALL.search(text)
+
+
+def asks_event(text: str) -> bool:
+    """Whether the developer asks to be told when something happens ("is there a webhook when
+    the funding instructions change, or do we poll?")."""
+    return bool(cues().event.search(text))
 
 
 def analyse(text: str, error_codes: tuple[str, ...] = ()) -> Question:
@@ -120,8 +147,10 @@ def analyse(text: str, error_codes: tuple[str, ...] = ()) -> Question:
         text=text,
         shape=shape,
         identifiers=_identifiers(text),
+        asked_words=_asked_words(text),
         error_codes=tuple(error_codes),
         code_language=code_language,
         wants_code=how_to or code_language is not None,
         wants_lookup=asks_lookup(text),
+        wants_event=asks_event(text),
     )

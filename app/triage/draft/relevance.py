@@ -89,5 +89,16 @@ class Weights:
 
 
 def identifier_hits(identifiers: Iterable[str], text: str) -> int:
-    """How many of the pasted identifiers the text names exactly (case-sensitive)."""
-    return sum(1 for ident in identifiers if ident in text)
+    """How many of the pasted identifiers the text names exactly (case-sensitive).  A plain
+    lower-case word (`limit`, `type`) counts only as a name in backticks: "rate limits" or
+    "content type" in prose names no parameter."""
+    return sum(1 for ident in identifiers if _names(ident, text))
+
+
+def _names(ident: str, text: str) -> bool:
+    if _PLAIN_WORD.fullmatch(ident):
+        return f"`{ident}`" in text
+    return ident in text
+
+
+_PLAIN_WORD = re.compile(r"[a-z]+")

@@ -175,14 +175,21 @@ def _take(question: Question, weights: Weights, cand: Candidate, top: float) -> 
         # A schema dump helps only where it names a field the developer asked about,
         # and then only that field's own line (a line ending "Allowed values:" brings
         # the block that lists them) and not a sibling variant's.
+        # A field the question's own sentence names comes first: a pasted body's enum
+        # values name sibling fields the developer did not ask about (`type` items for
+        # "what is wrong with the amount?").
         others = other_variant_spans(block.text, question.identifiers)
-        named = [
-            text
-            for name, text in schema_fields(block)
-            if (name in question.identifiers or identifier_hits(question.identifiers, text))
-            and not _within(block.text, text, others)
+        fields = [(n, t) for n, t in schema_fields(block) if not _within(block.text, t, others)]
+        asked = [
+            t for n, t in fields if n.lower() in question.asked_words and _pasted_key(n, question)
         ]
-        return Chosen(cand, items=list(dict.fromkeys(named))[:3]) if named else None
+        named = [
+            t
+            for n, t in fields
+            if n in question.identifiers or identifier_hits(question.identifiers, t)
+        ]
+        kept = list(dict.fromkeys([*asked, *named]))[:3]
+        return Chosen(cand, items=kept) if kept else None
     if block.kind == "list":
         # Items keyed by what the developer pasted (a list of responses by status, of
         # error codes): the item for their status or code is the answer, the rest noise.
@@ -202,6 +209,12 @@ def _take(question: Question, weights: Weights, cand: Candidate, top: float) -> 
             return Chosen(cand, items=_step_run(items, kept))
         return Chosen(cand, items=kept[:_LONG_LIST_ITEMS]) if kept else None
     return Chosen(cand)
+
+
+def _pasted_key(name: str, question: Question) -> bool:
+    """The field appears as a key of what was pasted: a JSON member, a query parameter or
+    an identifier in backticks (not just a word of the prose, which names many fields)."""
+    return any(form in question.text for form in (f'"{name}"', f"`{name}`", f"{name}="))
 
 
 def _step_run(items: list[str], kept: list[str]) -> list[str]:

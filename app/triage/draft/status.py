@@ -212,16 +212,23 @@ def is_status_list(block: Block) -> bool:
 def mark_foreign_responses(
     endpoints: Sequence[Endpoint], sections: Sequence[Section], lookup: SectionLookup | None
 ) -> None:
-    """Another endpoint's "Responses" list is not quoted when the developer pasted theirs:
-    POST /customers' 409 read as the answer to a 409 from POST /customers/external-accounts
-    (graded misleading).  Without a pasted endpoint the closest list may well be theirs."""
+    """Another endpoint's lists are not quoted when the developer pasted theirs: POST
+    /customers' 409 read as the answer to a 409 from POST /customers/external-accounts
+    (graded misleading), or `GET /agents/me/transactions`' date filters as the answer to a
+    page-size question about a pasted `GET /transactions` (grid_holdout_p, read after it
+    was measured).  A field list is foreign only on a call of the same method: a pasted GET
+    showing an object's state may well be answered by its PATCH's request body.  Without a
+    pasted endpoint the closest list may well be theirs."""
     asked = [e for e in endpoints if e.method]
     if lookup is None or not asked:
         return
+    methods = {e.method for e in asked}
     for section in sections:
-        endpoint = _responses_endpoint(section, lookup)
+        endpoint = page_endpoint(section.hit.doc_id, section.hit.heading, lookup)
         if endpoint is None or _pasted(endpoint, asked):
             continue
+        # A status list may sit under a "Responses" sub-heading of another section too.
+        same_method = endpoint[0] in methods
         for candidate in section.candidates:
-            if is_status_list(candidate.block):
+            if is_status_list(candidate.block) or (same_method and is_field_list(candidate.block)):
                 candidate.quotable = False
