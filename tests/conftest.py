@@ -24,6 +24,10 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["TRANSFORMERS_OFFLINE"] = "1"
 os.environ["RAGAS_DO_NOT_TRACK"] = "true"
 os.environ["ANONYMIZED_TELEMETRY"] = "False"
+# The run's shared model folder (`make test` names one for its three pytest processes) is
+# read before the TRIAGE_ variables are cleared below: read after, it was never seen, and
+# every process exported the model and trained the classifier again.
+_SHARED_MODELS_DIR = os.environ.get("TRIAGE_TEST_MODELS_DIR")
 # Tests choose their own configuration explicitly; a developer's shell must not leak in.
 for _name in list(os.environ):
     if _name.startswith("TRIAGE_") or _name in {"OPENAI_API_KEY", "OPENAI_BASE_URL"}:
@@ -90,7 +94,7 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (TRIAGE_TEST_MODELS_DIR), so the export and the training happen once per run instead
     of once per process (files are keyed by model and taxonomy content and
     written by rename, so readers never see half a file)."""
-    shared = os.environ.get("TRIAGE_TEST_MODELS_DIR")
+    shared = _SHARED_MODELS_DIR
     if shared:
         path = Path(shared)
         path.mkdir(parents=True, exist_ok=True)
