@@ -1,4 +1,4 @@
-"""What the drafter reads from a question: the identifiers it pasted and the fields it asks about."""
+"""What the drafter reads from a question: pasted identifiers and the fields it asks about."""
 
 from __future__ import annotations
 
