@@ -120,6 +120,15 @@ VALUE_PATTERNS: tuple[tuple[str, str], ...] = (
         "api_secret",
     ),
     (r"(?i)\bbasic\s+(?P<secret>[A-Za-z0-9+/]{12,}={0,2})(?![\w+/=])", "basic_auth"),
+    # A quoted "id:secret" string, as code builds Basic auth from it (`Buffer.from('id:secret')`,
+    # `btoa("id:secret")`, `b64encode(b"id:secret")`): both halves look random (letters and
+    # digits); a Grid object id ("Customer:0199f1c3-…", a type name and a uuid) does not.
+    (
+        r"(?P<q>[\"'`])(?P<id>(?=[A-Za-z0-9_\-]*\d)(?=[A-Za-z0-9_\-]*[A-Za-z])[A-Za-z0-9_\-]{8,64}):"
+        r"(?![0-9a-fA-F]{8}-[0-9a-fA-F]{4}-)"
+        r"(?P<secret>(?=[\w\-+/=.~]*\d)(?=[\w\-+/=.~]*[A-Za-z])[\w\-+/=~]{16,256})(?P=q)",
+        "api_secret",
+    ),
     (
         (
             r"(?:^|\s)(?:-u|--user|--auth)(?:\s+"

@@ -360,6 +360,35 @@ def test_basic_auth_pair_wins_over_a_vendor_pattern_spanning_the_colon() -> None
     assert kinds(redact_secrets(f"our bot token is {bot_token}")) == ["telegram_token"]
 
 
+@pytest.mark.parametrize(
+    "template",
+    [
+        "const auth = Buffer.from('{pair}').toString('base64');",
+        'headers = {{"Authorization": "Basic " + btoa("{pair}")}}',
+        'token = base64.b64encode(b"{pair}").decode()',
+        "echo -n '{pair}' | base64",
+    ],
+)
+def test_a_quoted_id_secret_pair_built_into_basic_auth(template: str) -> None:
+    # grid_holdout_q (read after it was measured): a Grid client id and secret pasted inside
+    # the code that builds the Basic header, neither after "-u" nor after "Basic".
+    # A digit and a letter in each half, whatever the generator draws.
+    client_id = fake(24, string.ascii_uppercase + string.digits) + "7Q"
+    secret = fake(41) + "9z"
+    result = redact_secrets(template.format(pair=f"{client_id}:{secret}"))
+    assert sorted(kinds(result)) == ["api_secret", "client_id"]
+    assert_no_leak(result, client_id, secret)
+
+
+def test_quoted_object_ids_and_timestamps_are_not_pairs() -> None:
+    message = (
+        '{"cardholderId": "Customer:0199f1c3-6a2e-7d48-b0f5-7e2c91a4d603", '
+        '"createdAt": "2026-02-01T00:00:00Z", "digest": "sha256:0123456789abcdef0123", '
+        '"sourceId": "ExternalAccount:0196a1c2-0a9b-7f55-8e21-c4d09b7e1a3f"}'
+    )
+    assert redact_secrets(message).redactions == []
+
+
 # --- private keys -------------------------------------------------------------------------
 
 
