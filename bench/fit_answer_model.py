@@ -32,25 +32,43 @@ WORDS_MODEL_PATH = Path("app/triage/draft/answer_model_words.json")
 MEANING_FEATURES = ("meaning_top", "meaning_gap")
 
 
-def _rows(path: Path, datasets: set[str]) -> list[dict[str, object]]:
-    """Graded section drafts of these datasets (what the logistic model scores)."""
-    return [r for r in _graded(path, datasets) if _kind(r) == "section"]
+def _rows(paths: list[Path], datasets: set[str]) -> list[dict[str, object]]:
+    """Graded section drafts of these datasets (what the logistic model scores).  A hand-off
+    has no draft of its own graded: its row says nothing of the draft it held back."""
+    return [
+        r for r in _graded(paths, datasets) if _kind(r) == "section" and r["grade"] != "handoff"
+    ]
 
 
-def _graded(path: Path, datasets: set[str]) -> list[dict[str, object]]:
-    rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
-    return [r for r in rows if r.get("dataset") in datasets and r.get("answer_features")]
+def _graded(paths: list[Path], datasets: set[str]) -> list[dict[str, object]]:
+    """Rows of these datasets; a dataset graded in a later file is read from that file only
+    (`grid_graded_forced.jsonl`: every draft of a set, forced past the floor and graded with
+    today's drafter, in place of the drafts shown when the set was first measured)."""
+    by_dataset: dict[str, list[dict[str, object]]] = {}
+    for path in paths:
+        rows = [json.loads(line) for line in path.read_text("utf-8").splitlines() if line.strip()]
+        found: dict[str, list[dict[str, object]]] = {}
+        for row in rows:
+            found.setdefault(str(row.get("dataset")), []).append(row)
+        by_dataset.update(found)
+    return [
+        r
+        for name, rows in by_dataset.items()
+        if name in datasets
+        for r in rows
+        if r.get("answer_features")
+    ]
 
 
 def _kind(row: dict[str, object]) -> str:
     return str(dict(row["answer_features"]).get("kind", "section"))  # type: ignore[call-overload]
 
 
-def graded_answers(path: Path, datasets: set[str], kind: str) -> dict[str, int] | None:
+def graded_answers(paths: list[Path], datasets: set[str], kind: str) -> dict[str, int] | None:
     """How many graded drafts of a rule-picked kind there are and how many answered:
     "parameters" (lookup.py's query-parameter lists), "status" (status.py's meaning of a
     pasted status on a pasted endpoint), "event" (events.py's webhook event)."""
-    rows = [r for r in _graded(path, datasets) if _kind(r) == kind]
+    rows = [r for r in _graded(paths, datasets) if _kind(r) == kind and r["grade"] != "handoff"]
     if not rows:
         return None
     return {"graded": len(rows), "answers": sum(r["grade"] == "answers" for r in rows)}
@@ -104,7 +122,9 @@ def _cross_validate(rows: list[dict[str, object]], c: float, words_only: bool) -
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--graded", type=Path, required=True)
+    parser.add_argument(
+        "--graded", type=Path, nargs="+", required=True, help="graded files, later ones win"
+    )
     parser.add_argument("--fit", required=True, help="comma-separated dataset names")
     parser.add_argument("--measure", default="", help="comma-separated dataset names")
     parser.add_argument("--c", type=float, default=1.0, help="inverse regularisation")
@@ -144,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
         target.write_text(
             json.dumps(
                 {
-                    "fitted_on": f"{args.graded.name}: {args.fit} ({len(fit_rows)} graded drafts)",
+                    "fitted_on": f"{' + '.join(p.name for p in args.graded)}: {args.fit} "
+                    f"({len(fit_rows)} graded drafts)",
                     "features": list(FEATURE_NAMES),
                     "coefficients": coefficients,
                     "intercept": round(float(model.intercept_[0]), 5),
