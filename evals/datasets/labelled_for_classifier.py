@@ -44,6 +44,7 @@ READ_SETS = (
     "grid_holdout_n",
     "grid_holdout_o",
     "grid_holdout_p",
+    "grid_holdout_q",
 )
 GATE_SET = "grid_dev_small"
 
