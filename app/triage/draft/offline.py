@@ -32,7 +32,7 @@ from app.triage.draft.semantic import BlockSimilarity
 from app.triage.draft.status import (
     error_statuses,
     follows_status,
-    mark_foreign_responses,
+    mark_foreign_lists,
     page_endpoint,
     status_answer,
 )
@@ -90,7 +90,7 @@ class OfflineDrafter:
         english = english_query(request.question) or request.question
         query_terms = terms(" ".join([english, *request.signals.error_codes]))
         sections = read_sections(request.hits, self.sections)
-        mark_foreign_responses(request.signals.endpoints, sections, self.sections)
+        mark_foreign_lists(request.signals.endpoints, sections, self.sections)
         self._measure_meaning(english, sections)
         weights = Weights(query_terms, (c.terms for s in sections for c in s.candidates))
         chosen, features = self._select(question, weights, sections)

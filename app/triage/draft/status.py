@@ -209,7 +209,7 @@ def is_status_list(block: Block) -> bool:
     return block.kind == "list" and bool(_STATUS_ITEM.match(block.text.lstrip()))
 
 
-def mark_foreign_responses(
+def mark_foreign_lists(
     endpoints: Sequence[Endpoint], sections: Sequence[Section], lookup: SectionLookup | None
 ) -> None:
     """Another endpoint's lists are not quoted when the developer pasted theirs: POST
@@ -227,8 +227,8 @@ def mark_foreign_responses(
         endpoint = page_endpoint(section.hit.doc_id, section.hit.heading, lookup)
         if endpoint is None or _pasted(endpoint, asked):
             continue
-        # A status list may sit under a "Responses" sub-heading of another section too.
         same_method = endpoint[0] in methods
+        # A status list may sit under a "Responses" sub-heading of another section too.
         for candidate in section.candidates:
             if is_status_list(candidate.block) or (same_method and is_field_list(candidate.block)):
                 candidate.quotable = False
