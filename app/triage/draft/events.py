@@ -107,29 +107,35 @@ def _options(sections: Sequence[Section], lookup: SectionLookup) -> list[_Option
     return options
 
 
+@dataclass(frozen=True)
+class EventAnswer:
+    chosen: list[Chosen]
+    meaning: float  # the event's closeness in meaning to the question
+
+
 def event_answer(
     question: Question,
     sections: Sequence[Section],
     lookup: SectionLookup | None,
     similarity: BlockSimilarity | None,
-) -> list[Chosen]:
+) -> EventAnswer | None:
     """The event that fires for what was asked, quoted from its webhook page."""
     if not question.wants_event or lookup is None or similarity is None:
-        return []
+        return None
     options = _options(sections, lookup)
     if not options:
-        return []
+        return None
     scores = similarity.scores(question.text, [o.text for o in options])
     score, best = max(zip(scores, options, strict=True), key=lambda pair: pair[0])
     if score < _MIN_MEANING:
-        return []
+        return None
     if best.item:
-        return [Chosen(best.candidate, items=[best.item])]
+        return EventAnswer([Chosen(best.candidate, items=[best.item])], score)
     chosen = [Chosen(best.candidate)]
     allowed = _allowed_events(best.section, lookup)
     if allowed is not None:
         chosen.append(allowed)
-    return chosen
+    return EventAnswer(chosen, score)
 
 
 def _allowed_events(section: Section, lookup: SectionLookup) -> Chosen | None:

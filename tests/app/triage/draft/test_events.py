@@ -21,6 +21,7 @@ PAGES = [
     "docs/api-reference/webhooks/incoming-payment.md",
     "docs/guides/global-p2p/managing-accounts/internal-accounts.md",
     "docs/guides/global-p2p/onboarding/configuring-customers.md",
+    "docs/guides/payouts-and-b2b/payment-flow/assessing-fees.md",
 ]
 
 
@@ -66,6 +67,20 @@ def test_a_webhook_description_comes_with_its_own_event_types(
     assert "`BULK_UPLOAD.COMPLETED`" in text
     # The payload's own event types, not the envelope's list of every event.
     assert "`OUTGOING_PAYMENT.PENDING`" not in text
+
+
+def test_a_section_about_the_events_asked_for_beats_a_webhook_page(
+    pipeline: TriagePipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pipeline.offline_drafter, "min_answer_probability", 0.0)
+    draft = pipeline.offline_drafter.draft(
+        pipeline.draft_request(
+            "finance wants to book our platform fee revenue from webhooks. which events carry "
+            "the fee, and when is it safe to count it as earned?"
+        )
+    )
+    assert draft.citations[0].doc_id == "docs/guides/payouts-and-b2b/payment-flow/assessing-fees"
+    assert "`platformFees`" in draft.text
 
 
 @pytest.mark.parametrize(
