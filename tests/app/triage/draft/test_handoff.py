@@ -322,3 +322,28 @@ def test_a_weakly_supported_question_goes_to_a_person() -> None:
 
 def test_a_feature_question_the_docs_may_answer_is_not_handed_off() -> None:
     assert _reason("Do you support SPEI payouts?", category="feature_request") is None
+
+
+def test_a_refusal_naming_a_spec_error_code_is_not_account_specific() -> None:
+    # grid_holdout_r (read after it was measured): "FROZEN" is the state asked for, and the
+    # 409's code says why the call was refused.
+    text = (
+        'PATCH /cards/Card:019a6d20-8c1f-7e44-b2a9-3f5d1e0c9b12 {"state":"FROZEN"} returns 409 '
+        "INVALID_STATE_TRANSITION. The card shows PROCESSING. Can we not freeze it yet?"
+    )
+    signals = extract_signals(text, frozenset({"INVALID_STATE_TRANSITION"}))
+    assert not is_account_specific(text, signals)
+    # The same words about one card's state, with no refused call, still go to a person.
+    asked = "Card:019a6d20-8c1f-7e44-b2a9-3f5d1e0c9b12 is FROZEN and nobody froze it, why?"
+    assert is_account_specific(asked, extract_signals(asked))
+
+
+def test_a_regulation_named_as_the_setting_of_a_refused_call_is_not_a_compliance_question() -> None:
+    text = (
+        "Our GDPR erasure worker calls DELETE /customers/{customerId}; a retried call returns "
+        "HTTP 410. Is that a real error?"
+    )
+    assert _reason(text) is None
+    assert _reason("Do you support GDPR erasure requests for our EU customers?") == (
+        "compliance_question"
+    )
