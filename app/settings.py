@@ -347,10 +347,10 @@ class Settings(BaseSettings):
     auth_cache_seconds: float = Field(
         default=5.0, ge=0, description="How long a checked bearer token is trusted in-process."
     )
-    # On 259 graded drafts of six Grid sets (evals/datasets/grid_graded.jsonl, each set scored
-    # by a model fitted on the other five: bench/fit_answer_model.py --cross-validate) no
-    # threshold reached 90 % answers among the drafts shown (52 % at 0.5, 4 of 7 at 0.7; on
-    # the untouched grid_holdout_f 6 of 8 at 0.5), so docs-only drafts are not shown to
+    # On 497 graded drafts of 18 Grid sets (evals/datasets/grid_graded*.jsonl, each set scored
+    # by a model fitted on the other 17: bench/fit_answer_model.py --cross-validate) no
+    # threshold reaches 90 % answers among the drafts shown (62 % at 0.5, 4 of 6 at 0.7; on
+    # the untouched grid_holdout_r 3 of 9 at 0.5), so docs-only drafts are not shown to
     # developers by default.
     ask_answer_min_confidence: float = Field(
         default=1.0,

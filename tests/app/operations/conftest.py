@@ -43,12 +43,17 @@ def small_config() -> DemoConfig:
     """The built-in process at a tenth of its volume: same shape, a quick replay.  The
     help page takes every widget question and answers down to 0.3: the small sample
     index's drafts are less confident than the Grid corpus's, and a tenth of the volume
-    would leave the self-service figures a handful of answers."""
+    would leave the self-service figures a handful of answers.  For the same reason its
+    askers come back more often (a dozen answers left none coming back at the built-in
+    rates once the confidence model was refitted)."""
     config = load_demo_config()
     arrivals = config.arrivals.model_copy(update={"base_per_day": 10.0})
     assert config.self_service is not None
+    comes_back = config.self_service.comes_back.model_copy(
+        update={"not_helpful": 0.9, "silent": 0.5}
+    )
     help_page = config.self_service.model_copy(
-        update={"widget_share": 1.0, "answer_min_confidence": 0.3}
+        update={"widget_share": 1.0, "answer_min_confidence": 0.3, "comes_back": comes_back}
     )
     return config.model_copy(update={"arrivals": arrivals, "self_service": help_page})
 
