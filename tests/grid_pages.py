@@ -12,6 +12,7 @@ from app.knowledge import KnowledgeBase, build_knowledge_base
 from app.services.pipelines import build_pipeline
 from app.settings import Settings
 from app.triage.pipeline import TriagePipeline
+from app.triage.results import DraftReply
 from tests.conftest import GRID_ROOT, embedding_cache_of
 
 
@@ -42,3 +43,12 @@ def pages_pipeline(
         embedding_cache_dir=embedding_cache_of(models_dir),
     )
     return build_pipeline(settings, synced_knowledge_base(corpus, settings))
+
+
+def forced_draft(
+    pipeline: TriagePipeline, message: str, monkeypatch: pytest.MonkeyPatch
+) -> DraftReply:
+    """The offline drafter's draft with its confidence floor at 0: which passage it picks,
+    whatever the confidence model makes of it."""
+    monkeypatch.setattr(pipeline.offline_drafter, "min_answer_probability", 0.0)
+    return pipeline.offline_drafter.draft(pipeline.draft_request(message))

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from app.triage.pipeline import TriagePipeline
-from tests.grid_pages import pages_pipeline
+from tests.grid_pages import forced_draft, pages_pipeline
 
 PAGES = [
     "docs/api-reference/transactions/cancelTransaction.md",
@@ -41,13 +41,12 @@ def test_a_quoted_endpoint_description_names_the_call(pipeline: TriagePipeline) 
 def test_a_pasted_call_is_not_answered_with_another_endpoints_fields(
     pipeline: TriagePipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Whatever the confidence, the draft it would show.
-    monkeypatch.setattr(pipeline.offline_drafter, "min_answer_probability", 0.0)
-    request = pipeline.draft_request(
+    draft = forced_draft(
+        pipeline,
         "GET /transactions?startDate=2026-01-01T00:00:00Z&endDate=2026-01-31T23:59:59Z"
-        "&limit=1000 gives 400. is there a maximum page size for this export?"
+        "&limit=1000 gives 400. is there a maximum page size for this export?",
+        monkeypatch,
     )
-    draft = pipeline.offline_drafter.draft(request)
     cited = {c.doc_id for c in draft.citations}
     assert draft.text
     assert "docs/api-reference/agent-operations/agentListTransactions" not in cited

@@ -13,7 +13,7 @@ import pytest
 from app.triage.draft.confidence import AnswerModel
 from app.triage.draft.question import asks_event
 from app.triage.pipeline import TriagePipeline
-from tests.grid_pages import pages_pipeline
+from tests.grid_pages import forced_draft, pages_pipeline
 
 PAGES = [
     "docs/api-reference/webhooks/internal-account-status.md",
@@ -31,9 +31,7 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory, models_dir: Path) -> Tria
 
 
 def _forced(pipeline: TriagePipeline, message: str, monkeypatch: pytest.MonkeyPatch) -> str:
-    # The draft it picks, whatever its confidence.
-    monkeypatch.setattr(pipeline.offline_drafter, "min_answer_probability", 0.0)
-    draft = pipeline.offline_drafter.draft(pipeline.draft_request(message))
+    draft = forced_draft(pipeline, message, monkeypatch)
     assert draft.provenance is not None
     assert draft.provenance.answer_features["kind"] == "event"
     # Its confidence is the graded rate of such answers, not the section model's.
@@ -72,12 +70,11 @@ def test_a_webhook_description_comes_with_its_own_event_types(
 def test_a_section_about_the_events_asked_for_beats_a_webhook_page(
     pipeline: TriagePipeline, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(pipeline.offline_drafter, "min_answer_probability", 0.0)
-    draft = pipeline.offline_drafter.draft(
-        pipeline.draft_request(
-            "finance wants to book our platform fee revenue from webhooks. which events carry "
-            "the fee, and when is it safe to count it as earned?"
-        )
+    draft = forced_draft(
+        pipeline,
+        "finance wants to book our platform fee revenue from webhooks. which events carry "
+        "the fee, and when is it safe to count it as earned?",
+        monkeypatch,
     )
     assert draft.citations[0].doc_id == "docs/guides/payouts-and-b2b/payment-flow/assessing-fees"
     assert "`platformFees`" in draft.text
